@@ -1,0 +1,40 @@
+//! govmedia-collectors: the canonical schema, the Parquet store, the importers and the demo
+//! archive generator. Everything that brings data into the store lives here.
+
+pub mod demo;
+pub mod import;
+pub mod record;
+pub mod schema;
+pub mod store;
+pub mod time;
+
+use std::path::Path;
+
+/// Errors of the collectors crate. Each names the file (and where known the line and field).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Polars {
+        path: String,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    #[error("{0}")]
+    Input(String),
+}
+
+impl Error {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io { path: path.display().to_string(), source }
+    }
+
+    pub fn polars(path: &Path, source: polars::error::PolarsError) -> Self {
+        Error::Polars { path: path.display().to_string(), source }
+    }
+}

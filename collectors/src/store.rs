@@ -1,0 +1,367 @@
+//! The canonical store: one Parquet file per table in a directory, plus the quarantine and the
+//! import log as JSON Lines. Every write goes to a temporary file in the same directory and is
+//! renamed into place, so a crash never leaves a half-written table.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::Error;
+use crate::schema::{MergeRule, TABLES, TableSpec};
+
+pub const QUARANTINE_FILE: &str = "quarantine.jsonl";
+pub const IMPORT_LOG_FILE: &str = "import_log.jsonl";
+
+/// Hidden columns carried by incoming rows through a merge: which source file and in which order.
+pub const FILE_COL: &str = "_file";
+pub const SEQ_COL: &str = "_seq";
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+/// How one incoming record changed the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    New,
+    Updated,
+    Duplicate,
+}
+
+impl Store {
+    /// Opens (and creates if needed) a store directory.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Store, Error> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(Store { dir })
+    }
+
+    /// Opens an existing store, failing when the directory holds no table at all.
+    pub fn open_existing(dir: impl Into<PathBuf>) -> Result<Store, Error> {
+        let dir = dir.into();
+        let store = Store { dir };
+        if !store.dir.is_dir() || TABLES.iter().all(|t| !store.table_path(t).exists()) {
+            return Err(Error::Input(format!(
+                "{}: not a govmedia store (no table files such as accounts.parquet); \
+                 create one with `govmedia import FILES --store {}`",
+                store.dir.display(),
+                store.dir.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn table_path(&self, spec: &TableSpec) -> PathBuf {
+        self.dir.join(format!("{}.parquet", spec.name))
+    }
+
+    pub fn has_table(&self, spec: &TableSpec) -> bool {
+        self.table_path(spec).exists()
+    }
+
+    /// Reads a whole table, or `None` when the store does not hold it yet.
+    pub fn read_table(&self, spec: &TableSpec) -> Result<Option<DataFrame>, Error> {
+        let path = self.table_path(spec);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let file = fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| Error::polars(&path, e))?;
+        Ok(Some(df))
+    }
+
+    /// A lazy scan of a table; an empty frame with the canonical schema when it is absent, so
+    /// rules never need to special-case a store without comments or menus.
+    pub fn scan_table(&self, spec: &TableSpec) -> Result<LazyFrame, Error> {
+        let path = self.table_path(spec);
+        if !path.exists() {
+            return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
+        }
+        let path_str = path.to_string_lossy().to_string();
+        LazyFrame::scan_parquet(PlRefPath::new(path_str.as_str()), ScanArgsParquet::default())
+            .map_err(|e| Error::polars(&path, e))
+    }
+
+    /// Writes a table atomically (temporary file in the store, then rename).
+    pub fn write_table(&self, spec: &TableSpec, df: &mut DataFrame) -> Result<(), Error> {
+        let path = self.table_path(spec);
+        write_atomic(&path, |file| {
+            ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .finish(df)
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        })
+    }
+
+    /// Merges incoming rows (canonical columns plus [`FILE_COL`] and [`SEQ_COL`]) into a table by
+    /// its natural key and writes the result. Returns, per incoming row in `SEQ_COL` order, the
+    /// source file index and what the row did.
+    ///
+    /// A later sighting replaces the earlier values column by column, except that a null never
+    /// erases a value (a partial source such as a CSV without counters keeps what a richer one
+    /// said); `first_seen`/`last_seen` keep the earliest/latest. A row that leaves the stored
+    /// record unchanged is a duplicate.
+    pub fn merge(
+        &self,
+        spec: &'static TableSpec,
+        incoming: DataFrame,
+    ) -> Result<Vec<(u32, Outcome)>, Error> {
+        let path = self.table_path(spec);
+        let existing = self
+            .read_table(spec)?
+            .unwrap_or_else(|| DataFrame::empty_with_schema(&spec.polars_schema()));
+        let (mut merged, outcomes) =
+            merge_frames(spec, existing, incoming).map_err(|e| Error::polars(&path, e))?;
+        self.write_table(spec, &mut merged)?;
+        Ok(outcomes)
+    }
+
+    /// Appends JSON lines to a log file in the store atomically, skipping lines already present
+    /// (so re-importing the same files does not grow the quarantine).
+    pub fn append_lines(&self, file_name: &str, lines: &[String]) -> Result<(), Error> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let path = self.dir.join(file_name);
+        let existing = match fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let seen: std::collections::HashSet<&str> = existing.lines().collect();
+        let mut fresh: Vec<&String> = Vec::new();
+        let mut added = std::collections::HashSet::new();
+        for line in lines {
+            if !seen.contains(line.as_str()) && added.insert(line.as_str()) {
+                fresh.push(line);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        write_atomic(&path, |file| {
+            file.write_all(existing.as_bytes())?;
+            for line in &fresh {
+                file.write_all(line.as_bytes())?;
+                file.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Writes a file through a temporary file in the same directory and renames it into place.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
+    tmp.as_file_mut().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+const OLD_SUFFIX: &str = "__old";
+const IN_STATE: &str = "__in_state";
+const OCCURRENCE: &str = "__occurrence";
+
+/// Expression merging an incoming column with the stored one, by the column's merge rule.
+fn merged_value(column: &str, rule: MergeRule) -> Expr {
+    let new = col(column);
+    let old = col(format!("{column}{OLD_SUFFIX}"));
+    match rule {
+        MergeRule::Latest => coalesce(&[new, old]),
+        MergeRule::Min => when(new.clone().is_not_null().and(old.clone().is_null().or(new.clone().lt(old.clone()))))
+            .then(new)
+            .otherwise(old),
+        MergeRule::Max => when(new.clone().is_not_null().and(old.clone().is_null().or(new.clone().gt(old.clone()))))
+            .then(new)
+            .otherwise(old),
+    }
+    .alias(column)
+}
+
+/// Pure merge of incoming rows into a table; see [`Store::merge`].
+pub fn merge_frames(
+    spec: &'static TableSpec,
+    existing: DataFrame,
+    incoming: DataFrame,
+) -> PolarsResult<(DataFrame, Vec<(u32, Outcome)>)> {
+    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let value_columns: Vec<&str> =
+        spec.columns.iter().map(|c| c.name).filter(|c| !spec.is_key(c)).collect();
+    let canonical: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
+
+    // The same key may occur several times in one import (the same post in two files): apply
+    // the sightings in order, one round per occurrence.
+    let incoming = incoming
+        .lazy()
+        .sort([SEQ_COL], SortMultipleOptions::default())
+        .with_column(col(SEQ_COL).cum_count(false).over(keys.clone())?.alias(OCCURRENCE))
+        .collect()?;
+    let rounds = incoming.column(OCCURRENCE)?.u32()?.max().unwrap_or(0);
+
+    let mut state = existing.lazy().select(canonical.clone()).collect()?;
+    let mut outcomes: Vec<(i64, u32, Outcome)> = Vec::with_capacity(incoming.height());
+    let hasher = || Some(PlSeedableRandomStateQuality::fixed());
+
+    for round in 1..=rounds {
+        let batch = incoming
+            .clone()
+            .lazy()
+            .filter(col(OCCURRENCE).eq(lit(round)))
+            .select(
+                canonical
+                    .iter()
+                    .cloned()
+                    .chain([col(FILE_COL), col(SEQ_COL)])
+                    .collect::<Vec<_>>(),
+            );
+        let stored = state.clone().lazy().with_column(lit(true).alias(IN_STATE));
+        let joined = batch
+            .join(
+                stored,
+                keys.clone(),
+                keys.clone(),
+                JoinArgs::new(JoinType::Left)
+                    .with_suffix(Some(PlSmallStr::from_static(OLD_SUFFIX))),
+            )
+            .collect()?;
+
+        let merged_exprs: Vec<Expr> = spec
+            .columns
+            .iter()
+            .map(|c| {
+                if spec.is_key(c.name) {
+                    col(c.name)
+                } else {
+                    merged_value(c.name, spec.merge_rule(c.name))
+                }
+            })
+            .collect();
+        let merged = joined.clone().lazy().select(merged_exprs).collect()?;
+
+        let mut merged_values = merged.select(value_columns.iter().copied())?;
+        let mut old_values = joined
+            .clone()
+            .lazy()
+            .select(
+                value_columns
+                    .iter()
+                    .map(|c| col(format!("{c}{OLD_SUFFIX}")).alias(*c))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()?;
+        let merged_hash = merged_values.hash_rows(hasher())?;
+        let old_hash = old_values.hash_rows(hasher())?;
+        let in_state = joined.column(IN_STATE)?.bool()?;
+        let files = joined.column(FILE_COL)?.u32()?;
+        let seqs = joined.column(SEQ_COL)?.i64()?;
+        for i in 0..joined.height() {
+            let outcome = if in_state.get(i).is_none() {
+                Outcome::New
+            } else if merged_hash.get(i) == old_hash.get(i) {
+                Outcome::Duplicate
+            } else {
+                Outcome::Updated
+            };
+            outcomes.push((seqs.get(i).unwrap_or(0), files.get(i).unwrap_or(0), outcome));
+        }
+
+        let untouched = state.lazy().join(
+            merged.clone().lazy().select(keys.clone()),
+            keys.clone(),
+            keys.clone(),
+            JoinArgs::new(JoinType::Anti),
+        );
+        state = concat([untouched, merged.lazy()], UnionArgs::default())?.collect()?;
+    }
+
+    let sort_keys: Vec<PlSmallStr> = spec.key.iter().map(|k| PlSmallStr::from_static(k)).collect();
+    let state = state
+        .lazy()
+        .sort(sort_keys, SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    outcomes.sort_by_key(|(seq, _, _)| *seq);
+    Ok((state, outcomes.into_iter().map(|(_, f, o)| (f, o)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{TableBuilder, Value};
+    use crate::schema::POSTS;
+
+    fn post(id: &str, reads: Option<i64>, title: Option<&str>) -> Vec<Value> {
+        let mut v = vec![Value::Null; POSTS.columns.len()];
+        v[0] = Value::Str("weibo:1".into());
+        v[1] = Value::Str(id.into());
+        v[2] = Value::Time(1_700_000_000_000);
+        if let Some(t) = title {
+            v[3] = Value::Str(t.into());
+        }
+        if let Some(r) = reads {
+            v[POSTS.index_of("read_count").unwrap()] = Value::Int(r);
+        }
+        v
+    }
+
+    fn incoming(rows: Vec<Vec<Value>>) -> DataFrame {
+        let n = rows.len();
+        let mut b = TableBuilder::new(&POSTS);
+        rows.into_iter().for_each(|r| b.push(r));
+        let mut df = b.finish().unwrap();
+        df.with_column(Column::new(FILE_COL.into(), vec![0u32; n])).unwrap();
+        df.with_column(Column::new(SEQ_COL.into(), (0..n as i64).collect::<Vec<_>>()))
+            .unwrap();
+        df
+    }
+
+    #[test]
+    fn later_sighting_updates_counters_and_nulls_do_not_erase() {
+        let empty = DataFrame::empty_with_schema(&POSTS.polars_schema());
+        let (state, out) = merge_frames(
+            &POSTS,
+            empty,
+            incoming(vec![post("a", Some(10), Some("t")), post("b", None, None)]),
+        )
+        .unwrap();
+        assert_eq!(out.iter().map(|o| o.1).collect::<Vec<_>>(), [Outcome::New, Outcome::New]);
+
+        let (state, out) = merge_frames(
+            &POSTS,
+            state,
+            incoming(vec![
+                post("a", Some(25), None),
+                post("b", None, None),
+                post("a", Some(25), None),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            out.iter().map(|o| o.1).collect::<Vec<_>>(),
+            [Outcome::Updated, Outcome::Duplicate, Outcome::Duplicate]
+        );
+        assert_eq!(state.height(), 2);
+        let reads = state.column("read_count").unwrap().i64().unwrap();
+        let titles = state.column("title").unwrap().str().unwrap();
+        assert_eq!(reads.get(0), Some(25));
+        assert_eq!(titles.get(0), Some("t"), "a null title must not erase the stored one");
+    }
+}
