@@ -1,1 +1,26 @@
-//! placeholder
+//! govmedia-rules: the rule engine and the rule catalogue (`docs/checks.md`).
+//!
+//! Every rule is a lazy Polars plan over the store's tables that yields findings with the fixed
+//! findings schema; the engine combines the selected rules' plans and collects them once.
+
+pub mod context;
+pub mod engine;
+pub mod exprs;
+pub mod findings;
+pub mod measurements;
+pub mod update;
+
+pub use context::{AuditContext, Lang};
+pub use engine::{AuditResult, Rule, RuleInfo, registry, run_audit};
+pub use findings::Severity;
+
+/// Errors of the rule engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("query failed: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+    #[error(transparent)]
+    Store(#[from] govmedia_collectors::Error),
+    #[error("{0}")]
+    Config(String),
+}

@@ -23,7 +23,7 @@ use crate::schema::{TABLES, TableSpec};
 use crate::store::{FILE_COL, IMPORT_LOG_FILE, Outcome, QUARANTINE_FILE, SEQ_COL, Store};
 
 pub use canonical_csv::CanonicalCsv;
-pub use canonical_jsonl::CanonicalJsonl;
+pub use canonical_jsonl::{CanonicalJsonl, values_from_object};
 pub use demo_manifest::DemoManifest;
 
 /// Largest quarantined raw text kept verbatim; longer records are cut with a marker.
@@ -267,6 +267,28 @@ fn cap_raw(raw: &str) -> String {
         end -= 1;
     }
     format!("{}…[{} bytes cut]", &raw[..end], raw.len() - end)
+}
+
+/// Reads canonical JSON Lines text into a table strictly: the first bad line is an error naming
+/// `source`, the line and the field. For fixtures and small side files such as `--orgs`.
+pub fn frame_from_jsonl(spec: &'static TableSpec, text: &str, source: &str) -> Result<DataFrame, Error> {
+    let mut builder = TableBuilder::new(spec);
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        let at = |msg: String| Error::Input(format!("{source}: line {}: {msg}", i + 1));
+        let map = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => return Err(at("not a JSON object".into())),
+            Err(e) => return Err(at(format!("invalid JSON: {e}"))),
+        };
+        let values = values_from_object(spec, &map, false).map_err(|e| at(e.to_string()))?;
+        validate(spec, &values).map_err(|e| at(e.to_string()))?;
+        builder.push(values);
+    }
+    builder.finish().map_err(|e| Error::polars(Path::new(source), e))
 }
 
 /// Expands files and folders (recursively, in name order), skipping hidden entries.

@@ -1,0 +1,266 @@
+//! What an audit looks at: the monitoring time point, the window, the parameters, the store's
+//! tables as lazy frames, and the derived frames several rules share (updates, windows), which
+//! are computed once.
+
+use std::collections::BTreeMap;
+
+use chrono::{Months, NaiveDate};
+use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, LINK_CHECKS, MENUS, ORGS, POSTS, TableSpec};
+use govmedia_collectors::store::Store;
+use govmedia_collectors::time::date_to_days;
+use polars::prelude::*;
+
+use crate::Error;
+use crate::exprs::local_day;
+
+/// Language of messages and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks the text of this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// A rule parameter value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Int(i64),
+    Bool(bool),
+}
+
+impl std::fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamValue::Int(i) => write!(f, "{i}"),
+            ParamValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// The store's tables as lazy frames.
+#[derive(Clone)]
+pub struct Tables {
+    pub accounts: LazyFrame,
+    pub posts: LazyFrame,
+    pub comments: LazyFrame,
+    pub menus: LazyFrame,
+    pub link_checks: LazyFrame,
+    pub orgs: LazyFrame,
+}
+
+impl Tables {
+    pub fn from_store(store: &Store) -> Result<Tables, Error> {
+        Ok(Tables {
+            accounts: store.scan_table(&ACCOUNTS)?,
+            posts: store.scan_table(&POSTS)?,
+            comments: store.scan_table(&COMMENTS)?,
+            menus: store.scan_table(&MENUS)?,
+            link_checks: store.scan_table(&LINK_CHECKS)?,
+            orgs: store.scan_table(&ORGS)?,
+        })
+    }
+
+    /// Tables from in-memory frames (tests, fixtures); missing tables are empty.
+    pub fn from_frames(frames: Vec<(&'static TableSpec, DataFrame)>) -> Tables {
+        let get = |spec: &TableSpec| {
+            frames
+                .iter()
+                .find(|(s, _)| s.name == spec.name)
+                .map(|(_, df)| df.clone().lazy())
+                .unwrap_or_else(|| DataFrame::empty_with_schema(&spec.polars_schema()).lazy())
+        };
+        Tables {
+            accounts: get(&ACCOUNTS),
+            posts: get(&POSTS),
+            comments: get(&COMMENTS),
+            menus: get(&MENUS),
+            link_checks: get(&LINK_CHECKS),
+            orgs: get(&ORGS),
+        }
+    }
+}
+
+pub struct AuditContext {
+    pub as_of: NaiveDate,
+    /// Beijing day number of as_of.
+    pub as_of_day: i64,
+    /// Start of the window before clipping to each account's first sighting.
+    pub from_day: i64,
+    pub lang: Lang,
+    params: BTreeMap<String, ParamValue>,
+    pub tables: Tables,
+    /// Every audited account: `account_id, platform, account_kind, account_name, org_id,
+    /// from_day, as_of_day` — the accounts table plus accounts only known from their posts.
+    pub accounts: DataFrame,
+    /// Every update (`docs/checks.md`: published, not deleted, by the account itself; a WeChat
+    /// mass-send counts once) up to as_of: `account_id, post_id, url, published_at, day`.
+    pub updates: DataFrame,
+}
+
+impl AuditContext {
+    /// Prepares an audit at `as_of` with the window starting at `from` (default: as_of − 1 year).
+    pub fn new(
+        tables: Tables,
+        as_of: NaiveDate,
+        from: Option<NaiveDate>,
+        lang: Lang,
+        params: BTreeMap<String, ParamValue>,
+    ) -> Result<AuditContext, Error> {
+        let default_from = as_of
+            .checked_sub_months(Months::new(12))
+            .ok_or_else(|| Error::Config(format!("as_of {as_of} is too early")))?;
+        let from = from.unwrap_or(default_from);
+        if from > as_of {
+            return Err(Error::Config(format!("--from {from} is after --as-of {as_of}")));
+        }
+        let as_of_day = date_to_days(as_of) as i64;
+        let from_day = date_to_days(from) as i64;
+        let mut ctx = AuditContext {
+            as_of,
+            as_of_day,
+            from_day,
+            lang,
+            params,
+            tables,
+            accounts: DataFrame::empty(),
+            updates: DataFrame::empty(),
+        };
+        ctx.updates = ctx.updates_plan().collect()?;
+        ctx.accounts = ctx.accounts_plan()?.collect()?;
+        Ok(ctx)
+    }
+
+    /// A parameter's value: the user's override (`CODE.name` or `FAMILY.name`) or the default.
+    pub fn param(&self, key: &str, default: ParamValue) -> ParamValue {
+        self.params.get(key).cloned().unwrap_or(default)
+    }
+
+    pub fn int_param(&self, key: &str, default: i64) -> i64 {
+        match self.param(key, ParamValue::Int(default)) {
+            ParamValue::Int(i) => i,
+            ParamValue::Bool(_) => default,
+        }
+    }
+
+    pub fn bool_param(&self, key: &str, default: bool) -> bool {
+        match self.param(key, ParamValue::Bool(default)) {
+            ParamValue::Bool(b) => b,
+            ParamValue::Int(_) => default,
+        }
+    }
+
+    /// The end of as_of (Beijing) in UTC milliseconds: posts after it are not looked at.
+    pub fn as_of_end_ms(&self) -> i64 {
+        govmedia_collectors::time::shanghai_midnight_ms(self.as_of + chrono::Duration::days(1))
+    }
+
+    fn updates_plan(&self) -> LazyFrame {
+        let count_reposts = self.bool_param("UPD.count_reposts", true);
+        let platforms = self.tables.accounts.clone().select([col("account_id"), col("platform")]);
+        let mut posts = self
+            .tables
+            .posts
+            .clone()
+            .filter(col("published_at").cast(DataType::Int64).lt(lit(self.as_of_end_ms())))
+            .filter(col("is_deleted").fill_null(lit(false)).not());
+        if !count_reposts {
+            posts = posts.filter(col("is_original").fill_null(lit(true)));
+        }
+        posts
+            .join(
+                platforms,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_columns([
+                local_day(col("published_at")).alias("day"),
+                // A WeChat mass-send (several articles at one time) is one update.
+                when(platform_of(col("account_id")).eq(lit("wechat")))
+                    .then(col("published_at").cast(DataType::Int64).cast(DataType::String))
+                    .otherwise(col("post_id"))
+                    .alias("update_key"),
+            ])
+            .sort_by_exprs(
+                [col("account_id"), col("published_at"), col("position").fill_null(lit(0i64)), col("post_id")],
+                SortMultipleOptions::default(),
+            )
+            .unique_stable(
+                Some(cols(["account_id", "update_key"]).into()),
+                UniqueKeepStrategy::First,
+            )
+            .select([col("account_id"), col("post_id"), col("url"), col("published_at"), col("day")])
+    }
+
+    fn accounts_plan(&self) -> PolarsResult<LazyFrame> {
+        // Accounts only known from their posts are audited too, with their id as name.
+        let from_posts = self
+            .tables
+            .posts
+            .clone()
+            .group_by([col("account_id")])
+            .agg([local_day(col("published_at")).min().alias("first_post_day")]);
+        let listed = self.tables.accounts.clone().select([
+            col("account_id"),
+            col("platform"),
+            col("account_kind"),
+            col("name").alias("account_name"),
+            col("org_id"),
+            local_day(col("first_seen")).alias("first_seen_day"),
+        ]);
+        let ids = concat(
+            [
+                listed.clone().select([col("account_id")]),
+                from_posts.clone().select([col("account_id")]),
+            ],
+            UnionArgs::default(),
+        )?
+        .unique_stable(None, UniqueKeepStrategy::First);
+        Ok(ids
+            .join(listed, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+            .join(from_posts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+            .with_columns([
+                coalesce(&[col("platform"), platform_of(col("account_id"))]).alias("platform"),
+                coalesce(&[col("account_name"), col("account_id")]).alias("account_name"),
+                // The window starts a year before as_of, or at the account's first sighting.
+                polars::lazy::dsl::max_horizontal([
+                    lit(self.from_day),
+                    polars::lazy::dsl::min_horizontal([col("first_seen_day"), col("first_post_day")])?
+                        .fill_null(lit(self.from_day)),
+                ])?
+                .alias("from_day"),
+                lit(self.as_of_day).alias("as_of_day"),
+            ])
+            .select([
+                col("account_id"),
+                col("platform"),
+                col("account_kind"),
+                col("account_name"),
+                col("org_id"),
+                col("from_day"),
+                col("as_of_day"),
+            ])
+            .sort(["account_id"], SortMultipleOptions::default()))
+    }
+}
+
+/// The platform prefix of an `account_id` (`weibo:123` → `weibo`).
+pub fn platform_of(account_id: Expr) -> Expr {
+    when(account_id.clone().str().starts_with(lit("wechat:")))
+        .then(lit("wechat"))
+        .when(account_id.clone().str().starts_with(lit("weibo:")))
+        .then(lit("weibo"))
+        .when(account_id.str().starts_with(lit("app:")))
+        .then(lit("app"))
+        .otherwise(lit(NULL).cast(DataType::String))
+}

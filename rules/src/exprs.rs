@@ -1,0 +1,42 @@
+//! Small column expressions shared by the rules: days and weeks in Beijing time.
+//!
+//! Instants are UTC milliseconds; a "day" is a day number (days since 1970-01-01) in
+//! Asia/Shanghai, which has been a fixed UTC+8 since 1991, so integer arithmetic is exact.
+
+use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
+use polars::prelude::*;
+
+/// The Beijing day number of an instant column.
+pub fn local_day(instant: Expr) -> Expr {
+    (instant.cast(DataType::Int64) + lit(SHANGHAI_OFFSET_MS)).floor_div(lit(DAY_MS))
+}
+
+/// The ISO week number (weeks since the Monday 1969-12-29) of a day number: Monday–Sunday.
+pub fn iso_week(day: Expr) -> Expr {
+    (day + lit(3i64)).floor_div(lit(7i64))
+}
+
+/// The day number of the Monday that starts a week number.
+pub fn week_monday(week: Expr) -> Expr {
+    week * lit(7i64) - lit(3i64)
+}
+
+/// A day number as `YYYY-MM-DD` text.
+pub fn day_text(day: Expr) -> Expr {
+    day.cast(DataType::Int32).cast(DataType::Date).cast(DataType::String)
+}
+
+/// A day number as a calendar date.
+pub fn day_date(day: Expr) -> Expr {
+    day.cast(DataType::Int32).cast(DataType::Date)
+}
+
+/// The instant (UTC epoch milliseconds) of midnight, Beijing time, starting a day number.
+pub fn day_start(day: Expr) -> Expr {
+    day * lit(DAY_MS) - lit(SHANGHAI_OFFSET_MS)
+}
+
+/// Integer column as text (for messages).
+pub fn int_text(e: Expr) -> Expr {
+    e.cast(DataType::String)
+}

@@ -1,0 +1,159 @@
+//! Per-account measurements that scoring and reports read: the update cadence now (periods judged
+//! and compliant, longest gap, last update), and weekly update counts for the charts.
+
+use polars::prelude::*;
+
+use crate::context::AuditContext;
+use crate::exprs::{day_date, iso_week, week_monday};
+use crate::update::{judged_periods, last_updates};
+
+/// The window of each account with the columns used to join measurements.
+fn windows(ctx: &AuditContext) -> LazyFrame {
+    ctx.accounts.clone().lazy().select([
+        col("account_id"),
+        col("platform"),
+        col("account_name"),
+        col("org_id"),
+        col("from_day"),
+        col("as_of_day"),
+    ])
+}
+
+/// One row per account: `account_id, platform, account_name, org_id, window_from, as_of,
+/// updates, periods_judged, periods_compliant, longest_gap_days, last_update, days_since_update`.
+pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let periods = judged_periods(ctx)?.group_by([col("account_id")]).agg([
+        len().cast(DataType::Int64).alias("periods_judged"),
+        col("updates")
+            .gt_eq(col("min_required"))
+            .sum()
+            .cast(DataType::Int64)
+            .alias("periods_compliant"),
+    ]);
+
+    let in_window = ctx
+        .updates
+        .clone()
+        .lazy()
+        .join(windows(ctx), [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Inner))
+        .filter(col("day").gt_eq(col("from_day")));
+    let counts = in_window
+        .clone()
+        .group_by([col("account_id")])
+        .agg([len().cast(DataType::Int64).alias("updates")]);
+    // Gaps between consecutive update days, and from the window's start to the first one.
+    let gaps = in_window
+        .select([col("account_id"), col("day"), col("from_day")])
+        .unique_stable(Some(cols(["account_id", "day"]).into()), UniqueKeepStrategy::First)
+        .sort_by_exprs([col("account_id"), col("day")], SortMultipleOptions::default())
+        .with_column(
+            (col("day") - col("day").shift(lit(1)).over([col("account_id")])?)
+                .fill_null(col("day") - col("from_day"))
+                .alias("gap"),
+        )
+        .group_by([col("account_id")])
+        .agg([col("gap").max().alias("max_gap")]);
+
+    Ok(windows(ctx)
+        .join(periods, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(counts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(gaps, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            last_updates(ctx).select([col("account_id"), col("last_day"), col("days_since")]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("account_id"),
+            col("platform"),
+            col("account_name"),
+            col("org_id"),
+            day_date(col("from_day")).alias("window_from"),
+            day_date(col("as_of_day")).alias("as_of"),
+            col("updates").fill_null(lit(0i64)),
+            col("periods_judged").fill_null(lit(0i64)),
+            col("periods_compliant").fill_null(lit(0i64)),
+            // The longest stretch without an update, counting the one running at as_of.
+            polars::lazy::dsl::max_horizontal([
+                col("max_gap"),
+                col("as_of_day") - coalesce(&[col("last_day"), col("from_day")]),
+            ])?
+            .alias("longest_gap_days"),
+            day_date(col("last_day")).alias("last_update"),
+            col("days_since").alias("days_since_update"),
+        ])
+        .sort(["account_id"], SortMultipleOptions::default()))
+}
+
+/// Updates per account and ISO week over each account's window: `account_id, week_start,
+/// updates, judged` (`judged` is false for the partial weeks at the edges), plus
+/// `min_per_week`, the cadence threshold expressed per week for the chart.
+pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let min_required = ctx.int_param(crate::update::MIN_PER_PERIOD.key, 1);
+    let service_weeks = ctx.int_param(crate::update::SERVICE_PERIOD_WEEKS.key, 2).max(1);
+    let weeks = ctx.int_param(crate::update::PERIOD_WEEKS.key, 1).max(1);
+    let first_week = (ctx.from_day + 3).div_euclid(7);
+    let last_week = (ctx.as_of_day + 3).div_euclid(7);
+    let week_numbers = DataFrame::new_infer_height(vec![Column::new(
+        "week".into(),
+        (first_week..=last_week).collect::<Vec<i64>>(),
+    )])?
+    .lazy();
+    let counts = ctx
+        .updates
+        .clone()
+        .lazy()
+        .with_column(iso_week(col("day")).alias("week"))
+        .group_by([col("account_id"), col("week")])
+        .agg([len().cast(DataType::Int64).alias("updates")]);
+    Ok(windows(ctx)
+        .cross_join(week_numbers, None)
+        .with_column(week_monday(col("week")).alias("monday"))
+        // Weeks that overlap the account's window.
+        .filter(
+            (col("monday") + lit(6i64))
+                .gt_eq(col("from_day"))
+                .and(col("monday").lt_eq(col("as_of_day"))),
+        )
+        .join(
+            counts,
+            [col("account_id"), col("week")],
+            [col("account_id"), col("week")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("account_id"),
+            day_date(col("monday")).alias("week_start"),
+            col("updates").fill_null(lit(0i64)),
+            col("monday")
+                .gt_eq(col("from_day"))
+                .and((col("monday") + lit(6i64)).lt_eq(col("as_of_day")))
+                .alias("judged"),
+        ])
+        .join(
+            service_threshold(ctx, min_required, weeks, service_weeks),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("account_id"),
+            col("week_start"),
+            col("updates"),
+            col("judged"),
+            col("threshold").alias("min_per_week"),
+        ])
+        .sort(["account_id", "week_start"], SortMultipleOptions::default()))
+}
+
+/// The per-week threshold of each account: the minimum spread over its period length.
+fn service_threshold(ctx: &AuditContext, min_required: i64, weeks: i64, service_weeks: i64) -> LazyFrame {
+    ctx.accounts.clone().lazy().select([
+        col("account_id"),
+        when(col("platform").eq(lit("wechat")).and(col("account_kind").eq(lit("service"))))
+            .then(lit(min_required as f64 / service_weeks as f64))
+            .otherwise(lit(min_required as f64 / weeks as f64))
+            .alias("threshold"),
+    ])
+}

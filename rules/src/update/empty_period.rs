@@ -1,0 +1,122 @@
+//! UPD001 — 更新不足 (a period without enough updates)
+//!
+//! # What it does
+//!
+//! Counts the account's updates in every full ISO week (Monday 00:00 to Sunday 24:00, Beijing
+//! time) of the audit window and reports each week with fewer than `min_per_period` updates
+//! (default 1). For WeChat service accounts (服务号), which may mass-send only four times a
+//! month, the period is two weeks: consecutive ISO-week pairs counted back from as_of's week.
+//! An update is a published post that is not deleted; a WeChat mass-send with several articles
+//! counts once. Partial weeks at the window's edges (the window starts a year before as_of, or at
+//! the account's first sighting) are not judged.
+//!
+//! # Why it matters
+//!
+//! 信息更新 is the first item of the CSTC 2020 new-media rubric (16 points on WeChat, 20 on
+//! Weibo, 12 for apps): "至少每周更新一次（微信服务号每两周）". Local rules tighten it (甘肃 weekly,
+//! 贵州 every working day for 市州), so the period and minimum are parameters.
+//!
+//! # Example
+//!
+//! An account posts on 2025-10-31 and next on 2025-11-12: the week 2025-11-03 to 2025-11-09 has
+//! no update, so one finding with the evidence `2025-11-03~2025-11-09: 0 updates (min 1)`.
+//! A WeChat service account posting every other Wednesday has no finding.
+//!
+//! # How to fix
+//!
+//! Plan at least one post a week (a service account: one every two weeks) with a content
+//! calendar and a named editor and deputy; schedule posts ahead of holidays (定时群发) so that the
+//! Spring Festival or National Day week is not empty.
+
+use polars::prelude::*;
+
+use super::{MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS, judged_periods};
+use crate::context::{AuditContext, Lang};
+use crate::engine::{Rule, RuleInfo};
+use crate::exprs::{day_start, day_text, int_text};
+use crate::findings::{Severity, rule_output};
+
+pub struct EmptyPeriod;
+
+static INFO: RuleInfo = RuleInfo {
+    code: "UPD001",
+    name: "empty-period",
+    severity: Severity::Deduct,
+    summary: "a full week (service account: two weeks) with fewer updates than required",
+    source: include_str!("empty_period.rs"),
+    params: &[MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS],
+};
+
+impl Rule for EmptyPeriod {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        let start = day_text(col("start_day"));
+        let end = day_text(col("end_day"));
+        let n = int_text(col("updates"));
+        let min = int_text(col("min_required"));
+        let per_zh = when(col("period_weeks").eq(lit(1i64)))
+            .then(lit("每周"))
+            .when(col("period_weeks").eq(lit(2i64)))
+            .then(lit("每两周"))
+            .otherwise(concat_str([lit("每"), int_text(col("period_weeks")), lit("周")], "", true));
+        let per_en = when(col("period_weeks").eq(lit(1i64)))
+            .then(lit("per week"))
+            .otherwise(concat_str([lit("per "), int_text(col("period_weeks")), lit(" weeks")], "", true));
+        let none = col("updates").eq(lit(0i64));
+        let message = match ctx.lang {
+            Lang::Zh => concat_str(
+                [
+                    start.clone(),
+                    lit("至"),
+                    end.clone(),
+                    when(none.clone())
+                        .then(lit("无更新"))
+                        .otherwise(concat_str([lit("仅更新"), n.clone(), lit("次")], "", true)),
+                    lit("（要求"),
+                    per_zh,
+                    lit("至少"),
+                    min.clone(),
+                    lit("次）"),
+                ],
+                "",
+                true,
+            ),
+            Lang::En => concat_str(
+                [
+                    when(none)
+                        .then(lit("No update"))
+                        .otherwise(concat_str([lit("Only "), n.clone(), lit(" update(s)")], "", true)),
+                    lit(" from "),
+                    start.clone(),
+                    lit(" to "),
+                    end.clone(),
+                    lit(" (at least "),
+                    min.clone(),
+                    lit(" required "),
+                    per_en,
+                    lit(")"),
+                ],
+                "",
+                true,
+            ),
+        };
+        let evidence = concat_str(
+            [start.clone(), lit("~"), end, lit(": "), n, lit(" updates (min "), min, lit(")")],
+            "",
+            true,
+        );
+        Ok(judged_periods(ctx)?
+            .filter(col("updates").lt(col("min_required")))
+            .select(rule_output(
+                INFO.code,
+                INFO.severity,
+                concat_str([lit("period:"), start], "", true),
+                day_start(col("start_day")),
+                message,
+                evidence,
+            )))
+    }
+}
