@@ -1,1 +1,28 @@
-fn main() {}
+//! `govmedia`: audit and rank Chinese government new-media accounts.
+//!
+//! The binary only parses arguments and calls the library crates; one file per subcommand.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = commands::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            // Exit code 2: usage or input error (mission contract).
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! SVG charts drawn with plotters, returned as strings so pages can inline them or write them
+//! next to the page. Text uses a font-family list with CJK fallbacks so Chinese renders on
+//! Windows, macOS and Linux.
+
+use chrono::NaiveDate;
+use govmedia_rules::Lang;
+use plotters::prelude::*;
+
+use crate::Error;
+
+/// Font families tried in order: Windows, macOS, Linux CJK fonts, then any sans-serif.
+pub const FONT_FAMILY: &str =
+    "Microsoft YaHei, PingFang SC, Hiragino Sans GB, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif";
+
+const BAR_OK: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
+const BAR_SHORT: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
+const BAR_PARTIAL: RGBColor = RGBColor(0xb8, 0xbf, 0xc7);
+const THRESHOLD: RGBColor = RGBColor(0xe0, 0x8a, 0x00);
+
+/// One ISO week of an account's window.
+#[derive(Debug, Clone)]
+pub struct WeekBar {
+    pub week_start: NaiveDate,
+    pub updates: i64,
+    /// False for the partial weeks at the window's edges, which are not judged.
+    pub judged: bool,
+}
+
+/// Weekly updates as bars against the cadence threshold. Judged weeks below the threshold are
+/// red (a short red mark when the week is empty), partial weeks grey.
+pub fn weekly_updates_svg(title: &str, weeks: &[WeekBar], threshold: f64, lang: Lang) -> Result<String, Error> {
+    let mut svg = String::new();
+    let chart_err = |e: &dyn std::fmt::Display| Error::Chart(title.to_string(), e.to_string());
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_err(&e))?;
+        let n = weeks.len().max(1) as f64;
+        let top = weeks.iter().map(|w| w.updates).max().unwrap_or(0).max(threshold.ceil() as i64).max(1) as f64 * 1.15;
+        let font = |size| (FONT_FAMILY, size).into_font();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, font(16))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(36)
+            .build_cartesian_2d(0f64..n, 0f64..top)
+            .map_err(|e| chart_err(&e))?;
+        let label_weeks = weeks.to_vec();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(12)
+            .x_label_formatter(&|x| {
+                label_weeks
+                    .get(x.floor().max(0.0) as usize)
+                    .map(|w| w.week_start.format("%m-%d").to_string())
+                    .unwrap_or_default()
+            })
+            .y_desc(lang.pick("每周更新次数", "updates per week"))
+            .label_style(font(11))
+            .axis_desc_style(font(11))
+            .draw()
+            .map_err(|e| chart_err(&e))?;
+
+        let short_mark = top * 0.03;
+        chart
+            .draw_series(weeks.iter().enumerate().map(|(i, w)| {
+                let x0 = i as f64 + 0.12;
+                let x1 = i as f64 + 0.88;
+                let short = w.judged && (w.updates as f64) < threshold;
+                let color = if !w.judged { BAR_PARTIAL } else if short { BAR_SHORT } else { BAR_OK };
+                let height = if short { (w.updates as f64).max(short_mark) } else { w.updates as f64 };
+                Rectangle::new([(x0, 0.0), (x1, height)], color.filled())
+            }))
+            .map_err(|e| chart_err(&e))?;
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, threshold), (n, threshold)],
+                ShapeStyle::from(&THRESHOLD).stroke_width(2),
+            ))
+            .map_err(|e| chart_err(&e))?
+            .label(match lang {
+                Lang::Zh => format!("更新要求（每周{threshold}次）"),
+                Lang::En => format!("required ({threshold} per week)"),
+            })
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], THRESHOLD.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font(11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.2))
+            .draw()
+            .map_err(|e| chart_err(&e))?;
+        root.present().map_err(|e| chart_err(&e))?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weeks() -> Vec<WeekBar> {
+        let start = NaiveDate::from_ymd_opt(2025, 11, 3).unwrap();
+        [(2, false), (0, true), (3, true)]
+            .iter()
+            .enumerate()
+            .map(|(i, (u, judged))| WeekBar {
+                week_start: start + chrono::Duration::weeks(i as i64),
+                updates: *u,
+                judged: *judged,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chart_marks_the_threshold_and_the_empty_week_and_escapes_the_title() {
+        let svg = weekly_updates_svg("<script>x</script>某市发布", &weeks(), 1.0, Lang::Zh).unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("更新要求"), "threshold legend missing");
+        assert!(svg.contains("#D03B2F") || svg.contains("#d03b2f"), "empty week not highlighted");
+        assert!(!svg.contains("<script>"), "title not escaped");
+        assert!(svg.contains("Noto Sans CJK SC"));
+    }
+}

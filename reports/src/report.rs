@@ -1,0 +1,182 @@
+//! Writes everything `govmedia audit` produces into the output folder: the findings and
+//! measurements tables, one weekly-cadence chart per account, and the index page.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use govmedia_collectors::store::write_atomic;
+use govmedia_collectors::time::days_to_date;
+use govmedia_rules::engine::AuditResult;
+use govmedia_rules::{AuditContext, Lang};
+use polars::prelude::*;
+
+use crate::charts::{WeekBar, weekly_updates_svg};
+use crate::html::{IndexAccount, IndexPage, PlatformCount, platform_label, write_index};
+use crate::tables::write_table_set;
+use crate::{Error, account_file_stem};
+
+pub const CHARTS_DIR: &str = "charts";
+
+/// What was written, for the command's summary.
+#[derive(Debug, Default)]
+pub struct ReportFiles {
+    pub files: Vec<PathBuf>,
+    pub charts: usize,
+}
+
+pub fn write_audit_report(
+    out: &Path,
+    ctx: &AuditContext,
+    result: &AuditResult,
+    notes: &[String],
+) -> Result<ReportFiles, Error> {
+    std::fs::create_dir_all(out.join(CHARTS_DIR))
+        .map_err(|e| govmedia_collectors::Error::io(&out.join(CHARTS_DIR), e))?;
+    let mut report = ReportFiles::default();
+    report.files.extend(write_table_set(&result.findings, out, "findings")?);
+    report.files.extend(write_table_set(&result.measurements, out, "measurements")?);
+
+    let accounts = index_accounts(ctx, result)?;
+    report.charts = write_charts(out, ctx.lang, &accounts, &result.weekly_updates)?;
+
+    let mut platforms: Vec<PlatformCount> = Vec::new();
+    for p in ["wechat", "weibo", "app"] {
+        let count = accounts.iter().filter(|a| a.platform == p).count() as u64;
+        if count > 0 {
+            platforms.push(PlatformCount { label: platform_label(p, ctx.lang), count });
+        }
+    }
+    let page = IndexPage {
+        as_of: ctx.as_of.to_string(),
+        window_from: days_to_date(ctx.from_day as i32).to_string(),
+        rules_run: result.rules_run.join(", "),
+        platforms,
+        veto_accounts: accounts.iter().filter(|a| a.veto > 0).count() as u64,
+        findings_total: result.findings.height() as u64,
+        files: report
+            .files
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect(),
+        notes: notes.to_vec(),
+        accounts: accounts
+            .into_iter()
+            .map(|mut a| {
+                a.platform = platform_label(&a.platform, ctx.lang);
+                a
+            })
+            .collect(),
+    };
+    let index = out.join("index.html");
+    write_index(&page, ctx.lang, &index)?;
+    report.files.push(index);
+    Ok(report)
+}
+
+fn str_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.map(String::from)).collect())
+}
+
+/// The index rows: every audited account with its finding counts by severity.
+fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexAccount>, Error> {
+    let counts = result
+        .findings
+        .clone()
+        .lazy()
+        .group_by([col("account_id")])
+        .agg([
+            col("severity").eq(lit("veto")).sum().cast(DataType::UInt64).alias("veto"),
+            col("severity").eq(lit("deduct")).sum().cast(DataType::UInt64).alias("deduct"),
+            col("severity").eq(lit("notice")).sum().cast(DataType::UInt64).alias("notice"),
+        ]);
+    let last = result
+        .measurements
+        .clone()
+        .lazy()
+        .select([col("account_id"), col("last_update").cast(DataType::String)]);
+    let df = ctx
+        .accounts
+        .clone()
+        .lazy()
+        .join(counts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(last, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .sort(["account_id"], SortMultipleOptions::default())
+        .collect()?;
+    let ids = str_values(&df, "account_id")?;
+    let names = str_values(&df, "account_name")?;
+    let platforms = str_values(&df, "platform")?;
+    let orgs = str_values(&df, "org_id")?;
+    let lasts = str_values(&df, "last_update")?;
+    let count = |name: &str| -> PolarsResult<Vec<u64>> {
+        Ok(df.column(name)?.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
+    };
+    let (veto, deduct, notice) = (count("veto")?, count("deduct")?, count("notice")?);
+    Ok((0..df.height())
+        .map(|i| {
+            let id = ids[i].clone().unwrap_or_default();
+            IndexAccount {
+                chart_href: format!("{CHARTS_DIR}/{}.svg", account_file_stem(&id)),
+                name: names[i].clone().unwrap_or_else(|| id.clone()),
+                account_id: id,
+                platform: platforms[i].clone().unwrap_or_default(),
+                org_id: orgs[i].clone().unwrap_or_default(),
+                veto: veto[i],
+                deduct: deduct[i],
+                notice: notice[i],
+                last_update: lasts[i].clone().unwrap_or_else(|| "—".into()),
+            }
+        })
+        .collect())
+}
+
+/// One SVG per account, drawn on all cores.
+fn write_charts(out: &Path, lang: Lang, accounts: &[IndexAccount], weekly: &DataFrame) -> Result<usize, Error> {
+    let ids = str_values(weekly, "account_id")?;
+    let starts: Vec<Option<i32>> = weekly.column("week_start")?.cast(&DataType::Int32)?.i32()?.iter().collect();
+    let updates: Vec<Option<i64>> = weekly.column("updates")?.i64()?.iter().collect();
+    let judged: Vec<Option<bool>> = weekly.column("judged")?.bool()?.iter().collect();
+    let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
+    let mut by_account: HashMap<&str, (Vec<WeekBar>, f64)> = HashMap::new();
+    for i in 0..weekly.height() {
+        let Some(id) = ids[i].as_deref() else { continue };
+        let entry = by_account.entry(id).or_insert_with(|| (Vec::new(), thresholds[i].unwrap_or(1.0)));
+        entry.0.push(WeekBar {
+            week_start: days_to_date(starts[i].unwrap_or(0)),
+            updates: updates[i].unwrap_or(0),
+            judged: judged[i].unwrap_or(false),
+        });
+    }
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = accounts.len().div_ceil(workers).max(1);
+    let charts_dir = out.join(CHARTS_DIR);
+    std::thread::scope(|scope| -> Result<usize, Error> {
+        let handles: Vec<_> = accounts
+            .chunks(chunk)
+            .map(|part| {
+                let by_account = &by_account;
+                let charts_dir = &charts_dir;
+                scope.spawn(move || -> Result<usize, Error> {
+                    for a in part {
+                        let (weeks, threshold) = by_account
+                            .get(a.account_id.as_str())
+                            .map(|(w, t)| (w.as_slice(), *t))
+                            .unwrap_or((&[], 1.0));
+                        let title = match lang {
+                            Lang::Zh => format!("{}：每周更新次数", a.name),
+                            Lang::En => format!("{}: updates per week", a.name),
+                        };
+                        let svg = weekly_updates_svg(&title, weeks, threshold, lang)?;
+                        let path = charts_dir.join(format!("{}.svg", account_file_stem(&a.account_id)));
+                        write_atomic(&path, |f| std::io::Write::write_all(f, svg.as_bytes()))?;
+                    }
+                    Ok(part.len())
+                })
+            })
+            .collect();
+        let mut written = 0;
+        for h in handles {
+            written += h.join().map_err(|_| Error::Chart("worker".into(), "panicked".into()))??;
+        }
+        Ok(written)
+    })
+}

@@ -1,0 +1,140 @@
+//! `govmedia audit`: run the checks on a store (or the built-in demo) and write the report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use govmedia_collectors::demo::{DemoOptions, generate};
+use govmedia_collectors::import::{ImportOptions, import_paths};
+use govmedia_collectors::store::Store;
+use govmedia_reports::report::write_audit_report;
+use govmedia_rules::context::Tables;
+use govmedia_rules::engine::{Selection, run_audit};
+use govmedia_rules::{AuditContext, Lang};
+use polars::prelude::*;
+
+use super::{LangArg, parse_date};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    /// Exit 1 when any veto finding exists.
+    Veto,
+    /// Exit 1 when any veto or deduct finding exists.
+    Deduct,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// The store to audit (see `govmedia import`).
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub store: Option<PathBuf>,
+    /// Audit the built-in demo archive (generated, imported into a temporary store, audited).
+    #[arg(long)]
+    pub demo: bool,
+    /// Number of demo accounts (with --demo).
+    #[arg(long, requires = "demo", default_value_t = 80)]
+    pub accounts: usize,
+    /// Monitoring time point (监测时间点), YYYY-MM-DD. Required with --store; the demo's own
+    /// date with --demo.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Start of the audit window (default: one year before --as-of).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Rule codes or family prefixes to run (comma-separated; default all).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Rule codes or family prefixes to skip (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Exit with code 1 when a finding of this severity (or worse) exists.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Report language.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: LangArg,
+}
+
+pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let selection = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    selection.validate()?;
+    let from = args.from.as_deref().map(parse_date).transpose()?;
+
+    // With --demo the archive and store live in a temporary folder removed at the end.
+    let scratch = if args.demo { Some(tempfile::tempdir().context("creating a temporary folder")?) } else { None };
+    let (store, as_of) = match (&scratch, &args.store) {
+        (Some(tmp), _) => {
+            let opts = DemoOptions { accounts: args.accounts, ..Default::default() };
+            let archive = tmp.path().join("archive");
+            let summary = generate(&archive, &opts)?;
+            let store = Store::open(tmp.path().join("store"))?;
+            let report = import_paths(&store, &[archive], &ImportOptions::default())?;
+            let total = report.total();
+            println!(
+                "demo: {} accounts, {} posts, {} comments generated; {} records imported, {} quarantined",
+                summary.accounts, summary.posts, summary.comments, total.imported(), total.quarantined
+            );
+            let as_of = match &args.as_of {
+                Some(d) => parse_date(d)?,
+                None => opts.as_of,
+            };
+            (store, as_of)
+        }
+        (None, Some(dir)) => {
+            let Some(as_of) = &args.as_of else { bail!("--as-of YYYY-MM-DD is required with --store") };
+            (Store::open_existing(dir)?, parse_date(as_of)?)
+        }
+        (None, None) => bail!("give --store DIR or --demo"),
+    };
+
+    let lang: Lang = args.lang.into();
+    let ctx = AuditContext::new(Tables::from_store(&store)?, as_of, from, lang, BTreeMap::new())?;
+    let checked = Instant::now();
+    let result = run_audit(&ctx, &selection)?;
+    let check_secs = checked.elapsed().as_secs_f64();
+    let written = Instant::now();
+    let report = write_audit_report(&args.out, &ctx, &result, &[])?;
+    let write_secs = written.elapsed().as_secs_f64();
+
+    let severity_counts = count_by_severity(&result.findings)?;
+    let count = |s: &str| severity_counts.get(s).copied().unwrap_or(0);
+    println!(
+        "audited {} accounts at {}: {} findings ({} veto, {} deduct, {} notice)",
+        ctx.accounts.height(),
+        as_of,
+        result.findings.height(),
+        count("veto"),
+        count("deduct"),
+        count("notice"),
+    );
+    println!(
+        "report written to {} ({} files, {} charts); checks {:.1}s, report {:.1}s, total {:.1}s",
+        args.out.display(),
+        report.files.len(),
+        report.charts,
+        check_secs,
+        write_secs,
+        started.elapsed().as_secs_f64()
+    );
+    let failing = match args.fail_on {
+        None => false,
+        Some(FailOn::Veto) => count("veto") > 0,
+        Some(FailOn::Deduct) => count("veto") + count("deduct") > 0,
+    };
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn count_by_severity(findings: &DataFrame) -> anyhow::Result<BTreeMap<String, usize>> {
+    let mut counts = BTreeMap::new();
+    for s in findings.column("severity")?.str()?.iter().flatten() {
+        *counts.entry(s.to_string()).or_insert(0) += 1;
+    }
+    Ok(counts)
+}

@@ -1,0 +1,68 @@
+//! Command-line interface: the subcommands and their shared argument types.
+
+mod audit;
+mod demo;
+mod import;
+mod rules;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "govmedia",
+    version,
+    about = "Audit and rank Chinese government new-media accounts (政务微信公众号、政务微博、政务App)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a deterministic synthetic archive in the canonical import format.
+    Demo(demo::DemoArgs),
+    /// Import files, folders into a store (counts read / imported / duplicates / quarantined).
+    Import(import::ImportArgs),
+    /// Run the checks on a store and write findings, measurements, charts and the index page.
+    Audit(audit::AuditArgs),
+    /// List the rule catalogue.
+    Rules(rules::RulesArgs),
+    /// Explain one rule: its documentation and parameters.
+    Rule(rules::RuleArgs),
+}
+
+/// Report language.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum LangArg {
+    #[default]
+    Zh,
+    En,
+}
+
+impl From<LangArg> for govmedia_rules::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => govmedia_rules::Lang::Zh,
+            LangArg::En => govmedia_rules::Lang::En,
+        }
+    }
+}
+
+pub fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("not a date: {s:?} (expected YYYY-MM-DD)"))
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Rules(args) => rules::run_list(args),
+        Command::Rule(args) => rules::run_one(args),
+    }
+}

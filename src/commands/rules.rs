@@ -1,0 +1,40 @@
+//! `govmedia rules` and `govmedia rule CODE`: the catalogue and one rule's documentation.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Args;
+use govmedia_rules::engine::{registry, rule_by_code};
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {}
+
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// A rule code, e.g. UPD002.
+    pub code: String,
+}
+
+pub fn run_list(_args: RulesArgs) -> anyhow::Result<ExitCode> {
+    for rule in registry() {
+        let info = rule.info();
+        println!("{:<7} {:<7} {:<24} {}", info.code, info.severity.as_str(), info.name, info.summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_one(args: RuleArgs) -> anyhow::Result<ExitCode> {
+    let Some(rule) = rule_by_code(&args.code) else {
+        bail!("unknown rule code {:?}; `govmedia rules` lists them", args.code);
+    };
+    let info = rule.info();
+    println!("{} ({}, severity {})\n", info.code, info.name, info.severity.as_str());
+    println!("{}\n", info.doc());
+    if !info.params.is_empty() {
+        println!("# Parameters\n");
+        for p in info.params {
+            println!("{:<32} = {:<6} {}", p.key, p.default.to_string(), p.help);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
