@@ -1,1 +1,342 @@
+//! End-to-end tests of the `govmedia` binary on fixture folders written by the tests.
 
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+fn govmedia(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args(args)
+        .output()
+        .expect("run govmedia")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Reads `findings.csv` (UTF-8 with BOM) into (code, account_id) pairs.
+fn finding_pairs(report: &Path) -> Vec<(String, String)> {
+    let bytes = fs::read(report.join("findings.csv")).unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "findings.csv must start with a BOM"
+    );
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "code",
+            "severity",
+            "platform",
+            "account_id",
+            "account_name",
+            "org_id",
+            "item_id",
+            "occurred_at",
+            "message",
+            "evidence"
+        ]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[3].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let out = govmedia(&["audit", "--demo", "--out", p(&report)]);
+    assert!(out.status.success(), "{}", text(&out));
+    for f in [
+        "findings.csv",
+        "findings.json",
+        "findings.parquet",
+        "measurements.csv",
+        "index.html",
+    ] {
+        assert!(report.join(f).is_file(), "{f} missing");
+    }
+    let charts = fs::read_dir(report.join("charts")).unwrap().count();
+    assert_eq!(charts, 80, "one chart per account");
+    let index = fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(index.contains("政务新媒体检查报告"));
+    assert!(
+        index.contains("wechat_gh_5a1700000000.svg"),
+        "chart links missing"
+    );
+
+    // The same default seed: the demo archive's manifest lists the planted cases.
+    let archive = dir.path().join("archive");
+    let out = govmedia(&["demo", "--out", p(&archive)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(archive.join("demo-manifest.json")).unwrap())
+            .unwrap();
+    let findings = finding_pairs(&report);
+    let mut checked = 0;
+    for case in manifest["planted"].as_array().unwrap() {
+        let code = case["code"].as_str().unwrap();
+        if !code.starts_with("UPD") {
+            continue;
+        }
+        let account = case["account_id"].as_str().unwrap();
+        let found = findings.iter().any(|(c, a)| c == code && a == account);
+        assert_eq!(
+            found,
+            case["expected"].as_bool().unwrap(),
+            "{} {code} {account}",
+            case["case"]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} planted UPD cases checked");
+}
+
+#[test]
+fn fail_on_veto_exits_1_and_lang_en_writes_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r");
+    let out = govmedia(&[
+        "audit",
+        "--demo",
+        "--accounts",
+        "20",
+        "--out",
+        p(&report),
+        "--fail-on",
+        "veto",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let csv = fs::read_to_string(report.join("findings.csv")).unwrap();
+    assert!(
+        csv.contains("No update in the 14 days before"),
+        "English messages expected"
+    );
+    let index = fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(index.contains("Government new-media audit"));
+}
+
+const ACCOUNTS: &str = r#"{"account_id":"weibo:1","platform":"weibo","name":"某市发布","first_seen":"2025-01-01T00:00:00+08:00"}
+"#;
+
+#[test]
+fn a_bad_jsonl_line_is_quarantined_with_its_line_and_field_and_the_rest_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    fs::write(
+        input.join("posts.jsonl"),
+        [
+            r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-01T10:00:00+08:00","read_count":5}"#,
+            r#"{"account_id":"weibo:1","post_id":"b","published_at":"2025-11-02T10:00:00+08:00","read_count":"many"}"#,
+            r#"{"account_id":"weibo:1","post_id":"c","published_at":"yesterday"}"#,
+            r#"{"account_id":"weibo:1","post_id":"d" "#,
+            "",
+            r#"{"account_id":"weibo:1","post_id":"e","published_at":1762000000}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let out = govmedia(&["import", p(&input), "--store", p(&store)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains("quarantine.jsonl"), "{report}");
+
+    let quarantine = fs::read_to_string(store.join("quarantine.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = quarantine
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3, "{quarantine}");
+    assert_eq!(entries[0]["line"], 2);
+    assert_eq!(entries[0]["field"], "read_count");
+    assert!(
+        entries[0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("posts.jsonl")
+    );
+    assert_eq!(entries[1]["line"], 3);
+    assert_eq!(entries[1]["field"], "published_at");
+    assert_eq!(entries[2]["line"], 4);
+    assert!(
+        entries[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid JSON")
+    );
+
+    let posts = read_parquet(&store.join("posts.parquet"));
+    let ids: Vec<&str> = posts
+        .column("post_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(ids, ["a", "e"]);
+
+    // Counts reconcile in the import log: read = new + updated + duplicates + quarantined.
+    let log = fs::read_to_string(store.join("import_log.jsonl")).unwrap();
+    for line in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let n = |k: &str| v[k].as_u64().unwrap();
+        assert_eq!(
+            n("read"),
+            n("new") + n("updated") + n("duplicates") + n("quarantined"),
+            "{line}"
+        );
+    }
+}
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+#[test]
+fn importing_the_same_folder_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["demo", "--out", p(&archive), "--accounts", "12"])
+            .status
+            .success()
+    );
+    let first = govmedia(&["import", p(&archive), "--store", p(&store)]);
+    assert!(first.status.success(), "{}", text(&first));
+    let tables = [
+        "accounts",
+        "posts",
+        "comments",
+        "menus",
+        "link_checks",
+        "orgs",
+    ];
+    let before: Vec<DataFrame> = tables
+        .iter()
+        .map(|t| read_parquet(&store.join(format!("{t}.parquet"))))
+        .collect();
+
+    let second = govmedia(&["import", p(&archive), "--store", p(&store)]);
+    assert!(second.status.success(), "{}", text(&second));
+    let total = text(&second)
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .unwrap()
+        .to_string();
+    let numbers: Vec<u64> = total
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let (read, new, updated, dups, quarantined) =
+        (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]);
+    assert!(read > 0);
+    assert_eq!((new, updated, quarantined), (0, 0, 0), "{total}");
+    assert_eq!(dups, read, "{total}");
+    for (t, df) in tables.iter().zip(before) {
+        let after = read_parquet(&store.join(format!("{t}.parquet")));
+        assert!(df.equals_missing(&after), "{t} changed on re-import");
+    }
+}
+
+#[test]
+fn a_csv_missing_a_required_column_fails_naming_it_and_other_files_still_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    fs::write(
+        input.join("posts.csv"),
+        "account_id,post_id,title\nweibo:1,a,标题\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let out = govmedia(&["import", p(&input), "--store", p(&store)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains("posts.csv") && msg.contains("`published_at`"),
+        "{msg}"
+    );
+    let accounts = read_parquet(&store.join("accounts.parquet"));
+    assert_eq!(accounts.height(), 1, "the good file still imports");
+}
+
+#[test]
+fn an_unrecognised_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("notes.txt");
+    fs::write(&input, "hello").unwrap();
+    let out = govmedia(&["import", p(&input), "--store", p(&dir.path().join("s"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("notes.txt: format not recognised"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn audit_of_a_missing_store_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = govmedia(&[
+        "audit",
+        "--store",
+        p(&dir.path().join("nope")),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(dir.path()),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("not a govmedia store"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn rule_prints_its_documentation_and_parameters() {
+    let out = govmedia(&["rule", "UPD001"]);
+    assert!(out.status.success());
+    let doc = text(&out);
+    for s in [
+        "# What it does",
+        "# Why it matters",
+        "# Example",
+        "# How to fix",
+        "UPD001.min_per_period",
+    ] {
+        assert!(doc.contains(s), "{s} missing:\n{doc}");
+    }
+    let list = text(&govmedia(&["rules"]));
+    assert!(list.contains("UPD002") && list.contains("veto"));
+    assert_eq!(govmedia(&["rule", "NOPE1"]).status.code(), Some(2));
+}

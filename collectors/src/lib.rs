@@ -31,10 +31,16 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 
     pub fn polars(path: &Path, source: polars::error::PolarsError) -> Self {
-        Error::Polars { path: path.display().to_string(), source }
+        Error::Polars {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }

@@ -29,7 +29,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldError { field: field.into(), reason: reason.into() }
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -67,7 +70,10 @@ pub fn value_from_json(ty: ColumnType, v: &serde_json::Value) -> Result<Value, S
                 .map(|item| match item {
                     J::String(s) => Ok(s.clone()),
                     J::Number(n) => Ok(n.to_string()),
-                    other => Err(format!("expected a list of strings, found {}", json_kind(other))),
+                    other => Err(format!(
+                        "expected a list of strings, found {}",
+                        json_kind(other)
+                    )),
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -145,7 +151,9 @@ pub fn validate(spec: &TableSpec, values: &[Value]) -> Result<(), FieldError> {
             _ => {
                 return Err(FieldError::new(
                     "account_id",
-                    format!("{id:?} is not <platform>:<native id> with platform wechat, weibo or app"),
+                    format!(
+                        "{id:?} is not <platform>:<native id> with platform wechat, weibo or app"
+                    ),
                 ));
             }
         }
@@ -183,7 +191,11 @@ impl TableBuilder {
                 ColumnType::ListStr => ColumnBuffer::List(Vec::new()),
             })
             .collect();
-        TableBuilder { spec, columns, len: 0 }
+        TableBuilder {
+            spec,
+            columns,
+            len: 0,
+        }
     }
 
     pub fn spec(&self) -> &'static TableSpec {
@@ -244,7 +256,9 @@ impl TableBuilder {
                         let mut b = ListStringChunkedBuilder::new(name, v.len(), v.len());
                         for item in &v {
                             match item {
-                                Some(items) => b.append_values_iter(items.iter().map(String::as_str)),
+                                Some(items) => {
+                                    b.append_values_iter(items.iter().map(String::as_str))
+                                }
                                 None => b.append_null(),
                             }
                         }
@@ -292,7 +306,10 @@ mod tests {
         values[0] = Value::Str("douyin:1".into());
         values[1] = Value::Str("weibo".into());
         values[2] = Value::Str("x".into());
-        assert_eq!(validate(&ACCOUNTS, &values).unwrap_err().field, "account_id");
+        assert_eq!(
+            validate(&ACCOUNTS, &values).unwrap_err().field,
+            "account_id"
+        );
         values[0] = Value::Str("wechat:gh_1".into());
         assert_eq!(validate(&ACCOUNTS, &values).unwrap_err().field, "platform");
     }

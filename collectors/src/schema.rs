@@ -49,11 +49,19 @@ pub struct ColumnSpec {
 }
 
 const fn req(name: &'static str, ty: ColumnType) -> ColumnSpec {
-    ColumnSpec { name, ty, required: true }
+    ColumnSpec {
+        name,
+        ty,
+        required: true,
+    }
 }
 
 const fn opt(name: &'static str, ty: ColumnType) -> ColumnSpec {
-    ColumnSpec { name, ty, required: false }
+    ColumnSpec {
+        name,
+        ty,
+        required: false,
+    }
 }
 
 /// How a column's value is combined when a record is seen again (a later sighting).
@@ -228,7 +236,9 @@ mod tests {
     fn every_key_column_is_a_required_column_of_its_table() {
         for t in TABLES {
             for k in t.key {
-                let c = t.column(k).unwrap_or_else(|| panic!("{}.{k} missing", t.name));
+                let c = t
+                    .column(k)
+                    .unwrap_or_else(|| panic!("{}.{k} missing", t.name));
                 // menus' collected_at is part of the key but optional in the spec; a null there
                 // is still a valid (single) sighting.
                 assert!(c.required || (t.name == "menus" && *k == "collected_at"));

@@ -87,8 +87,11 @@ impl Store {
             return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
         }
         let path_str = path.to_string_lossy().to_string();
-        LazyFrame::scan_parquet(PlRefPath::new(path_str.as_str()), ScanArgsParquet::default())
-            .map_err(|e| Error::polars(&path, e))
+        LazyFrame::scan_parquet(
+            PlRefPath::new(path_str.as_str()),
+            ScanArgsParquet::default(),
+        )
+        .map_err(|e| Error::polars(&path, e))
     }
 
     /// Writes a table atomically (temporary file in the store, then rename).
@@ -165,14 +168,19 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
-    tmp.as_file_mut().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.as_file_mut()
+        .sync_all()
+        .map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
@@ -187,12 +195,20 @@ fn merged_value(column: &str, rule: MergeRule) -> Expr {
     let old = col(format!("{column}{OLD_SUFFIX}"));
     match rule {
         MergeRule::Latest => coalesce(&[new, old]),
-        MergeRule::Min => when(new.clone().is_not_null().and(old.clone().is_null().or(new.clone().lt(old.clone()))))
-            .then(new)
-            .otherwise(old),
-        MergeRule::Max => when(new.clone().is_not_null().and(old.clone().is_null().or(new.clone().gt(old.clone()))))
-            .then(new)
-            .otherwise(old),
+        MergeRule::Min => when(
+            new.clone()
+                .is_not_null()
+                .and(old.clone().is_null().or(new.clone().lt(old.clone()))),
+        )
+        .then(new)
+        .otherwise(old),
+        MergeRule::Max => when(
+            new.clone()
+                .is_not_null()
+                .and(old.clone().is_null().or(new.clone().gt(old.clone()))),
+        )
+        .then(new)
+        .otherwise(old),
     }
     .alias(column)
 }
@@ -204,8 +220,12 @@ pub fn merge_frames(
     incoming: DataFrame,
 ) -> PolarsResult<(DataFrame, Vec<(u32, Outcome)>)> {
     let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
-    let value_columns: Vec<&str> =
-        spec.columns.iter().map(|c| c.name).filter(|c| !spec.is_key(c)).collect();
+    let value_columns: Vec<&str> = spec
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|c| !spec.is_key(c))
+        .collect();
     let canonical: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
 
     // The same key may occur several times in one import (the same post in two files): apply
@@ -213,7 +233,12 @@ pub fn merge_frames(
     let incoming = incoming
         .lazy()
         .sort([SEQ_COL], SortMultipleOptions::default())
-        .with_column(col(SEQ_COL).cum_count(false).over(keys.clone())?.alias(OCCURRENCE))
+        .with_column(
+            col(SEQ_COL)
+                .cum_count(false)
+                .over(keys.clone())?
+                .alias(OCCURRENCE),
+        )
         .collect()?;
     let rounds = incoming.column(OCCURRENCE)?.u32()?.max().unwrap_or(0);
 
@@ -293,13 +318,23 @@ pub fn merge_frames(
         state = concat([untouched, merged.lazy()], UnionArgs::default())?.collect()?;
     }
 
-    let sort_keys: Vec<PlSmallStr> = spec.key.iter().map(|k| PlSmallStr::from_static(k)).collect();
+    let sort_keys: Vec<PlSmallStr> = spec
+        .key
+        .iter()
+        .map(|k| PlSmallStr::from_static(k))
+        .collect();
     let state = state
         .lazy()
-        .sort(sort_keys, SortMultipleOptions::default().with_maintain_order(true))
+        .sort(
+            sort_keys,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .collect()?;
     outcomes.sort_by_key(|(seq, _, _)| *seq);
-    Ok((state, outcomes.into_iter().map(|(_, f, o)| (f, o)).collect()))
+    Ok((
+        state,
+        outcomes.into_iter().map(|(_, f, o)| (f, o)).collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -327,9 +362,13 @@ mod tests {
         let mut b = TableBuilder::new(&POSTS);
         rows.into_iter().for_each(|r| b.push(r));
         let mut df = b.finish().unwrap();
-        df.with_column(Column::new(FILE_COL.into(), vec![0u32; n])).unwrap();
-        df.with_column(Column::new(SEQ_COL.into(), (0..n as i64).collect::<Vec<_>>()))
+        df.with_column(Column::new(FILE_COL.into(), vec![0u32; n]))
             .unwrap();
+        df.with_column(Column::new(
+            SEQ_COL.into(),
+            (0..n as i64).collect::<Vec<_>>(),
+        ))
+        .unwrap();
         df
     }
 
@@ -342,7 +381,10 @@ mod tests {
             incoming(vec![post("a", Some(10), Some("t")), post("b", None, None)]),
         )
         .unwrap();
-        assert_eq!(out.iter().map(|o| o.1).collect::<Vec<_>>(), [Outcome::New, Outcome::New]);
+        assert_eq!(
+            out.iter().map(|o| o.1).collect::<Vec<_>>(),
+            [Outcome::New, Outcome::New]
+        );
 
         let (state, out) = merge_frames(
             &POSTS,
@@ -362,6 +404,10 @@ mod tests {
         let reads = state.column("read_count").unwrap().i64().unwrap();
         let titles = state.column("title").unwrap().str().unwrap();
         assert_eq!(reads.get(0), Some(25));
-        assert_eq!(titles.get(0), Some("t"), "a null title must not erase the stored one");
+        assert_eq!(
+            titles.get(0),
+            Some("t"),
+            "a null title must not erase the stored one"
+        );
     }
 }

@@ -133,6 +133,9 @@ mod tests {
 
     #[test]
     fn format_in_beijing_time() {
-        assert_eq!(format_shanghai(1_709_256_600_000), "2024-03-01T09:30:00+08:00");
+        assert_eq!(
+            format_shanghai(1_709_256_600_000),
+            "2024-03-01T09:30:00+08:00"
+        );
     }
 }

@@ -9,8 +9,7 @@ use plotters::prelude::*;
 use crate::Error;
 
 /// Font families tried in order: Windows, macOS, Linux CJK fonts, then any sans-serif.
-pub const FONT_FAMILY: &str =
-    "Microsoft YaHei, PingFang SC, Hiragino Sans GB, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif";
+pub const FONT_FAMILY: &str = "Microsoft YaHei, PingFang SC, Hiragino Sans GB, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif";
 
 const BAR_OK: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
 const BAR_SHORT: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
@@ -28,14 +27,26 @@ pub struct WeekBar {
 
 /// Weekly updates as bars against the cadence threshold. Judged weeks below the threshold are
 /// red (a short red mark when the week is empty), partial weeks grey.
-pub fn weekly_updates_svg(title: &str, weeks: &[WeekBar], threshold: f64, lang: Lang) -> Result<String, Error> {
+pub fn weekly_updates_svg(
+    title: &str,
+    weeks: &[WeekBar],
+    threshold: f64,
+    lang: Lang,
+) -> Result<String, Error> {
     let mut svg = String::new();
     let chart_err = |e: &dyn std::fmt::Display| Error::Chart(title.to_string(), e.to_string());
     {
         let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| chart_err(&e))?;
         let n = weeks.len().max(1) as f64;
-        let top = weeks.iter().map(|w| w.updates).max().unwrap_or(0).max(threshold.ceil() as i64).max(1) as f64 * 1.15;
+        let top = weeks
+            .iter()
+            .map(|w| w.updates)
+            .max()
+            .unwrap_or(0)
+            .max(threshold.ceil() as i64)
+            .max(1) as f64
+            * 1.15;
         let font = |size| (FONT_FAMILY, size).into_font();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(16))
@@ -67,8 +78,18 @@ pub fn weekly_updates_svg(title: &str, weeks: &[WeekBar], threshold: f64, lang: 
                 let x0 = i as f64 + 0.12;
                 let x1 = i as f64 + 0.88;
                 let short = w.judged && (w.updates as f64) < threshold;
-                let color = if !w.judged { BAR_PARTIAL } else if short { BAR_SHORT } else { BAR_OK };
-                let height = if short { (w.updates as f64).max(short_mark) } else { w.updates as f64 };
+                let color = if !w.judged {
+                    BAR_PARTIAL
+                } else if short {
+                    BAR_SHORT
+                } else {
+                    BAR_OK
+                };
+                let height = if short {
+                    (w.updates as f64).max(short_mark)
+                } else {
+                    w.updates as f64
+                };
                 Rectangle::new([(x0, 0.0), (x1, height)], color.filled())
             }))
             .map_err(|e| chart_err(&e))?;
@@ -115,10 +136,14 @@ mod tests {
 
     #[test]
     fn chart_marks_the_threshold_and_the_empty_week_and_escapes_the_title() {
-        let svg = weekly_updates_svg("<script>x</script>某市发布", &weeks(), 1.0, Lang::Zh).unwrap();
+        let svg =
+            weekly_updates_svg("<script>x</script>某市发布", &weeks(), 1.0, Lang::Zh).unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("更新要求"), "threshold legend missing");
-        assert!(svg.contains("#D03B2F") || svg.contains("#d03b2f"), "empty week not highlighted");
+        assert!(
+            svg.contains("#D03B2F") || svg.contains("#d03b2f"),
+            "empty week not highlighted"
+        );
         assert!(!svg.contains("<script>"), "title not escaped");
         assert!(svg.contains("Noto Sans CJK SC"));
     }

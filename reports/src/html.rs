@@ -160,7 +160,10 @@ mod tests {
             as_of: "2025-11-30".into(),
             window_from: "2024-11-30".into(),
             rules_run: "UPD001, UPD002, UPD003".into(),
-            platforms: vec![PlatformCount { label: platform_label("weibo", lang), count: 1 }],
+            platforms: vec![PlatformCount {
+                label: platform_label("weibo", lang),
+                count: 1,
+            }],
             accounts: vec![IndexAccount {
                 account_id: "weibo:1".into(),
                 name: name.into(),
@@ -191,6 +194,9 @@ mod tests {
     fn english_labels_have_no_chinese_ui_text() {
         let html = render_index(&page("name", Lang::En), Lang::En).unwrap();
         assert!(html.contains("Government new-media audit"));
-        assert!(!html.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "Chinese label in English page");
+        assert!(
+            !html.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "Chinese label in English page"
+        );
     }
 }

@@ -33,8 +33,12 @@ pub fn write_audit_report(
     std::fs::create_dir_all(out.join(CHARTS_DIR))
         .map_err(|e| govmedia_collectors::Error::io(&out.join(CHARTS_DIR), e))?;
     let mut report = ReportFiles::default();
-    report.files.extend(write_table_set(&result.findings, out, "findings")?);
-    report.files.extend(write_table_set(&result.measurements, out, "measurements")?);
+    report
+        .files
+        .extend(write_table_set(&result.findings, out, "findings")?);
+    report
+        .files
+        .extend(write_table_set(&result.measurements, out, "measurements")?);
 
     let accounts = index_accounts(ctx, result)?;
     report.charts = write_charts(out, ctx.lang, &accounts, &result.weekly_updates)?;
@@ -43,7 +47,10 @@ pub fn write_audit_report(
     for p in ["wechat", "weibo", "app"] {
         let count = accounts.iter().filter(|a| a.platform == p).count() as u64;
         if count > 0 {
-            platforms.push(PlatformCount { label: platform_label(p, ctx.lang), count });
+            platforms.push(PlatformCount {
+                label: platform_label(p, ctx.lang),
+                count,
+            });
         }
     }
     let page = IndexPage {
@@ -74,7 +81,12 @@ pub fn write_audit_report(
 }
 
 fn str_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(df.column(name)?.str()?.iter().map(|v| v.map(String::from)).collect())
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.map(String::from))
+        .collect())
 }
 
 /// The index rows: every audited account with its finding counts by severity.
@@ -85,9 +97,21 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
         .lazy()
         .group_by([col("account_id")])
         .agg([
-            col("severity").eq(lit("veto")).sum().cast(DataType::UInt64).alias("veto"),
-            col("severity").eq(lit("deduct")).sum().cast(DataType::UInt64).alias("deduct"),
-            col("severity").eq(lit("notice")).sum().cast(DataType::UInt64).alias("notice"),
+            col("severity")
+                .eq(lit("veto"))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("veto"),
+            col("severity")
+                .eq(lit("deduct"))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("deduct"),
+            col("severity")
+                .eq(lit("notice"))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("notice"),
         ]);
     let last = result
         .measurements
@@ -98,8 +122,18 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
         .accounts
         .clone()
         .lazy()
-        .join(counts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
-        .join(last, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            counts,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            last,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .sort(["account_id"], SortMultipleOptions::default())
         .collect()?;
     let ids = str_values(&df, "account_id")?;
@@ -108,7 +142,12 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
     let orgs = str_values(&df, "org_id")?;
     let lasts = str_values(&df, "last_update")?;
     let count = |name: &str| -> PolarsResult<Vec<u64>> {
-        Ok(df.column(name)?.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
+        Ok(df
+            .column(name)?
+            .u64()?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
     };
     let (veto, deduct, notice) = (count("veto")?, count("deduct")?, count("notice")?);
     Ok((0..df.height())
@@ -130,16 +169,30 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
 }
 
 /// One SVG per account, drawn on all cores.
-fn write_charts(out: &Path, lang: Lang, accounts: &[IndexAccount], weekly: &DataFrame) -> Result<usize, Error> {
+fn write_charts(
+    out: &Path,
+    lang: Lang,
+    accounts: &[IndexAccount],
+    weekly: &DataFrame,
+) -> Result<usize, Error> {
     let ids = str_values(weekly, "account_id")?;
-    let starts: Vec<Option<i32>> = weekly.column("week_start")?.cast(&DataType::Int32)?.i32()?.iter().collect();
+    let starts: Vec<Option<i32>> = weekly
+        .column("week_start")?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .iter()
+        .collect();
     let updates: Vec<Option<i64>> = weekly.column("updates")?.i64()?.iter().collect();
     let judged: Vec<Option<bool>> = weekly.column("judged")?.bool()?.iter().collect();
     let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
     let mut by_account: HashMap<&str, (Vec<WeekBar>, f64)> = HashMap::new();
     for i in 0..weekly.height() {
-        let Some(id) = ids[i].as_deref() else { continue };
-        let entry = by_account.entry(id).or_insert_with(|| (Vec::new(), thresholds[i].unwrap_or(1.0)));
+        let Some(id) = ids[i].as_deref() else {
+            continue;
+        };
+        let entry = by_account
+            .entry(id)
+            .or_insert_with(|| (Vec::new(), thresholds[i].unwrap_or(1.0)));
         entry.0.push(WeekBar {
             week_start: days_to_date(starts[i].unwrap_or(0)),
             updates: updates[i].unwrap_or(0),
@@ -166,7 +219,8 @@ fn write_charts(out: &Path, lang: Lang, accounts: &[IndexAccount], weekly: &Data
                             Lang::En => format!("{}: updates per week", a.name),
                         };
                         let svg = weekly_updates_svg(&title, weeks, threshold, lang)?;
-                        let path = charts_dir.join(format!("{}.svg", account_file_stem(&a.account_id)));
+                        let path =
+                            charts_dir.join(format!("{}.svg", account_file_stem(&a.account_id)));
                         write_atomic(&path, |f| std::io::Write::write_all(f, svg.as_bytes()))?;
                     }
                     Ok(part.len())
@@ -175,7 +229,9 @@ fn write_charts(out: &Path, lang: Lang, accounts: &[IndexAccount], weekly: &Data
             .collect();
         let mut written = 0;
         for h in handles {
-            written += h.join().map_err(|_| Error::Chart("worker".into(), "panicked".into()))??;
+            written += h
+                .join()
+                .map_err(|_| Error::Chart("worker".into(), "panicked".into()))??;
         }
         Ok(written)
     })

@@ -36,7 +36,9 @@ impl Cell {
             Cell::Null => serde_json::Value::Null,
             Cell::Str(s) => serde_json::Value::String(s.clone()),
             Cell::Int(i) => (*i).into(),
-            Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            Cell::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
             Cell::Bool(b) => (*b).into(),
         }
     }
@@ -46,11 +48,22 @@ impl Cell {
 pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
     let opt = |v: Option<Cell>| v.unwrap_or(Cell::Null);
     Ok(match column.dtype() {
-        DataType::String => column.str()?.iter().map(|v| opt(v.map(|s| Cell::Str(s.to_string())))).collect(),
-        DataType::Boolean => column.bool()?.iter().map(|v| opt(v.map(Cell::Bool))).collect(),
-        DataType::Float32 | DataType::Float64 => {
-            column.cast(&DataType::Float64)?.f64()?.iter().map(|v| opt(v.map(Cell::Float))).collect()
-        }
+        DataType::String => column
+            .str()?
+            .iter()
+            .map(|v| opt(v.map(|s| Cell::Str(s.to_string()))))
+            .collect(),
+        DataType::Boolean => column
+            .bool()?
+            .iter()
+            .map(|v| opt(v.map(Cell::Bool)))
+            .collect(),
+        DataType::Float32 | DataType::Float64 => column
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .map(|v| opt(v.map(Cell::Float)))
+            .collect(),
         DataType::Datetime(_, _) => column
             .cast(&DataType::Int64)?
             .i64()?
@@ -63,7 +76,12 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
             .iter()
             .map(|v| opt(v.map(|d| Cell::Str(days_to_date(d).to_string()))))
             .collect(),
-        dt if dt.is_integer() => column.cast(&DataType::Int64)?.i64()?.iter().map(|v| opt(v.map(Cell::Int))).collect(),
+        dt if dt.is_integer() => column
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|v| opt(v.map(Cell::Int)))
+            .collect(),
         DataType::List(_) => column
             .list()?
             .amortized_iter()
@@ -71,11 +89,18 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
                 None => Ok(Cell::Null),
                 Some(s) => {
                     let text = s.as_ref().cast(&DataType::String)?;
-                    Ok(Cell::Str(text.str()?.iter().flatten().collect::<Vec<_>>().join("|")))
+                    Ok(Cell::Str(
+                        text.str()?.iter().flatten().collect::<Vec<_>>().join("|"),
+                    ))
                 }
             })
             .collect::<PolarsResult<_>>()?,
-        _ => column.cast(&DataType::String)?.str()?.iter().map(|v| opt(v.map(|s| Cell::Str(s.to_string())))).collect(),
+        _ => column
+            .cast(&DataType::String)?
+            .str()?
+            .iter()
+            .map(|v| opt(v.map(|s| Cell::Str(s.to_string()))))
+            .collect(),
     })
 }
 
@@ -85,7 +110,10 @@ pub fn frame_cells(df: &DataFrame) -> PolarsResult<Vec<Vec<Cell>>> {
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Store(govmedia_collectors::Error::io(path, std::io::Error::other(e.to_string())))
+    Error::Store(govmedia_collectors::Error::io(
+        path,
+        std::io::Error::other(e.to_string()),
+    ))
 }
 
 pub fn write_csv(df: &DataFrame, path: &Path) -> Result<(), Error> {
@@ -106,11 +134,18 @@ pub fn write_csv(df: &DataFrame, path: &Path) -> Result<(), Error> {
 
 pub fn write_json(df: &DataFrame, path: &Path) -> Result<(), Error> {
     let cells = frame_cells(df)?;
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     let rows: Vec<serde_json::Value> = (0..df.height())
         .map(|row| {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                names.iter().zip(&cells).map(|(n, c)| (n.clone(), c[row].json())).collect();
+            let obj: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(&cells)
+                .map(|(n, c)| (n.clone(), c[row].json()))
+                .collect();
             serde_json::Value::Object(obj)
         })
         .collect();
@@ -170,7 +205,8 @@ mod tests {
         );
         let json_path = dir.path().join("t.json");
         write_json(&df, &json_path).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
         assert_eq!(v[1]["n"], serde_json::Value::Null);
         assert_eq!(v[0]["name"], "某市发布");
     }

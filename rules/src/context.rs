@@ -121,7 +121,9 @@ impl AuditContext {
             .ok_or_else(|| Error::Config(format!("as_of {as_of} is too early")))?;
         let from = from.unwrap_or(default_from);
         if from > as_of {
-            return Err(Error::Config(format!("--from {from} is after --as-of {as_of}")));
+            return Err(Error::Config(format!(
+                "--from {from} is after --as-of {as_of}"
+            )));
         }
         let as_of_day = date_to_days(as_of) as i64;
         let from_day = date_to_days(from) as i64;
@@ -166,12 +168,20 @@ impl AuditContext {
 
     fn updates_plan(&self) -> LazyFrame {
         let count_reposts = self.bool_param("UPD.count_reposts", true);
-        let platforms = self.tables.accounts.clone().select([col("account_id"), col("platform")]);
+        let platforms = self
+            .tables
+            .accounts
+            .clone()
+            .select([col("account_id"), col("platform")]);
         let mut posts = self
             .tables
             .posts
             .clone()
-            .filter(col("published_at").cast(DataType::Int64).lt(lit(self.as_of_end_ms())))
+            .filter(
+                col("published_at")
+                    .cast(DataType::Int64)
+                    .lt(lit(self.as_of_end_ms())),
+            )
             .filter(col("is_deleted").fill_null(lit(false)).not());
         if !count_reposts {
             posts = posts.filter(col("is_original").fill_null(lit(true)));
@@ -187,19 +197,34 @@ impl AuditContext {
                 local_day(col("published_at")).alias("day"),
                 // A WeChat mass-send (several articles at one time) is one update.
                 when(platform_of(col("account_id")).eq(lit("wechat")))
-                    .then(col("published_at").cast(DataType::Int64).cast(DataType::String))
+                    .then(
+                        col("published_at")
+                            .cast(DataType::Int64)
+                            .cast(DataType::String),
+                    )
                     .otherwise(col("post_id"))
                     .alias("update_key"),
             ])
             .sort_by_exprs(
-                [col("account_id"), col("published_at"), col("position").fill_null(lit(0i64)), col("post_id")],
+                [
+                    col("account_id"),
+                    col("published_at"),
+                    col("position").fill_null(lit(0i64)),
+                    col("post_id"),
+                ],
                 SortMultipleOptions::default(),
             )
             .unique_stable(
-                Some(cols(["account_id", "update_key"]).into()),
+                Some(cols(["account_id", "update_key"])),
                 UniqueKeepStrategy::First,
             )
-            .select([col("account_id"), col("post_id"), col("url"), col("published_at"), col("day")])
+            .select([
+                col("account_id"),
+                col("post_id"),
+                col("url"),
+                col("published_at"),
+                col("day"),
+            ])
     }
 
     fn accounts_plan(&self) -> PolarsResult<LazyFrame> {
@@ -227,16 +252,29 @@ impl AuditContext {
         )?
         .unique_stable(None, UniqueKeepStrategy::First);
         Ok(ids
-            .join(listed, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
-            .join(from_posts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+            .join(
+                listed,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .join(
+                from_posts,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
             .with_columns([
                 coalesce(&[col("platform"), platform_of(col("account_id"))]).alias("platform"),
                 coalesce(&[col("account_name"), col("account_id")]).alias("account_name"),
                 // The window starts a year before as_of, or at the account's first sighting.
                 polars::lazy::dsl::max_horizontal([
                     lit(self.from_day),
-                    polars::lazy::dsl::min_horizontal([col("first_seen_day"), col("first_post_day")])?
-                        .fill_null(lit(self.from_day)),
+                    polars::lazy::dsl::min_horizontal([
+                        col("first_seen_day"),
+                        col("first_post_day"),
+                    ])?
+                    .fill_null(lit(self.from_day)),
                 ])?
                 .alias("from_day"),
                 lit(self.as_of_day).alias("as_of_day"),

@@ -71,7 +71,10 @@ pub fn registry() -> &'static [&'static dyn Rule] {
 }
 
 pub fn rule_by_code(code: &str) -> Option<&'static dyn Rule> {
-    registry().iter().copied().find(|r| r.info().code.eq_ignore_ascii_case(code))
+    registry()
+        .iter()
+        .copied()
+        .find(|r| r.info().code.eq_ignore_ascii_case(code))
 }
 
 /// Which rules run: codes or family prefixes to select and ignore. The more specific (longer)
@@ -105,7 +108,11 @@ impl Selection {
                 .map(|s| s.len() as i64)
                 .max()
         };
-        let selected = if self.select.is_empty() { Some(0) } else { best(&self.select) };
+        let selected = if self.select.is_empty() {
+            Some(0)
+        } else {
+            best(&self.select)
+        };
         match (selected, best(&self.ignore)) {
             (None, _) => false,
             (Some(_), None) => true,
@@ -136,8 +143,14 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
     let plans = rules
         .iter()
         .map(|r| {
-            r.findings(ctx)
-                .map(|lf| lf.select(RULE_OUTPUT_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()))
+            r.findings(ctx).map(|lf| {
+                lf.select(
+                    RULE_OUTPUT_COLUMNS
+                        .iter()
+                        .map(|c| col(*c))
+                        .collect::<Vec<_>>(),
+                )
+            })
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     let findings = if plans.is_empty() {
@@ -150,10 +163,20 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             col("org_id"),
         ]);
         let mut findings = concat(plans, UnionArgs::default())?
-            .join(accounts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+            .join(
+                accounts,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
             .select(FINDING_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
             .sort_by_exprs(
-                [col("account_id"), col("code"), col("occurred_at"), col("item_id")],
+                [
+                    col("account_id"),
+                    col("code"),
+                    col("occurred_at"),
+                    col("item_id"),
+                ],
                 SortMultipleOptions::default()
                     .with_nulls_last(true)
                     .with_maintain_order(true),
@@ -192,12 +215,21 @@ mod tests {
 
     #[test]
     fn more_specific_selector_wins_and_ignore_wins_ties() {
-        let s = Selection { select: vec!["UPD".into()], ignore: vec!["UPD00".into()] };
+        let s = Selection {
+            select: vec!["UPD".into()],
+            ignore: vec!["UPD00".into()],
+        };
         assert!(!s.is_selected("UPD001"));
-        let s = Selection { select: vec!["UPD001".into()], ignore: vec!["UPD".into()] };
+        let s = Selection {
+            select: vec!["UPD001".into()],
+            ignore: vec!["UPD".into()],
+        };
         assert!(s.is_selected("UPD001"));
         assert!(!s.is_selected("UPD002"));
-        let s = Selection { select: vec!["UPD002".into()], ignore: vec!["UPD002".into()] };
+        let s = Selection {
+            select: vec!["UPD002".into()],
+            ignore: vec!["UPD002".into()],
+        };
         assert!(!s.is_selected("UPD002"));
         let s = Selection::default();
         assert!(s.is_selected("UPD003"));
@@ -205,7 +237,10 @@ mod tests {
 
     #[test]
     fn unknown_selectors_are_errors_naming_them() {
-        let s = Selection { select: vec!["XYZ9".into()], ignore: vec![] };
+        let s = Selection {
+            select: vec!["XYZ9".into()],
+            ignore: vec![],
+        };
         assert!(s.validate().unwrap_err().to_string().contains("XYZ9"));
     }
 
@@ -213,8 +248,17 @@ mod tests {
     fn every_rule_doc_has_the_required_sections() {
         for rule in registry() {
             let doc = rule.info().doc();
-            for section in ["# What it does", "# Why it matters", "# Example", "# How to fix"] {
-                assert!(doc.contains(section), "{} lacks {section}", rule.info().code);
+            for section in [
+                "# What it does",
+                "# Why it matters",
+                "# Example",
+                "# How to fix",
+            ] {
+                assert!(
+                    doc.contains(section),
+                    "{} lacks {section}",
+                    rule.info().code
+                );
             }
         }
     }

@@ -23,7 +23,9 @@ pub fn week_monday(week: Expr) -> Expr {
 
 /// A day number as `YYYY-MM-DD` text.
 pub fn day_text(day: Expr) -> Expr {
-    day.cast(DataType::Int32).cast(DataType::Date).cast(DataType::String)
+    day.cast(DataType::Int32)
+        .cast(DataType::Date)
+        .cast(DataType::String)
 }
 
 /// A day number as a calendar date.

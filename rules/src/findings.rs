@@ -17,8 +17,15 @@ pub const FINDING_COLUMNS: [&str; 10] = [
 ];
 
 /// The columns a rule produces; the engine adds platform, account name and org from `accounts`.
-pub const RULE_OUTPUT_COLUMNS: [&str; 7] =
-    ["code", "severity", "account_id", "item_id", "occurred_at", "message", "evidence"];
+pub const RULE_OUTPUT_COLUMNS: [&str; 7] = [
+    "code",
+    "severity",
+    "account_id",
+    "item_id",
+    "occurred_at",
+    "message",
+    "evidence",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {

@@ -35,7 +35,12 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .updates
         .clone()
         .lazy()
-        .join(windows(ctx), [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Inner))
+        .join(
+            windows(ctx),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
         .filter(col("day").gt_eq(col("from_day")));
     let counts = in_window
         .clone()
@@ -44,8 +49,11 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     // Gaps between consecutive update days, and from the window's start to the first one.
     let gaps = in_window
         .select([col("account_id"), col("day"), col("from_day")])
-        .unique_stable(Some(cols(["account_id", "day"]).into()), UniqueKeepStrategy::First)
-        .sort_by_exprs([col("account_id"), col("day")], SortMultipleOptions::default())
+        .unique_stable(Some(cols(["account_id", "day"])), UniqueKeepStrategy::First)
+        .sort_by_exprs(
+            [col("account_id"), col("day")],
+            SortMultipleOptions::default(),
+        )
         .with_column(
             (col("day") - col("day").shift(lit(1)).over([col("account_id")])?)
                 .fill_null(col("day") - col("from_day"))
@@ -55,9 +63,24 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .agg([col("gap").max().alias("max_gap")]);
 
     Ok(windows(ctx)
-        .join(periods, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
-        .join(counts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
-        .join(gaps, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            periods,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            counts,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            gaps,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .join(
             last_updates(ctx).select([col("account_id"), col("last_day"), col("days_since")]),
             [col("account_id")],
@@ -91,7 +114,9 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 /// `min_per_week`, the cadence threshold expressed per week for the chart.
 pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let min_required = ctx.int_param(crate::update::MIN_PER_PERIOD.key, 1);
-    let service_weeks = ctx.int_param(crate::update::SERVICE_PERIOD_WEEKS.key, 2).max(1);
+    let service_weeks = ctx
+        .int_param(crate::update::SERVICE_PERIOD_WEEKS.key, 2)
+        .max(1);
     let weeks = ctx.int_param(crate::update::PERIOD_WEEKS.key, 1).max(1);
     let first_week = (ctx.from_day + 3).div_euclid(7);
     let last_week = (ctx.as_of_day + 3).div_euclid(7);
@@ -148,12 +173,21 @@ pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 }
 
 /// The per-week threshold of each account: the minimum spread over its period length.
-fn service_threshold(ctx: &AuditContext, min_required: i64, weeks: i64, service_weeks: i64) -> LazyFrame {
+fn service_threshold(
+    ctx: &AuditContext,
+    min_required: i64,
+    weeks: i64,
+    service_weeks: i64,
+) -> LazyFrame {
     ctx.accounts.clone().lazy().select([
         col("account_id"),
-        when(col("platform").eq(lit("wechat")).and(col("account_kind").eq(lit("service"))))
-            .then(lit(min_required as f64 / service_weeks as f64))
-            .otherwise(lit(min_required as f64 / weeks as f64))
-            .alias("threshold"),
+        when(
+            col("platform")
+                .eq(lit("wechat"))
+                .and(col("account_kind").eq(lit("service"))),
+        )
+        .then(lit(min_required as f64 / service_weeks as f64))
+        .otherwise(lit(min_required as f64 / weeks as f64))
+        .alias("threshold"),
     ])
 }

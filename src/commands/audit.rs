@@ -63,15 +63,25 @@ pub struct AuditArgs {
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let selection = Selection { select: args.select.clone(), ignore: args.ignore.clone() };
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
     selection.validate()?;
     let from = args.from.as_deref().map(parse_date).transpose()?;
 
     // With --demo the archive and store live in a temporary folder removed at the end.
-    let scratch = if args.demo { Some(tempfile::tempdir().context("creating a temporary folder")?) } else { None };
+    let scratch = if args.demo {
+        Some(tempfile::tempdir().context("creating a temporary folder")?)
+    } else {
+        None
+    };
     let (store, as_of) = match (&scratch, &args.store) {
         (Some(tmp), _) => {
-            let opts = DemoOptions { accounts: args.accounts, ..Default::default() };
+            let opts = DemoOptions {
+                accounts: args.accounts,
+                ..Default::default()
+            };
             let archive = tmp.path().join("archive");
             let summary = generate(&archive, &opts)?;
             let store = Store::open(tmp.path().join("store"))?;
@@ -79,7 +89,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             let total = report.total();
             println!(
                 "demo: {} accounts, {} posts, {} comments generated; {} records imported, {} quarantined",
-                summary.accounts, summary.posts, summary.comments, total.imported(), total.quarantined
+                summary.accounts,
+                summary.posts,
+                summary.comments,
+                total.imported(),
+                total.quarantined
             );
             let as_of = match &args.as_of {
                 Some(d) => parse_date(d)?,
@@ -88,14 +102,22 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             (store, as_of)
         }
         (None, Some(dir)) => {
-            let Some(as_of) = &args.as_of else { bail!("--as-of YYYY-MM-DD is required with --store") };
+            let Some(as_of) = &args.as_of else {
+                bail!("--as-of YYYY-MM-DD is required with --store")
+            };
             (Store::open_existing(dir)?, parse_date(as_of)?)
         }
         (None, None) => bail!("give --store DIR or --demo"),
     };
 
     let lang: Lang = args.lang.into();
-    let ctx = AuditContext::new(Tables::from_store(&store)?, as_of, from, lang, BTreeMap::new())?;
+    let ctx = AuditContext::new(
+        Tables::from_store(&store)?,
+        as_of,
+        from,
+        lang,
+        BTreeMap::new(),
+    )?;
     let checked = Instant::now();
     let result = run_audit(&ctx, &selection)?;
     let check_secs = checked.elapsed().as_secs_f64();
@@ -128,7 +150,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         Some(FailOn::Veto) => count("veto") > 0,
         Some(FailOn::Deduct) => count("veto") + count("deduct") > 0,
     };
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn count_by_severity(findings: &DataFrame) -> anyhow::Result<BTreeMap<String, usize>> {

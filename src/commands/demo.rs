@@ -26,7 +26,11 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let opts = DemoOptions { accounts: args.accounts, seed: args.seed, as_of: parse_date(&args.as_of)? };
+    let opts = DemoOptions {
+        accounts: args.accounts,
+        seed: args.seed,
+        as_of: parse_date(&args.as_of)?,
+    };
     let started = Instant::now();
     let summary = generate(&args.out, &opts)?;
     println!(

@@ -34,13 +34,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(store_dir) = args.store else { bail!("--store DIR is required") };
+    let Some(store_dir) = args.store else {
+        bail!("--store DIR is required")
+    };
     if args.paths.is_empty() {
         bail!("nothing to import: give files or folders");
     }
     let started = Instant::now();
     let store = Store::open(&store_dir)?;
-    let opts = ImportOptions { format: args.format, allow_extra: args.allow_extra };
+    let opts = ImportOptions {
+        format: args.format,
+        allow_extra: args.allow_extra,
+    };
     let report = import_paths(&store, &args.paths, &opts)?;
     print_report(&report);
     println!("({:.1}s)", started.elapsed().as_secs_f64());
@@ -55,7 +60,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         for f in &failed {
             eprintln!("error: {}", f.error.as_deref().unwrap_or("failed"));
         }
-        eprintln!("{} file(s) could not be imported; the others were.", failed.len());
+        eprintln!(
+            "{} file(s) could not be imported; the others were.",
+            failed.len()
+        );
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
@@ -68,7 +76,17 @@ pub fn print_report(report: &ImportReport) {
     );
     let line = |c: &FileCounts| {
         let name = if c.source.chars().count() > 48 {
-            format!("…{}", c.source.chars().rev().take(47).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+            format!(
+                "…{}",
+                c.source
+                    .chars()
+                    .rev()
+                    .take(47)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            )
         } else {
             c.source.clone()
         };

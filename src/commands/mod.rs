@@ -54,7 +54,8 @@ impl From<LangArg> for govmedia_rules::Lang {
 }
 
 pub fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("not a date: {s:?} (expected YYYY-MM-DD)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("not a date: {s:?} (expected YYYY-MM-DD)"))
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -18,17 +18,31 @@ pub struct RuleArgs {
 pub fn run_list(_args: RulesArgs) -> anyhow::Result<ExitCode> {
     for rule in registry() {
         let info = rule.info();
-        println!("{:<7} {:<7} {:<24} {}", info.code, info.severity.as_str(), info.name, info.summary);
+        println!(
+            "{:<7} {:<7} {:<24} {}",
+            info.code,
+            info.severity.as_str(),
+            info.name,
+            info.summary
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_one(args: RuleArgs) -> anyhow::Result<ExitCode> {
     let Some(rule) = rule_by_code(&args.code) else {
-        bail!("unknown rule code {:?}; `govmedia rules` lists them", args.code);
+        bail!(
+            "unknown rule code {:?}; `govmedia rules` lists them",
+            args.code
+        );
     };
     let info = rule.info();
-    println!("{} ({}, severity {})\n", info.code, info.name, info.severity.as_str());
+    println!(
+        "{} ({}, severity {})\n",
+        info.code,
+        info.name,
+        info.severity.as_str()
+    );
     println!("{}\n", info.doc());
     if !info.params.is_empty() {
         println!("# Parameters\n");

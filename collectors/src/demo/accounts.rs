@@ -132,7 +132,9 @@ impl Plant {
     pub fn fits(self, platform: &str, org: &Org) -> bool {
         match self {
             Plant::ServiceBiweekly | Plant::AdSlot | Plant::CommentsClosed => platform == "wechat",
-            Plant::NoServiceMenu | Plant::DeadMenuLink | Plant::PortalRootMenu => platform == "wechat",
+            Plant::NoServiceMenu | Plant::DeadMenuLink | Plant::PortalRootMenu => {
+                platform == "wechat"
+            }
             Plant::LateReply | Plant::Unanswered => platform == "wechat",
             Plant::PerfunctoryReply | Plant::ImproperCommentVisible => platform != "app",
             Plant::FormerName => org.former_name.is_some(),
@@ -286,7 +288,11 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
         // Silent weeks are planted separately; the rest of the year is regular.
         Some(Plant::EmptyWeeks) => Profile::Regular,
         _ if service => {
-            if rng.random_bool(0.6) { Profile::Biweekly } else { Profile::Regular }
+            if rng.random_bool(0.6) {
+                Profile::Biweekly
+            } else {
+                Profile::Regular
+            }
         }
         _ => match rng.random_range(0..100) {
             0..20 => Profile::Daily,
@@ -318,12 +324,17 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
     };
 
     let name = plan.name.clone().unwrap_or_else(|| match plant {
-        Some(Plant::NameMismatch) => ["阳光小助手", "幸福生活圈", "身边事儿"][rng.random_range(0..3)].to_string(),
+        Some(Plant::NameMismatch) => {
+            ["阳光小助手", "幸福生活圈", "身边事儿"][rng.random_range(0..3)].to_string()
+        }
         _ => default_name(plan.platform, org),
     });
     let certification = match plant {
         Some(Plant::MissingCertification) => None,
-        Some(Plant::FormerName) => org.former_name.as_ref().map(|(n, _)| certification_text(plan.platform, n)),
+        Some(Plant::FormerName) => org
+            .former_name
+            .as_ref()
+            .map(|(n, _)| certification_text(plan.platform, n)),
         _ => Some(certification_text(plan.platform, &org.official_name)),
     };
     let (verified, verified_type) = match (plan.platform, plant) {
@@ -339,7 +350,10 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
         "weibo" => "weibo",
         _ => "app",
     };
-    let native = id.split_once(':').map(|(_, n)| n.to_string()).unwrap_or_default();
+    let native = id
+        .split_once(':')
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_default();
     let url = match plan.platform {
         "wechat" => format!("https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz={native}"),
         "weibo" => format!("https://weibo.com/u/{native}"),
@@ -381,12 +395,42 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
             bursty_active = rng.random_bool(0.65);
         }
         let p = match profile {
-            Profile::Daily => if wd < 5 { 0.7 } else { 0.3 },
+            Profile::Daily => {
+                if wd < 5 {
+                    0.7
+                } else {
+                    0.3
+                }
+            }
             Profile::Regular | Profile::Stopped(_) | Profile::New(_) => 0.3,
-            Profile::WeekdaysOnly => if wd < 5 { 0.4 } else { 0.0 },
-            Profile::Bursty => if bursty_active { 0.4 } else { 0.0 },
-            Profile::HolidayGaps => if in_holiday_season(day) { 0.0 } else { 0.3 },
-            Profile::Biweekly => if (day - biweekly_phase).rem_euclid(14) == 0 { 1.0 } else { 0.0 },
+            Profile::WeekdaysOnly => {
+                if wd < 5 {
+                    0.4
+                } else {
+                    0.0
+                }
+            }
+            Profile::Bursty => {
+                if bursty_active {
+                    0.4
+                } else {
+                    0.0
+                }
+            }
+            Profile::HolidayGaps => {
+                if in_holiday_season(day) {
+                    0.0
+                } else {
+                    0.3
+                }
+            }
+            Profile::Biweekly => {
+                if (day - biweekly_phase).rem_euclid(14) == 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
         };
         if let Some((a, b)) = empty_weeks
             && (a..=b).contains(&day)
@@ -402,8 +446,10 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
         updates.push(last_day);
     }
     // Accounts that just keep going still posted recently (a quiet fortnight is a planted case).
-    if matches!(profile, Profile::Regular | Profile::Daily | Profile::WeekdaysOnly | Profile::HolidayGaps)
-        && plant.is_none()
+    if matches!(
+        profile,
+        Profile::Regular | Profile::Daily | Profile::WeekdaysOnly | Profile::HolidayGaps
+    ) && plant.is_none()
         && !updates.iter().any(|d| *d > as_of_day - 10)
     {
         updates.push(as_of_day - 3);
@@ -432,42 +478,65 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
             let mut html_extra = "";
             if planted_here {
                 match plant {
-                    Some(Plant::AdWording) => text = AD_TEXTS[rng.random_range(0..AD_TEXTS.len())].to_string(),
+                    Some(Plant::AdWording) => {
+                        text = AD_TEXTS[rng.random_range(0..AD_TEXTS.len())].to_string()
+                    }
                     Some(Plant::PublicServiceAd) => text = PUBLIC_AD_TEXT.replace("{r}", region),
-                    Some(Plant::OffTopic) => text = OFF_TOPIC_TEXTS[rng.random_range(0..OFF_TOPIC_TEXTS.len())].to_string(),
+                    Some(Plant::OffTopic) => {
+                        text =
+                            OFF_TOPIC_TEXTS[rng.random_range(0..OFF_TOPIC_TEXTS.len())].to_string()
+                    }
                     Some(Plant::ImproperWording) => text = IMPROPER_TEXT.replace("{r}", region),
                     Some(Plant::SurveyWithoutFeedback) => text = SURVEY_TEXT.replace("{r}", region),
                     Some(Plant::CommercialLink) => {
-                        links = Some(vec![format!("https://item.taobao.com/item.htm?id={}", 600_000_000_000u64 + plan.index)]);
+                        links = Some(vec![format!(
+                            "https://item.taobao.com/item.htm?id={}",
+                            600_000_000_000u64 + plan.index
+                        )]);
                     }
-                    Some(Plant::AdSlot) => html_extra = r#"<mp-common-ad class="js_ad_area" data-ad-type="流量主"></mp-common-ad>"#,
+                    Some(Plant::AdSlot) => {
+                        html_extra = r#"<mp-common-ad class="js_ad_area" data-ad-type="流量主"></mp-common-ad>"#
+                    }
                     _ => {}
                 }
             }
             let (post_id, url) = match plan.platform {
                 "wechat" => {
                     let msgid = 2_247_480_000 + msg_seq;
-                    (format!("{msgid}_{}", pos + 1), format!("https://mp.weixin.qq.com/s/{native}{msgid}{pos}"))
+                    (
+                        format!("{msgid}_{}", pos + 1),
+                        format!("https://mp.weixin.qq.com/s/{native}{msgid}{pos}"),
+                    )
                 }
                 "weibo" => {
                     let mid = 5_000_000_000_000_000u64 + plan.index * 10_000 + msg_seq;
                     (mid.to_string(), format!("https://weibo.com/{native}/{mid}"))
                 }
-                _ => (format!("n{msg_seq}"), format!("https://app.gov.cn/{native}/news/{msg_seq}")),
+                _ => (
+                    format!("n{msg_seq}"),
+                    format!("https://app.gov.cn/{native}/news/{msg_seq}"),
+                ),
             };
             let comments_open = !comments_closed && plan.platform != "app";
-            let reads = (rng.random_range(50.0..3_000.0) * level_scale * if pos == 0 { 1.0 } else { 0.4 }) as i64;
+            let reads = (rng.random_range(50.0..3_000.0)
+                * level_scale
+                * if pos == 0 { 1.0 } else { 0.4 }) as i64;
             let reads = if reads > 100_000 { 100_001 } else { reads };
             let is_wechat = plan.platform == "wechat";
             let is_weibo = plan.platform == "weibo";
             let title = (plan.platform != "weibo").then(|| text.clone());
-            let body = if is_weibo { text.clone() } else { format!("{text}。详情请阅读全文。") };
+            let body = if is_weibo {
+                text.clone()
+            } else {
+                format!("{text}。详情请阅读全文。")
+            };
             data.posts.push(PostRow {
                 account_id: id.clone(),
                 post_id: post_id.clone(),
                 published_at: format_shanghai(ts),
                 title,
-                content_html: is_wechat.then(|| format!("<section><p>{body}</p>{html_extra}</section>")),
+                content_html: is_wechat
+                    .then(|| format!("<section><p>{body}</p>{html_extra}</section>")),
                 text: body,
                 url,
                 links,
@@ -480,11 +549,20 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
                 watch_count: is_wechat.then(|| reads / rng.random_range(40..200)),
                 share_count: is_wechat.then(|| reads / rng.random_range(15..60)),
                 comment_count: 0,
-                repost_count: is_weibo.then(|| rng.random_range(0..(20.0 * level_scale) as i64 + 1)),
+                repost_count: is_weibo
+                    .then(|| rng.random_range(0..(20.0 * level_scale) as i64 + 1)),
             });
             if comments_open {
                 let n = data.posts.len() - 1;
-                add_comments(&mut rng, &mut data, n, ts, as_of_day, plan, u == content_slot && pos == 0);
+                add_comments(
+                    &mut rng,
+                    &mut data,
+                    n,
+                    ts,
+                    as_of_day,
+                    plan,
+                    u == content_slot && pos == 0,
+                );
             }
         }
     }
@@ -521,6 +599,9 @@ fn pick_text(rng: &mut ChaCha8Rng, region: &str, news_only: bool) -> String {
     template.replace("{r}", region)
 }
 
+/// A comment to generate: its text, the reply (text, delay in hours) if any, whether elected.
+type CommentSpec = (String, Option<(String, i64)>, bool);
+
 /// Comments on one post, replied after realistic delays; the planted reply cases land on the
 /// post that carries the account's content plant.
 fn add_comments(
@@ -532,16 +613,22 @@ fn add_comments(
     plan: &AccountPlan<'_>,
     planted_post: bool,
 ) {
-    let mut specs: Vec<(String, Option<(String, i64)>, bool)> = Vec::new(); // (text, reply (text, delay h), elected)
+    let mut specs: Vec<CommentSpec> = Vec::new();
     let horizon_ms = day_ms(as_of_day, 20 * 3600);
     if rng.random_bool(0.18) {
         for _ in 0..rng.random_range(1..=3) {
             let text = COMMENT_TEXTS[rng.random_range(0..COMMENT_TEXTS.len())].to_string();
             let reply = if rng.random_bool(0.85) {
-                Some((REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())].to_string(), rng.random_range(1..20)))
+                Some((
+                    REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())].to_string(),
+                    rng.random_range(1..20),
+                ))
             } else if rng.random_bool(0.5) {
                 // A slow but not necessarily late reply: up to two days.
-                Some((REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())].to_string(), rng.random_range(20..48)))
+                Some((
+                    REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())].to_string(),
+                    rng.random_range(20..48),
+                ))
             } else {
                 None
             };
@@ -551,13 +638,23 @@ fn add_comments(
     if planted_post {
         match plan.plant {
             // Eight calendar days: always more than three working days.
-            Some(Plant::LateReply) => specs.push((COMMENT_TEXTS[1].to_string(), Some((REPLY_TEXTS[1].to_string(), 8 * 24)), true)),
+            Some(Plant::LateReply) => specs.push((
+                COMMENT_TEXTS[1].to_string(),
+                Some((REPLY_TEXTS[1].to_string(), 8 * 24)),
+                true,
+            )),
             Some(Plant::PerfunctoryReply) => {
                 for text in &COMMENT_TEXTS[..3] {
-                    specs.push((text.to_string(), Some((PERFUNCTORY_REPLY.to_string(), 3)), true));
+                    specs.push((
+                        text.to_string(),
+                        Some((PERFUNCTORY_REPLY.to_string(), 3)),
+                        true,
+                    ));
                 }
             }
-            Some(Plant::ImproperCommentVisible) => specs.push((IMPROPER_COMMENT.to_string(), None, true)),
+            Some(Plant::ImproperCommentVisible) => {
+                specs.push((IMPROPER_COMMENT.to_string(), None, true))
+            }
             _ => {}
         }
     }
@@ -606,12 +703,19 @@ fn add_comments(
 
 /// A stable pseudonym of the kind the importer writes for commenters (never a real identity).
 fn pseudonym(account: u64, n: usize) -> String {
-    let h = (account.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (n as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
-        .rotate_left(17);
+    let h = (account.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (n as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+    .rotate_left(17);
     format!("u_{:012x}", h & 0xFFFF_FFFF_FFFF)
 }
 
-fn add_menu(data: &mut AccountData, plan: &AccountPlan<'_>, id: &str, as_of_day: i64, region: &str) {
+fn add_menu(
+    data: &mut AccountData,
+    plan: &AccountPlan<'_>,
+    id: &str,
+    as_of_day: i64,
+    region: &str,
+) {
     let collected = format_shanghai(day_ms(as_of_day, 10 * 3600));
     let site = format!("https://www.{}.gov.cn", plan.org.region);
     let mut entries: Vec<(String, &'static str, String)> = match plan.plant {
@@ -622,15 +726,31 @@ fn add_menu(data: &mut AccountData, plan: &AccountPlan<'_>, id: &str, as_of_day:
         ],
         _ => vec![
             ("最新动态/工作动态".into(), "view", format!("{site}/xwdt/")),
-            ("办事服务/网上办事".into(), "view", format!("https://zwfw.{}.gov.cn/mobile/{region}/", plan.org.region)),
-            ("办事服务/预约办理".into(), "miniprogram", "wx1234567890abcdef:pages/booking/index".into()),
-            ("便民查询/进度查询".into(), "view", format!("https://zwfw.{}.gov.cn/mobile/query/", plan.org.region)),
+            (
+                "办事服务/网上办事".into(),
+                "view",
+                format!("https://zwfw.{}.gov.cn/mobile/{region}/", plan.org.region),
+            ),
+            (
+                "办事服务/预约办理".into(),
+                "miniprogram",
+                "wx1234567890abcdef:pages/booking/index".into(),
+            ),
+            (
+                "便民查询/进度查询".into(),
+                "view",
+                format!("https://zwfw.{}.gov.cn/mobile/query/", plan.org.region),
+            ),
             ("互动交流/留言咨询".into(), "click", "MESSAGE".into()),
         ],
     };
     match plan.plant {
         Some(Plant::DeadMenuLink) => {
-            entries.push(("便民查询/政策查询".into(), "view", format!("{site}/zcwj/old/index.html")));
+            entries.push((
+                "便民查询/政策查询".into(),
+                "view",
+                format!("{site}/zcwj/old/index.html"),
+            ));
         }
         // A service entry that only jumps to the portal's home page.
         Some(Plant::PortalRootMenu) => entries[1].2 = "https://www.gov.cn/".into(),

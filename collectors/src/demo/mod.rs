@@ -87,18 +87,25 @@ impl Output {
             .prefix(".tmp-")
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, e))?;
-        Ok(Output { tmp: BufWriter::with_capacity(1 << 20, tmp), path: dir.join(name) })
+        Ok(Output {
+            tmp: BufWriter::with_capacity(1 << 20, tmp),
+            path: dir.join(name),
+        })
     }
 
     fn json_line<T: Serialize>(&mut self, row: &T) -> Result<(), Error> {
-        serde_json::to_writer(&mut self.tmp, row)
-            .map_err(|e| Error::io(&self.path, e.into()))?;
-        self.tmp.write_all(b"\n").map_err(|e| Error::io(&self.path, e))
+        serde_json::to_writer(&mut self.tmp, row).map_err(|e| Error::io(&self.path, e.into()))?;
+        self.tmp
+            .write_all(b"\n")
+            .map_err(|e| Error::io(&self.path, e))
     }
 
     fn finish(self) -> Result<(), Error> {
         let path = self.path;
-        let tmp = self.tmp.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
+        let tmp = self
+            .tmp
+            .into_inner()
+            .map_err(|e| Error::io(&path, e.into_error()))?;
         tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
         Ok(())
     }
@@ -119,12 +126,27 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
     let csv_err = |path: &Path, e: csv::Error| Error::io(path, std::io::Error::other(e));
     orgs_out
         .write_record([
-            "org_id", "official_name", "short_names", "former_names", "duty_keywords",
-            "admin_level", "group", "region", "parent_id", "internal_dept",
+            "org_id",
+            "official_name",
+            "short_names",
+            "former_names",
+            "duty_keywords",
+            "admin_level",
+            "group",
+            "region",
+            "parent_id",
+            "internal_dept",
         ])
         .map_err(|e| csv_err(&orgs_path, e))?;
     menus_out
-        .write_record(["account_id", "path", "name", "kind", "target", "collected_at"])
+        .write_record([
+            "account_id",
+            "path",
+            "name",
+            "kind",
+            "target",
+            "collected_at",
+        ])
         .map_err(|e| csv_err(&menus_path, e))?;
 
     let as_of_day = date_to_days(opts.as_of) as i64;
@@ -234,7 +256,10 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
                 index,
                 platform,
                 org: account_org,
-                name: name.clone().or_else(|| (plant == Some(Plant::InternalDepartment)).then(|| account_org.short_name.clone())),
+                name: name.clone().or_else(|| {
+                    (plant == Some(Plant::InternalDepartment))
+                        .then(|| account_org.short_name.clone())
+                }),
                 plant,
                 service: service && plant.is_none(),
             };
@@ -265,7 +290,14 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
             }
             for m in &data.menus {
                 menus_out
-                    .write_record([&m.account_id, &m.path, &m.name, m.kind, &m.target, &m.collected_at])
+                    .write_record([
+                        &m.account_id,
+                        &m.path,
+                        &m.name,
+                        m.kind,
+                        &m.target,
+                        &m.collected_at,
+                    ])
                     .map_err(|e| csv_err(&menus_path, e))?;
             }
             summary.accounts += 1;
@@ -294,11 +326,17 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
         org_index += 1;
     }
 
-    drop(write_org);
-    let finish_csv = |w: csv::Writer<BufWriter<tempfile::NamedTempFile>>, path: &Path| -> Result<(), Error> {
-        let buf = w.into_inner().map_err(|e| Error::io(path, e.into_error().into()))?;
-        Output { tmp: buf, path: path.to_path_buf() }.finish()
-    };
+    let finish_csv =
+        |w: csv::Writer<BufWriter<tempfile::NamedTempFile>>, path: &Path| -> Result<(), Error> {
+            let buf = w
+                .into_inner()
+                .map_err(|e| Error::io(path, e.into_error()))?;
+            Output {
+                tmp: buf,
+                path: path.to_path_buf(),
+            }
+            .finish()
+        };
     finish_csv(orgs_out, &orgs_path)?;
     finish_csv(menus_out, &menus_path)?;
     accounts_out.finish()?;
@@ -307,7 +345,9 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
     links_out.finish()?;
 
     let manifest = serde_json::to_string_pretty(&summary).expect("summary serialises");
-    crate::store::write_atomic(&out.join(MANIFEST_FILE), |f| f.write_all(manifest.as_bytes()))?;
+    crate::store::write_atomic(&out.join(MANIFEST_FILE), |f| {
+        f.write_all(manifest.as_bytes())
+    })?;
     Ok(summary)
 }
 
@@ -326,10 +366,20 @@ mod tests {
     fn same_seed_same_bytes() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let opts = DemoOptions { accounts: 30, ..Default::default() };
+        let opts = DemoOptions {
+            accounts: 30,
+            ..Default::default()
+        };
         generate(a.path(), &opts).unwrap();
         generate(b.path(), &opts).unwrap();
-        for name in ["orgs.csv", "accounts.jsonl", "posts.jsonl", "comments.jsonl", "menus.csv", MANIFEST_FILE] {
+        for name in [
+            "orgs.csv",
+            "accounts.jsonl",
+            "posts.jsonl",
+            "comments.jsonl",
+            "menus.csv",
+            MANIFEST_FILE,
+        ] {
             assert_eq!(
                 fs::read(a.path().join(name)).unwrap(),
                 fs::read(b.path().join(name)).unwrap(),
@@ -341,11 +391,23 @@ mod tests {
     #[test]
     fn exact_account_count_and_every_platform() {
         let dir = tempfile::tempdir().unwrap();
-        let s = generate(dir.path(), &DemoOptions { accounts: 60, ..Default::default() }).unwrap();
+        let s = generate(
+            dir.path(),
+            &DemoOptions {
+                accounts: 60,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(s.accounts, 60);
         let accounts = fs::read_to_string(dir.path().join("accounts.jsonl")).unwrap();
         assert_eq!(accounts.lines().count(), 60);
-        for needle in ["\"platform\":\"wechat\"", "\"platform\":\"weibo\"", "\"platform\":\"app\"", "\"account_kind\":\"service\""] {
+        for needle in [
+            "\"platform\":\"wechat\"",
+            "\"platform\":\"weibo\"",
+            "\"platform\":\"app\"",
+            "\"account_kind\":\"service\"",
+        ] {
             assert!(accounts.contains(needle), "no {needle}");
         }
     }
@@ -354,9 +416,13 @@ mod tests {
     fn every_planted_case_appears_in_a_small_demo() {
         let dir = tempfile::tempdir().unwrap();
         let s = generate(dir.path(), &DemoOptions::default()).unwrap();
-        let cases: std::collections::HashSet<_> = s.planted.iter().map(|p| p.case.as_str()).collect();
+        let cases: std::collections::HashSet<_> =
+            s.planted.iter().map(|p| p.case.as_str()).collect();
         for plant in PLANT_ROTATION {
-            assert!(cases.contains(plant.label().as_str()), "{plant:?} not planted");
+            assert!(
+                cases.contains(plant.label().as_str()),
+                "{plant:?} not planted"
+            );
         }
         assert!(cases.contains("DuplicateAccount") && cases.contains("CrossPlatformName"));
     }

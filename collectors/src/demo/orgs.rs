@@ -52,11 +52,14 @@ impl OrgPlanner {
             self.ministries += 1;
             return ministry(self.ministries - 1);
         }
-        if (want_ministry || want_province) && self.provinces < PROVINCES.len() * DEPARTMENTS.len() {
+        if (want_ministry || want_province) && self.provinces < PROVINCES.len() * DEPARTMENTS.len()
+        {
             self.provinces += 1;
             return province(self.provinces - 1);
         }
-        if (want_ministry || want_province || want_city) && self.cities < CITIES.len() * DEPARTMENTS.len() {
+        if (want_ministry || want_province || want_city)
+            && self.cities < CITIES.len() * DEPARTMENTS.len()
+        {
             self.cities += 1;
             return city(self.cities - 1);
         }
@@ -116,7 +119,9 @@ fn city(k: usize) -> Org {
         official_name: format!("{name}市{}", dept.local_name),
         short_name: format!("{name}{}", dept.short),
         duty_keywords: dept.duty_keywords.iter().map(|s| s.to_string()).collect(),
-        former_name: dept.former.map(|(_, old)| (format!("{name}市{old}"), FORMER_NAME_END)),
+        former_name: dept
+            .former
+            .map(|(_, old)| (format!("{name}市{old}"), FORMER_NAME_END)),
         admin_level: "city",
         group,
         region: code,
@@ -145,13 +150,19 @@ fn county(k: usize) -> Org {
     let dept = &DEPARTMENTS[d];
     let (city_name, province, _) = CITIES[city_i];
     let county_name = format!("{city_name}{}区", COUNTIES[county_i]);
-    let code = format!("{}{:02}", &city_code(city_i, province)[..4], county_i % 100 + 1);
+    let code = format!(
+        "{}{:02}",
+        &city_code(city_i, province)[..4],
+        county_i % 100 + 1
+    );
     Org {
         org_id: format!("org-x{code}-{d:02}"),
         official_name: format!("{county_name}{}", dept.local_name),
         short_name: format!("{}{}", COUNTIES[county_i], dept.short),
         duty_keywords: dept.duty_keywords.iter().map(|s| s.to_string()).collect(),
-        former_name: dept.former.map(|(_, old)| (format!("{county_name}{old}"), FORMER_NAME_END)),
+        former_name: dept
+            .former
+            .map(|(_, old)| (format!("{county_name}{old}"), FORMER_NAME_END)),
         admin_level: "county",
         group: "区县",
         region: code,
@@ -219,8 +230,16 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for _ in 0..130_000 {
             let org = planner.next_org();
-            assert!(ids.insert(org.org_id.clone()), "duplicate id {}", org.org_id);
-            assert!(names.insert(org.official_name.clone()), "duplicate name {}", org.official_name);
+            assert!(
+                ids.insert(org.org_id.clone()),
+                "duplicate id {}",
+                org.org_id
+            );
+            assert!(
+                names.insert(org.official_name.clone()),
+                "duplicate name {}",
+                org.official_name
+            );
         }
     }
 

@@ -34,7 +34,12 @@ impl Format for CanonicalCsv {
             .from_reader(file.open()?);
         let header: Vec<String> = reader
             .headers()
-            .map_err(|e| Error::Input(format!("{}: line 1: cannot read the header: {e}", file.display())))?
+            .map_err(|e| {
+                Error::Input(format!(
+                    "{}: line 1: cannot read the header: {e}",
+                    file.display()
+                ))
+            })?
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect();
@@ -72,7 +77,11 @@ impl Format for CanonicalCsv {
                 "{}: line 1: missing required column{} {} for table {}",
                 file.display(),
                 if missing.len() > 1 { "s" } else { "" },
-                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 table.name
             )));
         }
@@ -99,7 +108,11 @@ impl Format for CanonicalCsv {
                 sink.reject_record(
                     Some(table),
                     line,
-                    format!("row has {} fields, the header has {}", record.len(), header.len()),
+                    format!(
+                        "row has {} fields, the header has {}",
+                        record.len(),
+                        header.len()
+                    ),
                     &raw,
                 );
                 continue;
@@ -110,7 +123,9 @@ impl Format for CanonicalCsv {
                 .zip(&positions)
                 .map(|(c, p)| match p.and_then(|i| record.get(i)) {
                     None => Ok(Value::Null),
-                    Some(text) => value_from_text(c.ty, text).map_err(|r| FieldError::new(c.name, r)),
+                    Some(text) => {
+                        value_from_text(c.ty, text).map_err(|r| FieldError::new(c.name, r))
+                    }
                 })
                 .collect();
             match values {

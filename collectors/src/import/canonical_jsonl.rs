@@ -36,7 +36,9 @@ impl Format for CanonicalJsonl {
         let mut line_no = 0u64;
         loop {
             line.clear();
-            let n = reader.read_line(&mut line).map_err(|e| Error::io(&file.path, e))?;
+            let n = reader
+                .read_line(&mut line)
+                .map_err(|e| Error::io(&file.path, e))?;
             if n == 0 {
                 break;
             }
@@ -46,12 +48,21 @@ impl Format for CanonicalJsonl {
                 continue;
             }
             match serde_json::from_str::<serde_json::Value>(text) {
-                Err(e) => sink.reject_record(Some(table), line_no, format!("invalid JSON: {e}"), text),
-                Ok(serde_json::Value::Object(map)) => match values_from_object(table, &map, sink.options().allow_extra) {
-                    Ok(values) => sink.record(table, line_no, values, text),
-                    Err(err) => sink.reject(Some(table), line_no, err, text),
-                },
-                Ok(_) => sink.reject_record(Some(table), line_no, "line is not a JSON object".into(), text),
+                Err(e) => {
+                    sink.reject_record(Some(table), line_no, format!("invalid JSON: {e}"), text)
+                }
+                Ok(serde_json::Value::Object(map)) => {
+                    match values_from_object(table, &map, sink.options().allow_extra) {
+                        Ok(values) => sink.record(table, line_no, values, text),
+                        Err(err) => sink.reject(Some(table), line_no, err, text),
+                    }
+                }
+                Ok(_) => sink.reject_record(
+                    Some(table),
+                    line_no,
+                    "line is not a JSON object".into(),
+                    text,
+                ),
             }
         }
         Ok(())
@@ -64,12 +75,13 @@ pub fn values_from_object(
     map: &serde_json::Map<String, serde_json::Value>,
     allow_extra: bool,
 ) -> Result<Vec<Value>, FieldError> {
-    if !allow_extra
-        && let Some(unknown) = map.keys().find(|k| table.column(k).is_none())
-    {
+    if !allow_extra && let Some(unknown) = map.keys().find(|k| table.column(k).is_none()) {
         return Err(FieldError::new(
             unknown.as_str(),
-            format!("not a column of table {} (use --allow-extra to ignore it)", table.name),
+            format!(
+                "not a column of table {} (use --allow-extra to ignore it)",
+                table.name
+            ),
         ));
     }
     table

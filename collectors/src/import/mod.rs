@@ -158,7 +158,10 @@ pub struct ImportReport {
 
 impl ImportReport {
     pub fn total(&self) -> FileCounts {
-        let mut t = FileCounts { source: "total".into(), ..Default::default() };
+        let mut t = FileCounts {
+            source: "total".into(),
+            ..Default::default()
+        };
         self.files.iter().for_each(|f| t.add(f));
         t
     }
@@ -214,13 +217,25 @@ impl RecordSink<'_> {
     }
 
     /// Counts one input record that cannot be read and quarantines it.
-    pub fn reject(&mut self, table: Option<&'static TableSpec>, line: u64, err: FieldError, raw: &str) {
+    pub fn reject(
+        &mut self,
+        table: Option<&'static TableSpec>,
+        line: u64,
+        err: FieldError,
+        raw: &str,
+    ) {
         self.counts.read += 1;
         self.quarantine_field(table, line, err, raw);
     }
 
     /// Counts one unreadable record without a particular field at fault (e.g. invalid JSON).
-    pub fn reject_record(&mut self, table: Option<&'static TableSpec>, line: u64, reason: String, raw: &str) {
+    pub fn reject_record(
+        &mut self,
+        table: Option<&'static TableSpec>,
+        line: u64,
+        reason: String,
+        raw: &str,
+    ) {
         self.counts.read += 1;
         self.counts.quarantined += 1;
         self.quarantine.push(QuarantineEntry {
@@ -233,7 +248,13 @@ impl RecordSink<'_> {
         });
     }
 
-    fn quarantine_field(&mut self, table: Option<&'static TableSpec>, line: u64, err: FieldError, raw: &str) {
+    fn quarantine_field(
+        &mut self,
+        table: Option<&'static TableSpec>,
+        line: u64,
+        err: FieldError,
+        raw: &str,
+    ) {
         self.counts.quarantined += 1;
         self.quarantine.push(QuarantineEntry {
             source: self.source.clone(),
@@ -271,7 +292,11 @@ fn cap_raw(raw: &str) -> String {
 
 /// Reads canonical JSON Lines text into a table strictly: the first bad line is an error naming
 /// `source`, the line and the field. For fixtures and small side files such as `--orgs`.
-pub fn frame_from_jsonl(spec: &'static TableSpec, text: &str, source: &str) -> Result<DataFrame, Error> {
+pub fn frame_from_jsonl(
+    spec: &'static TableSpec,
+    text: &str,
+    source: &str,
+) -> Result<DataFrame, Error> {
     let mut builder = TableBuilder::new(spec);
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -288,7 +313,9 @@ pub fn frame_from_jsonl(spec: &'static TableSpec, text: &str, source: &str) -> R
         validate(spec, &values).map_err(|e| at(e.to_string()))?;
         builder.push(values);
     }
-    builder.finish().map_err(|e| Error::polars(Path::new(source), e))
+    builder
+        .finish()
+        .map_err(|e| Error::polars(Path::new(source), e))
 }
 
 /// Expands files and folders (recursively, in name order), skipping hidden entries.
@@ -298,7 +325,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Error> {
             let mut entries: Vec<PathBuf> = fs::read_dir(path)
                 .map_err(|e| Error::io(path, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
                 .collect();
             entries.sort();
             for entry in entries {
@@ -306,10 +336,15 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Error> {
             }
             Ok(())
         } else if path.is_file() {
-            out.push(SourceFile { path: path.to_path_buf() });
+            out.push(SourceFile {
+                path: path.to_path_buf(),
+            });
             Ok(())
         } else {
-            Err(Error::Input(format!("{}: no such file or folder", path.display())))
+            Err(Error::Input(format!(
+                "{}: no such file or folder",
+                path.display()
+            )))
         }
     }
     let mut out = Vec::new();
@@ -357,7 +392,10 @@ pub fn import_paths(
     let mut report = ImportReport::default();
 
     for (index, file) in files.iter().enumerate() {
-        let mut counts = FileCounts { source: file.display(), ..Default::default() };
+        let mut counts = FileCounts {
+            source: file.display(),
+            ..Default::default()
+        };
         match detect(file, opts) {
             Err(e) => counts.error = Some(e.to_string()),
             Ok(format) => {
@@ -381,11 +419,21 @@ pub fn import_paths(
 
     // Tables are merged in schema order so that a store is always written the same way.
     for spec in TABLES {
-        let Some(batch) = tables.remove(spec.name) else { continue };
+        let Some(batch) = tables.remove(spec.name) else {
+            continue;
+        };
         let n = batch.files.len();
-        let mut df = batch.builder.finish().map_err(|e| Error::polars(Path::new(spec.name), e))?;
+        let mut df = batch
+            .builder
+            .finish()
+            .map_err(|e| Error::polars(Path::new(spec.name), e))?;
         df.with_column(Column::new(PlSmallStr::from_static(FILE_COL), batch.files))
-            .and_then(|df| df.with_column(Column::new(PlSmallStr::from_static(SEQ_COL), batch.seqs.clone())))
+            .and_then(|df| {
+                df.with_column(Column::new(
+                    PlSmallStr::from_static(SEQ_COL),
+                    batch.seqs.clone(),
+                ))
+            })
             .map_err(|e| Error::polars(Path::new(spec.name), e))?;
         debug_assert_eq!(df.height(), n);
         let outcomes = store.merge(spec, df)?;
@@ -430,9 +478,18 @@ mod tests {
 
     #[test]
     fn canonical_file_names_designate_their_table() {
-        assert_eq!(canonical_table_for("posts.jsonl", "jsonl").unwrap().name, "posts");
-        assert_eq!(canonical_table_for("Posts-2024.csv", "csv").unwrap().name, "posts");
-        assert_eq!(canonical_table_for("link_checks.csv", "csv").unwrap().name, "link_checks");
+        assert_eq!(
+            canonical_table_for("posts.jsonl", "jsonl").unwrap().name,
+            "posts"
+        );
+        assert_eq!(
+            canonical_table_for("Posts-2024.csv", "csv").unwrap().name,
+            "posts"
+        );
+        assert_eq!(
+            canonical_table_for("link_checks.csv", "csv").unwrap().name,
+            "link_checks"
+        );
         assert!(canonical_table_for("postscript.csv", "csv").is_none());
         assert!(canonical_table_for("posts.csv", "jsonl").is_none());
     }

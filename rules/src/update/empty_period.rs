@@ -61,10 +61,18 @@ impl Rule for EmptyPeriod {
             .then(lit("每周"))
             .when(col("period_weeks").eq(lit(2i64)))
             .then(lit("每两周"))
-            .otherwise(concat_str([lit("每"), int_text(col("period_weeks")), lit("周")], "", true));
+            .otherwise(concat_str(
+                [lit("每"), int_text(col("period_weeks")), lit("周")],
+                "",
+                true,
+            ));
         let per_en = when(col("period_weeks").eq(lit(1i64)))
             .then(lit("per week"))
-            .otherwise(concat_str([lit("per "), int_text(col("period_weeks")), lit(" weeks")], "", true));
+            .otherwise(concat_str(
+                [lit("per "), int_text(col("period_weeks")), lit(" weeks")],
+                "",
+                true,
+            ));
         let none = col("updates").eq(lit(0i64));
         let message = match ctx.lang {
             Lang::Zh => concat_str(
@@ -72,9 +80,11 @@ impl Rule for EmptyPeriod {
                     start.clone(),
                     lit("至"),
                     end.clone(),
-                    when(none.clone())
-                        .then(lit("无更新"))
-                        .otherwise(concat_str([lit("仅更新"), n.clone(), lit("次")], "", true)),
+                    when(none.clone()).then(lit("无更新")).otherwise(concat_str(
+                        [lit("仅更新"), n.clone(), lit("次")],
+                        "",
+                        true,
+                    )),
                     lit("（要求"),
                     per_zh,
                     lit("至少"),
@@ -86,9 +96,11 @@ impl Rule for EmptyPeriod {
             ),
             Lang::En => concat_str(
                 [
-                    when(none)
-                        .then(lit("No update"))
-                        .otherwise(concat_str([lit("Only "), n.clone(), lit(" update(s)")], "", true)),
+                    when(none).then(lit("No update")).otherwise(concat_str(
+                        [lit("Only "), n.clone(), lit(" update(s)")],
+                        "",
+                        true,
+                    )),
                     lit(" from "),
                     start.clone(),
                     lit(" to "),
@@ -104,7 +116,16 @@ impl Rule for EmptyPeriod {
             ),
         };
         let evidence = concat_str(
-            [start.clone(), lit("~"), end, lit(": "), n, lit(" updates (min "), min, lit(")")],
+            [
+                start.clone(),
+                lit("~"),
+                end,
+                lit(": "),
+                n,
+                lit(" updates (min "),
+                min,
+                lit(")"),
+            ],
             "",
             true,
         );

@@ -44,7 +44,9 @@ fn int_default(spec: &ParamSpec) -> i64 {
 /// Periods are counted back from as_of's ISO week (period 0 ends with it); a period is judged
 /// only when it lies wholly inside the account's window, so partial weeks at the edges are not.
 pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let weeks = ctx.int_param(PERIOD_WEEKS.key, int_default(&PERIOD_WEEKS)).max(1);
+    let weeks = ctx
+        .int_param(PERIOD_WEEKS.key, int_default(&PERIOD_WEEKS))
+        .max(1);
     let service_weeks = ctx
         .int_param(SERVICE_PERIOD_WEEKS.key, int_default(&SERVICE_PERIOD_WEEKS))
         .max(1);
@@ -89,7 +91,12 @@ pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .updates
         .clone()
         .lazy()
-        .join(accounts, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Inner))
+        .join(
+            accounts,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
         .filter(col("day").gt_eq(col("from_day")))
         .with_column(
             (lit(as_of_week) - iso_week(col("day")))
@@ -120,19 +127,29 @@ pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 /// Per account: the last update up to as_of and the days since it: `account_id, from_day,
 /// last_at, last_day, last_url, days_since` (nulls when the account never updated).
 pub fn last_updates(ctx: &AuditContext) -> LazyFrame {
-    let last = ctx.updates.clone().lazy().group_by([col("account_id")]).agg([
-        col("published_at").max().alias("last_at"),
-        col("day").max().alias("last_day"),
-        col("url")
-            .sort_by([col("published_at")], SortMultipleOptions::default())
-            .last()
-            .alias("last_url"),
-    ]);
+    let last = ctx
+        .updates
+        .clone()
+        .lazy()
+        .group_by([col("account_id")])
+        .agg([
+            col("published_at").max().alias("last_at"),
+            col("day").max().alias("last_day"),
+            col("url")
+                .sort_by([col("published_at")], SortMultipleOptions::default())
+                .last()
+                .alias("last_url"),
+        ]);
     ctx.accounts
         .clone()
         .lazy()
         .select([col("account_id"), col("from_day"), col("as_of_day")])
-        .join(last, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            last,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column((col("as_of_day") - col("last_day")).alias("days_since"))
 }
 

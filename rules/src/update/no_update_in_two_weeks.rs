@@ -55,8 +55,7 @@ impl Rule for NoUpdateInTwoWeeks {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let days = ctx.int_param(DAYS.key, 14);
-        Ok(silent_accounts(ctx, days)
-            .select(silence_output(ctx, INFO.code, INFO.severity, days)))
+        Ok(silent_accounts(ctx, days).select(silence_output(ctx, INFO.code, INFO.severity, days)))
     }
 }
 
@@ -70,7 +69,12 @@ pub(super) fn silent_accounts(ctx: &AuditContext, days: i64) -> LazyFrame {
 }
 
 /// The finding columns shared by UPD002 and UPD003.
-pub(super) fn silence_output(ctx: &AuditContext, code: &str, severity: Severity, days: i64) -> Vec<Expr> {
+pub(super) fn silence_output(
+    ctx: &AuditContext,
+    code: &str,
+    severity: Severity,
+    days: i64,
+) -> Vec<Expr> {
     let as_of = lit(ctx.as_of.to_string());
     let last = day_text(col("last_day"));
     let since = int_text(col("days_since"));
@@ -78,38 +82,73 @@ pub(super) fn silence_output(ctx: &AuditContext, code: &str, severity: Severity,
     let message = match ctx.lang {
         Lang::Zh => when(col("last_day").is_null())
             .then(concat_str(
-                [lit("监测时间点（"), as_of.clone(), lit("）前"), window.clone(), lit("天内无更新，未发现任何更新记录")],
+                [
+                    lit("监测时间点（"),
+                    as_of.clone(),
+                    lit("）前"),
+                    window.clone(),
+                    lit("天内无更新，未发现任何更新记录"),
+                ],
                 "",
                 true,
             ))
             .otherwise(concat_str(
                 [
-                    lit("监测时间点（"), as_of.clone(), lit("）前"), window.clone(),
-                    lit("天内无更新，最后一次更新为"), last.clone(), lit("，已"), since.clone(), lit("天未更新"),
+                    lit("监测时间点（"),
+                    as_of.clone(),
+                    lit("）前"),
+                    window.clone(),
+                    lit("天内无更新，最后一次更新为"),
+                    last.clone(),
+                    lit("，已"),
+                    since.clone(),
+                    lit("天未更新"),
                 ],
                 "",
                 true,
             )),
         Lang::En => when(col("last_day").is_null())
             .then(concat_str(
-                [lit("No update in the "), window.clone(), lit(" days before "), as_of.clone(), lit("; no update on record")],
+                [
+                    lit("No update in the "),
+                    window.clone(),
+                    lit(" days before "),
+                    as_of.clone(),
+                    lit("; no update on record"),
+                ],
                 "",
                 true,
             ))
             .otherwise(concat_str(
                 [
-                    lit("No update in the "), window.clone(), lit(" days before "), as_of.clone(),
-                    lit("; last update "), last.clone(), lit(", "), since.clone(), lit(" days earlier"),
+                    lit("No update in the "),
+                    window.clone(),
+                    lit(" days before "),
+                    as_of.clone(),
+                    lit("; last update "),
+                    last.clone(),
+                    lit(", "),
+                    since.clone(),
+                    lit(" days earlier"),
                 ],
                 "",
                 true,
             )),
     };
     let evidence = when(col("last_day").is_null())
-        .then(concat_str([lit("no update on record since "), day_text(col("from_day"))], "", true))
+        .then(concat_str(
+            [lit("no update on record since "), day_text(col("from_day"))],
+            "",
+            true,
+        ))
         .otherwise(concat_str(
             [
-                lit("last update "), last, lit(", "), since, lit(" days before "), as_of,
+                lit("last update "),
+                last,
+                lit(", "),
+                since,
+                lit(" days before "),
+                as_of,
                 when(col("last_url").is_not_null())
                     .then(concat_str([lit(": "), col("last_url")], "", true))
                     .otherwise(lit("")),
@@ -117,5 +156,12 @@ pub(super) fn silence_output(ctx: &AuditContext, code: &str, severity: Severity,
             "",
             true,
         ));
-    rule_output(code, severity, lit(NULL).cast(DataType::String), col("last_at"), message, evidence)
+    rule_output(
+        code,
+        severity,
+        lit(NULL).cast(DataType::String),
+        col("last_at"),
+        message,
+        evidence,
+    )
 }

@@ -22,11 +22,24 @@ fn audit_with(
     params: BTreeMap<String, ParamValue>,
 ) -> AuditResult {
     let tables = Tables::from_frames(vec![
-        (&ACCOUNTS, frame_from_jsonl(&ACCOUNTS, accounts, "accounts fixture").unwrap()),
-        (&POSTS, frame_from_jsonl(&POSTS, posts, "posts fixture").unwrap()),
+        (
+            &ACCOUNTS,
+            frame_from_jsonl(&ACCOUNTS, accounts, "accounts fixture").unwrap(),
+        ),
+        (
+            &POSTS,
+            frame_from_jsonl(&POSTS, posts, "posts fixture").unwrap(),
+        ),
     ]);
     let ctx = AuditContext::new(tables, date(as_of), from.map(date), Lang::Zh, params).unwrap();
-    run_audit(&ctx, &Selection { select: vec!["UPD".into()], ignore: vec![] }).unwrap()
+    run_audit(
+        &ctx,
+        &Selection {
+            select: vec!["UPD".into()],
+            ignore: vec![],
+        },
+    )
+    .unwrap()
 }
 
 fn audit(accounts: &str, posts: &str, as_of: &str, from: Option<&str>) -> AuditResult {
@@ -40,7 +53,14 @@ fn keys(result: &AuditResult) -> Vec<String> {
     let account = f.column("account_id").unwrap().str().unwrap();
     let item = f.column("item_id").unwrap().str().unwrap();
     (0..f.height())
-        .map(|i| format!("{} {} {}", code.get(i).unwrap(), account.get(i).unwrap(), item.get(i).unwrap_or("-")))
+        .map(|i| {
+            format!(
+                "{} {} {}",
+                code.get(i).unwrap(),
+                account.get(i).unwrap(),
+                item.get(i).unwrap_or("-")
+            )
+        })
         .collect()
 }
 
@@ -52,13 +72,26 @@ fn render(result: &AuditResult) -> String {
         if name == "occurred_at" {
             return instant_texts(c).unwrap();
         }
-        c.str().unwrap().iter().map(|v| v.map(String::from)).collect()
-    };
-    let cols: Vec<Vec<Option<String>>> =
-        ["code", "severity", "platform", "account_id", "account_name", "item_id", "occurred_at", "message", "evidence"]
+        c.str()
+            .unwrap()
             .iter()
-            .map(|c| text(c))
-            .collect();
+            .map(|v| v.map(String::from))
+            .collect()
+    };
+    let cols: Vec<Vec<Option<String>>> = [
+        "code",
+        "severity",
+        "platform",
+        "account_id",
+        "account_name",
+        "item_id",
+        "occurred_at",
+        "message",
+        "evidence",
+    ]
+    .iter()
+    .map(|c| text(c))
+    .collect();
     (0..f.height())
         .map(|i| {
             cols.iter()
@@ -99,18 +132,30 @@ fn deleted_posts_do_not_count() {
 fn partial_weeks_at_the_window_edges_are_not_judged() {
     // The window starts on Wednesday 11-12 and ends on Thursday 11-27: only 11-17..23 is a full
     // week; the empty partial weeks around it are not findings.
-    let posts = r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-20T10:00:00+08:00"}"#;
+    let posts =
+        r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-20T10:00:00+08:00"}"#;
     let r = audit(ONE_WEIBO, posts, "2025-11-27", Some("2025-11-12"));
-    assert!(keys(&r).iter().all(|k| !k.starts_with("UPD001")), "{:?}", keys(&r));
+    assert!(
+        keys(&r).iter().all(|k| !k.starts_with("UPD001")),
+        "{:?}",
+        keys(&r)
+    );
     let m = &r.measurements;
-    assert_eq!(m.column("periods_judged").unwrap().i64().unwrap().get(0), Some(1));
-    assert_eq!(m.column("periods_compliant").unwrap().i64().unwrap().get(0), Some(1));
+    assert_eq!(
+        m.column("periods_judged").unwrap().i64().unwrap().get(0),
+        Some(1)
+    );
+    assert_eq!(
+        m.column("periods_compliant").unwrap().i64().unwrap().get(0),
+        Some(1)
+    );
 }
 
 #[test]
 fn the_window_is_clipped_to_the_first_sighting() {
     let accounts = r#"{"account_id":"weibo:1","platform":"weibo","name":"新开账号","first_seen":"2025-11-19T09:00:00+08:00"}"#;
-    let posts = r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-26T10:00:00+08:00"}"#;
+    let posts =
+        r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-26T10:00:00+08:00"}"#;
     let r = audit(accounts, posts, "2025-11-30", None);
     assert!(keys(&r).is_empty(), "{:?}", keys(&r));
 }
@@ -133,12 +178,22 @@ fn a_service_account_posting_every_two_weeks_has_no_upd001_but_a_subscription_ac
         {"account_id":"wechat:gh_service","platform":"wechat","name":"某市服务","account_kind":"service","first_seen":"2024-01-01T00:00:00+08:00"}
         {"account_id":"wechat:gh_sub","platform":"wechat","name":"某市订阅","account_kind":"subscription","first_seen":"2024-01-01T00:00:00+08:00"}
     "#;
-    let posts = format!("{}\n{}", biweekly_posts("wechat:gh_service"), biweekly_posts("wechat:gh_sub"));
+    let posts = format!(
+        "{}\n{}",
+        biweekly_posts("wechat:gh_service"),
+        biweekly_posts("wechat:gh_sub")
+    );
     let r = audit(accounts, &posts, "2025-11-30", None);
     let k = keys(&r);
     assert!(!k.iter().any(|k| k.contains("gh_service")), "{k:?}");
-    let sub_weeks = k.iter().filter(|k| k.starts_with("UPD001 wechat:gh_sub")).count();
-    assert!((25..=27).contains(&sub_weeks), "{sub_weeks} empty weeks: {k:?}");
+    let sub_weeks = k
+        .iter()
+        .filter(|k| k.starts_with("UPD001 wechat:gh_sub"))
+        .count();
+    assert!(
+        (25..=27).contains(&sub_weeks),
+        "{sub_weeks} empty weeks: {k:?}"
+    );
 }
 
 #[test]
@@ -152,7 +207,15 @@ fn a_wechat_mass_send_with_several_articles_is_one_update() {
     let params = BTreeMap::from([("UPD001.min_per_period".to_string(), ParamValue::Int(2))]);
     let r = audit_with(accounts, posts, "2025-11-30", Some("2025-11-24"), params);
     assert_eq!(keys(&r), ["UPD001 wechat:gh_a period:2025-11-24"]);
-    assert_eq!(r.measurements.column("updates").unwrap().i64().unwrap().get(0), Some(1));
+    assert_eq!(
+        r.measurements
+            .column("updates")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0),
+        Some(1)
+    );
 }
 
 #[test]
@@ -166,7 +229,10 @@ fn upd002_fires_at_exactly_14_days_and_not_at_13() {
         {"account_id":"weibo:14","post_id":"a","published_at":"2025-11-16T23:59:00+08:00"}
     "#;
     let r = audit(accounts, posts, "2025-11-30", None);
-    let upd002: Vec<_> = keys(&r).into_iter().filter(|k| k.starts_with("UPD002")).collect();
+    let upd002: Vec<_> = keys(&r)
+        .into_iter()
+        .filter(|k| k.starts_with("UPD002"))
+        .collect();
     assert_eq!(upd002, ["UPD002 weibo:14 -"]);
 }
 
@@ -182,18 +248,27 @@ fn upd003_fires_at_180_days_and_not_at_179() {
         {"account_id":"weibo:180","post_id":"a","published_at":"2025-06-03T10:00:00+08:00"}
     "#;
     let r = audit(accounts, posts, "2025-11-30", None);
-    let upd003: Vec<_> = keys(&r).into_iter().filter(|k| k.starts_with("UPD003")).collect();
+    let upd003: Vec<_> = keys(&r)
+        .into_iter()
+        .filter(|k| k.starts_with("UPD003"))
+        .collect();
     assert_eq!(upd003, ["UPD003 weibo:180 -"]);
 }
 
 #[test]
 fn an_account_with_no_update_at_all_is_silent_and_posts_after_as_of_are_ignored() {
     let accounts = r#"{"account_id":"weibo:9","platform":"weibo","name":"空号","first_seen":"2025-01-01T00:00:00+08:00"}"#;
-    let posts = r#"{"account_id":"weibo:9","post_id":"late","published_at":"2025-12-01T00:00:00+08:00"}"#;
+    let posts =
+        r#"{"account_id":"weibo:9","post_id":"late","published_at":"2025-12-01T00:00:00+08:00"}"#;
     let r = audit(accounts, posts, "2025-11-30", Some("2025-11-17"));
     assert_eq!(
         keys(&r),
-        ["UPD001 weibo:9 period:2025-11-17", "UPD001 weibo:9 period:2025-11-24", "UPD002 weibo:9 -", "UPD003 weibo:9 -"]
+        [
+            "UPD001 weibo:9 period:2025-11-17",
+            "UPD001 weibo:9 period:2025-11-24",
+            "UPD002 weibo:9 -",
+            "UPD003 weibo:9 -"
+        ]
     );
 }
 
@@ -211,10 +286,20 @@ fn snapshot_of_upd_findings() {
     let zh = audit(accounts, posts, "2025-11-30", Some("2025-11-03"));
     insta::assert_snapshot!("upd_findings_zh", render(&zh));
     let tables = Tables::from_frames(vec![
-        (&ACCOUNTS, frame_from_jsonl(&ACCOUNTS, accounts, "a").unwrap()),
+        (
+            &ACCOUNTS,
+            frame_from_jsonl(&ACCOUNTS, accounts, "a").unwrap(),
+        ),
         (&POSTS, frame_from_jsonl(&POSTS, posts, "p").unwrap()),
     ]);
-    let ctx = AuditContext::new(tables, date("2025-11-30"), Some(date("2025-11-03")), Lang::En, BTreeMap::new()).unwrap();
+    let ctx = AuditContext::new(
+        tables,
+        date("2025-11-30"),
+        Some(date("2025-11-03")),
+        Lang::En,
+        BTreeMap::new(),
+    )
+    .unwrap();
     let en = run_audit(&ctx, &Selection::default()).unwrap();
     insta::assert_snapshot!("upd_findings_en", render(&en));
 }
