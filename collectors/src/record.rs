@@ -161,11 +161,18 @@ pub fn validate(spec: &TableSpec, values: &[Value]) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Accumulates accepted records of one table column by column.
+/// Rows buffered as Rust values before they are converted into compact columns.
+const CHUNK_ROWS: usize = 1 << 18;
+
+/// Accumulates accepted records of one table column by column. Every [`CHUNK_ROWS`] rows the
+/// buffered values are converted into a Polars chunk, so a large import holds its records in the
+/// compact columnar form rather than as one Rust `String` per cell.
 pub struct TableBuilder {
     spec: &'static TableSpec,
     columns: Vec<ColumnBuffer>,
+    buffered: usize,
     len: usize,
+    chunks: Vec<PolarsResult<DataFrame>>,
 }
 
 enum ColumnBuffer {
@@ -177,24 +184,57 @@ enum ColumnBuffer {
     List(Vec<Option<Vec<String>>>),
 }
 
+impl ColumnBuffer {
+    fn empty(ty: ColumnType) -> ColumnBuffer {
+        match ty {
+            ColumnType::Str => ColumnBuffer::Str(Vec::new()),
+            ColumnType::Int => ColumnBuffer::Int(Vec::new()),
+            ColumnType::Bool => ColumnBuffer::Bool(Vec::new()),
+            ColumnType::Time => ColumnBuffer::Time(Vec::new()),
+            ColumnType::Date => ColumnBuffer::Date(Vec::new()),
+            ColumnType::ListStr => ColumnBuffer::List(Vec::new()),
+        }
+    }
+
+    fn into_column(self, name: &'static str) -> Column {
+        let name = PlSmallStr::from_static(name);
+        let series = match self {
+            ColumnBuffer::Str(v) => Series::new(name, v),
+            ColumnBuffer::Int(v) => Series::new(name, v),
+            ColumnBuffer::Bool(v) => Series::new(name, v),
+            ColumnBuffer::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
+                .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+                .into_series(),
+            ColumnBuffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
+                .into_date()
+                .into_series(),
+            ColumnBuffer::List(v) => {
+                let mut b = ListStringChunkedBuilder::new(name, v.len(), v.len());
+                for item in &v {
+                    match item {
+                        Some(items) => b.append_values_iter(items.iter().map(String::as_str)),
+                        None => b.append_null(),
+                    }
+                }
+                b.finish().into_series()
+            }
+        };
+        series.into_column()
+    }
+}
+
 impl TableBuilder {
     pub fn new(spec: &'static TableSpec) -> Self {
-        let columns = spec
-            .columns
-            .iter()
-            .map(|c| match c.ty {
-                ColumnType::Str => ColumnBuffer::Str(Vec::new()),
-                ColumnType::Int => ColumnBuffer::Int(Vec::new()),
-                ColumnType::Bool => ColumnBuffer::Bool(Vec::new()),
-                ColumnType::Time => ColumnBuffer::Time(Vec::new()),
-                ColumnType::Date => ColumnBuffer::Date(Vec::new()),
-                ColumnType::ListStr => ColumnBuffer::List(Vec::new()),
-            })
-            .collect();
         TableBuilder {
             spec,
-            columns,
+            columns: spec
+                .columns
+                .iter()
+                .map(|c| ColumnBuffer::empty(c.ty))
+                .collect(),
+            buffered: 0,
             len: 0,
+            chunks: Vec::new(),
         }
     }
 
@@ -230,45 +270,40 @@ impl TableBuilder {
             }
         }
         self.len += 1;
+        self.buffered += 1;
+        if self.buffered >= CHUNK_ROWS {
+            self.flush();
+        }
     }
 
-    /// Builds the `DataFrame` with the table's canonical column names and types.
-    pub fn finish(self) -> PolarsResult<DataFrame> {
-        let len = self.len;
+    fn flush(&mut self) {
+        if self.buffered == 0 {
+            return;
+        }
+        let height = self.buffered;
         let columns = self
             .spec
             .columns
             .iter()
-            .zip(self.columns)
-            .map(|(c, buf)| {
-                let name = PlSmallStr::from_static(c.name);
-                let series = match buf {
-                    ColumnBuffer::Str(v) => Series::new(name, v),
-                    ColumnBuffer::Int(v) => Series::new(name, v),
-                    ColumnBuffer::Bool(v) => Series::new(name, v),
-                    ColumnBuffer::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
-                        .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
-                        .into_series(),
-                    ColumnBuffer::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
-                        .into_date()
-                        .into_series(),
-                    ColumnBuffer::List(v) => {
-                        let mut b = ListStringChunkedBuilder::new(name, v.len(), v.len());
-                        for item in &v {
-                            match item {
-                                Some(items) => {
-                                    b.append_values_iter(items.iter().map(String::as_str))
-                                }
-                                None => b.append_null(),
-                            }
-                        }
-                        b.finish().into_series()
-                    }
-                };
-                Ok(series.into_column())
-            })
-            .collect::<PolarsResult<Vec<_>>>()?;
-        DataFrame::new(len, columns)
+            .zip(self.columns.iter_mut())
+            .map(|(c, buf)| std::mem::replace(buf, ColumnBuffer::empty(c.ty)).into_column(c.name))
+            .collect();
+        self.chunks.push(DataFrame::new(height, columns));
+        self.buffered = 0;
+    }
+
+    /// Builds the `DataFrame` with the table's canonical column names and types.
+    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+        self.flush();
+        let mut chunks = self.chunks.into_iter();
+        let Some(first) = chunks.next() else {
+            return Ok(DataFrame::empty_with_schema(&self.spec.polars_schema()));
+        };
+        let mut df = first?;
+        for chunk in chunks {
+            df.vstack_mut_owned(chunk?)?;
+        }
+        Ok(df)
     }
 }
 

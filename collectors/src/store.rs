@@ -163,9 +163,27 @@ impl Store {
     }
 }
 
-/// Writes a file through a temporary file in the same directory and renames it into place.
+/// Writes a file through a temporary file in the same directory, flushes it to disk and renames
+/// it into place: readers see the old file or the whole new one, even after a crash.
 pub fn write_atomic(
     path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_file(path, true, write)
+}
+
+/// Like [`write_atomic`] without forcing the data to disk before the rename: for outputs that
+/// can be regenerated (report pages and charts), where thousands of flushes would dominate.
+pub fn write_replacing(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_file(path, false, write)
+}
+
+fn replace_file(
+    path: &Path,
+    durable: bool,
     write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     let dir = path
@@ -178,9 +196,11 @@ pub fn write_atomic(
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
-    tmp.as_file_mut()
-        .sync_all()
-        .map_err(|e| Error::io(path, e))?;
+    if durable {
+        tmp.as_file_mut()
+            .sync_all()
+            .map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
@@ -229,10 +249,15 @@ pub fn merge_frames(
     let canonical: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
 
     // The same key may occur several times in one import (the same post in two files): apply
-    // the sightings in order, one round per occurrence.
+    // the sightings in order, one round per occurrence. Rows arrive in sequence order from the
+    // importer; sort only when they do not.
+    let seq = incoming.column(SEQ_COL)?.i64()?;
+    let in_order = seq.iter().zip(seq.iter().skip(1)).all(|(a, b)| a <= b);
+    let mut incoming = incoming.lazy();
+    if !in_order {
+        incoming = incoming.sort([SEQ_COL], SortMultipleOptions::default());
+    }
     let incoming = incoming
-        .lazy()
-        .sort([SEQ_COL], SortMultipleOptions::default())
         .with_column(
             col(SEQ_COL)
                 .cum_count(false)
@@ -241,23 +266,49 @@ pub fn merge_frames(
         )
         .collect()?;
     let rounds = incoming.column(OCCURRENCE)?.u32()?.max().unwrap_or(0);
+    let sort_keys: Vec<PlSmallStr> = spec
+        .key
+        .iter()
+        .map(|k| PlSmallStr::from_static(k))
+        .collect();
+    let sorted_by_key = |lf: LazyFrame| {
+        lf.sort(
+            sort_keys.clone(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+    };
+
+    // Fast path, the usual first import: nothing stored yet and every key seen once.
+    if existing.height() == 0 && rounds <= 1 {
+        let files = incoming.column(FILE_COL)?.u32()?;
+        let outcomes = files
+            .iter()
+            .map(|f| (f.unwrap_or(0), Outcome::New))
+            .collect();
+        let state = sorted_by_key(incoming.lazy().select(canonical)).collect()?;
+        return Ok((state, outcomes));
+    }
 
     let mut state = existing.lazy().select(canonical.clone()).collect()?;
     let mut outcomes: Vec<(i64, u32, Outcome)> = Vec::with_capacity(incoming.height());
     let hasher = || Some(PlSeedableRandomStateQuality::fixed());
 
     for round in 1..=rounds {
-        let batch = incoming
-            .clone()
-            .lazy()
-            .filter(col(OCCURRENCE).eq(lit(round)))
-            .select(
-                canonical
-                    .iter()
-                    .cloned()
-                    .chain([col(FILE_COL), col(SEQ_COL)])
-                    .collect::<Vec<_>>(),
-            );
+        let batch = if rounds == 1 {
+            incoming.clone().lazy()
+        } else {
+            incoming
+                .clone()
+                .lazy()
+                .filter(col(OCCURRENCE).eq(lit(round)))
+        };
+        let batch = batch.select(
+            canonical
+                .iter()
+                .cloned()
+                .chain([col(FILE_COL), col(SEQ_COL)])
+                .collect::<Vec<_>>(),
+        );
         let stored = state.clone().lazy().with_column(lit(true).alias(IN_STATE));
         let joined = batch
             .join(
@@ -408,6 +459,30 @@ mod tests {
             titles.get(0),
             Some("t"),
             "a null title must not erase the stored one"
+        );
+    }
+
+    #[test]
+    fn the_same_key_twice_in_one_import_is_one_row() {
+        let empty = DataFrame::empty_with_schema(&POSTS.polars_schema());
+        let (state, out) = merge_frames(
+            &POSTS,
+            empty,
+            incoming(vec![
+                post("a", Some(1), None),
+                post("a", Some(1), None),
+                post("a", Some(2), None),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            out.iter().map(|o| o.1).collect::<Vec<_>>(),
+            [Outcome::New, Outcome::Duplicate, Outcome::Updated]
+        );
+        assert_eq!(state.height(), 1);
+        assert_eq!(
+            state.column("read_count").unwrap().i64().unwrap().get(0),
+            Some(2)
         );
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use govmedia_collectors::store::write_atomic;
+use govmedia_collectors::store::write_replacing;
 use govmedia_collectors::time::days_to_date;
 use govmedia_rules::engine::AuditResult;
 use govmedia_rules::{AuditContext, Lang};
@@ -221,7 +221,7 @@ fn write_charts(
                         let svg = weekly_updates_svg(&title, weeks, threshold, lang)?;
                         let path =
                             charts_dir.join(format!("{}.svg", account_file_stem(&a.account_id)));
-                        write_atomic(&path, |f| std::io::Write::write_all(f, svg.as_bytes()))?;
+                        write_replacing(&path, |f| std::io::Write::write_all(f, svg.as_bytes()))?;
                     }
                     Ok(part.len())
                 })

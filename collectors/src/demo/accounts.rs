@@ -467,7 +467,11 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
         let secs = rng.random_range(8 * 3600..21 * 3600);
         let ts = day_ms(day, secs);
         let articles = match plan.platform {
-            "wechat" => rng.random_range(1..=if service { 4 } else { 3 }),
+            // Most mass-sends carry one or two articles.
+            "wechat" => {
+                1 + usize::from(rng.random_bool(0.35))
+                    + usize::from(service && rng.random_bool(0.3))
+            }
             _ => 1,
         };
         msg_seq += 1;
@@ -535,7 +539,8 @@ pub fn generate_account(plan: &AccountPlan<'_>, seed: u64, as_of_day: i64) -> Ac
                 post_id: post_id.clone(),
                 published_at: format_shanghai(ts),
                 title,
-                content_html: is_wechat
+                // Most archives do not carry the article HTML; the ad-slot plant needs it.
+                content_html: (is_wechat && !html_extra.is_empty())
                     .then(|| format!("<section><p>{body}</p>{html_extra}</section>")),
                 text: body,
                 url,
@@ -763,7 +768,11 @@ fn add_menu(
             for attempt in 0..if dead { 2 } else { 1 } {
                 data.link_checks.push(LinkCheckRow {
                     url: target.clone(),
-                    checked_at: format_shanghai(day_ms(as_of_day, 11 * 3600 + attempt * 600)),
+                    // The checker works through the accounts one after another.
+                    checked_at: format_shanghai(day_ms(
+                        as_of_day,
+                        11 * 3600 + (plan.index % 20_000) as i64 + attempt * 600,
+                    )),
                     status: Some(if dead { 404 } else { 200 }),
                     error: None,
                 });
