@@ -153,6 +153,7 @@ fn a_bad_jsonl_line_is_quarantined_with_its_line_and_field_and_the_rest_imports(
             r#"{"account_id":"weibo:1","post_id":"d" "#,
             "",
             r#"{"account_id":"weibo:1","post_id":"e","published_at":1762000000}"#,
+            r#"{"account_id":"weibo:1","post_id":"f"}"#,
         ]
         .join("\n"),
     )
@@ -168,7 +169,7 @@ fn a_bad_jsonl_line_is_quarantined_with_its_line_and_field_and_the_rest_imports(
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(entries.len(), 3, "{quarantine}");
+    assert_eq!(entries.len(), 4, "{quarantine}");
     assert_eq!(entries[0]["line"], 2);
     assert_eq!(entries[0]["field"], "read_count");
     assert!(
@@ -186,6 +187,9 @@ fn a_bad_jsonl_line_is_quarantined_with_its_line_and_field_and_the_rest_imports(
             .unwrap()
             .contains("invalid JSON")
     );
+    // A missing required value names the field.
+    assert_eq!(entries[3]["line"], 7);
+    assert_eq!(entries[3]["field"], "published_at");
 
     let posts = read_parquet(&store.join("posts.parquet"));
     let ids: Vec<&str> = posts
