@@ -59,6 +59,7 @@ pub fn weekly_updates_svg(
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
             .x_labels(12)
             .x_label_formatter(&|x| {
                 label_weeks
@@ -66,6 +67,9 @@ pub fn weekly_updates_svg(
                     .map(|w| w.week_start.format("%m-%d").to_string())
                     .unwrap_or_default()
             })
+            // Updates are whole numbers: one tick per integer, at most eleven.
+            .y_labels((top.floor() as usize + 1).min(11))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(lang.pick("每周更新次数", "updates per week"))
             .label_style(font(11))
             .axis_desc_style(font(11))

@@ -17,6 +17,8 @@ pub struct IndexAccount {
     pub name: String,
     pub platform: String,
     pub org_id: String,
+    /// The org's official name from the registry, or its id when the registry lacks it.
+    pub org_name: String,
     pub veto: u64,
     pub deduct: u64,
     pub notice: u64,
@@ -168,7 +170,8 @@ mod tests {
                 account_id: "weibo:1".into(),
                 name: name.into(),
                 platform: "weibo".into(),
-                org_id: "\"><img src=x onerror=alert(1)>".into(),
+                org_id: "org-1".into(),
+                org_name: "\"><img src=x onerror=alert(1)>".into(),
                 veto: 1,
                 deduct: 2,
                 notice: 0,

@@ -118,10 +118,22 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
         .clone()
         .lazy()
         .select([col("account_id"), col("last_update").cast(DataType::String)]);
+    let org_names = ctx
+        .tables
+        .orgs
+        .clone()
+        .select([col("org_id"), col("official_name")])
+        .unique_stable(None, UniqueKeepStrategy::First);
     let df = ctx
         .accounts
         .clone()
         .lazy()
+        .join(
+            org_names,
+            [col("org_id")],
+            [col("org_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .join(
             counts,
             [col("account_id")],
@@ -140,6 +152,7 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
     let names = str_values(&df, "account_name")?;
     let platforms = str_values(&df, "platform")?;
     let orgs = str_values(&df, "org_id")?;
+    let org_names = str_values(&df, "official_name")?;
     let lasts = str_values(&df, "last_update")?;
     let count = |name: &str| -> PolarsResult<Vec<u64>> {
         Ok(df
@@ -159,6 +172,10 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
                 account_id: id,
                 platform: platforms[i].clone().unwrap_or_default(),
                 org_id: orgs[i].clone().unwrap_or_default(),
+                org_name: org_names[i]
+                    .clone()
+                    .or_else(|| orgs[i].clone())
+                    .unwrap_or_default(),
                 veto: veto[i],
                 deduct: deduct[i],
                 notice: notice[i],
