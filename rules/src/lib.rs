@@ -3,10 +3,12 @@
 //! Every rule is a lazy Polars plan over the store's tables that yields findings with the fixed
 //! findings schema; the engine combines the selected rules' plans and collects them once.
 
+pub mod calendar;
 pub mod context;
 pub mod engine;
 pub mod exprs;
 pub mod findings;
+pub mod lexicon;
 pub mod measurements;
 pub mod update;
 

@@ -1,0 +1,227 @@
+//! The official calendar of working days: Monday–Friday that is not a public holiday, plus the
+//! adjusted working weekends (调休上班日), from `packs/calendar/cn_holidays.toml`. Dates outside the
+//! calendar's years are an error, never a guess.
+//!
+//! Working time counts every hour of a working day and none of other days, so "3 working days"
+//! after a comment posted on Friday 17:00 ends on Wednesday 17:00, and a holiday week adds nothing.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use govmedia_collectors::time::{DAY_MS, date_to_days, days_to_date};
+use polars::prelude::*;
+use serde::Deserialize;
+
+use crate::Error;
+
+/// The embedded official calendar.
+pub const OFFICIAL_CALENDAR: &str = include_str!("../packs/calendar/cn_holidays.toml");
+
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    first_year: i32,
+    last_year: i32,
+    holidays: HashSet<NaiveDate>,
+    workdays: HashSet<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+struct YearEntry {
+    holidays: Vec<String>,
+    workdays: Vec<String>,
+}
+
+fn parse_date(s: &str, source: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Config(format!("{source}: not a date: {s:?}")))
+}
+
+impl Calendar {
+    /// The official calendar shipped with the tool.
+    pub fn official() -> Calendar {
+        Calendar::from_toml(OFFICIAL_CALENDAR, "packs/calendar/cn_holidays.toml")
+            .expect("the embedded calendar is valid (tested)")
+    }
+
+    pub fn from_toml(text: &str, source: &str) -> Result<Calendar, Error> {
+        let years: BTreeMap<String, YearEntry> =
+            toml::from_str(text).map_err(|e| Error::Config(format!("{source}: {e}")))?;
+        let mut holidays = HashSet::new();
+        let mut workdays = HashSet::new();
+        let mut year_numbers = Vec::new();
+        for (year, entry) in &years {
+            let y: i32 = year
+                .parse()
+                .map_err(|_| Error::Config(format!("{source}: [{year}] is not a year")))?;
+            year_numbers.push(y);
+            for h in &entry.holidays {
+                let (a, b) = match h.split_once("..") {
+                    Some((a, b)) => (parse_date(a, source)?, parse_date(b, source)?),
+                    None => (parse_date(h, source)?, parse_date(h, source)?),
+                };
+                if b < a {
+                    return Err(Error::Config(format!("{source}: empty range {h:?}")));
+                }
+                let mut d = a;
+                while d <= b {
+                    holidays.insert(d);
+                    d = d.succ_opt().expect("date in range");
+                }
+            }
+            for w in &entry.workdays {
+                workdays.insert(parse_date(w, source)?);
+            }
+        }
+        year_numbers.sort_unstable();
+        let (Some(&first_year), Some(&last_year)) = (year_numbers.first(), year_numbers.last())
+        else {
+            return Err(Error::Config(format!("{source}: no year in the calendar")));
+        };
+        if year_numbers.windows(2).any(|w| w[1] != w[0] + 1) {
+            return Err(Error::Config(format!(
+                "{source}: the years must be consecutive"
+            )));
+        }
+        Ok(Calendar {
+            first_year,
+            last_year,
+            holidays,
+            workdays,
+        })
+    }
+
+    pub fn years(&self) -> (i32, i32) {
+        (self.first_year, self.last_year)
+    }
+
+    fn check(&self, date: NaiveDate) -> Result<(), Error> {
+        if (self.first_year..=self.last_year).contains(&date.year()) {
+            Ok(())
+        } else {
+            Err(Error::Config(format!(
+                "{date} is outside the holiday calendar ({}–{}); working days cannot be counted \
+                 for it. Add that year's State Council notice to the calendar pack.",
+                self.first_year, self.last_year
+            )))
+        }
+    }
+
+    pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, Error> {
+        self.check(date)?;
+        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        Ok(self.workdays.contains(&date) || (!weekend && !self.holidays.contains(&date)))
+    }
+
+    /// One row per day from `from` to `to` (inclusive): `day` (days since 1970-01-01),
+    /// `working` and `working_ms_before`, the working time from `from` to the day's start. The
+    /// working time between two instants is the difference of their positions on this table.
+    pub fn day_table(&self, from: NaiveDate, to: NaiveDate) -> Result<DataFrame, Error> {
+        self.check(from)?;
+        self.check(to)?;
+        let (first, last) = (date_to_days(from) as i64, date_to_days(to) as i64);
+        let mut days = Vec::new();
+        let mut working = Vec::new();
+        let mut before = Vec::new();
+        let mut acc = 0i64;
+        for d in first..=last {
+            let w = self.is_working_day(days_to_date(d as i32))?;
+            days.push(d);
+            working.push(w);
+            before.push(acc);
+            if w {
+                acc += DAY_MS;
+            }
+        }
+        Ok(DataFrame::new_infer_height(vec![
+            Column::new("day".into(), days),
+            Column::new("working".into(), working),
+            Column::new("working_ms_before".into(), before),
+        ])?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn national_day_2024_with_its_adjusted_weekends() {
+        let c = Calendar::official();
+        for off in ["2024-10-01", "2024-10-04", "2024-10-07"] {
+            assert!(!c.is_working_day(d(off)).unwrap(), "{off}");
+        }
+        assert!(
+            c.is_working_day(d("2024-09-29")).unwrap(),
+            "Sun 29 Sep is a working day"
+        );
+        assert!(
+            c.is_working_day(d("2024-10-12")).unwrap(),
+            "Sat 12 Oct is a working day"
+        );
+        assert!(c.is_working_day(d("2024-10-08")).unwrap());
+        assert!(
+            !c.is_working_day(d("2024-10-13")).unwrap(),
+            "an ordinary Sunday"
+        );
+    }
+
+    #[test]
+    fn spring_festival_2025_with_its_adjusted_weekends() {
+        let c = Calendar::official();
+        for off in ["2025-01-28", "2025-01-31", "2025-02-04"] {
+            assert!(!c.is_working_day(d(off)).unwrap(), "{off}");
+        }
+        assert!(
+            c.is_working_day(d("2025-01-26")).unwrap(),
+            "Sun 26 Jan is a working day"
+        );
+        assert!(
+            c.is_working_day(d("2025-02-08")).unwrap(),
+            "Sat 8 Feb is a working day"
+        );
+    }
+
+    #[test]
+    fn dates_outside_the_calendar_are_errors() {
+        let c = Calendar::official();
+        let err = c.is_working_day(d("2018-12-31")).unwrap_err().to_string();
+        assert!(
+            err.contains("outside the holiday calendar (2019–2026)"),
+            "{err}"
+        );
+        assert!(c.is_working_day(d("2027-01-04")).is_err());
+    }
+
+    #[test]
+    fn every_year_has_about_250_working_days() {
+        let c = Calendar::official();
+        for year in 2019..=2026 {
+            let mut day = d(&format!("{year}-01-01"));
+            let mut n = 0;
+            while day.year() == year {
+                n += usize::from(c.is_working_day(day).unwrap());
+                day = day.succ_opt().unwrap();
+            }
+            assert!((244..=252).contains(&n), "{year}: {n} working days");
+        }
+    }
+
+    #[test]
+    fn day_table_accumulates_working_time() {
+        let c = Calendar::official();
+        // Thu 2024-09-26 .. Mon 2024-09-30: Thu, Fri working, Sat off, Sun 29 working (调休).
+        let t = c.day_table(d("2024-09-26"), d("2024-09-30")).unwrap();
+        let before: Vec<i64> = t
+            .column("working_ms_before")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(before, [0, DAY_MS, 2 * DAY_MS, 2 * DAY_MS, 3 * DAY_MS]);
+    }
+}

@@ -1,0 +1,321 @@
+//! Lexicons (data under `packs/lexicons/`, embedded as defaults, replaceable or extendable by
+//! files named in the config) and the Aho-Corasick matcher that finds all of them in one pass
+//! over a text.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::Error;
+
+/// Parses a one-term-per-line list: `#` starts a comment, blank lines are skipped.
+pub fn parse_terms(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Every lexicon the rules use.
+#[derive(Debug, Clone)]
+pub struct Lexicons {
+    pub ads: Vec<String>,
+    pub ads_allow: Vec<String>,
+    pub commercial_domains: Vec<String>,
+    pub ad_slot_markers: Vec<String>,
+    pub off_topic: Vec<String>,
+    pub improper: Vec<String>,
+    pub comment_spam: Vec<String>,
+    pub perfunctory: Vec<String>,
+    /// (category, keyword) in priority order.
+    pub categories: Vec<(String, String)>,
+    pub menu_service: Vec<String>,
+    pub menu_query: Vec<String>,
+}
+
+/// The names a config uses for the lexicons, with their embedded defaults.
+pub const LEXICON_FILES: [(&str, &str); 11] = [
+    ("ads", include_str!("../packs/lexicons/ads.txt")),
+    ("ads_allow", include_str!("../packs/lexicons/ads_allow.txt")),
+    (
+        "commercial_domains",
+        include_str!("../packs/lexicons/commercial_domains.txt"),
+    ),
+    (
+        "ad_slot_markers",
+        include_str!("../packs/lexicons/ad_slot_markers.txt"),
+    ),
+    ("off_topic", include_str!("../packs/lexicons/off_topic.txt")),
+    ("improper", include_str!("../packs/lexicons/improper.txt")),
+    (
+        "comment_spam",
+        include_str!("../packs/lexicons/comment_spam.txt"),
+    ),
+    (
+        "perfunctory",
+        include_str!("../packs/lexicons/perfunctory.txt"),
+    ),
+    (
+        "categories",
+        include_str!("../packs/lexicons/categories.txt"),
+    ),
+    (
+        "menu_service",
+        include_str!("../packs/lexicons/menu_service.txt"),
+    ),
+    (
+        "menu_query",
+        include_str!("../packs/lexicons/menu_query.txt"),
+    ),
+];
+
+/// The post categories in priority order; a post matching none is `动态`.
+pub const CATEGORY_ORDER: [&str; 6] = [
+    "政策文件",
+    "政策解读",
+    "回应关切",
+    "征集调查",
+    "结果反馈",
+    "动态",
+];
+pub const DEFAULT_CATEGORY: &str = "动态";
+
+impl Default for Lexicons {
+    fn default() -> Self {
+        let mut lex = Lexicons {
+            ads: vec![],
+            ads_allow: vec![],
+            commercial_domains: vec![],
+            ad_slot_markers: vec![],
+            off_topic: vec![],
+            improper: vec![],
+            comment_spam: vec![],
+            perfunctory: vec![],
+            categories: vec![],
+            menu_service: vec![],
+            menu_query: vec![],
+        };
+        for (name, text) in LEXICON_FILES {
+            lex.set(name, text, true, "built-in")
+                .expect("built-in lexicons are valid (tested)");
+        }
+        lex
+    }
+}
+
+impl Lexicons {
+    /// Replaces (or extends) a lexicon with the terms of `text`.
+    pub fn set(
+        &mut self,
+        name: &str,
+        text: &str,
+        replace: bool,
+        source: &str,
+    ) -> Result<(), Error> {
+        if name == "categories" {
+            let mut entries = Vec::new();
+            for (i, line) in parse_terms(text).iter().enumerate() {
+                let Some((cat, kw)) = line.split_once('\t').or_else(|| line.split_once(',')) else {
+                    return Err(Error::Config(format!(
+                        "{source}: entry {}: expected `category<TAB>keyword`, got {line:?}",
+                        i + 1
+                    )));
+                };
+                let cat = cat.trim();
+                if !CATEGORY_ORDER.contains(&cat) {
+                    return Err(Error::Config(format!(
+                        "{source}: unknown category {cat:?} (expected one of {})",
+                        CATEGORY_ORDER.join(", ")
+                    )));
+                }
+                entries.push((cat.to_string(), kw.trim().to_string()));
+            }
+            if replace {
+                self.categories = entries;
+            } else {
+                self.categories.extend(entries);
+            }
+            return Ok(());
+        }
+        let terms = parse_terms(text);
+        let list = match name {
+            "ads" => &mut self.ads,
+            "ads_allow" => &mut self.ads_allow,
+            "commercial_domains" => &mut self.commercial_domains,
+            "ad_slot_markers" => &mut self.ad_slot_markers,
+            "off_topic" => &mut self.off_topic,
+            "improper" => &mut self.improper,
+            "comment_spam" => &mut self.comment_spam,
+            "perfunctory" => &mut self.perfunctory,
+            "menu_service" => &mut self.menu_service,
+            "menu_query" => &mut self.menu_query,
+            other => {
+                let names: Vec<&str> = LEXICON_FILES.iter().map(|(n, _)| *n).collect();
+                return Err(Error::Config(format!(
+                    "unknown lexicon {other:?} (known: {})",
+                    names.join(", ")
+                )));
+            }
+        };
+        if replace {
+            *list = terms;
+        } else {
+            list.extend(terms);
+        }
+        Ok(())
+    }
+}
+
+/// What a matched pattern means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    Ad,
+    /// An allow-listed phrase: it consumes its span so an ad term inside it does not fire.
+    Allowed,
+    AdSlot,
+    OffTopic,
+    Improper,
+    Spam,
+    /// A post category keyword: index into [`CATEGORY_ORDER`].
+    Category(u8),
+}
+
+impl Tag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tag::Ad => "ad",
+            Tag::Allowed => "allowed",
+            Tag::AdSlot => "ad_slot",
+            Tag::OffTopic => "off_topic",
+            Tag::Improper => "improper",
+            Tag::Spam => "spam",
+            Tag::Category(i) => CATEGORY_ORDER[i as usize],
+        }
+    }
+}
+
+/// One match in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub tag: Tag,
+    pub term: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Finds the terms of several lexicons in one leftmost-longest pass.
+pub struct Matcher {
+    automaton: AhoCorasick,
+    patterns: Vec<(Tag, String)>,
+}
+
+impl Matcher {
+    pub fn new(lexicons: &[(Tag, &[String])]) -> Result<Matcher, Error> {
+        let patterns: Vec<(Tag, String)> = lexicons
+            .iter()
+            .flat_map(|(tag, terms)| terms.iter().map(move |t| (*tag, t.clone())))
+            .collect();
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .build(patterns.iter().map(|(_, t)| t.as_str()))
+            .map_err(|e| Error::Config(format!("lexicon: {e}")))?;
+        Ok(Matcher {
+            automaton,
+            patterns,
+        })
+    }
+
+    /// Every non-overlapping match, allow-listed spans removed.
+    pub fn find(&self, text: &str) -> Vec<Hit> {
+        self.automaton
+            .find_iter(text)
+            .filter_map(|m| {
+                let (tag, term) = &self.patterns[m.pattern().as_usize()];
+                (*tag != Tag::Allowed).then(|| Hit {
+                    tag: *tag,
+                    term: term.clone(),
+                    start: m.start(),
+                    end: m.end(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The matched term with up to `radius` characters on each side: `…前文【term】后文…`.
+pub fn context(text: &str, start: usize, end: usize, radius: usize) -> String {
+    let before: String = {
+        let chars: Vec<char> = text[..start].chars().rev().take(radius).collect();
+        chars.into_iter().rev().collect()
+    };
+    let after: String = text[end..].chars().take(radius).collect();
+    let lead = if text[..start].chars().count() > radius {
+        "…"
+    } else {
+        ""
+    };
+    let tail = if text[end..].chars().count() > radius {
+        "…"
+    } else {
+        ""
+    };
+    format!("{lead}{before}【{}】{after}{tail}", &text[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_lexicons_load() {
+        let lex = Lexicons::default();
+        assert!(lex.ads.contains(&"限时抢购".to_string()));
+        assert!(lex.ads_allow.contains(&"公益广告".to_string()));
+        assert!(
+            lex.categories
+                .iter()
+                .any(|(c, k)| c == "政策解读" && k == "一图读懂")
+        );
+    }
+
+    #[test]
+    fn allow_listed_phrases_consume_the_ad_term_inside_them() {
+        let mut lex = Lexicons::default();
+        lex.set("ads", "广告", false, "test").unwrap();
+        let m = Matcher::new(&[(Tag::Ad, &lex.ads), (Tag::Allowed, &lex.ads_allow)]).unwrap();
+        assert!(m.find("【公益广告】文明出行").is_empty());
+        let hits = m.find("本号承接广告，限时抢购");
+        assert_eq!(
+            hits.iter().map(|h| h.term.as_str()).collect::<Vec<_>>(),
+            ["广告", "限时抢购"]
+        );
+    }
+
+    #[test]
+    fn context_keeps_twenty_characters_each_side() {
+        let text = format!("{}限时抢购{}", "前".repeat(25), "后".repeat(25));
+        let start = text.find("限时抢购").unwrap();
+        let c = context(&text, start, start + "限时抢购".len(), 20);
+        assert_eq!(
+            c,
+            format!("…{}【限时抢购】{}…", "前".repeat(20), "后".repeat(20))
+        );
+    }
+
+    #[test]
+    fn unknown_lexicons_and_categories_are_errors() {
+        let mut lex = Lexicons::default();
+        assert!(
+            lex.set("nope", "x", true, "f")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown lexicon")
+        );
+        assert!(
+            lex.set("categories", "八卦\t明星", true, "f")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown category")
+        );
+    }
+}
