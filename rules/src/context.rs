@@ -10,8 +10,12 @@ use govmedia_collectors::store::Store;
 use govmedia_collectors::time::date_to_days;
 use polars::prelude::*;
 
+use std::sync::OnceLock;
+
 use crate::Error;
+use crate::content::scan::PostScan;
 use crate::exprs::local_day;
+use crate::lexicon::Lexicons;
 
 /// Language of messages and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,6 +109,10 @@ pub struct AuditContext {
     /// Every update (`docs/checks.md`: published, not deleted, by the account itself; a WeChat
     /// mass-send counts once) up to as_of: `account_id, post_id, url, published_at, day`.
     pub updates: DataFrame,
+    /// The lexicons text rules match (built-in unless the config replaces them).
+    pub lexicons: Lexicons,
+    /// The post text scan, computed on first use and shared by the content rules.
+    post_scan: OnceLock<PostScan>,
 }
 
 impl AuditContext {
@@ -136,10 +144,28 @@ impl AuditContext {
             tables,
             accounts: DataFrame::empty(),
             updates: DataFrame::empty(),
+            lexicons: Lexicons::default(),
+            post_scan: OnceLock::new(),
         };
         ctx.updates = ctx.updates_plan().collect()?;
         ctx.accounts = ctx.accounts_plan()?.collect()?;
         Ok(ctx)
+    }
+
+    /// Replaces the lexicons (before any rule ran).
+    pub fn with_lexicons(mut self, lexicons: Lexicons) -> Self {
+        self.lexicons = lexicons;
+        self.post_scan = OnceLock::new();
+        self
+    }
+
+    /// The scan of the window's posts for lexicon hits and categories (computed once).
+    pub fn post_scan(&self) -> PolarsResult<&PostScan> {
+        if let Some(scan) = self.post_scan.get() {
+            return Ok(scan);
+        }
+        let scan = crate::content::scan::scan_posts(self)?;
+        Ok(self.post_scan.get_or_init(|| scan))
     }
 
     /// A parameter's value: the user's override (`CODE.name` or `FAMILY.name`) or the default.

@@ -6,7 +6,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
-use crate::{Error, update};
+use crate::{Error, content, update};
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -62,10 +62,16 @@ pub trait Rule: Sync {
 
 /// Every rule, in catalogue order.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    static RULES: [&dyn Rule; 3] = [
+    static RULES: [&dyn Rule; 9] = [
         &update::empty_period::EmptyPeriod,
         &update::no_update_in_two_weeks::NoUpdateInTwoWeeks,
         &update::dormant_account::DormantAccount,
+        &content::ad_wording::AdWording,
+        &content::commercial_link::CommercialLink,
+        &content::ad_slot::AdSlot,
+        &content::off_topic::OffTopic,
+        &content::improper_wording::ImproperWording,
+        &content::missing_required_kind::MissingRequiredKind,
     ];
     &RULES
 }

@@ -1,0 +1,58 @@
+//! CNT001 — 商业广告用语 (commercial-ad wording in a post)
+//!
+//! # What it does
+//!
+//! Looks for the terms of the `ads` lexicon (限时抢购, 优惠券, 点击购买, 扫码领取红包, 代理加盟,
+//! 招商加盟 …) and for price tags (`¥99`, `仅需99元`) in the title and text of every post in the
+//! window that is not deleted. A match inside a phrase of the `ads_allow` lexicon (公益广告,
+//! 招聘公告, 政府采购公告 …) never fires. One finding per post and term.
+//!
+//! # Why it matters
+//!
+//! 国办发〔2018〕123号 forbids commercial ads on government new media; provincial rules spell it
+//! out as "不得刊登商业广告或链接商业广告页面". The CSTC 2020 rubric's 信息内容 item (16 points on
+//! WeChat, 20 on Weibo) deducts for commercial ads.
+//!
+//! # Example
+//!
+//! A post "限时抢购！本地特产礼盒仅需99元，点击购买还送优惠券" is a finding with the evidence
+//! `text: 【限时抢购】！本地特产礼盒仅需99元，点击购买还送优…`. A post "【公益广告】文明出行" is not.
+//!
+//! # How to fix
+//!
+//! Delete or edit the post; do not accept paid placements or promote products, even local
+//! specialities. Public-service announcements should say 公益广告 so reviewers can tell them apart.
+
+use polars::prelude::*;
+
+use super::hit_findings;
+use crate::context::AuditContext;
+use crate::engine::{Rule, RuleInfo};
+use crate::findings::Severity;
+
+pub struct AdWording;
+
+static INFO: RuleInfo = RuleInfo {
+    code: "CNT001",
+    name: "ad-wording",
+    severity: Severity::Deduct,
+    summary: "a post contains commercial-ad wording or a price tag",
+    source: include_str!("ad_wording.rs"),
+    params: &[],
+};
+
+impl Rule for AdWording {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        hit_findings(
+            ctx,
+            &INFO,
+            "ad",
+            "帖子含商业广告用语",
+            "Post contains commercial-ad wording",
+        )
+    }
+}

@@ -1,0 +1,103 @@
+//! CNT006 — 缺少政策类信息 (no post of a required kind in the window)
+//!
+//! # What it does
+//!
+//! Labels every post in the window with a category from keywords (`categories` lexicon, in
+//! priority order): 政策文件, 政策解读, 回应关切, 征集调查, 结果反馈, otherwise 动态. Reports an
+//! account that published no post labelled 政策文件, 政策解读 or 回应关切 in the window. The labels
+//! are written per post to `post_categories.csv` so the classification can be checked.
+//!
+//! # Why it matters
+//!
+//! The CSTC 2020 信息内容 item asks accounts to publish 动态、政策文件、政策解读、回应关切, not
+//! news alone. A keyword classifier is approximate, so this is a notice.
+//!
+//! # Example
+//!
+//! An account whose year of posts are all 【工作动态】 reports gets the notice
+//! `0 of 57 posts are 政策文件 / 政策解读 / 回应关切`.
+//!
+//! # How to fix
+//!
+//! Publish the agency's policy documents with a plain-language interpretation (一图读懂, 解读),
+//! and answer public concerns (回应关切) on the account, not only on the website.
+
+use polars::prelude::*;
+
+use crate::context::{AuditContext, Lang};
+use crate::engine::{Rule, RuleInfo};
+use crate::exprs::int_text;
+use crate::findings::{Severity, rule_output};
+
+pub struct MissingRequiredKind;
+
+static INFO: RuleInfo = RuleInfo {
+    code: "CNT006",
+    name: "missing-required-kind",
+    severity: Severity::Notice,
+    summary: "no post of a required kind (政策文件 / 政策解读 / 回应关切) in the window",
+    source: include_str!("missing_required_kind.rs"),
+    params: &[],
+};
+
+/// The categories the rubric requires.
+const REQUIRED: [&str; 3] = ["政策文件", "政策解读", "回应关切"];
+
+impl Rule for MissingRequiredKind {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        let scan = ctx.post_scan()?;
+        let required = col("category")
+            .eq(lit(REQUIRED[0]))
+            .or(col("category").eq(lit(REQUIRED[1])))
+            .or(col("category").eq(lit(REQUIRED[2])));
+        let per_account = scan
+            .categories
+            .clone()
+            .lazy()
+            .group_by([col("account_id")])
+            .agg([
+                len().cast(DataType::Int64).alias("posts"),
+                required.sum().cast(DataType::Int64).alias("required"),
+            ]);
+        let message = match ctx.lang {
+            Lang::Zh => lit("监测区间内未发布政策文件、政策解读或回应关切类信息"),
+            Lang::En => lit(
+                "No policy document, policy interpretation or response to public concerns in the window",
+            ),
+        };
+        let evidence = concat_str(
+            [
+                lit("0 of "),
+                int_text(col("posts")),
+                lit(" posts are 政策文件 / 政策解读 / 回应关切"),
+            ],
+            "",
+            true,
+        );
+        Ok(ctx
+            .accounts
+            .clone()
+            .lazy()
+            .select([col("account_id"), col("as_of_day")])
+            .join(
+                per_account,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col("posts").fill_null(lit(0i64)))
+            .filter(col("required").fill_null(lit(0i64)).eq(lit(0i64)))
+            .select(rule_output(
+                INFO.code,
+                INFO.severity,
+                lit(NULL).cast(DataType::String),
+                crate::exprs::day_start(col("as_of_day")),
+                message,
+                evidence,
+            )))
+    }
+}

@@ -1,0 +1,301 @@
+//! The scan of the window's posts behind the content rules: one Aho-Corasick pass over each text
+//! column (title, text, article HTML) finding every lexicon at once, price tags, links to
+//! commercial domains, and each post's category. Posts are read in slices so memory stays
+//! bounded on a national-scale store.
+
+use std::collections::HashSet;
+
+use polars::prelude::*;
+use regex::Regex;
+
+use crate::context::AuditContext;
+use crate::exprs::local_day;
+use crate::lexicon::{CATEGORY_ORDER, DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
+
+/// Posts read per slice.
+const SLICE_ROWS: usize = 1 << 20;
+/// Characters of context kept on each side of a match.
+pub const CONTEXT_CHARS: usize = 20;
+
+/// What the scan found.
+pub struct PostScan {
+    /// One row per (post, tag, term): `account_id, post_id, url, occurred_at (epoch ms), field,
+    /// tag, term, context`. Tags: `ad`, `ad_slot`, `off_topic`, `improper`, `commercial_link`.
+    pub hits: DataFrame,
+    /// One row per post in the window: `account_id, post_id, url, occurred_at, day, category`.
+    pub categories: DataFrame,
+}
+
+#[derive(Default)]
+struct HitRows {
+    account_id: Vec<String>,
+    post_id: Vec<String>,
+    url: Vec<Option<String>>,
+    at: Vec<i64>,
+    field: Vec<&'static str>,
+    tag: Vec<&'static str>,
+    term: Vec<String>,
+    context: Vec<String>,
+}
+
+#[derive(Default)]
+struct CategoryRows {
+    account_id: Vec<String>,
+    post_id: Vec<String>,
+    url: Vec<Option<String>>,
+    at: Vec<i64>,
+    day: Vec<i64>,
+    category: Vec<&'static str>,
+}
+
+/// The posts of each account's window that are not deleted, one slice of the table at a time.
+fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
+    let windows =
+        ctx.accounts
+            .clone()
+            .lazy()
+            .select([col("account_id"), col("from_day"), col("as_of_day")]);
+    ctx.tables
+        .posts
+        .clone()
+        .slice(offset as i64, SLICE_ROWS as IdxSize)
+        .join(
+            windows,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(local_day(col("published_at")).alias("day"))
+        .filter(
+            col("is_deleted")
+                .fill_null(lit(false))
+                .not()
+                .and(col("day").gt_eq(col("from_day")))
+                .and(col("day").lt_eq(col("as_of_day"))),
+        )
+        .select([
+            col("account_id"),
+            col("post_id"),
+            col("url"),
+            col("title"),
+            col("text"),
+            col("content_html"),
+            col("links"),
+            col("published_at").cast(DataType::Int64).alias("at"),
+            col("day"),
+        ])
+        .collect()
+}
+
+pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
+    let lex = &ctx.lexicons;
+    let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
+    let category_lists: Vec<(Tag, Vec<String>)> = CATEGORY_ORDER
+        .iter()
+        .enumerate()
+        .map(|(i, cat)| {
+            let words = lex
+                .categories
+                .iter()
+                .filter(|(c, _)| c == cat)
+                .map(|(_, k)| k.clone())
+                .collect();
+            (Tag::Category(i as u8), words)
+        })
+        .collect();
+    let mut lists: Vec<(Tag, &[String])> = vec![
+        (Tag::Ad, &lex.ads),
+        (Tag::Allowed, &lex.ads_allow),
+        (Tag::OffTopic, &lex.off_topic),
+        (Tag::Improper, &lex.improper),
+        (Tag::AdSlot, &lex.ad_slot_markers),
+    ];
+    lists.extend(category_lists.iter().map(|(t, w)| (*t, w.as_slice())));
+    let text_matcher = Matcher::new(&lists).map_err(to_err)?;
+    let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
+    let price =
+        Regex::new(r"[¥￥]\s?\d+(?:\.\d+)?|(?:仅需|只需|低至|原价|秒杀价)\s?\d+(?:\.\d+)?\s?元")
+            .expect("valid price pattern");
+    let commercial: HashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
+
+    let total = ctx
+        .tables
+        .posts
+        .clone()
+        .select([len().alias("n")])
+        .collect()?
+        .column("n")?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0) as usize;
+
+    let mut hits = HitRows::default();
+    let mut cats = CategoryRows::default();
+    let mut offset = 0;
+    while offset < total {
+        let df = window_slice(ctx, offset)?;
+        offset += SLICE_ROWS;
+        let account = df.column("account_id")?.str()?;
+        let post = df.column("post_id")?.str()?;
+        let url = df.column("url")?.str()?;
+        let title = df.column("title")?.str()?;
+        let text = df.column("text")?.str()?;
+        let html = df.column("content_html")?.str()?;
+        let at = df.column("at")?.i64()?;
+        let day = df.column("day")?.i64()?;
+        let links: Vec<Option<Vec<String>>> = df
+            .column("links")?
+            .list()?
+            .amortized_iter()
+            .map(|v| {
+                v.map(|s| {
+                    s.as_ref()
+                        .str()
+                        .map(|ca| ca.iter().flatten().map(String::from).collect())
+                        .unwrap_or_default()
+                })
+            })
+            .collect();
+
+        for (i, post_links) in links.iter().enumerate() {
+            let (Some(account), Some(post)) = (account.get(i), post.get(i)) else {
+                continue;
+            };
+            let when = at.get(i).unwrap_or(0);
+            let mut push =
+                |field: &'static str, tag: &'static str, term: String, ctx_text: String| {
+                    hits.account_id.push(account.to_string());
+                    hits.post_id.push(post.to_string());
+                    hits.url.push(url.get(i).map(String::from));
+                    hits.at.push(when);
+                    hits.field.push(field);
+                    hits.tag.push(tag);
+                    hits.term.push(term);
+                    hits.context.push(ctx_text);
+                };
+            let mut seen: HashSet<(Tag, String)> = HashSet::new();
+            let mut best_category: Option<u8> = None;
+            let mut has_ad = false;
+            for (field, value) in [("title", title.get(i)), ("text", text.get(i))] {
+                let Some(value) = value else { continue };
+                for Hit {
+                    tag,
+                    term,
+                    start,
+                    end,
+                } in text_matcher.find(value)
+                {
+                    if let Tag::Category(c) = tag {
+                        best_category = Some(best_category.map_or(c, |b| b.min(c)));
+                        continue;
+                    }
+                    // A WeChat text often repeats the title: report each term once per post.
+                    if seen.insert((tag, term.clone())) {
+                        has_ad |= tag == Tag::Ad;
+                        push(
+                            field,
+                            tag.as_str(),
+                            term,
+                            context(value, start, end, CONTEXT_CHARS),
+                        );
+                    }
+                }
+                if !has_ad && let Some(m) = price.find(value) {
+                    has_ad = true;
+                    push(
+                        field,
+                        Tag::Ad.as_str(),
+                        m.as_str().to_string(),
+                        context(value, m.start(), m.end(), CONTEXT_CHARS),
+                    );
+                }
+            }
+            if let Some(value) = html.get(i) {
+                for Hit {
+                    tag,
+                    term,
+                    start,
+                    end,
+                } in html_matcher.find(value)
+                {
+                    if seen.insert((tag, term.clone())) {
+                        push(
+                            "content_html",
+                            tag.as_str(),
+                            term,
+                            context(value, start, end, CONTEXT_CHARS),
+                        );
+                    }
+                }
+            }
+            for link in post_links.iter().flatten() {
+                if let Some(domain) = registrable_domain(link)
+                    && commercial.contains(domain.as_str())
+                    && seen.insert((Tag::Ad, format!("link:{domain}")))
+                {
+                    push("links", "commercial_link", domain, link.clone());
+                }
+            }
+            cats.account_id.push(account.to_string());
+            cats.post_id.push(post.to_string());
+            cats.url.push(url.get(i).map(String::from));
+            cats.at.push(when);
+            cats.day.push(day.get(i).unwrap_or(0));
+            cats.category
+                .push(best_category.map_or(DEFAULT_CATEGORY, |c| CATEGORY_ORDER[c as usize]));
+        }
+    }
+
+    let hits = DataFrame::new_infer_height(vec![
+        Column::new("account_id".into(), hits.account_id),
+        Column::new("post_id".into(), hits.post_id),
+        Column::new("url".into(), hits.url),
+        Column::new("occurred_at".into(), hits.at),
+        Column::new("field".into(), hits.field),
+        Column::new("tag".into(), hits.tag),
+        Column::new("term".into(), hits.term),
+        Column::new("context".into(), hits.context),
+    ])?;
+    let categories = DataFrame::new_infer_height(vec![
+        Column::new("account_id".into(), cats.account_id),
+        Column::new("post_id".into(), cats.post_id),
+        Column::new("url".into(), cats.url),
+        Column::new("occurred_at".into(), cats.at),
+        Column::new("day".into(), cats.day),
+        Column::new("category".into(), cats.category),
+    ])?;
+    Ok(PostScan { hits, categories })
+}
+
+/// The registrable domain (eTLD+1, from the public suffix list) of a URL's host.
+pub fn registrable_domain(link: &str) -> Option<String> {
+    let parsed = url::Url::parse(link.trim()).ok()?;
+    let host = parsed
+        .host_str()?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    psl::domain_str(&host).map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domains_use_the_public_suffix_list() {
+        assert_eq!(
+            registrable_domain("https://item.taobao.com/item.htm?id=1").as_deref(),
+            Some("taobao.com")
+        );
+        assert_eq!(
+            registrable_domain("https://shop.example.com.cn/x").as_deref(),
+            Some("example.com.cn")
+        );
+        assert_eq!(
+            registrable_domain("http://WWW.JD.COM./a").as_deref(),
+            Some("jd.com")
+        );
+        assert_eq!(registrable_domain("not a url"), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! CNT fixtures: OK posts first, then violating ones.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use govmedia_collectors::import::frame_from_jsonl;
+use govmedia_collectors::schema::{ACCOUNTS, POSTS};
+
+use crate::context::{AuditContext, Lang, Tables};
+use crate::engine::{AuditResult, Selection, run_audit};
+
+const ACCOUNTS_JSONL: &str = r#"
+{"account_id":"wechat:gh_a","platform":"wechat","name":"某市发布","account_kind":"subscription","first_seen":"2025-01-01T00:00:00+08:00"}
+{"account_id":"weibo:2","platform":"weibo","name":"某县公安微博","first_seen":"2025-01-01T00:00:00+08:00"}
+"#;
+
+const POSTS_JSONL: &str = r#"
+{"account_id":"wechat:gh_a","post_id":"1_1","published_at":"2025-11-03T10:00:00+08:00","title":"【政策解读】一图读懂稳就业新政","text":"【政策解读】一图读懂稳就业新政。"}
+{"account_id":"wechat:gh_a","post_id":"2_1","published_at":"2025-11-04T10:00:00+08:00","title":"【公益广告】文明出行，从我做起","text":"公益广告展播"}
+{"account_id":"wechat:gh_a","post_id":"3_1","published_at":"2025-11-05T10:00:00+08:00","title":"政府采购公告","text":"某某项目政府采购公告","links":["https://www.ccgp.gov.cn/a.html"]}
+{"account_id":"wechat:gh_a","post_id":"4_1","published_at":"2025-11-06T10:00:00+08:00","title":"限时抢购！礼盒仅需99元","text":"限时抢购！本地特产礼盒仅需99元，点击购买还送优惠券"}
+{"account_id":"wechat:gh_a","post_id":"5_1","published_at":"2025-11-07T10:00:00+08:00","title":"特产推荐","text":"好物推荐","links":["https://item.taobao.com/item.htm?id=1","https://s.click.taobao.com/x"]}
+{"account_id":"wechat:gh_a","post_id":"6_1","published_at":"2025-11-08T10:00:00+08:00","title":"工作动态","text":"工作动态","content_html":"<p>工作动态</p><mp-common-ad class=\"js_ad_area\"></mp-common-ad>"}
+{"account_id":"wechat:gh_a","post_id":"7_1","published_at":"2025-11-09T10:00:00+08:00","title":"今日星座运势","text":"今日星座运势：双子座桃花运爆棚"}
+{"account_id":"wechat:gh_a","post_id":"8_1","published_at":"2025-11-10T10:00:00+08:00","title":"会议","text":"认真学习中华人民共合国宪法"}
+{"account_id":"wechat:gh_a","post_id":"9_1","published_at":"2025-11-11T10:00:00+08:00","title":"限时抢购","text":"限时抢购","is_deleted":true}
+{"account_id":"weibo:2","post_id":"w1","published_at":"2025-11-12T10:00:00+08:00","text":"本地好大米低至39元一袋，欢迎选购"}
+{"account_id":"weibo:2","post_id":"w2","published_at":"2025-11-13T10:00:00+08:00","text":"【便民提醒】本周末部分路段施工"}
+"#;
+
+fn audit(lang: Lang) -> AuditResult {
+    let tables = Tables::from_frames(vec![
+        (
+            &ACCOUNTS,
+            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
+        ),
+        (
+            &POSTS,
+            frame_from_jsonl(&POSTS, POSTS_JSONL, "posts").unwrap(),
+        ),
+    ]);
+    let as_of = NaiveDate::from_ymd_opt(2025, 11, 30).unwrap();
+    let ctx = AuditContext::new(tables, as_of, None, lang, BTreeMap::new()).unwrap();
+    run_audit(
+        &ctx,
+        &Selection {
+            select: vec!["CNT".into()],
+            ignore: vec![],
+        },
+    )
+    .unwrap()
+}
+
+fn rows(r: &AuditResult) -> Vec<String> {
+    let f = &r.findings;
+    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
+    let (code, account, item, message, evidence) = (
+        s("code"),
+        s("account_id"),
+        s("item_id"),
+        s("message"),
+        s("evidence"),
+    );
+    (0..f.height())
+        .map(|i| {
+            format!(
+                "{} | {} | {} | {} | {}",
+                code.get(i).unwrap(),
+                account.get(i).unwrap(),
+                item.get(i).unwrap_or("∅"),
+                message.get(i).unwrap(),
+                evidence.get(i).unwrap()
+            )
+        })
+        .collect()
+}
+
+fn codes_for(r: &AuditResult, post: &str) -> Vec<String> {
+    rows(r)
+        .into_iter()
+        .filter(|row| row.split(" | ").nth(2) == Some(post))
+        .map(|row| row[..6].to_string())
+        .collect()
+}
+
+#[test]
+fn ok_posts_have_no_finding() {
+    let r = audit(Lang::Zh);
+    for post in ["1_1", "2_1", "3_1", "w2"] {
+        assert!(
+            codes_for(&r, post).is_empty(),
+            "{post}: {:?}",
+            codes_for(&r, post)
+        );
+    }
+}
+
+#[test]
+fn allow_listed_public_service_ads_and_procurement_notices_do_not_fire() {
+    let r = audit(Lang::Zh);
+    assert!(codes_for(&r, "2_1").is_empty());
+    assert!(codes_for(&r, "3_1").is_empty());
+}
+
+#[test]
+fn each_violation_is_found_once_per_post() {
+    let r = audit(Lang::Zh);
+    assert_eq!(codes_for(&r, "4_1"), ["CNT001"]);
+    assert_eq!(codes_for(&r, "5_1"), ["CNT002"]);
+    assert_eq!(codes_for(&r, "6_1"), ["CNT003"]);
+    assert_eq!(codes_for(&r, "7_1"), ["CNT004"]);
+    assert_eq!(codes_for(&r, "8_1"), ["CNT005"]);
+    assert_eq!(codes_for(&r, "w1"), ["CNT001"], "a price tag is ad wording");
+    assert!(
+        codes_for(&r, "9_1").is_empty(),
+        "deleted posts are not judged"
+    );
+}
+
+#[test]
+fn cnt006_fires_for_an_account_without_policy_posts() {
+    let r = audit(Lang::Zh);
+    let cnt006: Vec<_> = rows(&r)
+        .into_iter()
+        .filter(|row| row.starts_with("CNT006"))
+        .collect();
+    assert_eq!(cnt006.len(), 1, "{cnt006:?}");
+    assert!(cnt006[0].contains("weibo:2"));
+}
+
+#[test]
+fn snapshot_of_cnt_findings() {
+    insta::assert_snapshot!("cnt_findings_zh", rows(&audit(Lang::Zh)).join("\n"));
+    insta::assert_snapshot!("cnt_findings_en", rows(&audit(Lang::En)).join("\n"));
+}
