@@ -13,6 +13,7 @@ use polars::prelude::*;
 use std::sync::OnceLock;
 
 use crate::Error;
+use crate::calendar::Calendar;
 use crate::content::scan::PostScan;
 use crate::exprs::local_day;
 use crate::lexicon::Lexicons;
@@ -111,6 +112,8 @@ pub struct AuditContext {
     pub updates: DataFrame,
     /// The lexicons text rules match (built-in unless the config replaces them).
     pub lexicons: Lexicons,
+    /// The official calendar of working days (reply deadlines).
+    pub calendar: Calendar,
     /// The post text scan, computed on first use and shared by the content rules.
     post_scan: OnceLock<PostScan>,
 }
@@ -145,6 +148,7 @@ impl AuditContext {
             accounts: DataFrame::empty(),
             updates: DataFrame::empty(),
             lexicons: Lexicons::default(),
+            calendar: Calendar::official(),
             post_scan: OnceLock::new(),
         };
         ctx.updates = ctx.updates_plan().collect()?;

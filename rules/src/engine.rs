@@ -6,7 +6,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
-use crate::{Error, content, update};
+use crate::{Error, content, interaction, update};
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -62,7 +62,7 @@ pub trait Rule: Sync {
 
 /// Every rule, in catalogue order.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    static RULES: [&dyn Rule; 9] = [
+    static RULES: [&dyn Rule; 15] = [
         &update::empty_period::EmptyPeriod,
         &update::no_update_in_two_weeks::NoUpdateInTwoWeeks,
         &update::dormant_account::DormantAccount,
@@ -72,6 +72,12 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &content::off_topic::OffTopic,
         &content::improper_wording::ImproperWording,
         &content::missing_required_kind::MissingRequiredKind,
+        &interaction::late_reply::LateReply,
+        &interaction::unanswered::Unanswered,
+        &interaction::improper_reply::ImproperReply,
+        &interaction::improper_comment_visible::ImproperCommentVisible,
+        &interaction::no_interaction::NoInteraction,
+        &interaction::survey_without_feedback::SurveyWithoutFeedback,
     ];
     &RULES
 }

@@ -42,3 +42,23 @@ pub fn day_start(day: Expr) -> Expr {
 pub fn int_text(e: Expr) -> Expr {
     e.cast(DataType::String)
 }
+
+/// Whether a text column contains any of `words` (case-insensitive for ASCII), in one
+/// Aho-Corasick pass over the column. Null text is false.
+pub fn contains_any(text: Expr, words: &[String]) -> Expr {
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(words)
+        .ok();
+    text.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: BooleanChunked = ca
+                .iter()
+                .map(|v| Some(matches!((v, &automaton), (Some(t), Some(a)) if a.is_match(t))))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}

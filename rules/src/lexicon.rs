@@ -68,13 +68,14 @@ pub const LEXICON_FILES: [(&str, &str); 11] = [
     ),
 ];
 
-/// The post categories in priority order; a post matching none is `动态`.
+/// The post categories in priority order (a results post mentions the consultation, an
+/// interpretation names the document it explains); a post matching none is `动态`.
 pub const CATEGORY_ORDER: [&str; 6] = [
-    "政策文件",
+    "结果反馈",
+    "征集调查",
     "政策解读",
     "回应关切",
-    "征集调查",
-    "结果反馈",
+    "政策文件",
     "动态",
 ];
 pub const DEFAULT_CATEGORY: &str = "动态";
@@ -175,8 +176,6 @@ pub enum Tag {
     OffTopic,
     Improper,
     Spam,
-    /// A post category keyword: index into [`CATEGORY_ORDER`].
-    Category(u8),
 }
 
 impl Tag {
@@ -188,7 +187,6 @@ impl Tag {
             Tag::OffTopic => "off_topic",
             Tag::Improper => "improper",
             Tag::Spam => "spam",
-            Tag::Category(i) => CATEGORY_ORDER[i as usize],
         }
     }
 }
@@ -200,6 +198,38 @@ pub struct Hit {
     pub term: String,
     pub start: usize,
     pub end: usize,
+}
+
+/// Labels a text with the highest-priority category whose keyword occurs in it. Keywords may
+/// overlap (意见征集结果 holds both 意见征集 and 征集结果), so every occurrence is considered.
+pub struct CategoryMatcher {
+    automaton: AhoCorasick,
+    category_of: Vec<u8>,
+}
+
+impl CategoryMatcher {
+    pub fn new(categories: &[(String, String)]) -> Result<CategoryMatcher, Error> {
+        let rank = |c: &str| {
+            CATEGORY_ORDER
+                .iter()
+                .position(|o| *o == c)
+                .unwrap_or(CATEGORY_ORDER.len() - 1) as u8
+        };
+        let automaton = AhoCorasick::new(categories.iter().map(|(_, k)| k.as_str()))
+            .map_err(|e| Error::Config(format!("categories lexicon: {e}")))?;
+        Ok(CategoryMatcher {
+            automaton,
+            category_of: categories.iter().map(|(c, _)| rank(c)).collect(),
+        })
+    }
+
+    /// The best (lowest) category rank found in the text, if any.
+    pub fn best(&self, text: &str) -> Option<u8> {
+        self.automaton
+            .find_overlapping_iter(text)
+            .map(|m| self.category_of[m.pattern().as_usize()])
+            .min()
+    }
 }
 
 /// Finds the terms of several lexicons in one leftmost-longest pass.

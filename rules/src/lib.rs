@@ -9,6 +9,7 @@ pub mod context;
 pub mod engine;
 pub mod exprs;
 pub mod findings;
+pub mod interaction;
 pub mod lexicon;
 pub mod measurements;
 pub mod update;

@@ -624,16 +624,10 @@ fn add_comments(
         for _ in 0..rng.random_range(1..=3) {
             let text = COMMENT_TEXTS[rng.random_range(0..COMMENT_TEXTS.len())].to_string();
             let reply = if rng.random_bool(0.85) {
-                Some((
-                    REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())].to_string(),
-                    rng.random_range(1..20),
-                ))
+                Some((specific_reply(rng), rng.random_range(1..20)))
             } else if rng.random_bool(0.5) {
                 // A slow but not necessarily late reply: up to two days.
-                Some((
-                    REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())].to_string(),
-                    rng.random_range(20..48),
-                ))
+                Some((specific_reply(rng), rng.random_range(20..48)))
             } else {
                 None
             };
@@ -704,6 +698,16 @@ fn add_comments(
         });
     }
     data.posts[post].comment_count = (data.comments.len() - comment_base) as i64;
+}
+
+/// A reply that answers the question with specifics (office, extension, date), as real replies
+/// do: a fixed sentence reused for many comments is what INT003 looks for.
+fn specific_reply(rng: &mut ChaCha8Rng) -> String {
+    let base = REPLY_TEXTS[rng.random_range(0..REPLY_TEXTS.len())];
+    let window = rng.random_range(1..=36);
+    let extension = rng.random_range(100..=999);
+    let day = rng.random_range(1..=28);
+    format!("{base}如有疑问请致电服务热线转{extension}，或于本月{day}日前到{window}号窗口咨询。")
 }
 
 /// A stable pseudonym of the kind the importer writes for commenters (never a real identity).

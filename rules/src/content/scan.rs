@@ -10,7 +10,9 @@ use regex::Regex;
 
 use crate::context::AuditContext;
 use crate::exprs::local_day;
-use crate::lexicon::{CATEGORY_ORDER, DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
+use crate::lexicon::{
+    CATEGORY_ORDER, CategoryMatcher, DEFAULT_CATEGORY, Hit, Matcher, Tag, context,
+};
 
 /// Posts read per slice.
 const SLICE_ROWS: usize = 1 << 20;
@@ -90,27 +92,14 @@ fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
 pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let lex = &ctx.lexicons;
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
-    let category_lists: Vec<(Tag, Vec<String>)> = CATEGORY_ORDER
-        .iter()
-        .enumerate()
-        .map(|(i, cat)| {
-            let words = lex
-                .categories
-                .iter()
-                .filter(|(c, _)| c == cat)
-                .map(|(_, k)| k.clone())
-                .collect();
-            (Tag::Category(i as u8), words)
-        })
-        .collect();
-    let mut lists: Vec<(Tag, &[String])> = vec![
+    let lists: Vec<(Tag, &[String])> = vec![
         (Tag::Ad, &lex.ads),
         (Tag::Allowed, &lex.ads_allow),
         (Tag::OffTopic, &lex.off_topic),
         (Tag::Improper, &lex.improper),
         (Tag::AdSlot, &lex.ad_slot_markers),
     ];
-    lists.extend(category_lists.iter().map(|(t, w)| (*t, w.as_slice())));
+    let category_matcher = CategoryMatcher::new(&lex.categories).map_err(to_err)?;
     let text_matcher = Matcher::new(&lists).map_err(to_err)?;
     let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
     let price =
@@ -179,6 +168,9 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
             let mut has_ad = false;
             for (field, value) in [("title", title.get(i)), ("text", text.get(i))] {
                 let Some(value) = value else { continue };
+                if let Some(c) = category_matcher.best(value) {
+                    best_category = Some(best_category.map_or(c, |b| b.min(c)));
+                }
                 for Hit {
                     tag,
                     term,
@@ -186,10 +178,6 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                     end,
                 } in text_matcher.find(value)
                 {
-                    if let Tag::Category(c) = tag {
-                        best_category = Some(best_category.map_or(c, |b| b.min(c)));
-                        continue;
-                    }
                     // A WeChat text often repeats the title: report each term once per post.
                     if seen.insert((tag, term.clone())) {
                         has_ad |= tag == Tag::Ad;

@@ -300,6 +300,13 @@ fn snapshot_of_upd_findings() {
         BTreeMap::new(),
     )
     .unwrap();
-    let en = run_audit(&ctx, &Selection { select: vec!["UPD".into()], ignore: vec![] }).unwrap();
+    let en = run_audit(
+        &ctx,
+        &Selection {
+            select: vec!["UPD".into()],
+            ignore: vec![],
+        },
+    )
+    .unwrap();
     insta::assert_snapshot!("upd_findings_en", render(&en));
 }

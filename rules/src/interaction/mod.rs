@@ -1,0 +1,241 @@
+//! INT — 互动效果 (interaction): reply timeliness on the official working-day calendar, unanswered
+//! messages, improper replies and comments, the interaction function itself, and feedback on
+//! consultations.
+
+pub mod improper_comment_visible;
+pub mod improper_reply;
+pub mod late_reply;
+pub mod no_interaction;
+pub mod survey_without_feedback;
+pub mod unanswered;
+
+use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, days_to_date};
+use polars::prelude::*;
+
+use crate::context::{AuditContext, ParamValue};
+use crate::engine::ParamSpec;
+use crate::exprs::local_day;
+use crate::lexicon::{Matcher, Tag, context};
+
+pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
+    key: "INT.sla_working_days",
+    default: ParamValue::Int(3),
+    help: "working days within which a comment or message must be answered",
+};
+
+/// The reply deadline in working milliseconds.
+pub fn sla_ms(ctx: &AuditContext) -> i64 {
+    ctx.int_param(SLA_WORKING_DAYS.key, 3) * DAY_MS
+}
+
+/// Working time (ms) from the start of the calendar table to an instant column: the working
+/// time before its day plus, on a working day, the time since midnight (Beijing).
+fn working_position(instant: Expr, prefix: &str) -> Expr {
+    let ms = instant.cast(DataType::Int64);
+    let into_day = ms + lit(SHANGHAI_OFFSET_MS) - col(format!("{prefix}day")) * lit(DAY_MS);
+    (col(format!("{prefix}working_ms_before"))
+        + when(col(format!("{prefix}working")))
+            .then(into_day)
+            .otherwise(lit(0i64)))
+    .alias(format!("{prefix}position"))
+}
+
+/// The window's comments with their timing: `account_id, platform, post_id, comment_id,
+/// created_ms, reply_ms (null when unanswered at as_of), content, reply_content, is_elected,
+/// is_visible, latency_ms (working time to the reply), open_ms (working time from the comment to
+/// the end of as_of)`.
+pub fn timed_comments(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
+    let days = ctx
+        .calendar
+        .day_table(days_to_date(ctx.from_day as i32), ctx.as_of)
+        .map_err(to_err)?;
+    let day_side = |prefix: &str| {
+        days.clone().lazy().select([
+            col("day").alias(format!("{prefix}day")),
+            col("working").alias(format!("{prefix}working")),
+            col("working_ms_before").alias(format!("{prefix}working_ms_before")),
+        ])
+    };
+    let as_of_end = ctx.as_of_end_ms();
+    // The end of as_of as a position: all working time up to and including as_of.
+    let last = days.height().saturating_sub(1);
+    let as_of_position = days
+        .column("working_ms_before")?
+        .i64()?
+        .get(last)
+        .unwrap_or(0)
+        + if days.column("working")?.bool()?.get(last).unwrap_or(false) {
+            DAY_MS
+        } else {
+            0
+        };
+
+    let windows = ctx.accounts.clone().lazy().select([
+        col("account_id"),
+        col("platform"),
+        col("from_day"),
+        col("as_of_day"),
+    ]);
+    Ok(ctx
+        .tables
+        .comments
+        .clone()
+        .join(
+            windows,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_columns([
+            col("created_at").cast(DataType::Int64).alias("created_ms"),
+            // A reply after as_of is not known at the monitoring time point.
+            when(col("reply_at").cast(DataType::Int64).lt(lit(as_of_end)))
+                .then(col("reply_at").cast(DataType::Int64))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias("reply_ms"),
+            local_day(col("created_at")).alias("c_day"),
+        ])
+        .filter(
+            col("c_day")
+                .gt_eq(col("from_day"))
+                .and(col("created_ms").lt(lit(as_of_end))),
+        )
+        .with_column(local_day(col("reply_ms")).alias("r_day"))
+        .join(
+            day_side("c_"),
+            [col("c_day")],
+            [col("c_day")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            day_side("r_"),
+            [col("r_day")],
+            [col("r_day")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            working_position(col("created_ms"), "c_"),
+            working_position(col("reply_ms"), "r_"),
+        ])
+        .with_columns([
+            (col("r_position") - col("c_position")).alias("latency_ms"),
+            (lit(as_of_position) - col("c_position")).alias("open_ms"),
+        ])
+        .select([
+            col("account_id"),
+            col("platform"),
+            col("post_id"),
+            col("comment_id"),
+            col("created_ms"),
+            col("reply_ms"),
+            col("content"),
+            col("reply_content"),
+            col("is_elected"),
+            col("is_visible"),
+            col("latency_ms"),
+            col("open_ms"),
+        ]))
+}
+
+/// Working milliseconds as hours, one decimal, for messages.
+pub fn hours_text(ms: Expr) -> Expr {
+    ((ms.cast(DataType::Float64) / lit(360_000.0)).round(0, RoundMode::HalfToEven) / lit(10.0))
+        .cast(DataType::String)
+}
+
+/// Lexicon hits in comments and replies: `account_id, post_id, comment_id, created_ms, field,
+/// tag, term, context`, plus `perfunctory` rows for replies that are boilerplate only.
+pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
+    let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
+    let lex = &ctx.lexicons;
+    let matcher = Matcher::new(&[
+        (Tag::Improper, &lex.improper),
+        (Tag::Spam, &lex.comment_spam),
+    ])
+    .map_err(to_err)?;
+    let perfunctory: std::collections::HashSet<String> =
+        lex.perfunctory.iter().map(|p| normalise_reply(p)).collect();
+    let df = timed_comments(ctx)?
+        .select([
+            col("account_id"),
+            col("post_id"),
+            col("comment_id"),
+            col("created_ms"),
+            col("content"),
+            col("reply_content"),
+            col("reply_ms"),
+        ])
+        .collect()?;
+    let account = df.column("account_id")?.str()?;
+    let post = df.column("post_id")?.str()?;
+    let comment = df.column("comment_id")?.str()?;
+    let created = df.column("created_ms")?.i64()?;
+    let content = df.column("content")?.str()?;
+    let reply = df.column("reply_content")?.str()?;
+    let reply_ms = df.column("reply_ms")?.i64()?;
+    let mut rows: [Vec<String>; 6] = Default::default();
+    let mut at: Vec<i64> = Vec::new();
+    let mut tags: Vec<&'static str> = Vec::new();
+    for i in 0..df.height() {
+        let mut push = |field: &str, tag: &'static str, term: &str, ctx_text: String| {
+            rows[0].push(account.get(i).unwrap_or_default().to_string());
+            rows[1].push(post.get(i).unwrap_or_default().to_string());
+            rows[2].push(comment.get(i).unwrap_or_default().to_string());
+            rows[3].push(field.to_string());
+            rows[4].push(term.to_string());
+            rows[5].push(ctx_text);
+            at.push(created.get(i).unwrap_or(0));
+            tags.push(tag);
+        };
+        if let Some(text) = content.get(i) {
+            for h in matcher.find(text) {
+                push(
+                    "content",
+                    h.tag.as_str(),
+                    &h.term,
+                    context(text, h.start, h.end, 20),
+                );
+            }
+        }
+        if let (Some(text), Some(_)) = (reply.get(i), reply_ms.get(i)) {
+            for h in matcher
+                .find(text)
+                .into_iter()
+                .filter(|h| h.tag == Tag::Improper)
+            {
+                push(
+                    "reply",
+                    h.tag.as_str(),
+                    &h.term,
+                    context(text, h.start, h.end, 20),
+                );
+            }
+            if perfunctory.contains(&normalise_reply(text)) {
+                push("reply", "perfunctory", text.trim(), text.trim().to_string());
+            }
+        }
+    }
+    let [accounts, posts, comments, fields, terms, contexts] = rows;
+    DataFrame::new_infer_height(vec![
+        Column::new("account_id".into(), accounts),
+        Column::new("post_id".into(), posts),
+        Column::new("comment_id".into(), comments),
+        Column::new("created_ms".into(), at),
+        Column::new("field".into(), fields),
+        Column::new("tag".into(), tags),
+        Column::new("term".into(), terms),
+        Column::new("context".into(), contexts),
+    ])
+}
+
+/// A reply reduced to its words: punctuation, symbols and spaces removed.
+pub fn normalise_reply(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! INT006 — 征集调查无结果反馈 (a consultation without published results)
+//!
+//! # What it does
+//!
+//! Takes the posts the keyword classifier labels 征集调查 (意见征集, 征求意见, 问卷调查 …) and
+//! reports each one after which the account published no post labelled 结果反馈 (征集结果,
+//! 采纳情况, 调查结果 …) within the window. A notice: the results may be published elsewhere.
+//!
+//! # Why it matters
+//!
+//! The CSTC 2020 意见反馈 item (6 points on every platform): "开展意见征集和调查，并公布统计结果
+//! 和采纳情况". A consultation whose outcome is never reported teaches citizens not to answer.
+//!
+//! # Example
+//!
+//! 【意见征集】关于城市公园开放时间调整的意见征集 on 2025-10-31 with no later results post is a
+//! notice linking the consultation post.
+//!
+//! # How to fix
+//!
+//! Publish what came in and what was adopted (征集结果 / 采纳情况) on the same account, and link
+//! it from the consultation post.
+
+use polars::prelude::*;
+
+use crate::context::{AuditContext, Lang};
+use crate::engine::{Rule, RuleInfo};
+use crate::findings::{Severity, rule_output};
+
+pub struct SurveyWithoutFeedback;
+
+static INFO: RuleInfo = RuleInfo {
+    code: "INT006",
+    name: "survey-without-feedback",
+    severity: Severity::Notice,
+    summary: "a consultation/survey post has no results post after it in the window",
+    source: include_str!("survey_without_feedback.rs"),
+    params: &[],
+};
+
+impl Rule for SurveyWithoutFeedback {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        let posts = ctx.post_scan()?.categories.clone().lazy();
+        let last_feedback = posts
+            .clone()
+            .filter(col("category").eq(lit("结果反馈")))
+            .group_by([col("account_id")])
+            .agg([col("occurred_at").max().alias("last_feedback")]);
+        let message = match ctx.lang {
+            Lang::Zh => lit("征集调查类信息发布后未公布结果或采纳情况"),
+            Lang::En => lit("Consultation or survey without published results"),
+        };
+        let evidence = concat_str(
+            [
+                lit("post "),
+                col("post_id"),
+                when(col("url").is_not_null())
+                    .then(concat_str([lit(": "), col("url")], "", true))
+                    .otherwise(lit("")),
+            ],
+            "",
+            true,
+        );
+        Ok(posts
+            .filter(col("category").eq(lit("征集调查")))
+            .join(
+                last_feedback,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .filter(
+                col("last_feedback")
+                    .is_null()
+                    .or(col("last_feedback").lt_eq(col("occurred_at"))),
+            )
+            .select(rule_output(
+                INFO.code,
+                INFO.severity,
+                col("post_id"),
+                col("occurred_at"),
+                message,
+                evidence,
+            )))
+    }
+}

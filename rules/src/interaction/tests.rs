@@ -1,0 +1,221 @@
+//! INT fixtures: OK cases first, then violations, with working time across 调休 and holidays.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use govmedia_collectors::import::frame_from_jsonl;
+use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, MENUS, POSTS};
+
+use crate::context::{AuditContext, Lang, Tables};
+use crate::engine::{AuditResult, Selection, run_audit};
+
+const ACCOUNTS_JSONL: &str = r#"
+{"account_id":"wechat:gh_a","platform":"wechat","name":"某市发布","first_seen":"2024-01-01T00:00:00+08:00"}
+{"account_id":"weibo:2","platform":"weibo","name":"某县公安微博","first_seen":"2024-01-01T00:00:00+08:00"}
+{"account_id":"wechat:gh_closed","platform":"wechat","name":"某局","comments_enabled":false,"first_seen":"2024-01-01T00:00:00+08:00"}
+{"account_id":"app:1","platform":"app","name":"某市App","first_seen":"2024-01-01T00:00:00+08:00"}
+{"account_id":"app:2","platform":"app","name":"某区App","first_seen":"2024-01-01T00:00:00+08:00"}
+"#;
+
+const POSTS_JSONL: &str = r#"
+{"account_id":"wechat:gh_a","post_id":"p1","published_at":"2024-09-20T10:00:00+08:00","title":"【意见征集】公园开放时间调整意见征集","comments_open":true}
+{"account_id":"wechat:gh_a","post_id":"p2","published_at":"2024-10-20T10:00:00+08:00","title":"公园开放时间意见征集结果及采纳情况","comments_open":true}
+{"account_id":"weibo:2","post_id":"w1","published_at":"2024-09-20T10:00:00+08:00","text":"【问卷调查】交通出行问卷调查","comments_open":true}
+{"account_id":"wechat:gh_closed","post_id":"c1","published_at":"2024-10-20T10:00:00+08:00","title":"工作动态","comments_open":false}
+"#;
+
+// Comment times in Beijing time. 2024-09-29 (Sun) and 2024-10-12 (Sat) are working days;
+// 2024-10-01..07 is the National Day holiday.
+const COMMENTS_JSONL: &str = r#"
+{"account_id":"wechat:gh_a","post_id":"p1","comment_id":"ok-71h","created_at":"2024-09-26T10:00:00+08:00","content":"请问何时开放？","reply_content":"您好，十月起每天6点开放，节假日照常。","reply_at":"2024-09-30T09:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p1","comment_id":"late-73h","created_at":"2024-09-26T10:00:00+08:00","content":"停车场开放吗？","reply_content":"您好，停车场同步开放，收费标准见公告。","reply_at":"2024-09-30T11:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p1","comment_id":"late-holiday","created_at":"2024-09-27T10:00:00+08:00","content":"能带宠物吗？","reply_content":"您好，需牵绳并清理粪便。","reply_at":"2024-10-08T11:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"open-new","created_at":"2024-11-28T10:00:00+08:00","content":"谢谢","is_elected":false}
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"open-old","created_at":"2024-11-20T10:00:00+08:00","content":"夜间开放吗？","is_elected":false}
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"boiler","created_at":"2024-10-21T10:00:00+08:00","content":"厕所在哪？","reply_content":"感谢关注！","reply_at":"2024-10-21T12:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"spam-elected","created_at":"2024-10-21T11:00:00+08:00","content":"加微信领取兼职刷单日赚500","reply_content":"您好，请勿轻信。","reply_at":"2024-10-21T13:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"spam-hidden","created_at":"2024-10-21T11:30:00+08:00","content":"刷单日赚","reply_content":"您好，已屏蔽。","reply_at":"2024-10-21T13:30:00+08:00","is_elected":false}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"wb-slow","created_at":"2024-09-20T10:00:00+08:00","content":"问卷在哪填？","reply_content":"您好，链接见原文。","reply_at":"2024-10-10T10:00:00+08:00"}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"r1","created_at":"2024-09-21T10:00:00+08:00","content":"a","reply_content":"您好，已转交相关部门办理，请留意后续通知。","reply_at":"2024-09-23T10:00:00+08:00"}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"r2","created_at":"2024-09-21T11:00:00+08:00","content":"b","reply_content":"您好，已转交相关部门办理，请留意后续通知！","reply_at":"2024-09-23T10:00:00+08:00"}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"r3","created_at":"2024-09-21T12:00:00+08:00","content":"c","reply_content":"您好 已转交相关部门办理 请留意后续通知","reply_at":"2024-09-23T10:00:00+08:00"}
+"#;
+
+const MENUS_JSONL: &str = r#"
+{"account_id":"app:1","path":"互动/在线咨询","name":"在线咨询","kind":"view","target":"https://app.example.gov.cn/ask"}
+{"account_id":"app:2","path":"新闻/要闻","name":"要闻","kind":"view","target":"https://app.example.gov.cn/news"}
+"#;
+
+fn audit_at(as_of: &str) -> Result<AuditResult, crate::Error> {
+    let tables = Tables::from_frames(vec![
+        (
+            &ACCOUNTS,
+            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
+        ),
+        (
+            &POSTS,
+            frame_from_jsonl(&POSTS, POSTS_JSONL, "posts").unwrap(),
+        ),
+        (
+            &COMMENTS,
+            frame_from_jsonl(&COMMENTS, COMMENTS_JSONL, "comments").unwrap(),
+        ),
+        (
+            &MENUS,
+            frame_from_jsonl(&MENUS, MENUS_JSONL, "menus").unwrap(),
+        ),
+    ]);
+    let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+    let ctx = AuditContext::new(tables, as_of, None, Lang::Zh, BTreeMap::new())?;
+    run_audit(
+        &ctx,
+        &Selection {
+            select: vec!["INT".into()],
+            ignore: vec![],
+        },
+    )
+}
+
+fn audit() -> AuditResult {
+    audit_at("2024-11-30").unwrap()
+}
+
+fn keys(r: &AuditResult) -> Vec<String> {
+    let f = &r.findings;
+    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
+    let (code, account, item) = (s("code"), s("account_id"), s("item_id"));
+    (0..f.height())
+        .map(|i| {
+            format!(
+                "{} {} {}",
+                code.get(i).unwrap(),
+                account.get(i).unwrap(),
+                item.get(i).unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+fn has(r: &AuditResult, key: &str) -> bool {
+    keys(r).iter().any(|k| k == key)
+}
+
+#[test]
+fn a_reply_within_72_working_hours_over_a_weekend_is_on_time() {
+    // Thu 10:00 → Mon 09:00: 14 + 24 (Fri) + 0 (Sat) + 24 (Sun 29 Sep, 调休 working day) + 9 = 71.
+    assert!(
+        !has(&audit(), "INT001 wechat:gh_a ok-71h"),
+        "{:?}",
+        keys(&audit())
+    );
+}
+
+#[test]
+fn the_adjusted_working_sunday_counts_so_73_hours_is_late() {
+    assert!(has(&audit(), "INT001 wechat:gh_a late-73h"));
+}
+
+#[test]
+fn national_day_holidays_do_not_count_but_the_reply_is_still_late() {
+    let r = audit();
+    assert!(has(&r, "INT001 wechat:gh_a late-holiday"));
+    let evidence = r
+        .findings
+        .column("evidence")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .find(|e| e.contains("late-holiday"))
+        .unwrap()
+        .to_string();
+    // Fri 27 Sep 14h + Sat 0 + Sun 29 (调休) 24h + Mon 30 24h + 1–7 Oct 0 + Tue 8 Oct 11h = 73h,
+    // eleven calendar days.
+    assert!(evidence.contains("73.0 working hours"), "{evidence}");
+}
+
+#[test]
+fn weibo_is_exempt_from_timeliness_but_not_from_answering() {
+    let r = audit();
+    assert!(!has(&r, "INT001 weibo:2 wb-slow"));
+    assert!(!keys(&r).iter().any(|k| k.starts_with("INT002 weibo:2")));
+}
+
+#[test]
+fn unanswered_only_after_the_deadline() {
+    let r = audit();
+    assert!(has(&r, "INT002 wechat:gh_a open-old"));
+    assert!(
+        !has(&r, "INT002 wechat:gh_a open-new"),
+        "two days old at as_of"
+    );
+}
+
+#[test]
+fn boilerplate_and_copy_paste_replies() {
+    let r = audit();
+    assert!(has(&r, "INT003 wechat:gh_a boiler"));
+    for c in ["r1", "r2", "r3"] {
+        assert!(
+            has(&r, &format!("INT003 weibo:2 {c}")),
+            "{c}: the same reply three times, punctuation aside"
+        );
+    }
+    assert!(!has(&r, "INT003 wechat:gh_a ok-71h"));
+}
+
+#[test]
+fn improper_comments_only_when_shown_to_the_public() {
+    let r = audit();
+    assert!(has(&r, "INT004 wechat:gh_a spam-elected"));
+    assert!(
+        !has(&r, "INT004 wechat:gh_a spam-hidden"),
+        "not elected: hidden on WeChat"
+    );
+}
+
+#[test]
+fn no_interaction_function() {
+    let r = audit();
+    assert!(has(&r, "INT005 wechat:gh_closed -"));
+    assert!(has(&r, "INT005 app:2 -"), "an app without a message entry");
+    assert!(!has(&r, "INT005 app:1 -"));
+    assert!(!has(&r, "INT005 wechat:gh_a -"));
+}
+
+#[test]
+fn consultations_need_a_results_post() {
+    let r = audit();
+    assert!(!has(&r, "INT006 wechat:gh_a p1"), "results published on p2");
+    assert!(has(&r, "INT006 weibo:2 w1"));
+}
+
+#[test]
+fn a_date_outside_the_holiday_calendar_is_an_error() {
+    let err = match audit_at("2027-03-01") {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("2027 is outside the calendar"),
+    };
+    assert!(err.contains("outside the holiday calendar"), "{err}");
+}
+
+#[test]
+fn snapshot_of_int_findings() {
+    let r = audit();
+    let f = &r.findings;
+    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
+    let (code, item, message, evidence) = (s("code"), s("item_id"), s("message"), s("evidence"));
+    let text: Vec<String> = (0..f.height())
+        .map(|i| {
+            format!(
+                "{} | {} | {} | {}",
+                code.get(i).unwrap(),
+                item.get(i).unwrap_or("∅"),
+                message.get(i).unwrap(),
+                evidence.get(i).unwrap()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("int_findings_zh", text.join("\n"));
+}
