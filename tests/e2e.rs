@@ -104,9 +104,9 @@ fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
         }
         let account = case["account_id"].as_str().unwrap();
         let org = case["org_id"].as_str().unwrap();
-        let found = findings.iter().any(|(c, a, o)| {
-            c == code && (a == account || (case["case"] == "CrossPlatformName" && o == org))
-        });
+        let found = findings
+            .iter()
+            .any(|(c, a, o)| c == code && (a == account || (case["scope"] == "org" && o == org)));
         assert_eq!(
             found,
             case["expected"].as_bool().unwrap(),

@@ -114,6 +114,8 @@ pub struct AuditContext {
     pub lexicons: Lexicons,
     /// The official calendar of working days (reply deadlines).
     pub calendar: Calendar,
+    /// The organisation registry (`--orgs` or the store's `orgs` table); empty when there is none.
+    pub orgs: DataFrame,
     /// The post text scan, computed on first use and shared by the content rules.
     post_scan: OnceLock<PostScan>,
 }
@@ -149,11 +151,19 @@ impl AuditContext {
             updates: DataFrame::empty(),
             lexicons: Lexicons::default(),
             calendar: Calendar::official(),
+            orgs: DataFrame::empty(),
             post_scan: OnceLock::new(),
         };
         ctx.updates = ctx.updates_plan().collect()?;
         ctx.accounts = ctx.accounts_plan()?.collect()?;
+        ctx.orgs = ctx.tables.orgs.clone().collect()?;
         Ok(ctx)
+    }
+
+    /// Uses this organisation registry instead of the store's `orgs` table.
+    pub fn with_orgs(mut self, orgs: DataFrame) -> Self {
+        self.orgs = orgs;
+        self
     }
 
     /// Replaces the lexicons (before any rule ran).

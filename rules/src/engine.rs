@@ -6,7 +6,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
-use crate::{Error, content, interaction, update};
+use crate::{Error, content, interaction, naming, update};
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -58,11 +58,15 @@ pub fn module_doc(source: &str) -> String {
 pub trait Rule: Sync {
     fn info(&self) -> &'static RuleInfo;
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame>;
+    /// Why the rule cannot be assessed with this data (e.g. no org registry), if so.
+    fn not_assessed(&self, _ctx: &AuditContext) -> Option<String> {
+        None
+    }
 }
 
 /// Every rule, in catalogue order.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    static RULES: [&dyn Rule; 15] = [
+    static RULES: [&dyn Rule; 22] = [
         &update::empty_period::EmptyPeriod,
         &update::no_update_in_two_weeks::NoUpdateInTwoWeeks,
         &update::dormant_account::DormantAccount,
@@ -78,6 +82,13 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &interaction::improper_comment_visible::ImproperCommentVisible,
         &interaction::no_interaction::NoInteraction,
         &interaction::survey_without_feedback::SurveyWithoutFeedback,
+        &naming::name_mismatch::NameMismatch,
+        &naming::cross_platform_name::CrossPlatformName,
+        &naming::uncertified::Uncertified,
+        &naming::former_name::FormerName,
+        &naming::unverified::Unverified,
+        &naming::internal_department::InternalDepartment,
+        &naming::one_account_per_platform::OneAccountPerPlatform,
     ];
     &RULES
 }
@@ -143,15 +154,24 @@ pub struct AuditResult {
     pub weekly_updates: DataFrame,
     /// Codes of the rules that ran.
     pub rules_run: Vec<&'static str>,
+    /// Selected rules that could not be assessed, with the reason (reported, never guessed).
+    pub not_assessed: Vec<(&'static str, String)>,
 }
 
 pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResult, Error> {
     selection.validate()?;
-    let rules: Vec<&dyn Rule> = registry()
+    let mut rules: Vec<&dyn Rule> = Vec::new();
+    let mut not_assessed = Vec::new();
+    for rule in registry()
         .iter()
         .copied()
         .filter(|r| selection.is_selected(r.info().code))
-        .collect();
+    {
+        match rule.not_assessed(ctx) {
+            Some(reason) => not_assessed.push((rule.info().code, reason)),
+            None => rules.push(rule),
+        }
+    }
     let plans = rules
         .iter()
         .map(|r| {
@@ -202,6 +222,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         measurements: measurements::per_account(ctx)?.collect()?,
         weekly_updates: measurements::weekly_updates(ctx)?.collect()?,
         rules_run: rules.iter().map(|r| r.info().code).collect(),
+        not_assessed,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod findings;
 pub mod interaction;
 pub mod lexicon;
 pub mod measurements;
+pub mod naming;
 pub mod update;
 
 pub use context::{AuditContext, Lang};

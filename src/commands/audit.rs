@@ -8,7 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use govmedia_collectors::demo::{DemoOptions, generate};
-use govmedia_collectors::import::{ImportOptions, import_paths};
+use govmedia_collectors::import::{ImportOptions, import_paths, read_table_file};
+use govmedia_collectors::schema::ORGS;
 use govmedia_collectors::store::Store;
 use govmedia_reports::report::write_audit_report;
 use govmedia_rules::context::Tables;
@@ -47,6 +48,11 @@ pub struct AuditArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    /// The organisation registry (CSV or JSONL with the `orgs` columns of docs/schema.md);
+    /// default: the store's `orgs` table. Without one, the NAM rules that need it are reported
+    /// as not assessed.
+    #[arg(long)]
+    pub orgs: Option<PathBuf>,
     /// Rule codes or family prefixes to run (comma-separated; default all).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -111,18 +117,29 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
 
     let lang: Lang = args.lang.into();
-    let ctx = AuditContext::new(
+    let mut ctx = AuditContext::new(
         Tables::from_store(&store)?,
         as_of,
         from,
         lang,
         BTreeMap::new(),
     )?;
+    if let Some(path) = &args.orgs {
+        ctx = ctx.with_orgs(read_table_file(&ORGS, path)?);
+    }
     let checked = Instant::now();
     let result = run_audit(&ctx, &selection)?;
     let check_secs = checked.elapsed().as_secs_f64();
     let written = Instant::now();
-    let report = write_audit_report(&args.out, &ctx, &result, &[])?;
+    let notes: Vec<String> = result
+        .not_assessed
+        .iter()
+        .map(|(code, why)| match lang {
+            Lang::Zh => format!("{code} 未评估：{why}"),
+            Lang::En => format!("{code} not assessed: {why}"),
+        })
+        .collect();
+    let report = write_audit_report(&args.out, &ctx, &result, &notes)?;
     let write_secs = written.elapsed().as_secs_f64();
 
     let severity_counts = count_by_severity(&result.findings)?;
@@ -145,6 +162,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         write_secs,
         started.elapsed().as_secs_f64()
     );
+    for note in &notes {
+        println!("{note}");
+    }
     let failing = match args.fail_on {
         None => false,
         Some(FailOn::Veto) => count("veto") > 0,

@@ -59,6 +59,8 @@ pub struct PlantedCase {
     /// `true`: the rule must fire for this account (for org-level cases: for one of the org's
     /// accounts); `false`: it must not.
     pub expected: bool,
+    /// `account`, or `org` when the case concerns the org's accounts together.
+    pub scope: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -273,6 +275,7 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
                         case: p.label(),
                         code: code.to_string(),
                         expected: *expected,
+                        scope: "account".to_string(),
                     });
                 }
             }
@@ -321,6 +324,7 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
                 case: case.to_string(),
                 code: code.to_string(),
                 expected: true,
+                scope: "org".to_string(),
             });
         }
         org_index += 1;

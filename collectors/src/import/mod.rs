@@ -318,6 +318,85 @@ pub fn frame_from_jsonl(
         .map_err(|e| Error::polars(Path::new(source), e))
 }
 
+/// Reads canonical CSV text (header row of column names) into a table strictly, like
+/// [`frame_from_jsonl`].
+pub fn frame_from_csv(
+    spec: &'static TableSpec,
+    text: &str,
+    source: &str,
+) -> Result<DataFrame, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::Input(format!("{source}: line 1: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    if let Some(unknown) = header.iter().find(|h| spec.column(h).is_none()) {
+        return Err(Error::Input(format!(
+            "{source}: line 1: `{unknown}` is not a column of table {}",
+            spec.name
+        )));
+    }
+    if let Some(missing) = spec
+        .columns
+        .iter()
+        .find(|c| c.required && !header.iter().any(|h| h == c.name))
+    {
+        return Err(Error::Input(format!(
+            "{source}: line 1: missing required column `{}`",
+            missing.name
+        )));
+    }
+    let mut builder = TableBuilder::new(spec);
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::Input(format!("{source}: {e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let at = |msg: String| Error::Input(format!("{source}: line {line}: {msg}"));
+        let values = spec
+            .columns
+            .iter()
+            .map(|c| {
+                match header
+                    .iter()
+                    .position(|h| h == c.name)
+                    .and_then(|i| record.get(i))
+                {
+                    None => Ok(Value::Null),
+                    Some(text) => crate::record::value_from_text(c.ty, text)
+                        .map_err(|r| at(FieldError::new(c.name, r).to_string())),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        validate(spec, &values).map_err(|e| at(e.to_string()))?;
+        builder.push(values);
+    }
+    builder
+        .finish()
+        .map_err(|e| Error::polars(Path::new(source), e))
+}
+
+/// Reads a canonical table file (`.csv` or `.jsonl`) strictly, e.g. the `--orgs` registry.
+pub fn read_table_file(spec: &'static TableSpec, path: &Path) -> Result<DataFrame, Error> {
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let source = path.display().to_string();
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("csv") => frame_from_csv(spec, &text, &source),
+        Some("jsonl") | Some("json") => frame_from_jsonl(spec, &text, &source),
+        _ => Err(Error::Input(format!(
+            "{source}: expected a .csv or .jsonl file with the {} columns",
+            spec.name
+        ))),
+    }
+}
+
 /// Expands files and folders (recursively, in name order), skipping hidden entries.
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Error> {
     fn walk(path: &Path, out: &mut Vec<SourceFile>) -> Result<(), Error> {

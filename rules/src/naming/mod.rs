@@ -1,0 +1,288 @@
+//! NAM — 认证规范 (naming and certification), which needs the organisation registry (`--orgs` or
+//! the store's `orgs` table); without it the registry-based rules are reported as not assessed.
+//! Also OPN — 集约开设 (one unit, one platform, one account).
+
+pub mod cross_platform_name;
+pub mod former_name;
+pub mod internal_department;
+pub mod name_mismatch;
+pub mod one_account_per_platform;
+pub mod uncertified;
+pub mod unverified;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::context::AuditContext;
+use crate::engine::RuleInfo;
+use crate::findings::rule_output;
+
+/// Suffixes that do not change a name's identity (`docs/checks.md`), plus the app forms.
+const NAME_SUFFIXES: [&str; 9] = [
+    "发布",
+    "微博",
+    "官微",
+    "微信",
+    "政务",
+    "在线",
+    "app",
+    "客户端",
+    "官方",
+];
+
+/// An org of the registry, as the naming rules use it.
+#[derive(Debug, Clone, Default)]
+pub struct OrgEntry {
+    pub org_id: String,
+    pub official_name: String,
+    pub short_names: Vec<String>,
+    /// Earlier names with the date they stopped being used (none: stopped before records).
+    pub former_names: Vec<(String, Option<NaiveDate>)>,
+    pub duty_keywords: Vec<String>,
+    pub region: Option<String>,
+    pub internal_dept: bool,
+}
+
+/// What the naming rules know about one account.
+#[derive(Debug, Clone)]
+pub struct AccountNaming {
+    pub account_id: String,
+    pub platform: String,
+    pub name: String,
+    pub certification: Option<String>,
+    pub verified: Option<bool>,
+    pub verified_type: Option<i64>,
+    pub org_id: Option<String>,
+    /// The registry entry of `org_id`, when the registry has it.
+    pub org: Option<OrgEntry>,
+    /// Updated in the window (for OPN001).
+    pub active: bool,
+    pub followers: i64,
+    pub at_ms: i64,
+}
+
+/// Full-width forms to half-width, spaces removed, ASCII lowercased.
+pub fn width_normalise(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c as u32 {
+            0x3000 => None,
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0),
+            _ if c.is_whitespace() => None,
+            _ => Some(c),
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// A name reduced to its identity: width-normalised, the region prefix and the suffixes
+/// 发布/微博/官微/微信/政务/在线 (and app forms) removed.
+pub fn normalise_name(name: &str, region: Option<&str>) -> String {
+    let mut n = width_normalise(name);
+    if let Some(region) = region.filter(|r| !r.chars().all(|c| c.is_ascii_digit())) {
+        let region = width_normalise(region);
+        let bare = region.trim_end_matches(['省', '市', '区', '县']);
+        for prefix in [region.as_str(), bare] {
+            if !prefix.is_empty() && n.starts_with(prefix) {
+                n = n[prefix.len()..].to_string();
+                break;
+            }
+        }
+    }
+    loop {
+        let before = n.len();
+        for s in NAME_SUFFIXES {
+            if let Some(stripped) = n.strip_suffix(s) {
+                n = stripped.to_string();
+            }
+        }
+        if n.len() == before {
+            return n;
+        }
+    }
+}
+
+fn list(c: &Column, i: usize) -> Vec<String> {
+    c.list()
+        .ok()
+        .and_then(|l| l.get_as_series(i))
+        .and_then(|s| {
+            s.str()
+                .ok()
+                .map(|ca| ca.iter().flatten().map(String::from).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// The registry as a list of entries.
+pub fn org_entries(orgs: &DataFrame) -> PolarsResult<Vec<OrgEntry>> {
+    let s = |name: &str| -> PolarsResult<StringChunked> { Ok(orgs.column(name)?.str()?.clone()) };
+    let (ids, official, region) = (s("org_id")?, s("official_name")?, s("region")?);
+    let (shorts, former, duty) = (
+        orgs.column("short_names")?,
+        orgs.column("former_names")?,
+        orgs.column("duty_keywords")?,
+    );
+    let internal = orgs.column("internal_dept")?.bool()?.clone();
+    Ok((0..orgs.height())
+        .map(|i| OrgEntry {
+            org_id: ids.get(i).unwrap_or_default().to_string(),
+            official_name: official.get(i).unwrap_or_default().to_string(),
+            short_names: list(shorts, i),
+            former_names: list(former, i)
+                .into_iter()
+                .map(|f| match f.rsplit_once('@') {
+                    Some((name, date)) => (
+                        name.trim().to_string(),
+                        NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok(),
+                    ),
+                    None => (f.trim().to_string(), None),
+                })
+                .collect(),
+            duty_keywords: list(duty, i),
+            region: region.get(i).map(String::from),
+            internal_dept: internal.get(i).unwrap_or(false),
+        })
+        .collect())
+}
+
+/// Every audited account with its naming facts.
+pub fn accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming>> {
+    let registry: std::collections::HashMap<String, OrgEntry> = org_entries(&ctx.orgs)?
+        .into_iter()
+        .map(|o| (o.org_id.clone(), o))
+        .collect();
+    let active = ctx
+        .updates
+        .clone()
+        .lazy()
+        .join(
+            ctx.accounts
+                .clone()
+                .lazy()
+                .select([col("account_id"), col("from_day")]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("day").gt_eq(col("from_day")))
+        .group_by([col("account_id")])
+        .agg([len().alias("updates_in_window")]);
+    let listed = ctx.tables.accounts.clone().select([
+        col("account_id"),
+        col("certification"),
+        col("verified"),
+        col("verified_type"),
+        col("followers"),
+    ]);
+    let df = ctx
+        .accounts
+        .clone()
+        .lazy()
+        .join(
+            listed,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            active,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    let s = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    let (ids, platforms, names, certs, orgs) = (
+        s("account_id")?,
+        s("platform")?,
+        s("account_name")?,
+        s("certification")?,
+        s("org_id")?,
+    );
+    let verified = df.column("verified")?.bool()?.clone();
+    let verified_type = df.column("verified_type")?.i64()?.clone();
+    let followers = df.column("followers")?.i64()?.clone();
+    let updates = df.column("updates_in_window")?.cast(&DataType::Int64)?;
+    let updates = updates.i64()?;
+    let as_of_ms = govmedia_collectors::time::shanghai_midnight_ms(ctx.as_of);
+    Ok((0..df.height())
+        .map(|i| {
+            let org_id = orgs.get(i).map(String::from);
+            AccountNaming {
+                account_id: ids.get(i).unwrap_or_default().to_string(),
+                platform: platforms.get(i).unwrap_or_default().to_string(),
+                name: names.get(i).unwrap_or_default().to_string(),
+                certification: certs
+                    .get(i)
+                    .map(String::from)
+                    .filter(|c| !c.trim().is_empty()),
+                verified: verified.get(i),
+                verified_type: verified_type.get(i),
+                org: org_id.as_ref().and_then(|o| registry.get(o).cloned()),
+                org_id,
+                active: updates.get(i).unwrap_or(0) > 0,
+                followers: followers.get(i).unwrap_or(0),
+                at_ms: as_of_ms,
+            }
+        })
+        .collect())
+}
+
+/// Whether `text` names the org: its official or a short name, width and suffixes aside.
+pub fn names_org(text: &str, org: &OrgEntry) -> bool {
+    let plain = width_normalise(text);
+    let normal = normalise_name(text, org.region.as_deref());
+    std::iter::once(&org.official_name)
+        .chain(&org.short_names)
+        .any(|o| {
+            let o_plain = width_normalise(o);
+            let o_normal = normalise_name(o, org.region.as_deref());
+            (!o_plain.is_empty() && plain.contains(&o_plain))
+                || (!o_normal.is_empty() && normal.contains(&o_normal))
+        })
+}
+
+/// Findings from a per-account check returning (message, evidence).
+pub(crate) fn account_findings(
+    info: &RuleInfo,
+    accounts: &[AccountNaming],
+    check: impl Fn(&AccountNaming) -> Option<(String, String)>,
+) -> PolarsResult<LazyFrame> {
+    let mut ids = Vec::new();
+    let mut at = Vec::new();
+    let mut messages = Vec::new();
+    let mut evidence = Vec::new();
+    for a in accounts {
+        if let Some((m, e)) = check(a) {
+            ids.push(a.account_id.clone());
+            at.push(a.at_ms);
+            messages.push(m);
+            evidence.push(e);
+        }
+    }
+    let df = DataFrame::new_infer_height(vec![
+        Column::new("account_id".into(), ids),
+        Column::new("at".into(), at),
+        Column::new("message".into(), messages),
+        Column::new("evidence".into(), evidence),
+    ])?;
+    Ok(df.lazy().select(rule_output(
+        info.code,
+        info.severity,
+        lit(NULL).cast(DataType::String),
+        col("at"),
+        col("message"),
+        col("evidence"),
+    )))
+}
+
+/// Why a registry-based rule cannot run.
+pub(crate) fn registry_missing(ctx: &AuditContext) -> Option<String> {
+    (ctx.orgs.height() == 0).then(|| {
+        "no organisation registry: give --orgs FILE or import orgs.csv (see docs/schema.md)"
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests;
