@@ -6,7 +6,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
-use crate::{Error, content, interaction, naming, update};
+use crate::{Error, content, interaction, naming, service, update};
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ pub trait Rule: Sync {
 
 /// Every rule, in catalogue order.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    static RULES: [&dyn Rule; 22] = [
+    static RULES: [&dyn Rule; 26] = [
         &update::empty_period::EmptyPeriod,
         &update::no_update_in_two_weeks::NoUpdateInTwoWeeks,
         &update::dormant_account::DormantAccount,
@@ -76,12 +76,6 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &content::off_topic::OffTopic,
         &content::improper_wording::ImproperWording,
         &content::missing_required_kind::MissingRequiredKind,
-        &interaction::late_reply::LateReply,
-        &interaction::unanswered::Unanswered,
-        &interaction::improper_reply::ImproperReply,
-        &interaction::improper_comment_visible::ImproperCommentVisible,
-        &interaction::no_interaction::NoInteraction,
-        &interaction::survey_without_feedback::SurveyWithoutFeedback,
         &naming::name_mismatch::NameMismatch,
         &naming::cross_platform_name::CrossPlatformName,
         &naming::uncertified::Uncertified,
@@ -89,6 +83,16 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &naming::unverified::Unverified,
         &naming::internal_department::InternalDepartment,
         &naming::one_account_per_platform::OneAccountPerPlatform,
+        &interaction::late_reply::LateReply,
+        &interaction::unanswered::Unanswered,
+        &interaction::improper_reply::ImproperReply,
+        &interaction::improper_comment_visible::ImproperCommentVisible,
+        &interaction::no_interaction::NoInteraction,
+        &interaction::survey_without_feedback::SurveyWithoutFeedback,
+        &service::no_service_entry::NoServiceEntry,
+        &service::no_query_entry::NoQueryEntry,
+        &service::dead_menu_link::DeadMenuLink,
+        &service::portal_root_jump::PortalRootJump,
     ];
     &RULES
 }

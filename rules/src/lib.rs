@@ -13,6 +13,7 @@ pub mod interaction;
 pub mod lexicon;
 pub mod measurements;
 pub mod naming;
+pub mod service;
 pub mod update;
 
 pub use context::{AuditContext, Lang};

@@ -1,0 +1,98 @@
+//! SVC004 — 服务入口简单跳转门户首页 (a service entry only jumps to a portal's home page)
+//!
+//! # What it does
+//!
+//! Reports a service or query entry (see SVC001, SVC002) of the latest menu whose target is the
+//! bare home page of a website — an http(s) URL with no path beyond `/`, no query — instead of a
+//! page adapted to the platform. A notice: a reviewer confirms that the site is a general portal.
+//!
+//! # Why it matters
+//!
+//! The CSTC 2020 办事服务 and 查询服务 items: "适配平台，而非简单跳转门户网站".
+//!
+//! # Example
+//!
+//! 办事服务/网上办事 → `https://www.gov.cn/` is a notice.
+//!
+//! # How to fix
+//!
+//! Link the specific service page or mini-program of the government service platform for each
+//! item, in its mobile version.
+
+use polars::prelude::*;
+
+use super::latest_menus;
+use crate::context::{AuditContext, Lang};
+use crate::engine::{Rule, RuleInfo};
+use crate::findings::{Severity, rule_output};
+
+pub struct PortalRootJump;
+
+static INFO: RuleInfo = RuleInfo {
+    code: "SVC004",
+    name: "portal-root-jump",
+    severity: Severity::Notice,
+    summary: "a service entry only jumps to the home page of a web portal",
+    source: include_str!("portal_root_jump.rs"),
+    params: &[],
+};
+
+/// Whether a URL is a bare home page: http(s), no path beyond `/`, no query or fragment.
+pub fn is_site_root(target: &str) -> bool {
+    url::Url::parse(target.trim()).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.fragment().is_none()
+    })
+}
+
+impl Rule for PortalRootJump {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        let root = col("target").map(
+            |c: Column| {
+                let out: BooleanChunked = c
+                    .str()?
+                    .iter()
+                    .map(|t| Some(t.is_some_and(is_site_root)))
+                    .collect();
+                Ok(out.with_name(c.name().clone()).into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+        );
+        let message = match ctx.lang {
+            Lang::Zh => concat_str(
+                [
+                    lit("服务入口「"),
+                    col("path"),
+                    lit("」仅简单跳转门户网站首页"),
+                ],
+                "",
+                true,
+            ),
+            Lang::En => concat_str(
+                [
+                    lit("Service entry \""),
+                    col("path"),
+                    lit("\" only jumps to a portal's home page"),
+                ],
+                "",
+                true,
+            ),
+        };
+        Ok(latest_menus(ctx)?
+            .filter(col("is_service").or(col("is_query")).and(root))
+            .select(rule_output(
+                INFO.code,
+                INFO.severity,
+                col("path"),
+                col("collected_ms"),
+                message,
+                concat_str([col("path"), lit(" → "), col("target")], "", true),
+            )))
+    }
+}

@@ -1,0 +1,134 @@
+//! SVC fixtures: a complete menu first, then the violations.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use govmedia_collectors::import::frame_from_jsonl;
+use govmedia_collectors::schema::{ACCOUNTS, LINK_CHECKS, MENUS};
+
+use super::portal_root_jump::is_site_root;
+use crate::context::{AuditContext, Lang, Tables};
+use crate::engine::{AuditResult, Selection, run_audit};
+
+const ACCOUNTS_JSONL: &str = r#"
+{"account_id":"wechat:gh_ok","platform":"wechat","name":"好","first_seen":"2025-01-01T00:00:00+08:00"}
+{"account_id":"wechat:gh_news","platform":"wechat","name":"只有新闻","first_seen":"2025-01-01T00:00:00+08:00"}
+{"account_id":"wechat:gh_none","platform":"wechat","name":"没有菜单","first_seen":"2025-01-01T00:00:00+08:00"}
+{"account_id":"weibo:1","platform":"weibo","name":"微博无菜单","first_seen":"2025-01-01T00:00:00+08:00"}
+"#;
+
+const MENUS_JSONL: &str = r#"
+{"account_id":"wechat:gh_ok","path":"办事服务/网上办事","name":"网上办事","kind":"view","target":"https://zwfw.example.gov.cn/mobile/items","collected_at":"2025-11-30T10:00:00+08:00"}
+{"account_id":"wechat:gh_ok","path":"便民查询/进度查询","name":"进度查询","kind":"view","target":"https://zwfw.example.gov.cn/mobile/query","collected_at":"2025-11-30T10:00:00+08:00"}
+{"account_id":"wechat:gh_ok","path":"便民查询/旧链接","name":"旧链接","kind":"view","target":"https://www.example.gov.cn/old/a.html","collected_at":"2025-11-30T10:00:00+08:00"}
+{"account_id":"wechat:gh_ok","path":"便民查询/偶发故障","name":"偶发故障","kind":"view","target":"https://www.example.gov.cn/flaky.html","collected_at":"2025-11-30T10:00:00+08:00"}
+{"account_id":"wechat:gh_news","path":"办事服务/网上办事","name":"网上办事","kind":"view","target":"https://www.gov.cn/","collected_at":"2025-06-01T10:00:00+08:00"}
+{"account_id":"wechat:gh_news","path":"最新动态/工作动态","name":"工作动态","kind":"view","target":"https://www.example.gov.cn/xwdt/","collected_at":"2025-11-30T10:00:00+08:00"}
+{"account_id":"wechat:gh_news","path":"办事服务/网上办事","name":"网上办事","kind":"view","target":"https://www.gov.cn/","collected_at":"2025-11-30T10:00:00+08:00"}
+"#;
+
+const CHECKS_JSONL: &str = r#"
+{"url":"https://zwfw.example.gov.cn/mobile/items","checked_at":"2025-11-30T11:00:00+08:00","status":200}
+{"url":"https://www.example.gov.cn/old/a.html","checked_at":"2025-11-30T11:00:00+08:00","status":404}
+{"url":"https://www.example.gov.cn/old/a.html","checked_at":"2025-11-30T11:10:00+08:00","error":"timeout"}
+{"url":"https://www.example.gov.cn/flaky.html","checked_at":"2025-11-30T11:00:00+08:00","status":503}
+{"url":"https://www.example.gov.cn/flaky.html","checked_at":"2025-11-30T11:10:00+08:00","status":200}
+"#;
+
+fn audit(with_menus: bool) -> AuditResult {
+    let mut frames = vec![
+        (
+            &ACCOUNTS,
+            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
+        ),
+        (
+            &LINK_CHECKS,
+            frame_from_jsonl(&LINK_CHECKS, CHECKS_JSONL, "checks").unwrap(),
+        ),
+    ];
+    if with_menus {
+        frames.push((
+            &MENUS,
+            frame_from_jsonl(&MENUS, MENUS_JSONL, "menus").unwrap(),
+        ));
+    }
+    let as_of = NaiveDate::from_ymd_opt(2025, 11, 30).unwrap();
+    let ctx = AuditContext::new(
+        Tables::from_frames(frames),
+        as_of,
+        None,
+        Lang::Zh,
+        BTreeMap::new(),
+    )
+    .unwrap();
+    run_audit(
+        &ctx,
+        &Selection {
+            select: vec!["SVC".into()],
+            ignore: vec![],
+        },
+    )
+    .unwrap()
+}
+
+fn keys(r: &AuditResult) -> Vec<String> {
+    let f = &r.findings;
+    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
+    let (code, account, item) = (s("code"), s("account_id"), s("item_id"));
+    (0..f.height())
+        .map(|i| {
+            format!(
+                "{} {} {}",
+                code.get(i).unwrap(),
+                account.get(i).unwrap(),
+                item.get(i).unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_complete_menu_only_has_its_dead_link() {
+    let k = keys(&audit(true));
+    let ok: Vec<_> = k.iter().filter(|x| x.contains("gh_ok")).collect();
+    assert_eq!(
+        ok,
+        ["SVC003 wechat:gh_ok 便民查询/旧链接"],
+        "one failure then success is not dead: {k:?}"
+    );
+}
+
+#[test]
+fn the_latest_menu_snapshot_is_judged() {
+    let k = keys(&audit(true));
+    // gh_news's latest menu has a 办事 entry (to the portal root) but no query entry.
+    assert!(!k.contains(&"SVC001 wechat:gh_news -".to_string()), "{k:?}");
+    assert!(k.contains(&"SVC002 wechat:gh_news -".to_string()));
+    assert!(k.contains(&"SVC004 wechat:gh_news 办事服务/网上办事".to_string()));
+}
+
+#[test]
+fn accounts_without_menu_entries_and_weibo() {
+    let k = keys(&audit(true));
+    assert!(k.contains(&"SVC001 wechat:gh_none -".to_string()));
+    assert!(
+        !k.iter().any(|x| x.contains("weibo:1")),
+        "Weibo has no service menus: {k:?}"
+    );
+}
+
+#[test]
+fn without_menu_data_the_entry_rules_are_not_assessed() {
+    let r = audit(false);
+    let codes: Vec<&str> = r.not_assessed.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, ["SVC001", "SVC002"]);
+}
+
+#[test]
+fn site_roots() {
+    assert!(is_site_root("https://www.gov.cn/"));
+    assert!(is_site_root("http://www.example.gov.cn"));
+    assert!(!is_site_root("https://www.gov.cn/zhengce/"));
+    assert!(!is_site_root("https://www.gov.cn/?from=wx"));
+    assert!(!is_site_root("wx1234:pages/index"));
+}
