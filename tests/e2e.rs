@@ -358,3 +358,63 @@ fn rule_prints_its_documentation_and_parameters() {
     assert!(list.contains("UPD002") && list.contains("veto"));
     assert_eq!(govmedia(&["rule", "NOPE1"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_config_file_overrides_parameters_and_selection_and_refuses_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("govmedia.toml");
+    fs::write(
+        &config,
+        "select = [\"UPD\"]\n[params]\n\"UPD001.min_per_period\" = 3\n",
+    )
+    .unwrap();
+    let strict = dir.path().join("strict");
+    let out = govmedia(&[
+        "audit",
+        "--demo",
+        "--accounts",
+        "12",
+        "--config",
+        p(&config),
+        "--out",
+        p(&strict),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let loose = dir.path().join("loose");
+    let out = govmedia(&[
+        "audit",
+        "--demo",
+        "--accounts",
+        "12",
+        "--select",
+        "UPD",
+        "--out",
+        p(&loose),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let count = |d: &Path, code: &str| finding_pairs(d).iter().filter(|f| f.0 == code).count();
+    assert!(
+        count(&strict, "UPD001") > count(&loose, "UPD001"),
+        "three updates a week is stricter"
+    );
+    assert!(
+        finding_pairs(&strict)
+            .iter()
+            .all(|f| f.0.starts_with("UPD")),
+        "config selection applies"
+    );
+
+    fs::write(&config, "[params]\n\"UPD001.typo\" = 1\n").unwrap();
+    let out = govmedia(&[
+        "audit",
+        "--demo",
+        "--accounts",
+        "5",
+        "--config",
+        p(&config),
+        "--out",
+        p(&strict),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("UPD001.typo"), "{}", text(&out));
+}

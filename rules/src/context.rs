@@ -160,6 +160,12 @@ impl AuditContext {
         Ok(ctx)
     }
 
+    /// Uses this calendar of working days instead of the official one.
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
     /// Uses this organisation registry instead of the store's `orgs` table.
     pub fn with_orgs(mut self, orgs: DataFrame) -> Self {
         self.orgs = orgs;

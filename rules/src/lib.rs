@@ -4,6 +4,7 @@
 //! findings schema; the engine combines the selected rules' plans and collects them once.
 
 pub mod calendar;
+pub mod config;
 pub mod content;
 pub mod context;
 pub mod engine;

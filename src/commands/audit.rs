@@ -53,6 +53,10 @@ pub struct AuditArgs {
     /// as not assessed.
     #[arg(long)]
     pub orgs: Option<PathBuf>,
+    /// Configuration file (selection, parameters, lexicons; see README). Default: ./govmedia.toml
+    /// when it exists.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Rule codes or family prefixes to run (comma-separated; default all).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -69,9 +73,19 @@ pub struct AuditArgs {
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let config = super::load_config(args.config.as_deref())?;
+    // Selectors on the command line replace the configuration's.
     let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select: if args.select.is_empty() {
+            config.selection.select.clone()
+        } else {
+            args.select.clone()
+        },
+        ignore: if args.ignore.is_empty() {
+            config.selection.ignore.clone()
+        } else {
+            args.ignore.clone()
+        },
     };
     selection.validate()?;
     let from = args.from.as_deref().map(parse_date).transpose()?;
@@ -122,8 +136,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         as_of,
         from,
         lang,
-        BTreeMap::new(),
-    )?;
+        config.params.clone(),
+    )?
+    .with_lexicons(config.lexicons.clone())
+    .with_calendar(config.calendar.clone());
     if let Some(path) = &args.orgs {
         ctx = ctx.with_orgs(read_table_file(&ORGS, path)?);
     }

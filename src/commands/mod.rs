@@ -57,6 +57,18 @@ pub fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .with_context(|| format!("not a date: {s:?} (expected YYYY-MM-DD)"))
 }
+/// The audit configuration: `--config FILE`, else `./govmedia.toml` when present, else defaults.
+pub fn load_config(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<govmedia_rules::config::AuditConfig> {
+    use govmedia_rules::config::AuditConfig;
+    let default = std::path::Path::new("govmedia.toml");
+    Ok(match path {
+        Some(p) => AuditConfig::load(p)?,
+        None if default.is_file() => AuditConfig::load(default)?,
+        None => AuditConfig::default(),
+    })
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {

@@ -13,6 +13,9 @@ pub struct RulesArgs {}
 pub struct RuleArgs {
     /// A rule code, e.g. UPD002.
     pub code: String,
+    /// Configuration whose parameter values to show (default: ./govmedia.toml when present).
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
 }
 
 pub fn run_list(_args: RulesArgs) -> anyhow::Result<ExitCode> {
@@ -45,9 +48,17 @@ pub fn run_one(args: RuleArgs) -> anyhow::Result<ExitCode> {
     );
     println!("{}\n", info.doc());
     if !info.params.is_empty() {
-        println!("# Parameters\n");
+        let config = super::load_config(args.config.as_deref())?;
+        println!("# Parameters (current value, default)\n");
         for p in info.params {
-            println!("{:<32} = {:<6} {}", p.key, p.default.to_string(), p.help);
+            let current = config.param_value(p.key, &p.default);
+            println!(
+                "{:<32} = {:<6} (default {}) {}",
+                p.key,
+                current.to_string(),
+                p.default,
+                p.help
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -44,7 +44,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Notice,
     summary: "dormant account: no update for 180 days or more (僵尸账号)",
     source: include_str!("dormant_account.rs"),
-    params: &[DAYS],
+    params: &[DAYS, super::COUNT_REPOSTS],
 };
 
 impl Rule for DormantAccount {

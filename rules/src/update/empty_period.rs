@@ -30,7 +30,7 @@
 
 use polars::prelude::*;
 
-use super::{MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS, judged_periods};
+use super::{COUNT_REPOSTS, MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS, judged_periods};
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Rule, RuleInfo};
 use crate::exprs::{day_start, day_text, int_text};
@@ -44,7 +44,12 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Deduct,
     summary: "a full week (service account: two weeks) with fewer updates than required",
     source: include_str!("empty_period.rs"),
-    params: &[MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS],
+    params: &[
+        MIN_PER_PERIOD,
+        PERIOD_WEEKS,
+        SERVICE_PERIOD_WEEKS,
+        COUNT_REPOSTS,
+    ],
 };
 
 impl Rule for EmptyPeriod {

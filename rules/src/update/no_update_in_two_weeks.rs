@@ -45,7 +45,7 @@ static INFO: RuleInfo = RuleInfo {
     severity: Severity::Veto,
     summary: "no update in the 14 days before the monitoring time point (veto)",
     source: include_str!("no_update_in_two_weeks.rs"),
-    params: &[DAYS],
+    params: &[DAYS, super::COUNT_REPOSTS],
 };
 
 impl Rule for NoUpdateInTwoWeeks {
