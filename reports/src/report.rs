@@ -12,10 +12,12 @@ use polars::prelude::*;
 
 use crate::charts::{WeekBar, weekly_updates_svg};
 use crate::html::{IndexAccount, IndexPage, PlatformCount, platform_label, write_index};
-use crate::tables::write_table_set;
+use crate::tables::{write_csv, write_parquet, write_table_set};
 use crate::{Error, account_file_stem};
 
 pub const CHARTS_DIR: &str = "charts";
+/// Largest table also written as CSV (beyond it, Parquet only).
+const CSV_ROW_LIMIT: usize = 1_000_000;
 
 /// What was written, for the command's summary.
 #[derive(Debug, Default)]
@@ -39,6 +41,16 @@ pub fn write_audit_report(
     report
         .files
         .extend(write_table_set(&result.measurements, out, "measurements")?);
+    // Per-post labels can run to tens of millions of rows nationally: always Parquet, CSV for
+    // the sizes a person opens.
+    let labels = out.join("post_categories.parquet");
+    write_parquet(&result.post_categories, &labels)?;
+    report.files.push(labels);
+    if result.post_categories.height() <= CSV_ROW_LIMIT {
+        let csv = out.join("post_categories.csv");
+        write_csv(&result.post_categories, &csv)?;
+        report.files.push(csv);
+    }
 
     let accounts = index_accounts(ctx, result)?;
     report.charts = write_charts(out, ctx.lang, &accounts, &result.weekly_updates)?;

@@ -160,6 +160,9 @@ pub struct AuditResult {
     pub rules_run: Vec<&'static str>,
     /// Selected rules that could not be assessed, with the reason (reported, never guessed).
     pub not_assessed: Vec<(&'static str, String)>,
+    /// The keyword classifier's label of every post in the window (CNT006, INT006):
+    /// `account_id, post_id, url, published_at, category`.
+    pub post_categories: DataFrame,
 }
 
 pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResult, Error> {
@@ -227,6 +230,27 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         weekly_updates: measurements::weekly_updates(ctx)?.collect()?,
         rules_run: rules.iter().map(|r| r.info().code).collect(),
         not_assessed,
+        post_categories: {
+            let mut df = ctx
+                .post_scan()?
+                .categories
+                .clone()
+                .lazy()
+                .select([
+                    col("account_id"),
+                    col("post_id"),
+                    col("url"),
+                    col("occurred_at").alias("published_at"),
+                    col("category"),
+                ])
+                .sort(
+                    ["account_id", "published_at", "post_id"],
+                    SortMultipleOptions::default(),
+                )
+                .collect()?;
+            tag_utc(&mut df, "published_at")?;
+            df
+        },
     })
 }
 

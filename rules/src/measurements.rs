@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use crate::context::AuditContext;
-use crate::exprs::{day_date, iso_week, week_monday};
+use crate::exprs::{day_date, iso_week, local_day, week_monday};
 use crate::update::{judged_periods, last_updates};
 
 /// The window of each account with the columns used to join measurements.
@@ -18,10 +18,157 @@ fn windows(ctx: &AuditContext) -> LazyFrame {
         col("as_of_day"),
     ])
 }
-
-/// One row per account: `account_id, platform, account_name, org_id, window_from, as_of,
-/// updates, periods_judged, periods_compliant, longest_gap_days, last_update, days_since_update`.
+/// One row per account: the cadence columns of [`cadence`], then the content mix
+/// (`posts_in_window`, `posts_<category>`), `ad_posts`, `off_topic_posts`, `off_topic_share`,
+/// the interaction (`comments`, `replied`, `reply_rate`, `reply_p50_hours`, `reply_p90_hours` in
+/// working hours) and the menu (`menu_entries`, `menu_service_entries`, `menu_query_entries`).
 pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let key = || [col("account_id")];
+    let join = |lf: LazyFrame, other: LazyFrame| {
+        lf.join(other, key(), key(), JoinArgs::new(JoinType::Left))
+    };
+    let scan = ctx.post_scan()?;
+    let category_counts: Vec<Expr> = CATEGORY_COLUMNS
+        .iter()
+        .map(|(cat, name)| {
+            col("category")
+                .eq(lit(*cat))
+                .sum()
+                .cast(DataType::Int64)
+                .alias(*name)
+        })
+        .collect();
+    let content = scan.categories.clone().lazy().group_by(key()).agg(
+        [
+            vec![len().cast(DataType::Int64).alias("posts_in_window")],
+            category_counts,
+        ]
+        .concat(),
+    );
+    let hit_posts = |tag: &str, name: &str| {
+        scan.hits
+            .clone()
+            .lazy()
+            .filter(col("tag").eq(lit(tag)))
+            .group_by(key())
+            .agg([col("post_id").n_unique().cast(DataType::Int64).alias(name)])
+    };
+    let comments = ctx
+        .tables
+        .comments
+        .clone()
+        .join(
+            ctx.accounts
+                .clone()
+                .lazy()
+                .select([col("account_id"), col("from_day")]),
+            key(),
+            key(),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(local_day(col("created_at")).gt_eq(col("from_day")))
+        .group_by(key())
+        .agg([
+            len().cast(DataType::Int64).alias("comments"),
+            col("reply_at")
+                .is_not_null()
+                .sum()
+                .cast(DataType::Int64)
+                .alias("replied"),
+        ]);
+    // Latencies need the working-day calendar; outside its years they are left empty rather
+    // than failing the whole audit (INT001/INT002 report the calendar error themselves).
+    let hours = |q: f64, name: &str| {
+        (col("latency_ms")
+            .cast(DataType::Float64)
+            .quantile(lit(q), QuantileMethod::Linear)
+            / lit(3_600_000.0))
+        .round(1, RoundMode::HalfToEven)
+        .alias(name)
+    };
+    let latency = match crate::interaction::timed_comments(ctx) {
+        Ok(lf) => lf
+            .filter(col("reply_ms").is_not_null())
+            .group_by(key())
+            .agg([hours(0.5, "reply_p50_hours"), hours(0.9, "reply_p90_hours")]),
+        Err(_) => DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), Vec::<String>::new()),
+            Column::new("reply_p50_hours".into(), Vec::<f64>::new()),
+            Column::new("reply_p90_hours".into(), Vec::<f64>::new()),
+        ])?
+        .lazy(),
+    };
+    let menus = crate::service::latest_menus(ctx)?.group_by(key()).agg([
+        len().cast(DataType::Int64).alias("menu_entries"),
+        col("is_service")
+            .sum()
+            .cast(DataType::Int64)
+            .alias("menu_service_entries"),
+        col("is_query")
+            .sum()
+            .cast(DataType::Int64)
+            .alias("menu_query_entries"),
+    ]);
+    let mut lf = cadence(ctx)?;
+    for other in [
+        content,
+        hit_posts("ad", "ad_posts"),
+        hit_posts("off_topic", "off_topic_posts"),
+        comments,
+        latency,
+        menus,
+    ] {
+        lf = join(lf, other);
+    }
+    let zero = |name: &str| col(name).fill_null(lit(0i64));
+    let mut counts: Vec<Expr> = [
+        "posts_in_window",
+        "ad_posts",
+        "off_topic_posts",
+        "comments",
+        "replied",
+    ]
+    .iter()
+    .map(|c| zero(c))
+    .collect();
+    counts.extend(CATEGORY_COLUMNS.iter().map(|(_, c)| zero(c)));
+    Ok(lf
+        .with_columns(counts)
+        .with_columns([
+            when(col("posts_in_window").gt(lit(0i64)))
+                .then(
+                    (col("off_topic_posts").cast(DataType::Float64)
+                        / col("posts_in_window").cast(DataType::Float64))
+                    .round(4, RoundMode::HalfToEven),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("off_topic_share"),
+            when(col("comments").gt(lit(0i64)))
+                .then(
+                    (col("replied").cast(DataType::Float64)
+                        / col("comments").cast(DataType::Float64))
+                    .round(4, RoundMode::HalfToEven),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("reply_rate"),
+        ])
+        .sort(["account_id"], SortMultipleOptions::default()))
+}
+
+/// The category columns of the measurements.
+pub const CATEGORY_COLUMNS: [(&str, &str); 6] = [
+    ("政策文件", "posts_policy_document"),
+    ("政策解读", "posts_interpretation"),
+    ("回应关切", "posts_response"),
+    ("征集调查", "posts_consultation"),
+    ("结果反馈", "posts_feedback"),
+    ("动态", "posts_news"),
+];
+
+/// The update cadence per account: `account_id, platform, account_name, org_id, window_from,
+/// as_of, updates, periods_judged, periods_compliant, longest_gap_days, last_update,
+/// days_since_update`.
+pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let periods = judged_periods(ctx)?.group_by([col("account_id")]).agg([
         len().cast(DataType::Int64).alias("periods_judged"),
         col("updates")
