@@ -123,10 +123,56 @@ impl Store {
         let existing = self
             .read_table(spec)?
             .unwrap_or_else(|| DataFrame::empty_with_schema(&spec.polars_schema()));
-        let (mut merged, outcomes) =
+        let (merged, outcomes) =
             merge_frames(spec, existing, incoming).map_err(|e| Error::polars(&path, e))?;
-        self.write_table(spec, &mut merged)?;
+        self.write_sorted_table(spec, &merged)?;
         Ok(outcomes)
+    }
+
+    /// Writes a table atomically in natural-key order, so the same content always gives the
+    /// same file. Rows are gathered through a sort index in batches: the sorted copy of a large
+    /// table never exists whole in memory.
+    pub fn write_sorted_table(&self, spec: &TableSpec, df: &DataFrame) -> Result<(), Error> {
+        const BATCH_ROWS: usize = 1 << 20;
+        let path = self.table_path(spec);
+        let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+        let order = df
+            .clone()
+            .lazy()
+            .with_row_index(ROW_COL, None)
+            .select(
+                keys.iter()
+                    .cloned()
+                    .chain([col(ROW_COL)])
+                    .collect::<Vec<_>>(),
+            )
+            .sort_by_exprs(
+                keys,
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .select([col(ROW_COL)])
+            .collect()
+            .map_err(|e| Error::polars(&path, e))?;
+        let order = order
+            .column(ROW_COL)
+            .and_then(|c| c.idx())
+            .map_err(|e| Error::polars(&path, e))?;
+        let schema = df.schema().as_ref().clone();
+        write_atomic(&path, |file| {
+            let to_io = std::io::Error::other;
+            let mut writer = ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .batched(&schema)
+                .map_err(to_io)?;
+            let mut offset = 0;
+            while offset < order.len() {
+                let chunk = order.slice(offset as i64, BATCH_ROWS);
+                let rows = df.take(&chunk).map_err(to_io)?;
+                writer.write_batch(&rows).map_err(to_io)?;
+                offset += BATCH_ROWS;
+            }
+            writer.finish().map(|_| ()).map_err(to_io)
+        })
     }
 
     /// Appends JSON lines to a log file in the store atomically, skipping lines already present
@@ -206,6 +252,7 @@ fn replace_file(
 }
 
 const OLD_SUFFIX: &str = "__old";
+const ROW_COL: &str = "__row";
 const IN_STATE: &str = "__in_state";
 const OCCURRENCE: &str = "__occurrence";
 
@@ -233,7 +280,8 @@ fn merged_value(column: &str, rule: MergeRule) -> Expr {
     .alias(column)
 }
 
-/// Pure merge of incoming rows into a table; see [`Store::merge`].
+/// Pure merge of incoming rows into a table; see [`Store::merge`]. The merged table comes back
+/// unsorted; [`Store::write_sorted_table`] writes it in natural-key order.
 pub fn merge_frames(
     spec: &'static TableSpec,
     existing: DataFrame,
@@ -266,18 +314,6 @@ pub fn merge_frames(
         )
         .collect()?;
     let rounds = incoming.column(OCCURRENCE)?.u32()?.max().unwrap_or(0);
-    let sort_keys: Vec<PlSmallStr> = spec
-        .key
-        .iter()
-        .map(|k| PlSmallStr::from_static(k))
-        .collect();
-    let sorted_by_key = |lf: LazyFrame| {
-        lf.sort(
-            sort_keys.clone(),
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-    };
-
     // Fast path, the usual first import: nothing stored yet and every key seen once.
     if existing.height() == 0 && rounds <= 1 {
         let files = incoming.column(FILE_COL)?.u32()?;
@@ -285,7 +321,7 @@ pub fn merge_frames(
             .iter()
             .map(|f| (f.unwrap_or(0), Outcome::New))
             .collect();
-        let state = sorted_by_key(incoming.lazy().select(canonical)).collect()?;
+        let state = incoming.lazy().select(canonical).collect()?;
         return Ok((state, outcomes));
     }
 
@@ -369,18 +405,6 @@ pub fn merge_frames(
         state = concat([untouched, merged.lazy()], UnionArgs::default())?.collect()?;
     }
 
-    let sort_keys: Vec<PlSmallStr> = spec
-        .key
-        .iter()
-        .map(|k| PlSmallStr::from_static(k))
-        .collect();
-    let state = state
-        .lazy()
-        .sort(
-            sort_keys,
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .collect()?;
     outcomes.sort_by_key(|(seq, _, _)| *seq);
     Ok((
         state,
@@ -452,6 +476,9 @@ mod tests {
             [Outcome::Updated, Outcome::Duplicate, Outcome::Duplicate]
         );
         assert_eq!(state.height(), 2);
+        let state = state
+            .sort(["post_id"], SortMultipleOptions::default())
+            .unwrap();
         let reads = state.column("read_count").unwrap().i64().unwrap();
         let titles = state.column("title").unwrap().str().unwrap();
         assert_eq!(reads.get(0), Some(25));
