@@ -176,6 +176,40 @@ pub enum Tag {
     OffTopic,
     Improper,
     Spam,
+    /// A currency sign that makes a price tag when digits follow (`¥99`).
+    PriceSign,
+    /// A sales phrase that makes a price tag when an amount in 元 follows (`仅需99元`).
+    PricePhrase,
+}
+
+/// Anchors of price tags, found in the same pass as the lexicons.
+pub const PRICE_SIGNS: [&str; 2] = ["¥", "￥"];
+pub const PRICE_PHRASES: [&str; 5] = ["仅需", "只需", "低至", "原价", "秒杀价"];
+
+/// Where a price tag that starts with an anchor ending at `from` ends: optional spaces, digits,
+/// an optional decimal part, and for a phrase an optional space and 元.
+pub fn price_end(text: &str, from: usize, needs_yuan: bool) -> Option<usize> {
+    let rest = &text[from..];
+    let trimmed = rest.trim_start_matches(' ');
+    let mut end = from + (rest.len() - trimmed.len());
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let n = digits(&text[end..]);
+    if n == 0 {
+        return None;
+    }
+    end += n;
+    if text[end..].starts_with('.') && digits(&text[end + 1..]) > 0 {
+        end += 1 + digits(&text[end + 1..]);
+    }
+    if needs_yuan {
+        let after = &text[end..];
+        let spaced = after.trim_start_matches(' ');
+        if !spaced.starts_with('元') {
+            return None;
+        }
+        end += after.len() - spaced.len() + '元'.len_utf8();
+    }
+    Some(end)
 }
 
 impl Tag {
@@ -187,6 +221,7 @@ impl Tag {
             Tag::OffTopic => "off_topic",
             Tag::Improper => "improper",
             Tag::Spam => "spam",
+            Tag::PriceSign | Tag::PricePhrase => "price",
         }
     }
 }
@@ -319,6 +354,21 @@ mod tests {
             hits.iter().map(|h| h.term.as_str()).collect::<Vec<_>>(),
             ["广告", "限时抢购"]
         );
+    }
+
+    #[test]
+    fn price_tags_need_an_amount() {
+        let t = "礼盒仅需 99.9 元，原价199元，¥59，低至元";
+        let at = |needle: &str| t.find(needle).unwrap() + needle.len();
+        assert_eq!(
+            &t[t.find("仅需").unwrap()..price_end(t, at("仅需"), true).unwrap()],
+            "仅需 99.9 元"
+        );
+        assert_eq!(
+            &t[t.find("¥").unwrap()..price_end(t, at("¥"), false).unwrap()],
+            "¥59"
+        );
+        assert_eq!(price_end(t, at("低至"), true), None);
     }
 
     #[test]

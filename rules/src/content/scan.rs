@@ -1,17 +1,17 @@
 //! The scan of the window's posts behind the content rules: one Aho-Corasick pass over each text
-//! column (title, text, article HTML) finding every lexicon at once, price tags, links to
+//! column (title, text, article HTML) finding every lexicon and price-tag anchor at once, links to
 //! commercial domains, and each post's category. Posts are read in slices so memory stays
 //! bounded on a national-scale store.
 
 use std::collections::HashSet;
 
 use polars::prelude::*;
-use regex::Regex;
 
 use crate::context::AuditContext;
 use crate::exprs::local_day;
 use crate::lexicon::{
-    CATEGORY_ORDER, CategoryMatcher, DEFAULT_CATEGORY, Hit, Matcher, Tag, context,
+    CATEGORY_ORDER, CategoryMatcher, DEFAULT_CATEGORY, Hit, Matcher, PRICE_PHRASES, PRICE_SIGNS,
+    Tag, context, price_end,
 };
 
 /// Posts read per slice.
@@ -92,19 +92,20 @@ fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
 pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let lex = &ctx.lexicons;
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
+    let price_signs: Vec<String> = PRICE_SIGNS.iter().map(|s| s.to_string()).collect();
+    let price_phrases: Vec<String> = PRICE_PHRASES.iter().map(|s| s.to_string()).collect();
     let lists: Vec<(Tag, &[String])> = vec![
         (Tag::Ad, &lex.ads),
         (Tag::Allowed, &lex.ads_allow),
         (Tag::OffTopic, &lex.off_topic),
         (Tag::Improper, &lex.improper),
         (Tag::AdSlot, &lex.ad_slot_markers),
+        (Tag::PriceSign, &price_signs),
+        (Tag::PricePhrase, &price_phrases),
     ];
     let category_matcher = CategoryMatcher::new(&lex.categories).map_err(to_err)?;
     let text_matcher = Matcher::new(&lists).map_err(to_err)?;
     let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
-    let price =
-        Regex::new(r"[¥￥]\s?\d+(?:\.\d+)?|(?:仅需|只需|低至|原价|秒杀价)\s?\d+(?:\.\d+)?\s?元")
-            .expect("valid price pattern");
     let commercial: HashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
 
     let total = ctx
@@ -165,7 +166,6 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                 };
             let mut seen: HashSet<(Tag, String)> = HashSet::new();
             let mut best_category: Option<u8> = None;
-            let mut has_ad = false;
             for (field, value) in [("title", title.get(i)), ("text", text.get(i))] {
                 let Some(value) = value else { continue };
                 if let Some(c) = category_matcher.best(value) {
@@ -178,9 +178,18 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                     end,
                 } in text_matcher.find(value)
                 {
+                    // A price anchor is ad wording only when an amount follows it.
+                    let (tag, term, end) = match tag {
+                        Tag::PriceSign | Tag::PricePhrase => {
+                            match price_end(value, end, tag == Tag::PricePhrase) {
+                                Some(e) => (Tag::Ad, value[start..e].to_string(), e),
+                                None => continue,
+                            }
+                        }
+                        _ => (tag, term, end),
+                    };
                     // A WeChat text often repeats the title: report each term once per post.
                     if seen.insert((tag, term.clone())) {
-                        has_ad |= tag == Tag::Ad;
                         push(
                             field,
                             tag.as_str(),
@@ -188,15 +197,6 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                             context(value, start, end, CONTEXT_CHARS),
                         );
                     }
-                }
-                if !has_ad && let Some(m) = price.find(value) {
-                    has_ad = true;
-                    push(
-                        field,
-                        Tag::Ad.as_str(),
-                        m.as_str().to_string(),
-                        context(value, m.start(), m.end(), CONTEXT_CHARS),
-                    );
                 }
             }
             if let Some(value) = html.get(i) {
