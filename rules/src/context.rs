@@ -251,15 +251,8 @@ impl AuditContext {
                     .otherwise(col("post_id"))
                     .alias("update_key"),
             ])
-            .sort_by_exprs(
-                [
-                    col("account_id"),
-                    col("published_at"),
-                    col("position").fill_null(lit(0i64)),
-                    col("post_id"),
-                ],
-                SortMultipleOptions::default(),
-            )
+            // The store keeps posts in (account_id, post_id) order, so the first row of a
+            // mass-send is its first article (`<msgid>_1`): deterministic without a sort.
             .unique_stable(
                 Some(cols(["account_id", "update_key"])),
                 UniqueKeepStrategy::First,
