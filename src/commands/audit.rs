@@ -147,12 +147,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let result = run_audit(&ctx, &selection)?;
     let check_secs = checked.elapsed().as_secs_f64();
     let written = Instant::now();
-    let notes: Vec<String> = result
-        .not_assessed
+    // One line per reason, listing the rules it applies to.
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (code, why) in &result.not_assessed {
+        match by_reason.iter_mut().find(|(w, _)| *w == why.as_str()) {
+            Some((_, codes)) => codes.push(code),
+            None => by_reason.push((why.as_str(), vec![code])),
+        }
+    }
+    let notes: Vec<String> = by_reason
         .iter()
-        .map(|(code, why)| match lang {
-            Lang::Zh => format!("{code} 未评估：{why}"),
-            Lang::En => format!("{code} not assessed: {why}"),
+        .map(|(why, codes)| match lang {
+            Lang::Zh => format!("{} 未评估：{why}", codes.join("、")),
+            Lang::En => format!("{} not assessed: {why}", codes.join(", ")),
         })
         .collect();
     let report = write_audit_report(&args.out, &ctx, &result, &notes)?;

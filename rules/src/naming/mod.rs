@@ -279,7 +279,11 @@ pub(crate) fn account_findings(
 /// Why a registry-based rule cannot run.
 pub(crate) fn registry_missing(ctx: &AuditContext) -> Option<String> {
     (ctx.orgs.height() == 0).then(|| {
-        "no organisation registry: give --orgs FILE or import orgs.csv (see docs/schema.md)"
+        ctx.lang
+            .pick(
+                "缺少主办单位登记表，请用 --orgs FILE 提供或导入 orgs.csv（见 docs/schema.md）",
+                "no organisation registry: give --orgs FILE or import orgs.csv (see docs/schema.md)",
+            )
             .to_string()
     })
 }

@@ -60,7 +60,14 @@ pub(crate) fn menus_missing(ctx: &AuditContext) -> Option<String> {
         .ok()?
         .get(0)
         .unwrap_or(0);
-    (n == 0).then(|| "no menu data in the store (collect or import menus)".to_string())
+    (n == 0).then(|| {
+        ctx.lang
+            .pick(
+                "存储中没有菜单数据（请采集或导入 menus）",
+                "no menu data in the store (collect or import menus)",
+            )
+            .to_string()
+    })
 }
 
 /// Account-level findings for WeChat accounts and apps whose latest menu lacks an entry kind.
