@@ -108,7 +108,7 @@ pub struct AuditContext {
     /// from_day, as_of_day` — the accounts table plus accounts only known from their posts.
     pub accounts: DataFrame,
     /// Every update (`docs/checks.md`: published, not deleted, by the account itself; a WeChat
-    /// mass-send counts once) up to as_of: `account_id, post_id, url, published_at, day`.
+    /// mass-send counts once) up to as_of: `account_id, post_id, published_at, day`.
     pub updates: DataFrame,
     /// The lexicons text rules match (built-in unless the config replaces them).
     pub lexicons: Lexicons,
@@ -118,6 +118,8 @@ pub struct AuditContext {
     pub orgs: DataFrame,
     /// The post text scan, computed on first use and shared by the content rules.
     post_scan: OnceLock<PostScan>,
+    /// The comment and reply scan, computed on first use and shared by INT003 and INT004.
+    comment_scan: OnceLock<DataFrame>,
 }
 
 impl AuditContext {
@@ -153,6 +155,7 @@ impl AuditContext {
             calendar: Calendar::official(),
             orgs: DataFrame::empty(),
             post_scan: OnceLock::new(),
+            comment_scan: OnceLock::new(),
         };
         ctx.updates = ctx.updates_plan().collect()?;
         ctx.accounts = ctx.accounts_plan()?.collect()?;
@@ -176,6 +179,7 @@ impl AuditContext {
     pub fn with_lexicons(mut self, lexicons: Lexicons) -> Self {
         self.lexicons = lexicons;
         self.post_scan = OnceLock::new();
+        self.comment_scan = OnceLock::new();
         self
     }
 
@@ -186,6 +190,15 @@ impl AuditContext {
         }
         let scan = crate::content::scan::scan_posts(self)?;
         Ok(self.post_scan.get_or_init(|| scan))
+    }
+
+    /// Lexicon hits in the window's comments and replies (computed once).
+    pub fn comment_scan(&self) -> PolarsResult<&DataFrame> {
+        if let Some(scan) = self.comment_scan.get() {
+            return Ok(scan);
+        }
+        let scan = crate::interaction::comment_hits(self)?;
+        Ok(self.comment_scan.get_or_init(|| scan))
     }
 
     /// A parameter's value: the user's override (`CODE.name` or `FAMILY.name`) or the default.
@@ -260,7 +273,6 @@ impl AuditContext {
             .select([
                 col("account_id"),
                 col("post_id"),
-                col("url"),
                 col("published_at"),
                 col("day"),
             ])

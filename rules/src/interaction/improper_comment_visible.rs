@@ -22,7 +22,7 @@
 
 use polars::prelude::*;
 
-use super::{comment_hits, timed_comments};
+use super::timed_comments;
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -70,7 +70,9 @@ impl Rule for ImproperCommentVisible {
                 true,
             ),
         };
-        Ok(comment_hits(ctx)?
+        Ok(ctx
+            .comment_scan()?
+            .clone()
             .lazy()
             .filter(col("field").eq(lit("content")))
             .group_by_stable([col("account_id"), col("comment_id")])

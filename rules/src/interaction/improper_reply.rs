@@ -24,7 +24,7 @@
 
 use polars::prelude::*;
 
-use super::{comment_hits, normalise_reply, timed_comments};
+use super::{normalise_reply, timed_comments};
 use crate::context::{AuditContext, Lang, ParamValue};
 use crate::engine::{ParamSpec, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -62,7 +62,9 @@ impl Rule for ImproperReply {
             }
         };
         // Boilerplate and improper wording from the comment scan; one row per reply.
-        let scanned = comment_hits(ctx)?
+        let scanned = ctx
+            .comment_scan()?
+            .clone()
             .lazy()
             .filter(col("field").eq(lit("reply")))
             .group_by_stable([col("account_id"), col("comment_id")])

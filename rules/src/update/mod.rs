@@ -135,11 +135,24 @@ pub fn last_updates(ctx: &AuditContext) -> LazyFrame {
         .agg([
             col("published_at").max().alias("last_at"),
             col("day").max().alias("last_day"),
-            col("url")
+            col("post_id")
                 .sort_by([col("published_at")], SortMultipleOptions::default())
                 .last()
-                .alias("last_url"),
+                .alias("last_post_id"),
         ]);
+    // The link of each account's last update, looked up for those posts only (the updates
+    // frame does not carry every post's URL).
+    let last_url = ctx.tables.posts.clone().select([
+        col("account_id"),
+        col("post_id"),
+        col("url").alias("last_url"),
+    ]);
+    let last = last.join(
+        last_url,
+        [col("account_id"), col("last_post_id")],
+        [col("account_id"), col("post_id")],
+        JoinArgs::new(JoinType::Left),
+    );
     ctx.accounts
         .clone()
         .lazy()
