@@ -160,8 +160,8 @@ pub struct AuditResult {
     pub rules_run: Vec<&'static str>,
     /// Selected rules that could not be assessed, with the reason (reported, never guessed).
     pub not_assessed: Vec<(&'static str, String)>,
-    /// The keyword classifier's label of every post in the window (CNT006, INT006):
-    /// `account_id, post_id, url, published_at, category`.
+    /// The keyword classifier's label of every post in the window labelled other than `动态`
+    /// (CNT006, INT006): `account_id, post_id, url, published_at, category`.
     pub post_categories: DataFrame,
 }
 

@@ -28,23 +28,7 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         lf.join(other, key(), key(), JoinArgs::new(JoinType::Left))
     };
     let scan = ctx.post_scan()?;
-    let category_counts: Vec<Expr> = CATEGORY_COLUMNS
-        .iter()
-        .map(|(cat, name)| {
-            col("category")
-                .eq(lit(*cat))
-                .sum()
-                .cast(DataType::Int64)
-                .alias(*name)
-        })
-        .collect();
-    let content = scan.categories.clone().lazy().group_by(key()).agg(
-        [
-            vec![len().cast(DataType::Int64).alias("posts_in_window")],
-            category_counts,
-        ]
-        .concat(),
-    );
+    let content = scan.category_counts.clone().lazy();
     let hit_posts = |tag: &str, name: &str| {
         scan.hits
             .clone()

@@ -5,7 +5,8 @@
 //! Labels every post in the window with a category from keywords (`categories` lexicon, in
 //! priority order): 政策文件, 政策解读, 回应关切, 征集调查, 结果反馈, otherwise 动态. Reports an
 //! account that published no post labelled 政策文件, 政策解读 or 回应关切 in the window. The labels
-//! are written per post to `post_categories.csv` so the classification can be checked.
+//! are written to `post_categories.csv` (posts not listed there are 动态) so the classification
+//! can be checked.
 //!
 //! # Why it matters
 //!
@@ -40,9 +41,6 @@ static INFO: RuleInfo = RuleInfo {
     params: &[],
 };
 
-/// The categories the rubric requires.
-const REQUIRED: [&str; 3] = ["政策文件", "政策解读", "回应关切"];
-
 impl Rule for MissingRequiredKind {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -50,19 +48,12 @@ impl Rule for MissingRequiredKind {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let scan = ctx.post_scan()?;
-        let required = col("category")
-            .eq(lit(REQUIRED[0]))
-            .or(col("category").eq(lit(REQUIRED[1])))
-            .or(col("category").eq(lit(REQUIRED[2])));
-        let per_account = scan
-            .categories
-            .clone()
-            .lazy()
-            .group_by([col("account_id")])
-            .agg([
-                len().cast(DataType::Int64).alias("posts"),
-                required.sum().cast(DataType::Int64).alias("required"),
-            ]);
+        let per_account = scan.category_counts.clone().lazy().select([
+            col("account_id"),
+            col("posts_in_window").alias("posts"),
+            (col("posts_policy_document") + col("posts_interpretation") + col("posts_response"))
+                .alias("required"),
+        ]);
         let message = match ctx.lang {
             Lang::Zh => lit("监测区间内未发布政策文件、政策解读或回应关切类信息"),
             Lang::En => lit(

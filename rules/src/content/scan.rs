@@ -13,6 +13,7 @@ use crate::lexicon::{
     CATEGORY_ORDER, CategoryMatcher, DEFAULT_CATEGORY, Hit, Matcher, PRICE_PHRASES, PRICE_SIGNS,
     Tag, context, price_end,
 };
+use crate::measurements::CATEGORY_COLUMNS;
 
 /// Posts read per slice.
 const SLICE_ROWS: usize = 1 << 20;
@@ -24,8 +25,13 @@ pub struct PostScan {
     /// One row per (post, tag, term): `account_id, post_id, url, occurred_at (epoch ms), field,
     /// tag, term, context`. Tags: `ad`, `ad_slot`, `off_topic`, `improper`, `commercial_link`.
     pub hits: DataFrame,
-    /// One row per post in the window: `account_id, post_id, url, occurred_at, day, category`.
+    /// One row per post in the window labelled other than `动态` (a national store has tens of
+    /// millions of posts, most of them news): `account_id, post_id, url, occurred_at, day,
+    /// category`.
     pub categories: DataFrame,
+    /// Per account: `posts_in_window` and one count per category column of
+    /// [`crate::measurements::CATEGORY_COLUMNS`], `动态` included.
+    pub category_counts: DataFrame,
 }
 
 #[derive(Default)]
@@ -122,6 +128,8 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
 
     let mut hits = HitRows::default();
     let mut cats = CategoryRows::default();
+    let mut counts: std::collections::BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]> =
+        Default::default();
     let mut offset = 0;
     while offset < total {
         let df = window_slice(ctx, offset)?;
@@ -225,13 +233,22 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                     push("links", "commercial_link", domain, link.clone());
                 }
             }
-            cats.account_id.push(account.to_string());
-            cats.post_id.push(post.to_string());
-            cats.url.push(url.get(i).map(String::from));
-            cats.at.push(when);
-            cats.day.push(day.get(i).unwrap_or(0));
-            cats.category
-                .push(best_category.map_or(DEFAULT_CATEGORY, |c| CATEGORY_ORDER[c as usize]));
+            let category = best_category.map_or(DEFAULT_CATEGORY, |c| CATEGORY_ORDER[c as usize]);
+            let slot = CATEGORY_COLUMNS
+                .iter()
+                .position(|(c, _)| *c == category)
+                .unwrap_or(CATEGORY_COLUMNS.len() - 1);
+            counts
+                .entry(account.to_string())
+                .or_insert([0; CATEGORY_COLUMNS.len()])[slot] += 1;
+            if category != DEFAULT_CATEGORY {
+                cats.account_id.push(account.to_string());
+                cats.post_id.push(post.to_string());
+                cats.url.push(url.get(i).map(String::from));
+                cats.at.push(when);
+                cats.day.push(day.get(i).unwrap_or(0));
+                cats.category.push(category);
+            }
         }
     }
 
@@ -253,7 +270,31 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         Column::new("day".into(), cats.day),
         Column::new("category".into(), cats.category),
     ])?;
-    Ok(PostScan { hits, categories })
+    let mut count_columns = vec![
+        Column::new(
+            "account_id".into(),
+            counts.keys().cloned().collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "posts_in_window".into(),
+            counts
+                .values()
+                .map(|c| c.iter().sum::<i64>())
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    for (slot, (_, name)) in CATEGORY_COLUMNS.iter().enumerate() {
+        count_columns.push(Column::new(
+            (*name).into(),
+            counts.values().map(|c| c[slot]).collect::<Vec<_>>(),
+        ));
+    }
+    let category_counts = DataFrame::new_infer_height(count_columns)?;
+    Ok(PostScan {
+        hits,
+        categories,
+        category_counts,
+    })
 }
 
 /// The registrable domain (eTLD+1, from the public suffix list) of a URL's host.
