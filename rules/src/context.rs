@@ -120,6 +120,11 @@ pub struct AuditContext {
     post_scan: OnceLock<PostScan>,
     /// The comment and reply scan, computed on first use and shared by INT003 and INT004.
     comment_scan: OnceLock<DataFrame>,
+    /// The window's comments with working-time latencies, shared by the INT rules and the
+    /// measurements (see `interaction::timed_comments`).
+    pub(crate) timed_comments: OnceLock<DataFrame>,
+    /// The naming facts of every account, shared by the NAM and OPN rules.
+    pub(crate) naming: OnceLock<Vec<crate::naming::AccountNaming>>,
 }
 
 impl AuditContext {
@@ -156,6 +161,8 @@ impl AuditContext {
             orgs: DataFrame::empty(),
             post_scan: OnceLock::new(),
             comment_scan: OnceLock::new(),
+            timed_comments: OnceLock::new(),
+            naming: OnceLock::new(),
         };
         ctx.updates = ctx.updates_plan().collect()?;
         ctx.accounts = ctx.accounts_plan()?.collect()?;
@@ -166,12 +173,14 @@ impl AuditContext {
     /// Uses this calendar of working days instead of the official one.
     pub fn with_calendar(mut self, calendar: Calendar) -> Self {
         self.calendar = calendar;
+        self.timed_comments = OnceLock::new();
         self
     }
 
     /// Uses this organisation registry instead of the store's `orgs` table.
     pub fn with_orgs(mut self, orgs: DataFrame) -> Self {
         self.orgs = orgs;
+        self.naming = OnceLock::new();
         self
     }
 

@@ -45,6 +45,15 @@ fn working_position(instant: Expr, prefix: &str) -> Expr {
 /// is_visible, latency_ms (working time to the reply), open_ms (working time from the comment to
 /// the end of as_of)`.
 pub fn timed_comments(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    // Collected once: six rules and the measurements read it.
+    if let Some(df) = ctx.timed_comments.get() {
+        return Ok(df.clone().lazy());
+    }
+    let df = timed_comments_plan(ctx)?.collect()?;
+    Ok(ctx.timed_comments.get_or_init(|| df).clone().lazy())
+}
+
+fn timed_comments_plan(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
     let days = ctx
         .calendar

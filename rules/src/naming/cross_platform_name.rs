@@ -96,7 +96,7 @@ impl Rule for CrossPlatformName {
             }
         }
         let lang = ctx.lang;
-        account_findings(&INFO, &accounts, |a| {
+        account_findings(&INFO, accounts, |a| {
             let org = a.org_id.as_deref()?;
             let expected = reference.get(org)?;
             if !by_org[org].iter().any(|m| m.account_id == a.account_id) {

@@ -50,7 +50,7 @@ impl Rule for FormerName {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let (lang, as_of) = (ctx.lang, ctx.as_of);
-        account_findings(&INFO, &accounts_naming(ctx)?, |a| {
+        account_findings(&INFO, accounts_naming(ctx)?, |a| {
             let org = a.org.as_ref()?;
             let current = width_normalise(&org.official_name);
             for (former, until) in &org.former_names {

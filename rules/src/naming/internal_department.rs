@@ -48,7 +48,7 @@ impl Rule for InternalDepartment {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let lang = ctx.lang;
-        account_findings(&INFO, &accounts_naming(ctx)?, |a| {
+        account_findings(&INFO, accounts_naming(ctx)?, |a| {
             let org = a.org.as_ref().filter(|o| o.internal_dept)?;
             Some((
                 match lang {

@@ -145,8 +145,16 @@ pub fn org_entries(orgs: &DataFrame) -> PolarsResult<Vec<OrgEntry>> {
         .collect())
 }
 
-/// Every audited account with its naming facts.
-pub fn accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming>> {
+/// Every audited account with its naming facts (computed once per audit).
+pub fn accounts_naming(ctx: &AuditContext) -> PolarsResult<&[AccountNaming]> {
+    if let Some(v) = ctx.naming.get() {
+        return Ok(v);
+    }
+    let v = compute_accounts_naming(ctx)?;
+    Ok(ctx.naming.get_or_init(|| v))
+}
+
+fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming>> {
     let registry: std::collections::HashMap<String, OrgEntry> = org_entries(&ctx.orgs)?
         .into_iter()
         .map(|o| (o.org_id.clone(), o))

@@ -51,7 +51,7 @@ impl Rule for NameMismatch {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let lang = ctx.lang;
-        account_findings(&INFO, &accounts_naming(ctx)?, |a| {
+        account_findings(&INFO, accounts_naming(ctx)?, |a| {
             let Some(org) = &a.org else {
                 let why = match &a.org_id {
                     None => "no org_id",

@@ -73,7 +73,7 @@ impl Rule for OneAccountPerPlatform {
             }
         }
         let lang = ctx.lang;
-        account_findings(&INFO, &accounts, |a| {
+        account_findings(&INFO, accounts, |a| {
             let siblings = extra.get(a.account_id.as_str())?;
             let org = a.org_id.clone().unwrap_or_default();
             Some((

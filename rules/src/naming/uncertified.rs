@@ -50,7 +50,7 @@ impl Rule for Uncertified {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let lang = ctx.lang;
-        account_findings(&INFO, &accounts_naming(ctx)?, |a| {
+        account_findings(&INFO, accounts_naming(ctx)?, |a| {
             let org = a.org.as_ref()?;
             match &a.certification {
                 None => Some((

@@ -46,7 +46,7 @@ impl Rule for Unverified {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let lang = ctx.lang;
-        account_findings(&INFO, &accounts_naming(ctx)?, |a| {
+        account_findings(&INFO, accounts_naming(ctx)?, |a| {
             let fails = match a.platform.as_str() {
                 "weibo" => a.verified == Some(false) || a.verified_type.is_some_and(|t| t != 1),
                 "wechat" => a.verified == Some(false) || a.verified_type == Some(-1),
