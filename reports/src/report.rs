@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use govmedia_collectors::store::write_replacing;
 use govmedia_collectors::time::days_to_date;
 use govmedia_rules::engine::AuditResult;
+use govmedia_rules::exprs::left_join_on;
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
@@ -136,30 +137,14 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
         .clone()
         .select([col("org_id"), col("official_name")])
         .unique_stable(None, UniqueKeepStrategy::First);
-    let df = ctx
-        .accounts
-        .clone()
-        .lazy()
-        .join(
-            org_names,
-            [col("org_id")],
-            [col("org_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            counts,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            last,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .sort(["account_id"], SortMultipleOptions::default())
-        .collect()?;
+    let with_org = left_join_on(ctx.accounts.clone().lazy(), org_names, &["org_id"]);
+    let df = left_join_on(
+        left_join_on(with_org, counts, &["account_id"]),
+        last,
+        &["account_id"],
+    )
+    .sort(["account_id"], SortMultipleOptions::default())
+    .collect()?;
     let ids = str_values(&df, "account_id")?;
     let names = str_values(&df, "account_name")?;
     let platforms = str_values(&df, "platform")?;

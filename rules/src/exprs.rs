@@ -62,3 +62,9 @@ pub fn contains_any(text: Expr, words: &[String]) -> Expr {
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
     )
 }
+
+/// `lf` left-joined with `other` on the columns `on` (same names on both sides).
+pub fn left_join_on(lf: LazyFrame, other: LazyFrame, on: &[&str]) -> LazyFrame {
+    let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+    lf.join(other, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+}

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use crate::context::AuditContext;
-use crate::exprs::{day_date, iso_week, local_day, week_monday};
+use crate::exprs::{day_date, iso_week, left_join_on, local_day, week_monday};
 use crate::update::{judged_periods, last_updates};
 
 /// The window of each account with the columns used to join measurements.
@@ -24,9 +24,6 @@ fn windows(ctx: &AuditContext) -> LazyFrame {
 /// working hours) and the menu (`menu_entries`, `menu_service_entries`, `menu_query_entries`).
 pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let key = || [col("account_id")];
-    let join = |lf: LazyFrame, other: LazyFrame| {
-        lf.join(other, key(), key(), JoinArgs::new(JoinType::Left))
-    };
     let scan = ctx.post_scan()?;
     let content = scan.category_counts.clone().lazy();
     let hit_posts = |tag: &str, name: &str| {
@@ -102,7 +99,7 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         latency,
         menus,
     ] {
-        lf = join(lf, other);
+        lf = left_join_on(lf, other, &["account_id"]);
     }
     let zero = |name: &str| col(name).fill_null(lit(0i64));
     let mut counts: Vec<Expr> = [
@@ -193,31 +190,12 @@ pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .group_by([col("account_id")])
         .agg([col("gap").max().alias("max_gap")]);
 
-    Ok(windows(ctx)
-        .join(
-            periods,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            counts,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            gaps,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            last_updates(ctx).select([col("account_id"), col("last_day"), col("days_since")]),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+    let last = last_updates(ctx).select([col("account_id"), col("last_day"), col("days_since")]);
+    let mut lf = windows(ctx);
+    for other in [periods, counts, gaps, last] {
+        lf = left_join_on(lf, other, &["account_id"]);
+    }
+    Ok(lf
         .select([
             col("account_id"),
             col("platform"),
