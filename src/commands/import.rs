@@ -45,6 +45,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let opts = ImportOptions {
         format: args.format,
         allow_extra: args.allow_extra,
+        ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;
     print_report(&report);
