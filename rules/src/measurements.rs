@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use crate::context::AuditContext;
 use crate::exprs::{day_date, iso_week, left_join_on, local_day, week_monday};
-use crate::update::{judged_periods, last_updates};
+use crate::update::{judged_periods, last_updates, period_weeks};
 
 /// The window of each account with the columns used to join measurements.
 fn windows(ctx: &AuditContext) -> LazyFrame {
@@ -222,11 +222,6 @@ pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 /// updates, judged` (`judged` is false for the partial weeks at the edges), plus
 /// `min_per_week`, the cadence threshold expressed per week for the chart.
 pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let min_required = ctx.int_param(crate::update::MIN_PER_PERIOD.key, 1);
-    let service_weeks = ctx
-        .int_param(crate::update::SERVICE_PERIOD_WEEKS.key, 2)
-        .max(1);
-    let weeks = ctx.int_param(crate::update::PERIOD_WEEKS.key, 1).max(1);
     let first_week = (ctx.from_day + 3).div_euclid(7);
     let last_week = (ctx.as_of_day + 3).div_euclid(7);
     let week_numbers = DataFrame::new_infer_height(vec![Column::new(
@@ -266,7 +261,7 @@ pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
                 .alias("judged"),
         ])
         .join(
-            service_threshold(ctx, min_required, weeks, service_weeks),
+            weekly_threshold(ctx),
             [col("account_id")],
             [col("account_id")],
             JoinArgs::new(JoinType::Left),
@@ -281,22 +276,11 @@ pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .sort(["account_id", "week_start"], SortMultipleOptions::default()))
 }
 
-/// The per-week threshold of each account: the minimum spread over its period length.
-fn service_threshold(
-    ctx: &AuditContext,
-    min_required: i64,
-    weeks: i64,
-    service_weeks: i64,
-) -> LazyFrame {
+/// The per-week threshold of each account: the required updates spread over its period.
+fn weekly_threshold(ctx: &AuditContext) -> LazyFrame {
     ctx.accounts.clone().lazy().select([
         col("account_id"),
-        when(
-            col("platform")
-                .eq(lit("wechat"))
-                .and(col("account_kind").eq(lit("service"))),
-        )
-        .then(lit(min_required as f64 / service_weeks as f64))
-        .otherwise(lit(min_required as f64 / weeks as f64))
-        .alias("threshold"),
+        (lit(crate::update::min_required(ctx) as f64) / period_weeks(ctx).cast(DataType::Float64))
+            .alias("threshold"),
     ])
 }

@@ -38,19 +38,36 @@ fn int_default(spec: &ParamSpec) -> i64 {
     }
 }
 
-/// Every judged period of every account with its update count: `account_id, period,
-/// period_weeks, start_day, end_day, updates, min_required`.
-///
-/// Periods are counted back from as_of's ISO week (period 0 ends with it); a period is judged
-/// only when it lies wholly inside the account's window, so partial weeks at the edges are not.
-pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+/// The updates each period requires.
+pub fn min_required(ctx: &AuditContext) -> i64 {
+    ctx.int_param(MIN_PER_PERIOD.key, int_default(&MIN_PER_PERIOD))
+}
+
+/// Each account's period length in ISO weeks (over `ctx.accounts`): WeChat service accounts
+/// (服务号) may mass-send only four times a month, so they have their own, longer period.
+pub fn period_weeks(ctx: &AuditContext) -> Expr {
     let weeks = ctx
         .int_param(PERIOD_WEEKS.key, int_default(&PERIOD_WEEKS))
         .max(1);
     let service_weeks = ctx
         .int_param(SERVICE_PERIOD_WEEKS.key, int_default(&SERVICE_PERIOD_WEEKS))
         .max(1);
-    let min_required = ctx.int_param(MIN_PER_PERIOD.key, int_default(&MIN_PER_PERIOD));
+    when(
+        col("platform")
+            .eq(lit("wechat"))
+            .and(col("account_kind").eq(lit("service"))),
+    )
+    .then(lit(service_weeks))
+    .otherwise(lit(weeks))
+}
+
+/// Every judged period of every account with its update count: `account_id, period,
+/// period_weeks, start_day, end_day, updates, min_required`.
+///
+/// Periods are counted back from as_of's ISO week (period 0 ends with it); a period is judged
+/// only when it lies wholly inside the account's window, so partial weeks at the edges are not.
+pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let min_required = min_required(ctx);
     let as_of_week = (ctx.as_of_day + 3).div_euclid(7);
     let max_period = (ctx.as_of_day - ctx.from_day) / 7 + 2;
 
@@ -58,14 +75,7 @@ pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         col("account_id"),
         col("from_day"),
         col("as_of_day"),
-        when(
-            col("platform")
-                .eq(lit("wechat"))
-                .and(col("account_kind").eq(lit("service"))),
-        )
-        .then(lit(service_weeks))
-        .otherwise(lit(weeks))
-        .alias("period_weeks"),
+        period_weeks(ctx).alias("period_weeks"),
     ]);
     let period_numbers = DataFrame::new_infer_height(vec![Column::new(
         "period".into(),
