@@ -171,7 +171,6 @@ pub struct TableBuilder {
     spec: &'static TableSpec,
     columns: Vec<ColumnBuffer>,
     buffered: usize,
-    len: usize,
     chunks: Vec<PolarsResult<DataFrame>>,
 }
 
@@ -233,21 +232,8 @@ impl TableBuilder {
                 .map(|c| ColumnBuffer::empty(c.ty))
                 .collect(),
             buffered: 0,
-            len: 0,
             chunks: Vec::new(),
         }
-    }
-
-    pub fn spec(&self) -> &'static TableSpec {
-        self.spec
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Appends one record whose values are in the table's column order and already validated.
@@ -269,7 +255,6 @@ impl TableBuilder {
                 (ColumnBuffer::List(b), _) => b.push(None),
             }
         }
-        self.len += 1;
         self.buffered += 1;
         if self.buffered >= CHUNK_ROWS {
             self.flush();

@@ -62,10 +62,6 @@ impl Store {
         self.dir.join(format!("{}.parquet", spec.name))
     }
 
-    pub fn has_table(&self, spec: &TableSpec) -> bool {
-        self.table_path(spec).exists()
-    }
-
     /// Reads a whole table, or `None` when the store does not hold it yet.
     pub fn read_table(&self, spec: &TableSpec) -> Result<Option<DataFrame>, Error> {
         let path = self.table_path(spec);
@@ -92,18 +88,6 @@ impl Store {
             ScanArgsParquet::default(),
         )
         .map_err(|e| Error::polars(&path, e))
-    }
-
-    /// Writes a table atomically (temporary file in the store, then rename).
-    pub fn write_table(&self, spec: &TableSpec, df: &mut DataFrame) -> Result<(), Error> {
-        let path = self.table_path(spec);
-        write_atomic(&path, |file| {
-            ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .finish(df)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
-        })
     }
 
     /// Merges incoming rows (canonical columns plus [`FILE_COL`] and [`SEQ_COL`]) into a table by
