@@ -15,6 +15,8 @@ pub mod lexicon;
 pub mod measurements;
 pub mod naming;
 pub mod service;
+#[cfg(test)]
+mod testing;
 pub mod update;
 
 pub use context::{AuditContext, Lang};

@@ -8,6 +8,7 @@ use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, MENUS, POSTS};
 
 use crate::context::{AuditContext, Lang, Tables};
 use crate::engine::{AuditResult, Selection, run_audit};
+use crate::testing::finding_keys;
 
 const ACCOUNTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_a","platform":"wechat","name":"某市发布","first_seen":"2024-01-01T00:00:00+08:00"}
@@ -79,25 +80,8 @@ fn audit_at(as_of: &str) -> Result<AuditResult, crate::Error> {
 fn audit() -> AuditResult {
     audit_at("2024-11-30").unwrap()
 }
-
-fn keys(r: &AuditResult) -> Vec<String> {
-    let f = &r.findings;
-    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
-    let (code, account, item) = (s("code"), s("account_id"), s("item_id"));
-    (0..f.height())
-        .map(|i| {
-            format!(
-                "{} {} {}",
-                code.get(i).unwrap(),
-                account.get(i).unwrap(),
-                item.get(i).unwrap_or("-")
-            )
-        })
-        .collect()
-}
-
 fn has(r: &AuditResult, key: &str) -> bool {
-    keys(r).iter().any(|k| k == key)
+    finding_keys(r).iter().any(|k| k == key)
 }
 
 #[test]
@@ -106,7 +90,7 @@ fn a_reply_within_72_working_hours_over_a_weekend_is_on_time() {
     assert!(
         !has(&audit(), "INT001 wechat:gh_a ok-71h"),
         "{:?}",
-        keys(&audit())
+        finding_keys(&audit())
     );
 }
 
@@ -139,7 +123,11 @@ fn national_day_holidays_do_not_count_but_the_reply_is_still_late() {
 fn weibo_is_exempt_from_timeliness_but_not_from_answering() {
     let r = audit();
     assert!(!has(&r, "INT001 weibo:2 wb-slow"));
-    assert!(!keys(&r).iter().any(|k| k.starts_with("INT002 weibo:2")));
+    assert!(
+        !finding_keys(&r)
+            .iter()
+            .any(|k| k.starts_with("INT002 weibo:2"))
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use govmedia_collectors::schema::{ACCOUNTS, LINK_CHECKS, MENUS};
 use super::portal_root_jump::is_site_root;
 use crate::context::{AuditContext, Lang, Tables};
 use crate::engine::{AuditResult, Selection, run_audit};
+use crate::testing::finding_keys;
 
 const ACCOUNTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_ok","platform":"wechat","name":"好","first_seen":"2025-01-01T00:00:00+08:00"}
@@ -70,26 +71,9 @@ fn audit(with_menus: bool) -> AuditResult {
     )
     .unwrap()
 }
-
-fn keys(r: &AuditResult) -> Vec<String> {
-    let f = &r.findings;
-    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
-    let (code, account, item) = (s("code"), s("account_id"), s("item_id"));
-    (0..f.height())
-        .map(|i| {
-            format!(
-                "{} {} {}",
-                code.get(i).unwrap(),
-                account.get(i).unwrap(),
-                item.get(i).unwrap_or("-")
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_complete_menu_only_has_its_dead_link() {
-    let k = keys(&audit(true));
+    let k = finding_keys(&audit(true));
     let ok: Vec<_> = k.iter().filter(|x| x.contains("gh_ok")).collect();
     assert_eq!(
         ok,
@@ -100,7 +84,7 @@ fn a_complete_menu_only_has_its_dead_link() {
 
 #[test]
 fn the_latest_menu_snapshot_is_judged() {
-    let k = keys(&audit(true));
+    let k = finding_keys(&audit(true));
     // gh_news's latest menu has a 办事 entry (to the portal root) but no query entry.
     assert!(!k.contains(&"SVC001 wechat:gh_news -".to_string()), "{k:?}");
     assert!(k.contains(&"SVC002 wechat:gh_news -".to_string()));
@@ -109,7 +93,7 @@ fn the_latest_menu_snapshot_is_judged() {
 
 #[test]
 fn accounts_without_menu_entries_and_weibo() {
-    let k = keys(&audit(true));
+    let k = finding_keys(&audit(true));
     assert!(k.contains(&"SVC001 wechat:gh_none -".to_string()));
     assert!(
         !k.iter().any(|x| x.contains("weibo:1")),

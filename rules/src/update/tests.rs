@@ -9,6 +9,7 @@ use govmedia_collectors::schema::{ACCOUNTS, POSTS};
 use crate::context::{AuditContext, Lang, ParamValue, Tables};
 use crate::engine::{AuditResult, Selection, run_audit};
 use crate::findings::instant_texts;
+use crate::testing::finding_keys;
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -44,24 +45,6 @@ fn audit_with(
 
 fn audit(accounts: &str, posts: &str, as_of: &str, from: Option<&str>) -> AuditResult {
     audit_with(accounts, posts, as_of, from, BTreeMap::new())
-}
-
-/// `code account item` for each finding, in output order.
-fn keys(result: &AuditResult) -> Vec<String> {
-    let f = &result.findings;
-    let code = f.column("code").unwrap().str().unwrap();
-    let account = f.column("account_id").unwrap().str().unwrap();
-    let item = f.column("item_id").unwrap().str().unwrap();
-    (0..f.height())
-        .map(|i| {
-            format!(
-                "{} {} {}",
-                code.get(i).unwrap(),
-                account.get(i).unwrap(),
-                item.get(i).unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 /// Findings rendered one per line, for snapshots.
@@ -114,7 +97,7 @@ fn sunday_2330_beijing_counts_for_that_week_and_monday_0010_for_the_next() {
         {"account_id":"weibo:1","post_id":"b","published_at":"2025-11-23T16:10:00Z"}
     "#;
     let r = audit(ONE_WEIBO, posts, "2025-11-30", Some("2025-11-10"));
-    assert_eq!(keys(&r), ["UPD001 weibo:1 period:2025-11-17"]);
+    assert_eq!(finding_keys(&r), ["UPD001 weibo:1 period:2025-11-17"]);
 }
 
 #[test]
@@ -125,7 +108,7 @@ fn deleted_posts_do_not_count() {
         {"account_id":"weibo:1","post_id":"c","published_at":"2025-11-26T10:00:00+08:00"}
     "#;
     let r = audit(ONE_WEIBO, posts, "2025-11-30", Some("2025-11-10"));
-    assert_eq!(keys(&r), ["UPD001 weibo:1 period:2025-11-17"]);
+    assert_eq!(finding_keys(&r), ["UPD001 weibo:1 period:2025-11-17"]);
 }
 
 #[test]
@@ -136,9 +119,9 @@ fn partial_weeks_at_the_window_edges_are_not_judged() {
         r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-20T10:00:00+08:00"}"#;
     let r = audit(ONE_WEIBO, posts, "2025-11-27", Some("2025-11-12"));
     assert!(
-        keys(&r).iter().all(|k| !k.starts_with("UPD001")),
+        finding_keys(&r).iter().all(|k| !k.starts_with("UPD001")),
         "{:?}",
-        keys(&r)
+        finding_keys(&r)
     );
     let m = &r.measurements;
     assert_eq!(
@@ -157,7 +140,7 @@ fn the_window_is_clipped_to_the_first_sighting() {
     let posts =
         r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-26T10:00:00+08:00"}"#;
     let r = audit(accounts, posts, "2025-11-30", None);
-    assert!(keys(&r).is_empty(), "{:?}", keys(&r));
+    assert!(finding_keys(&r).is_empty(), "{:?}", finding_keys(&r));
 }
 
 /// A post every 14 days for a year, on Wednesdays.
@@ -184,7 +167,7 @@ fn a_service_account_posting_every_two_weeks_has_no_upd001_but_a_subscription_ac
         biweekly_posts("wechat:gh_sub")
     );
     let r = audit(accounts, &posts, "2025-11-30", None);
-    let k = keys(&r);
+    let k = finding_keys(&r);
     assert!(!k.iter().any(|k| k.contains("gh_service")), "{k:?}");
     let sub_weeks = k
         .iter()
@@ -206,7 +189,7 @@ fn a_wechat_mass_send_with_several_articles_is_one_update() {
     "#;
     let params = BTreeMap::from([("UPD001.min_per_period".to_string(), ParamValue::Int(2))]);
     let r = audit_with(accounts, posts, "2025-11-30", Some("2025-11-24"), params);
-    assert_eq!(keys(&r), ["UPD001 wechat:gh_a period:2025-11-24"]);
+    assert_eq!(finding_keys(&r), ["UPD001 wechat:gh_a period:2025-11-24"]);
     assert_eq!(
         r.measurements
             .column("updates")
@@ -229,7 +212,7 @@ fn upd002_fires_at_exactly_14_days_and_not_at_13() {
         {"account_id":"weibo:14","post_id":"a","published_at":"2025-11-16T23:59:00+08:00"}
     "#;
     let r = audit(accounts, posts, "2025-11-30", None);
-    let upd002: Vec<_> = keys(&r)
+    let upd002: Vec<_> = finding_keys(&r)
         .into_iter()
         .filter(|k| k.starts_with("UPD002"))
         .collect();
@@ -248,7 +231,7 @@ fn upd003_fires_at_180_days_and_not_at_179() {
         {"account_id":"weibo:180","post_id":"a","published_at":"2025-06-03T10:00:00+08:00"}
     "#;
     let r = audit(accounts, posts, "2025-11-30", None);
-    let upd003: Vec<_> = keys(&r)
+    let upd003: Vec<_> = finding_keys(&r)
         .into_iter()
         .filter(|k| k.starts_with("UPD003"))
         .collect();
@@ -262,7 +245,7 @@ fn an_account_with_no_update_at_all_is_silent_and_posts_after_as_of_are_ignored(
         r#"{"account_id":"weibo:9","post_id":"late","published_at":"2025-12-01T00:00:00+08:00"}"#;
     let r = audit(accounts, posts, "2025-11-30", Some("2025-11-17"));
     assert_eq!(
-        keys(&r),
+        finding_keys(&r),
         [
             "UPD001 weibo:9 period:2025-11-17",
             "UPD001 weibo:9 period:2025-11-24",
