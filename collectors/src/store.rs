@@ -2,6 +2,7 @@
 //! import log as JSON Lines. Every write goes to a temporary file in the same directory and is
 //! renamed into place, so a crash never leaves a half-written table.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,9 +91,27 @@ impl Store {
         .map_err(|e| Error::polars(&path, e))
     }
 
+    /// Rows a table holds (0 when the store does not hold it yet), from the file's metadata.
+    pub fn row_count(&self, spec: &TableSpec) -> Result<usize, Error> {
+        if !self.table_path(spec).exists() {
+            return Ok(0);
+        }
+        let df = self
+            .scan_table(spec)?
+            .select([len()])
+            .collect()
+            .map_err(|e| Error::polars(&self.table_path(spec), e))?;
+        let n = df
+            .column("len")
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .and_then(|c| c.u64().map(|ca| ca.get(0).unwrap_or(0)))
+            .map_err(|e| Error::polars(&self.table_path(spec), e))?;
+        Ok(n as usize)
+    }
+
     /// Merges incoming rows (canonical columns plus [`FILE_COL`] and [`SEQ_COL`]) into a table by
-    /// its natural key and writes the result. Returns, per incoming row in `SEQ_COL` order, the
-    /// source file index and what the row did.
+    /// its natural key and writes the result, holding the whole table in memory. Returns what
+    /// each incoming row did, in `SEQ_COL` order.
     ///
     /// A later sighting replaces the earlier values column by column, except that a null never
     /// erases a value (a partial source such as a CSV without counters keeps what a richer one
@@ -102,7 +121,7 @@ impl Store {
         &self,
         spec: &'static TableSpec,
         incoming: DataFrame,
-    ) -> Result<Vec<(u32, Outcome)>, Error> {
+    ) -> Result<Vec<Merged>, Error> {
         let path = self.table_path(spec);
         let existing = self
             .read_table(spec)?
@@ -113,49 +132,104 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// Writes a table atomically in natural-key order, so the same content always gives the
-    /// same file. Rows are gathered through a sort index in batches: the sorted copy of a large
-    /// table never exists whole in memory.
-    pub fn write_sorted_table(&self, spec: &TableSpec, df: &DataFrame) -> Result<(), Error> {
-        const BATCH_ROWS: usize = 1 << 20;
+    /// Like [`Store::merge`] for imports too large to hold at once: the incoming rows come from
+    /// Parquet files (each sorted by key, as [`write_spill_file`] writes them), and the table is
+    /// merged one range of its first key column at a time, each range holding about
+    /// `range_rows` stored plus incoming rows. `incoming_counts` gives the incoming rows per
+    /// first-key value. `on_range` receives the outcomes of each range, in `SEQ_COL` order
+    /// within the range. The result is the same table, byte for byte, as [`Store::merge`].
+    pub fn merge_in_ranges(
+        &self,
+        spec: &'static TableSpec,
+        incoming_files: &[PathBuf],
+        incoming_counts: &HashMap<String, u64>,
+        range_rows: usize,
+        on_range: &mut dyn FnMut(Vec<Merged>),
+    ) -> Result<(), Error> {
         let path = self.table_path(spec);
-        let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
-        let order = df
-            .clone()
-            .lazy()
-            .with_row_index(ROW_COL, None)
-            .select(
-                keys.iter()
-                    .cloned()
-                    .chain([col(ROW_COL)])
-                    .collect::<Vec<_>>(),
-            )
-            .sort_by_exprs(
-                keys,
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .select([col(ROW_COL)])
-            .collect()
-            .map_err(|e| Error::polars(&path, e))?;
-        let order = order
-            .column(ROW_COL)
-            .and_then(|c| c.idx())
-            .map_err(|e| Error::polars(&path, e))?;
+        let at = |e: PolarsError| Error::polars(&path, e);
+        let first_key = spec.key[0];
+        let mut counts: BTreeMap<String, u64> = incoming_counts
+            .iter()
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
+        if path.exists() {
+            let stored = self
+                .scan_table(spec)?
+                .group_by([col(first_key)])
+                .agg([len().alias("n")])
+                .collect()
+                .map_err(at)?;
+            let keys = stored
+                .column(first_key)
+                .and_then(|c| c.str().cloned())
+                .map_err(at)?;
+            let ns = stored
+                .column("n")
+                .and_then(|c| c.cast(&DataType::UInt64))
+                .map_err(at)?;
+            let ns = ns.u64().map_err(at)?;
+            for (k, n) in keys.iter().zip(ns.iter()) {
+                *counts.entry(k.unwrap_or_default().to_string()).or_default() += n.unwrap_or(0);
+            }
+        }
+        let ranges = key_ranges(&counts, range_rows);
+        let incoming_paths: Vec<PlRefPath> = incoming_files
+            .iter()
+            .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+            .collect();
+        let schema = spec.polars_schema();
+        write_atomic(&path, |file| {
+            let to_io = std::io::Error::other;
+            let mut writer = RowGroupWriter::new(file, &schema).map_err(to_io)?;
+            for (lo, hi) in &ranges {
+                let in_range = col(first_key)
+                    .gt_eq(lit(lo.as_str()))
+                    .and(col(first_key).lt_eq(lit(hi.as_str())));
+                let existing = if path.exists() {
+                    self.scan_table(spec)
+                        .map_err(std::io::Error::other)?
+                        .filter(in_range.clone())
+                        .collect()
+                        .map_err(to_io)?
+                } else {
+                    DataFrame::empty_with_schema(&schema)
+                };
+                let incoming = if incoming_paths.is_empty() {
+                    None
+                } else {
+                    let scan = LazyFrame::scan_parquet_files(
+                        incoming_paths.clone().into(),
+                        ScanArgsParquet::default(),
+                    )
+                    .map_err(to_io)?;
+                    Some(scan.filter(in_range).collect().map_err(to_io)?)
+                };
+                let merged = match incoming {
+                    Some(incoming) if incoming.height() > 0 => {
+                        let (merged, outcomes) =
+                            merge_frames(spec, existing, incoming).map_err(to_io)?;
+                        on_range(outcomes);
+                        merged
+                    }
+                    _ => existing,
+                };
+                write_sorted_rows(spec, &merged, &mut writer).map_err(to_io)?;
+            }
+            writer.finish().map_err(to_io)
+        })
+    }
+
+    /// Writes a table atomically in natural-key order, so the same content always gives the
+    /// same file.
+    pub fn write_sorted_table(&self, spec: &TableSpec, df: &DataFrame) -> Result<(), Error> {
+        let path = self.table_path(spec);
         let schema = df.schema().as_ref().clone();
         write_atomic(&path, |file| {
             let to_io = std::io::Error::other;
-            let mut writer = ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .batched(&schema)
-                .map_err(to_io)?;
-            let mut offset = 0;
-            while offset < order.len() {
-                let chunk = order.slice(offset as i64, BATCH_ROWS);
-                let rows = df.take(&chunk).map_err(to_io)?;
-                writer.write_batch(&rows).map_err(to_io)?;
-                offset += BATCH_ROWS;
-            }
-            writer.finish().map(|_| ()).map_err(to_io)
+            let mut writer = RowGroupWriter::new(file, &schema).map_err(to_io)?;
+            write_sorted_rows(spec, df, &mut writer).map_err(to_io)?;
+            writer.finish().map_err(to_io)
         })
     }
 
@@ -191,6 +265,172 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// Rows per row group of a stored table. Fixed, so the same content always gives the same bytes
+/// however it was merged, and small enough that reading one key range of a large table skips
+/// most of it through the row-group statistics.
+pub const ROW_GROUP_ROWS: usize = 1 << 16;
+
+/// What one incoming row did in a merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merged {
+    pub seq: i64,
+    pub file: u32,
+    pub outcome: Outcome,
+}
+
+/// Writes rows as row groups of exactly [`ROW_GROUP_ROWS`] rows (the last one shorter),
+/// whatever the sizes of the frames pushed.
+struct RowGroupWriter<W: Write> {
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    pending: Option<DataFrame>,
+}
+
+impl<W: Write> RowGroupWriter<W> {
+    fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
+        let writer = ParquetWriter::new(sink)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(schema)?;
+        Ok(RowGroupWriter {
+            writer,
+            pending: None,
+        })
+    }
+
+    fn push(&mut self, rows: &DataFrame) -> PolarsResult<()> {
+        let mut pending = match self.pending.take() {
+            None => rows.clone(),
+            Some(mut pending) => {
+                pending.vstack_mut(rows)?;
+                pending
+            }
+        };
+        while pending.height() >= ROW_GROUP_ROWS {
+            let mut group = pending.slice(0, ROW_GROUP_ROWS);
+            group.rechunk_mut_par();
+            self.writer.write_batch(&group)?;
+            pending = pending.slice(ROW_GROUP_ROWS as i64, pending.height() - ROW_GROUP_ROWS);
+        }
+        self.pending = Some(pending);
+        Ok(())
+    }
+
+    fn finish(mut self) -> PolarsResult<()> {
+        if let Some(mut rest) = self.pending.take().filter(|p| p.height() > 0) {
+            rest.rechunk_mut_par();
+            self.writer.write_batch(&rest)?;
+        }
+        self.writer.finish()?;
+        Ok(())
+    }
+}
+
+/// Pushes a frame's rows in natural-key order. Rows are gathered through a sort index in
+/// batches: the sorted copy of a large frame never exists whole in memory.
+fn write_sorted_rows<W: Write>(
+    spec: &TableSpec,
+    df: &DataFrame,
+    writer: &mut RowGroupWriter<W>,
+) -> PolarsResult<()> {
+    const BATCH_ROWS: usize = 1 << 20;
+    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let order = df
+        .clone()
+        .lazy()
+        .with_row_index(ROW_COL, None)
+        .select(
+            keys.iter()
+                .cloned()
+                .chain([col(ROW_COL)])
+                .collect::<Vec<_>>(),
+        )
+        .sort_by_exprs(
+            keys,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select([col(ROW_COL)])
+        .collect()?;
+    let order = order.column(ROW_COL)?.idx()?;
+    let mut offset = 0;
+    while offset < order.len() {
+        let chunk = order.slice(offset as i64, BATCH_ROWS);
+        writer.push(&df.take(&chunk)?)?;
+        offset += BATCH_ROWS;
+    }
+    Ok(())
+}
+
+/// Writes incoming rows (with [`FILE_COL`] and [`SEQ_COL`]) to a temporary Parquet file for
+/// [`Store::merge_in_ranges`]: sorted by key in small row groups, so each key range reads little
+/// of it. Returns the rows per first-key value.
+pub fn write_spill_file(
+    spec: &TableSpec,
+    rows: &DataFrame,
+    path: &Path,
+) -> Result<HashMap<String, u64>, Error> {
+    let at = |e: PolarsError| Error::polars(path, e);
+    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let mut sorted = rows
+        .clone()
+        .lazy()
+        .sort_by_exprs(
+            keys,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()
+        .map_err(at)?;
+    let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_row_group_size(Some(ROW_GROUP_ROWS / 4))
+        .finish(&mut sorted)
+        .map_err(at)?;
+    let first_key = spec.key[0];
+    let counts = rows
+        .clone()
+        .lazy()
+        .group_by([col(first_key)])
+        .agg([len().alias("n")])
+        .collect()
+        .map_err(at)?;
+    let keys = counts
+        .column(first_key)
+        .and_then(|c| c.str().cloned())
+        .map_err(at)?;
+    let ns = counts
+        .column("n")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(at)?;
+    let ns = ns.u64().map_err(at)?;
+    Ok(keys
+        .iter()
+        .zip(ns.iter())
+        .map(|(k, n)| (k.unwrap_or_default().to_string(), n.unwrap_or(0)))
+        .collect())
+}
+
+/// Cuts the sorted first-key values into inclusive ranges of about `range_rows` rows each; a
+/// value with more rows than that is a range of its own.
+fn key_ranges(counts: &BTreeMap<String, u64>, range_rows: usize) -> Vec<(String, String)> {
+    let mut ranges = Vec::new();
+    let mut current: Option<(String, String, u64)> = None;
+    for (key, &n) in counts {
+        match &mut current {
+            Some((_, hi, rows)) if *rows + n <= range_rows as u64 => {
+                *hi = key.clone();
+                *rows += n;
+            }
+            _ => {
+                if let Some((lo, hi, _)) = current.take() {
+                    ranges.push((lo, hi));
+                }
+                current = Some((key.clone(), key.clone(), n));
+            }
+        }
+    }
+    ranges.extend(current.map(|(lo, hi, _)| (lo, hi)));
+    ranges
 }
 
 /// Writes a file through a temporary file in the same directory, flushes it to disk and renames
@@ -270,7 +510,7 @@ pub fn merge_frames(
     spec: &'static TableSpec,
     existing: DataFrame,
     incoming: DataFrame,
-) -> PolarsResult<(DataFrame, Vec<(u32, Outcome)>)> {
+) -> PolarsResult<(DataFrame, Vec<Merged>)> {
     let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
     let value_columns: Vec<&str> = spec
         .columns
@@ -301,16 +541,22 @@ pub fn merge_frames(
     // Fast path, the usual first import: nothing stored yet and every key seen once.
     if existing.height() == 0 && rounds <= 1 {
         let files = incoming.column(FILE_COL)?.u32()?;
+        let seqs = incoming.column(SEQ_COL)?.i64()?;
         let outcomes = files
             .iter()
-            .map(|f| (f.unwrap_or(0), Outcome::New))
+            .zip(seqs.iter())
+            .map(|(file, seq)| Merged {
+                seq: seq.unwrap_or(0),
+                file: file.unwrap_or(0),
+                outcome: Outcome::New,
+            })
             .collect();
         let state = incoming.lazy().select(canonical).collect()?;
         return Ok((state, outcomes));
     }
 
     let mut state = existing.lazy().select(canonical.clone()).collect()?;
-    let mut outcomes: Vec<(i64, u32, Outcome)> = Vec::with_capacity(incoming.height());
+    let mut outcomes: Vec<Merged> = Vec::with_capacity(incoming.height());
     let hasher = || Some(PlSeedableRandomStateQuality::fixed());
 
     for round in 1..=rounds {
@@ -377,7 +623,11 @@ pub fn merge_frames(
             } else {
                 Outcome::Updated
             };
-            outcomes.push((seqs.get(i).unwrap_or(0), files.get(i).unwrap_or(0), outcome));
+            outcomes.push(Merged {
+                seq: seqs.get(i).unwrap_or(0),
+                file: files.get(i).unwrap_or(0),
+                outcome,
+            });
         }
 
         let untouched = state.lazy().join(
@@ -389,11 +639,8 @@ pub fn merge_frames(
         state = concat([untouched, merged.lazy()], UnionArgs::default())?.collect()?;
     }
 
-    outcomes.sort_by_key(|(seq, _, _)| *seq);
-    Ok((
-        state,
-        outcomes.into_iter().map(|(_, f, o)| (f, o)).collect(),
-    ))
+    outcomes.sort_by_key(|m| m.seq);
+    Ok((state, outcomes))
 }
 
 #[cfg(test)]
@@ -441,7 +688,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            out.iter().map(|o| o.1).collect::<Vec<_>>(),
+            out.iter().map(|o| o.outcome).collect::<Vec<_>>(),
             [Outcome::New, Outcome::New]
         );
 
@@ -456,7 +703,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            out.iter().map(|o| o.1).collect::<Vec<_>>(),
+            out.iter().map(|o| o.outcome).collect::<Vec<_>>(),
             [Outcome::Updated, Outcome::Duplicate, Outcome::Duplicate]
         );
         assert_eq!(state.height(), 2);
@@ -487,7 +734,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            out.iter().map(|o| o.1).collect::<Vec<_>>(),
+            out.iter().map(|o| o.outcome).collect::<Vec<_>>(),
             [Outcome::New, Outcome::Duplicate, Outcome::Updated]
         );
         assert_eq!(state.height(), 1);

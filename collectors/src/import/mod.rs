@@ -9,7 +9,7 @@ mod canonical_csv;
 mod canonical_jsonl;
 mod demo_manifest;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -20,7 +20,9 @@ use serde::Serialize;
 use crate::Error;
 use crate::record::{FieldError, TableBuilder, Value, validate};
 use crate::schema::{TABLES, TableSpec};
-use crate::store::{FILE_COL, IMPORT_LOG_FILE, Outcome, QUARANTINE_FILE, SEQ_COL, Store};
+use crate::store::{
+    FILE_COL, IMPORT_LOG_FILE, Merged, Outcome, QUARANTINE_FILE, SEQ_COL, Store, write_spill_file,
+};
 
 pub use canonical_csv::CanonicalCsv;
 pub use canonical_jsonl::{CanonicalJsonl, values_from_object};
@@ -104,8 +106,9 @@ pub struct ImportOptions {
     pub format: Option<String>,
     /// Accept (and ignore) columns that are not in the canonical schema.
     pub allow_extra: bool,
-    /// Records buffered before they are merged (default [`FLUSH_ROWS`]).
-    pub flush_rows: Option<usize>,
+    /// Records of a table held in memory before they are spilled to disk, and about the rows
+    /// merged at a time (default [`BATCH_ROWS`]). Bounds an import's memory whatever its size.
+    pub batch_rows: Option<usize>,
 }
 
 /// One quarantined input record.
@@ -173,11 +176,83 @@ impl ImportReport {
     }
 }
 
-/// Records of one table collected during an import, with their provenance.
+/// Records of one table collected during an import, with their provenance. Past the row budget
+/// they go to spill files in a temporary folder of the store.
 struct TableBatch {
+    spec: &'static TableSpec,
     builder: TableBuilder,
     files: Vec<u32>,
     seqs: Vec<i64>,
+    spilled: Vec<PathBuf>,
+    /// Spilled rows per first-key value, to cut the merge into ranges.
+    spilled_counts: HashMap<String, u64>,
+}
+
+impl TableBatch {
+    fn new(spec: &'static TableSpec) -> TableBatch {
+        TableBatch {
+            spec,
+            builder: TableBuilder::new(spec),
+            files: Vec::new(),
+            seqs: Vec::new(),
+            spilled: Vec::new(),
+            spilled_counts: HashMap::new(),
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The buffered rows with their provenance columns, leaving the buffer empty.
+    fn take_frame(&mut self) -> Result<DataFrame, Error> {
+        let builder = std::mem::replace(&mut self.builder, TableBuilder::new(self.spec));
+        let files = std::mem::take(&mut self.files);
+        let seqs = std::mem::take(&mut self.seqs);
+        let at = |e| Error::polars(Path::new(self.spec.name), e);
+        let mut df = builder.finish().map_err(at)?;
+        df.with_column(Column::new(PlSmallStr::from_static(FILE_COL), files))
+            .map_err(at)?;
+        df.with_column(Column::new(PlSmallStr::from_static(SEQ_COL), seqs))
+            .map_err(at)?;
+        Ok(df)
+    }
+
+    fn spill(&mut self, dir: &Path) -> Result<(), Error> {
+        let df = self.take_frame()?;
+        let path = dir.join(format!(
+            "{}-{:06}.parquet",
+            self.spec.name,
+            self.spilled.len()
+        ));
+        for (key, n) in write_spill_file(self.spec, &df, &path)? {
+            *self.spilled_counts.entry(key).or_default() += n;
+        }
+        self.spilled.push(path);
+        Ok(())
+    }
+}
+
+/// The temporary folder of an import's spill files, created in the store on first use (so the
+/// rename-free reads stay on one disk) and removed when the import ends.
+struct Spill {
+    store_dir: PathBuf,
+    dir: Option<tempfile::TempDir>,
+    /// The first spill failure; the import stops with it after the current file.
+    error: Option<Error>,
+}
+
+impl Spill {
+    fn dir(&mut self) -> Result<&Path, Error> {
+        if self.dir.is_none() {
+            let dir = tempfile::Builder::new()
+                .prefix(".import-")
+                .tempdir_in(&self.store_dir)
+                .map_err(|e| Error::io(&self.store_dir, e))?;
+            self.dir = Some(dir);
+        }
+        Ok(self.dir.as_ref().expect("created above").path())
+    }
 }
 
 /// Where a format puts what it reads.
@@ -186,6 +261,8 @@ pub struct RecordSink<'a> {
     source: String,
     opts: &'a ImportOptions,
     tables: &'a mut BTreeMap<&'static str, TableBatch>,
+    spill: &'a mut Spill,
+    batch_rows: usize,
     /// Whether each accepted row (by sequence number) is an input record to count; rows derived
     /// from another record (an account described by a posts file) are merged but not counted.
     counted: &'a mut Vec<bool>,
@@ -269,15 +346,20 @@ impl RecordSink<'_> {
     }
 
     fn push(&mut self, table: &'static TableSpec, values: Vec<Value>, counted: bool) {
-        let batch = self.tables.entry(table.name).or_insert_with(|| TableBatch {
-            builder: TableBuilder::new(table),
-            files: Vec::new(),
-            seqs: Vec::new(),
-        });
+        let batch = self
+            .tables
+            .entry(table.name)
+            .or_insert_with(|| TableBatch::new(table));
         batch.builder.push(values);
         batch.files.push(self.file_index);
         batch.seqs.push(self.counted.len() as i64);
         self.counted.push(counted);
+        if batch.buffered() >= self.batch_rows
+            && self.spill.error.is_none()
+            && let Err(e) = self.spill.dir().and_then(|dir| batch.spill(dir))
+        {
+            self.spill.error = Some(e);
+        }
     }
 }
 
@@ -460,51 +542,56 @@ fn detect(file: &SourceFile, opts: &ImportOptions) -> Result<&'static dyn Format
         })
 }
 
-/// Records buffered before they are merged into the store.
-pub const FLUSH_ROWS: usize = 2_000_000;
+/// Records of a table held in memory before spilling, and about the rows merged at a time.
+pub const BATCH_ROWS: usize = 1_000_000;
 
-/// Merges the buffered records into the store table by table (in schema order, so a store is
-/// always written the same way) and adds the outcomes to each file's counts.
+/// Merges the collected records into the store table by table (in schema order, so a store is
+/// always written the same way) and adds the outcomes to each file's counts. A table whose
+/// stored and incoming rows fit the budget is merged in memory; a larger one in key ranges.
 fn merge_batches(
     store: &Store,
-    tables: &mut BTreeMap<&'static str, TableBatch>,
+    mut tables: BTreeMap<&'static str, TableBatch>,
+    spill: &mut Spill,
+    batch_rows: usize,
     counted: &[bool],
     report: &mut ImportReport,
 ) -> Result<(), Error> {
-    for spec in TABLES {
-        let Some(batch) = tables.remove(spec.name) else {
-            continue;
-        };
-        let n = batch.files.len();
-        let mut df = batch
-            .builder
-            .finish()
-            .map_err(|e| Error::polars(Path::new(spec.name), e))?;
-        df.with_column(Column::new(PlSmallStr::from_static(FILE_COL), batch.files))
-            .and_then(|df| {
-                df.with_column(Column::new(
-                    PlSmallStr::from_static(SEQ_COL),
-                    batch.seqs.clone(),
-                ))
-            })
-            .map_err(|e| Error::polars(Path::new(spec.name), e))?;
-        debug_assert_eq!(df.height(), n);
-        let outcomes = store.merge(spec, df)?;
-        let mut seqs = batch.seqs;
-        seqs.sort_unstable();
-        for ((file, outcome), seq) in outcomes.into_iter().zip(seqs) {
-            if !counted[seq as usize] {
+    let mut tally = |outcomes: Vec<Merged>| {
+        for m in outcomes {
+            if !counted[m.seq as usize] {
                 continue;
             }
-            let c = &mut report.files[file as usize];
-            match outcome {
+            let c = &mut report.files[m.file as usize];
+            match m.outcome {
                 Outcome::New => c.new += 1,
                 Outcome::Updated => c.updated += 1,
                 Outcome::Duplicate => c.duplicates += 1,
             }
         }
+    };
+    for spec in TABLES {
+        let Some(mut batch) = tables.remove(spec.name) else {
+            continue;
+        };
+        let stored = store.row_count(spec)?;
+        if batch.spilled.is_empty() && stored + batch.buffered() <= batch_rows {
+            tally(store.merge(spec, batch.take_frame()?)?);
+            continue;
+        }
+        if batch.buffered() > 0 {
+            batch.spill(spill.dir()?)?;
+        }
+        store.merge_in_ranges(
+            spec,
+            &batch.spilled,
+            &batch.spilled_counts,
+            batch_rows,
+            &mut tally,
+        )?;
+        batch.spilled.iter().for_each(|p| {
+            let _ = fs::remove_file(p);
+        });
     }
-
     Ok(())
 }
 
@@ -519,6 +606,12 @@ pub fn import_paths(
     let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
+    let batch_rows = opts.batch_rows.unwrap_or(BATCH_ROWS).max(1);
+    let mut spill = Spill {
+        store_dir: store.dir().to_path_buf(),
+        dir: None,
+        error: None,
+    };
 
     for (index, file) in files.iter().enumerate() {
         let mut counts = FileCounts {
@@ -534,6 +627,8 @@ pub fn import_paths(
                     source: file.display(),
                     opts,
                     tables: &mut tables,
+                    spill: &mut spill,
+                    batch_rows,
                     counted: &mut counted,
                     quarantine: &mut report.quarantine,
                     counts: &mut counts,
@@ -544,15 +639,12 @@ pub fn import_paths(
             }
         }
         report.files.push(counts);
-        // Merge what is buffered once it is large, so a big import holds one table's worth of
-        // new records at a time rather than all of them. Sightings still apply in file order.
-        let buffered: usize = tables.values().map(|b| b.files.len()).sum();
-        if buffered >= opts.flush_rows.unwrap_or(FLUSH_ROWS) {
-            merge_batches(store, &mut tables, &counted, &mut report)?;
+        if let Some(e) = spill.error.take() {
+            return Err(e);
         }
     }
 
-    merge_batches(store, &mut tables, &counted, &mut report)?;
+    merge_batches(store, tables, &mut spill, batch_rows, &counted, &mut report)?;
 
     let quarantine_lines: Vec<String> = report
         .quarantine
@@ -578,43 +670,96 @@ pub fn import_paths(
 mod tests {
     use super::*;
 
-    #[test]
-    fn merging_after_every_file_gives_the_same_store_and_counts() {
-        let input = tempfile::tempdir().unwrap();
-        std::fs::write(
-            input.path().join("posts-1.jsonl"),
-            "{\"account_id\":\"weibo:1\",\"post_id\":\"a\",\"published_at\":1700000000,\"read_count\":1}\n\
-             {\"account_id\":\"weibo:1\",\"post_id\":\"b\",\"published_at\":1700000000}\n",
+    fn posts_line(id: &str, account: u32, reads: Option<u32>) -> String {
+        let reads = reads.map_or(String::new(), |r| format!(",\"read_count\":{r}"));
+        format!(
+            "{{\"account_id\":\"weibo:{account}\",\"post_id\":\"{id}\",\"published_at\":1700000000{reads}}}\n"
         )
-        .unwrap();
-        std::fs::write(
-            input.path().join("posts-2.jsonl"),
-            "{\"account_id\":\"weibo:1\",\"post_id\":\"a\",\"published_at\":1700000000,\"read_count\":5}\n\
-             {\"account_id\":\"weibo:1\",\"post_id\":\"b\",\"published_at\":1700000000}\n\
-             {\"account_id\":\"weibo:1\",\"post_id\":\"c\",\"published_at\":1700000000}\n",
-        )
-        .unwrap();
-        let run = |flush_rows| {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path()).unwrap();
-            let opts = ImportOptions {
-                flush_rows,
-                ..Default::default()
-            };
-            let report = import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
-            let table = store.read_table(&crate::schema::POSTS).unwrap().unwrap();
-            let counts: Vec<(u64, u64, u64, u64)> = report
-                .files
-                .iter()
-                .map(|f| (f.read, f.new, f.updated, f.duplicates))
-                .collect();
-            (table, counts, dir)
+    }
+
+    /// Per-file (read, new, updated, duplicates).
+    type Counts = Vec<(u64, u64, u64, u64)>;
+
+    /// Imports the folder with a row budget; returns the posts file bytes, the table and the
+    /// per-file counts.
+    fn import_with_budget(input: &Path, batch_rows: Option<usize>) -> (Vec<u8>, DataFrame, Counts) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let opts = ImportOptions {
+            batch_rows,
+            ..Default::default()
         };
-        let (at_end, counts_at_end, _a) = run(None);
-        let (each_file, counts_each_file, _b) = run(Some(1));
-        assert!(at_end.equals_missing(&each_file));
-        assert_eq!(counts_at_end, counts_each_file);
-        assert_eq!(counts_each_file, [(2, 2, 0, 0), (3, 1, 1, 1)]);
+        let report = import_paths(&store, &[input.to_path_buf()], &opts).unwrap();
+        let table = store.read_table(&crate::schema::POSTS).unwrap().unwrap();
+        let bytes = fs::read(store.table_path(&crate::schema::POSTS)).unwrap();
+        let counts = report
+            .files
+            .iter()
+            .map(|f| (f.read, f.new, f.updated, f.duplicates))
+            .collect();
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".import-"))
+            .collect();
+        assert!(leftovers.is_empty(), "spill folder left behind");
+        (bytes, table, counts)
+    }
+
+    #[test]
+    fn merging_in_key_ranges_gives_the_same_store_and_counts_as_in_memory() {
+        let input = tempfile::tempdir().unwrap();
+        let first: String = [
+            posts_line("a", 1, Some(1)),
+            posts_line("b", 1, None),
+            posts_line("c", 2, None),
+        ]
+        .concat();
+        let second: String = [
+            posts_line("a", 1, Some(5)),
+            posts_line("b", 1, None),
+            posts_line("d", 3, None),
+            posts_line("a", 1, Some(7)),
+            posts_line("e", 2, None),
+        ]
+        .concat();
+        fs::write(input.path().join("posts-1.jsonl"), first).unwrap();
+        fs::write(input.path().join("posts-2.jsonl"), second).unwrap();
+
+        let (bytes_in_memory, in_memory, counts_in_memory) = import_with_budget(input.path(), None);
+        for budget in [1, 2, 3] {
+            let (bytes, ranged, counts) = import_with_budget(input.path(), Some(budget));
+            assert!(in_memory.equals_missing(&ranged), "budget {budget}");
+            assert_eq!(counts, counts_in_memory, "budget {budget}");
+            assert_eq!(
+                bytes, bytes_in_memory,
+                "budget {budget}: same content, same bytes"
+            );
+        }
+        assert_eq!(counts_in_memory, [(3, 3, 0, 0), (5, 2, 2, 1)]);
+        assert_eq!(in_memory.height(), 5);
+    }
+
+    #[test]
+    fn reimporting_into_a_store_larger_than_the_budget_changes_nothing() {
+        let input = tempfile::tempdir().unwrap();
+        let lines: String = (0..40)
+            .map(|i| posts_line(&format!("p{i}"), i % 7, Some(i)))
+            .collect();
+        fs::write(input.path().join("posts.jsonl"), lines).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let opts = ImportOptions {
+            batch_rows: Some(6),
+            ..Default::default()
+        };
+        import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
+        let path = store.table_path(&crate::schema::POSTS);
+        let before = fs::read(&path).unwrap();
+        let again = import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), before);
+        let total = again.total();
+        assert_eq!((total.read, total.duplicates, total.new), (40, 40, 0));
     }
 
     #[test]
