@@ -10,10 +10,13 @@ pub mod context;
 pub mod engine;
 pub mod exprs;
 pub mod findings;
+pub mod indices;
 pub mod interaction;
 pub mod lexicon;
 pub mod measurements;
 pub mod naming;
+pub mod ranking;
+pub mod scoring;
 pub mod service;
 #[cfg(test)]
 mod testing;

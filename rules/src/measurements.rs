@@ -21,7 +21,7 @@ fn windows(ctx: &AuditContext) -> LazyFrame {
 /// One row per account: the cadence columns of [`cadence`], then the content mix
 /// (`posts_in_window`, `posts_<category>`), `ad_posts`, `off_topic_posts`, `off_topic_share`,
 /// the interaction (`comments`, `replied`, `reply_rate`, `reply_p50_hours`, `reply_p90_hours` in
-/// working hours) and the menu (`menu_entries`, `menu_service_entries`, `menu_query_entries`).
+/// working hours, `replied_on_time` and `on_time_share` within the reply deadline) and the menu (`menu_entries`, `menu_service_entries`, `menu_query_entries`).
 pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let key = || [col("account_id")];
     let scan = ctx.post_scan()?;
@@ -71,11 +71,20 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         Ok(lf) => lf
             .filter(col("reply_ms").is_not_null())
             .group_by(key())
-            .agg([hours(0.5, "reply_p50_hours"), hours(0.9, "reply_p90_hours")]),
+            .agg([
+                hours(0.5, "reply_p50_hours"),
+                hours(0.9, "reply_p90_hours"),
+                col("latency_ms")
+                    .lt_eq(lit(crate::interaction::sla_ms(ctx)))
+                    .sum()
+                    .cast(DataType::Int64)
+                    .alias("replied_on_time"),
+            ]),
         Err(_) => DataFrame::new_infer_height(vec![
             Column::new("account_id".into(), Vec::<String>::new()),
             Column::new("reply_p50_hours".into(), Vec::<f64>::new()),
             Column::new("reply_p90_hours".into(), Vec::<f64>::new()),
+            Column::new("replied_on_time".into(), Vec::<i64>::new()),
         ])?
         .lazy(),
     };
@@ -132,6 +141,20 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
                 )
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("reply_rate"),
+            // Replies within the reply deadline (INT.sla_working_days), among the replies whose
+            // working-time latency the calendar can tell.
+            when(
+                col("replied_on_time")
+                    .is_not_null()
+                    .and(col("replied").gt(lit(0i64))),
+            )
+            .then(
+                (col("replied_on_time").cast(DataType::Float64)
+                    / col("replied").cast(DataType::Float64))
+                .round(4, RoundMode::HalfToEven),
+            )
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("on_time_share"),
         ])
         .sort(["account_id"], SortMultipleOptions::default()))
 }

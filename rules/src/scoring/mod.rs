@@ -1,0 +1,307 @@
+//! Scores and tiers: a rubric pack applied to the audit's measurements and findings, a veto pack
+//! on top, and manual scores for what data cannot measure (`docs/scoring.md`).
+//!
+//! Per account and item: the item's weight on the account's platform (an item without one is not
+//! part of that platform's rubric), its points from the pack's measure — or from the manual file,
+//! which has the last word — or "not assessed". The score is the points over the assessed weight,
+//! × 100; `assessed_weight` says how much weight that was. Vetoes make the tier the veto pack's
+//! failing tier whatever the score.
+
+pub mod manual;
+pub mod pack;
+
+use std::collections::{BTreeSet, HashMap};
+
+use polars::prelude::*;
+
+use crate::{Error, Lang};
+pub use manual::ManualScores;
+pub use pack::{Item, Measure, PackInfo, RubricPack, Tier, VetoPack};
+
+/// The fixed leading columns of the scores table.
+pub const SCORE_COLUMNS: [&str; 8] = [
+    "account_id",
+    "platform",
+    "account_name",
+    "org_id",
+    "score",
+    "tier",
+    "veto",
+    "assessed_weight",
+];
+
+/// Tolerance when comparing a score with a tier boundary: the sum of item points can land a
+/// hair under a boundary it reaches exactly (0.1 + 0.2 ≠ 0.3 in binary).
+const BOUNDARY_EPSILON: f64 = 1e-9;
+
+/// Everything scoring needs besides the audit result.
+#[derive(Debug, Clone)]
+pub struct Scoring {
+    pub rubric: RubricPack,
+    pub veto: VetoPack,
+    pub manual: ManualScores,
+}
+
+impl Scoring {
+    pub fn builtin() -> Scoring {
+        Scoring {
+            rubric: RubricPack::builtin(),
+            veto: VetoPack::builtin(),
+            manual: ManualScores::default(),
+        }
+    }
+}
+
+/// The tier of a score (0–100) by the pack's tiers, lower bounds inclusive.
+pub fn tier_for<'a>(tiers: &'a [Tier], score: f64) -> Option<&'a Tier> {
+    let fraction = score / 100.0;
+    tiers.iter().find(|t| fraction + BOUNDARY_EPSILON >= t.min)
+}
+
+/// One account's values, as the measures read them.
+struct AccountRow<'a> {
+    account_id: &'a str,
+    index: usize,
+}
+
+struct Inputs<'a> {
+    columns: HashMap<&'a str, Float64Chunked>,
+    finding_counts: &'a HashMap<(String, String), u32>,
+    assessed_rules: &'a BTreeSet<String>,
+}
+
+impl Inputs<'_> {
+    fn value(&self, column: &str, row: &AccountRow) -> Option<f64> {
+        self.columns.get(column).and_then(|c| c.get(row.index))
+    }
+
+    fn rules_assessed(&self, rules: &[String]) -> bool {
+        rules.iter().all(|r| self.assessed_rules.contains(r))
+    }
+
+    fn findings(&self, rules: &[String], row: &AccountRow) -> u32 {
+        rules
+            .iter()
+            .map(|r| {
+                self.finding_counts
+                    .get(&(row.account_id.to_string(), r.clone()))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
+    /// Points out of `weight`, or `None` when the measure cannot be assessed for the account.
+    fn points(&self, measure: &Measure, weight: f64, row: &AccountRow) -> Option<f64> {
+        match measure {
+            Measure::Ratio {
+                numerator,
+                denominator,
+                rules,
+            } => {
+                if !self.rules_assessed(rules) {
+                    return None;
+                }
+                let den = self.value(denominator, row).filter(|d| *d > 0.0)?;
+                let num = self.value(numerator, row)?;
+                Some(weight * (num / den).clamp(0.0, 1.0))
+            }
+            Measure::Coverage { columns, rules } => {
+                if !self.rules_assessed(rules) {
+                    return None;
+                }
+                let present = columns
+                    .iter()
+                    .filter(|c| self.value(c, row).unwrap_or(0.0) > 0.0)
+                    .count();
+                Some(weight * present as f64 / columns.len() as f64)
+            }
+            Measure::Count {
+                column,
+                full_at,
+                rules,
+            } => {
+                if !self.rules_assessed(rules) {
+                    return None;
+                }
+                let v = self.value(column, row).unwrap_or(0.0).max(0.0);
+                Some(weight * v.min(*full_at) / full_at)
+            }
+            Measure::Deduct {
+                rules,
+                share_per_finding,
+                points_per_finding,
+            } => {
+                if !self.rules_assessed(rules) {
+                    return None;
+                }
+                let per =
+                    share_per_finding.map_or(points_per_finding.unwrap_or(0.0), |s| s * weight);
+                Some((weight - self.findings(rules, row) as f64 * per).max(0.0))
+            }
+            Measure::Manual => None,
+            Measure::Parts { parts } => parts
+                .iter()
+                .map(|p| self.points(&p.measure, p.share * weight, row))
+                .sum(),
+        }
+    }
+}
+
+/// Findings per (account, rule code).
+fn finding_counts(findings: &DataFrame) -> Result<HashMap<(String, String), u32>, Error> {
+    let counts = findings
+        .clone()
+        .lazy()
+        .group_by([col("account_id"), col("code")])
+        .agg([len().cast(DataType::UInt32).alias("n")])
+        .collect()?;
+    let accounts = counts.column("account_id")?.str()?;
+    let codes = counts.column("code")?.str()?;
+    let ns = counts.column("n")?.u32()?;
+    Ok(accounts
+        .iter()
+        .zip(codes.iter())
+        .zip(ns.iter())
+        .filter_map(|((a, c), n)| Some(((a?.to_string(), c?.to_string()), n?)))
+        .collect())
+}
+
+fn round_to(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}
+
+/// Scores every account of the measurements table. `assessed_rules` are the codes that ran and
+/// could be assessed: an item depending on another rule is not assessed.
+pub fn score_accounts(
+    scoring: &Scoring,
+    measurements: &DataFrame,
+    findings: &DataFrame,
+    assessed_rules: &BTreeSet<String>,
+    lang: Lang,
+) -> Result<DataFrame, Error> {
+    let rubric = &scoring.rubric;
+    let mut columns = HashMap::new();
+    for item in &rubric.items {
+        let measures = std::iter::once(&item.measure).chain(item.platform_measures.values());
+        for column in measures.flat_map(|m| m.columns()) {
+            if columns.contains_key(column) {
+                continue;
+            }
+            let values = measurements.column(column).map_err(|_| {
+                Error::Config(format!(
+                    "rubric pack {}: item {} reads the measurement `{column}`, which the audit \
+                     does not produce",
+                    rubric.pack.label(),
+                    item.id
+                ))
+            })?;
+            columns.insert(column, values.cast(&DataType::Float64)?.f64()?.clone());
+        }
+    }
+    let counts = finding_counts(findings)?;
+    let inputs = Inputs {
+        columns,
+        finding_counts: &counts,
+        assessed_rules,
+    };
+    let english = lang == Lang::En;
+    let veto_tier = scoring
+        .veto
+        .pack
+        .veto_tier
+        .clone()
+        .unwrap_or_else(|| "不合格".into());
+    let veto_tier = match (&scoring.veto.pack.veto_tier_en, english) {
+        (Some(en), true) => en.clone(),
+        _ => veto_tier,
+    };
+
+    let ids = measurements.column("account_id")?.str()?;
+    let platforms = measurements.column("platform")?.str()?;
+    let n = measurements.height();
+    let mut item_points: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); rubric.items.len()];
+    let mut score = Vec::with_capacity(n);
+    let mut score_exact = Vec::with_capacity(n);
+    let mut tier = Vec::with_capacity(n);
+    let mut veto = Vec::with_capacity(n);
+    let mut veto_rules = Vec::with_capacity(n);
+    let mut assessed_weight = Vec::with_capacity(n);
+    let mut not_assessed = Vec::with_capacity(n);
+    for index in 0..n {
+        let account_id = ids.get(index).unwrap_or_default();
+        let platform = platforms.get(index).unwrap_or_default();
+        let row = AccountRow { account_id, index };
+        let (mut points_sum, mut weight_sum) = (0.0, 0.0);
+        let mut missing: Vec<&str> = Vec::new();
+        for (i, item) in rubric.items.iter().enumerate() {
+            let Some(weight) = item.weight(platform) else {
+                item_points[i].push(None);
+                continue;
+            };
+            let points = match scoring.manual.get(account_id, &item.id) {
+                Some(manual) => Some(manual.points),
+                None => inputs.points(item.measure_for(platform), weight, &row),
+            };
+            match points {
+                Some(p) => {
+                    points_sum += p;
+                    weight_sum += weight;
+                }
+                None => missing.push(item.label(english)),
+            }
+            item_points[i].push(points.map(|p| round_to(p, 4)));
+        }
+        let exact = (weight_sum > 0.0).then(|| points_sum / weight_sum * 100.0);
+        let hits: Vec<&str> = scoring
+            .veto
+            .vetoes
+            .iter()
+            .filter(|v| counts.contains_key(&(account_id.to_string(), v.rule.clone())))
+            .map(|v| v.rule.as_str())
+            .collect();
+        let tier_name = if !hits.is_empty() {
+            Some(veto_tier.clone())
+        } else {
+            exact
+                .and_then(|s| tier_for(&rubric.pack.tiers, s))
+                .map(|t| match (&t.name_en, english) {
+                    (Some(en), true) => en.clone(),
+                    _ => t.name.clone(),
+                })
+        };
+        score.push(exact.map(|s| round_to(s, 1)));
+        score_exact.push(exact);
+        tier.push(tier_name);
+        veto.push(!hits.is_empty());
+        veto_rules.push((!hits.is_empty()).then(|| hits.join("|")));
+        assessed_weight.push(round_to(weight_sum, 4));
+        not_assessed.push((!missing.is_empty()).then(|| missing.join("|")));
+    }
+
+    let mut out: Vec<Column> = vec![
+        measurements.column("account_id")?.clone(),
+        measurements.column("platform")?.clone(),
+        measurements.column("account_name")?.clone(),
+        measurements.column("org_id")?.clone(),
+        Column::new("score".into(), score),
+        Column::new("tier".into(), tier),
+        Column::new("veto".into(), veto),
+        Column::new("assessed_weight".into(), assessed_weight),
+    ];
+    for (item, points) in rubric.items.iter().zip(item_points) {
+        out.push(Column::new(item.id.as_str().into(), points));
+    }
+    out.extend([
+        Column::new("score_exact".into(), score_exact),
+        Column::new("veto_rules".into(), veto_rules),
+        Column::new("not_assessed".into(), not_assessed),
+        Column::new("rubric".into(), vec![rubric.pack.label(); n]),
+        Column::new("veto_pack".into(), vec![scoring.veto.pack.label(); n]),
+    ]);
+    Ok(DataFrame::new(n, out)?)
+}
+
+#[cfg(test)]
+mod tests;
