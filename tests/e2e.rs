@@ -418,3 +418,166 @@ fn a_config_file_overrides_parameters_and_selection_and_refuses_unknown_keys() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("UPD001.typo"), "{}", text(&out));
 }
+
+/// Reads a CSV table written by the audit (UTF-8 with BOM) into its header and rows.
+fn read_csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let bytes = fs::read(path).unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "{} has a BOM",
+        path.display()
+    );
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn audit_demo_scores_ranks_and_writes_the_workbook() {
+    let out = tempfile::tempdir().unwrap();
+    let run = govmedia(&["audit", "--demo", "--out", p(out.path())]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains("cstc2020 2020.1"), "{}", text(&run));
+
+    let (header, scores) = read_csv_table(&out.path().join("scores.csv"));
+    assert_eq!(
+        header[..8],
+        [
+            "account_id",
+            "platform",
+            "account_name",
+            "org_id",
+            "score",
+            "tier",
+            "veto",
+            "assessed_weight"
+        ]
+    );
+    for item in ["update", "content", "reply", "certification", "search"] {
+        assert!(header.iter().any(|h| h == item), "item column {item}");
+    }
+    assert_eq!(scores.len(), 80);
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let vetoed: Vec<&Vec<String>> = scores.iter().filter(|r| r[at("veto")] == "true").collect();
+    assert!(!vetoed.is_empty(), "the demo plants veto cases");
+    assert!(
+        vetoed
+            .iter()
+            .all(|r| r[at("tier")] == "不合格" && !r[at("veto_rules")].is_empty())
+    );
+    for r in scores.iter().filter(|r| r[at("veto")] == "false") {
+        let score: f64 = r[at("score")].parse().unwrap();
+        let tier = &r[at("tier")];
+        let expected = match r[at("score_exact")].parse::<f64>().unwrap() {
+            s if s >= 90.0 => "卓越",
+            s if s >= 80.0 => "优秀",
+            s if s >= 70.0 => "良好",
+            s if s >= 60.0 => "中等",
+            _ => "待改进",
+        };
+        assert_eq!(tier, expected, "score {score}");
+        assert!(r[at("rubric")] == "cstc2020 2020.1");
+    }
+    // Without a manual file the data-less items are not assessed, and the weight says so.
+    assert!(
+        scores
+            .iter()
+            .all(|r| r[at("not_assessed")].contains("管理保障"))
+    );
+    assert!(
+        scores
+            .iter()
+            .all(|r| r[at("assessed_weight")].parse::<f64>().unwrap() <= 96.0)
+    );
+
+    let (header, rankings) = read_csv_table(&out.path().join("rankings.csv"));
+    assert_eq!(
+        header[..9],
+        [
+            "rank",
+            "tied",
+            "platform",
+            "level",
+            "account_id",
+            "account_name",
+            "influence_index",
+            "score",
+            "tier"
+        ]
+    );
+    assert_eq!(rankings.len(), 80);
+    // Within each list the index never increases and ranks follow competition ranking.
+    let mut i = 0;
+    while i < rankings.len() {
+        let mut j = i;
+        while j < rankings.len()
+            && rankings[j][2] == rankings[i][2]
+            && rankings[j][3] == rankings[i][3]
+        {
+            j += 1;
+        }
+        for k in i..j {
+            let index: f64 = rankings[k][6].parse().unwrap();
+            let above = (i..j)
+                .filter(|&m| rankings[m][6].parse::<f64>().unwrap() > index)
+                .count();
+            assert_eq!(rankings[k][0], (above + 1).to_string(), "row {k}");
+        }
+        i = j;
+    }
+    assert!(rankings.iter().any(|r| r[3] == "部委") && rankings.iter().any(|r| r[3] == "区县"));
+
+    let workbook = fs::read(out.path().join("scores.xlsx")).unwrap();
+    assert_eq!(&workbook[..2], b"PK", "scores.xlsx is a zip package");
+    let index = fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(index.contains("等级") && index.contains("cstc2020 2020.1"));
+}
+
+#[test]
+fn a_local_rubric_pack_and_manual_scores_change_the_scores_without_code() {
+    let out = tempfile::tempdir().unwrap();
+    let local = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/packs/rubrics/local_example.toml"
+    );
+    let run = govmedia(&["audit", "--demo", "--out", p(out.path()), "--rubric", local]);
+    assert!(run.status.success(), "{}", text(&run));
+    let (header, scores) = read_csv_table(&out.path().join("scores.csv"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(header.iter().any(|h| h == "ads") && !header.iter().any(|h| h == "content"));
+    for r in &scores {
+        assert_eq!(r[at("rubric")], "local-example 1.0");
+        let tier = &r[at("tier")];
+        assert!(["合格", "不合格"].contains(&tier.as_str()), "{tier}");
+        if r[at("veto")] == "false" {
+            let score: f64 = r[at("score_exact")].parse().unwrap();
+            assert_eq!(tier == "合格", score >= 60.0, "{score}");
+        }
+    }
+
+    // A manual score file with a bad item is an input error naming the line and field.
+    let manual = out.path().join("manual.csv");
+    fs::write(
+        &manual,
+        "account_id,item,points,note\nwechat:gh_x,管理保障,2,ok\nwechat:gh_x,no_such_item,1,\n",
+    )
+    .unwrap();
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--out",
+        p(out.path()),
+        "--manual",
+        p(&manual),
+    ]);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(
+        text(&run).contains("line 3: field `item`"),
+        "{}",
+        text(&run)
+    );
+}

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod html;
 pub mod report;
 pub mod tables;
+pub mod xlsx;
 
 /// Errors of the reports crate, naming the file being written.
 #[derive(Debug, thiserror::Error)]

@@ -8,12 +8,14 @@ use govmedia_collectors::store::write_replacing;
 use govmedia_collectors::time::days_to_date;
 use govmedia_rules::engine::AuditResult;
 use govmedia_rules::exprs::left_join_on;
+use govmedia_rules::scoring::{RubricPack, ScoreTables};
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
 use crate::charts::{WeekBar, weekly_updates_svg};
 use crate::html::{IndexAccount, IndexPage, PlatformCount, platform_label, write_index};
 use crate::tables::{write_csv, write_parquet, write_table_set};
+use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
 
 pub const CHARTS_DIR: &str = "charts";
@@ -31,6 +33,8 @@ pub fn write_audit_report(
     out: &Path,
     ctx: &AuditContext,
     result: &AuditResult,
+    scored: &ScoreTables,
+    rubric: &RubricPack,
     notes: &[String],
 ) -> Result<ReportFiles, Error> {
     std::fs::create_dir_all(out.join(CHARTS_DIR))
@@ -42,6 +46,39 @@ pub fn write_audit_report(
     report
         .files
         .extend(write_table_set(&result.measurements, out, "measurements")?);
+    report
+        .files
+        .extend(write_table_set(&scored.scores, out, "scores")?);
+    report
+        .files
+        .extend(write_table_set(&scored.rankings, out, "rankings")?);
+    let workbook = out.join("scores.xlsx");
+    let label = |column: &str| column_label(column, rubric, ctx.lang);
+    let (rankings_sheet, scores_sheet, findings_sheet) = match ctx.lang {
+        Lang::Zh => ("排名", "得分", "问题清单"),
+        Lang::En => ("Rankings", "Scores", "Findings"),
+    };
+    write_workbook(
+        &workbook,
+        &[
+            Sheet {
+                name: rankings_sheet,
+                table: &scored.rankings,
+                labels: &label,
+            },
+            Sheet {
+                name: scores_sheet,
+                table: &scored.scores,
+                labels: &label,
+            },
+            Sheet {
+                name: findings_sheet,
+                table: &result.findings,
+                labels: &label,
+            },
+        ],
+    )?;
+    report.files.push(workbook);
     // Per-post labels can run to tens of millions of rows nationally: always Parquet, CSV for
     // the sizes a person opens.
     let labels = out.join("post_categories.parquet");
@@ -53,7 +90,7 @@ pub fn write_audit_report(
         report.files.push(csv);
     }
 
-    let accounts = index_accounts(ctx, result)?;
+    let accounts = index_accounts(ctx, result, &scored.scores)?;
     report.charts = write_charts(out, ctx.lang, &accounts, &result.weekly_updates)?;
 
     let mut platforms: Vec<PlatformCount> = Vec::new();
@@ -103,7 +140,11 @@ fn str_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
 }
 
 /// The index rows: every audited account with its finding counts by severity.
-fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexAccount>, Error> {
+fn index_accounts(
+    ctx: &AuditContext,
+    result: &AuditResult,
+    scores: &DataFrame,
+) -> Result<Vec<IndexAccount>, Error> {
     let counts = result
         .findings
         .clone()
@@ -138,9 +179,18 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
         .select([col("org_id"), col("official_name")])
         .unique_stable(None, UniqueKeepStrategy::First);
     let with_org = left_join_on(ctx.accounts.clone().lazy(), org_names, &["org_id"]);
+    let scores = scores.clone().lazy().select([
+        col("account_id"),
+        col("score").cast(DataType::String).alias("score_text"),
+        col("tier"),
+    ]);
     let df = left_join_on(
-        left_join_on(with_org, counts, &["account_id"]),
-        last,
+        left_join_on(
+            left_join_on(with_org, counts, &["account_id"]),
+            last,
+            &["account_id"],
+        ),
+        scores,
         &["account_id"],
     )
     .sort(["account_id"], SortMultipleOptions::default())
@@ -151,6 +201,8 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
     let orgs = str_values(&df, "org_id")?;
     let org_names = str_values(&df, "official_name")?;
     let lasts = str_values(&df, "last_update")?;
+    let score_texts = str_values(&df, "score_text")?;
+    let tiers = str_values(&df, "tier")?;
     let count = |name: &str| -> PolarsResult<Vec<u64>> {
         Ok(df
             .column(name)?
@@ -177,6 +229,8 @@ fn index_accounts(ctx: &AuditContext, result: &AuditResult) -> Result<Vec<IndexA
                 deduct: deduct[i],
                 notice: notice[i],
                 last_update: lasts[i].clone().unwrap_or_else(|| "—".into()),
+                score: score_texts[i].clone().unwrap_or_else(|| "—".into()),
+                tier: tiers[i].clone().unwrap_or_else(|| "—".into()),
             }
         })
         .collect())
@@ -249,4 +303,43 @@ fn write_charts(
         }
         Ok(written)
     })
+}
+
+/// The header of a table column in the workbook: rubric items by their names, the fixed columns
+/// by a label in the report's language.
+fn column_label(column: &str, rubric: &RubricPack, lang: Lang) -> String {
+    if let Some(item) = rubric.items.iter().find(|i| i.id == column) {
+        return item.label(lang == Lang::En).to_string();
+    }
+    let (zh, en) = match column {
+        "rank" => ("排名", "Rank"),
+        "tied" => ("并列", "Tied"),
+        "platform" => ("平台", "Platform"),
+        "level" => ("排名组别", "Group"),
+        "account_id" => ("账号 ID", "Account ID"),
+        "account_name" => ("账号名称", "Account"),
+        "org_id" => ("主办单位 ID", "Org ID"),
+        "influence_index" => ("影响力指数", "Influence index"),
+        "index_name" => ("指数版本", "Index"),
+        "score" => ("得分", "Score"),
+        "score_exact" => ("得分（未舍入）", "Score (exact)"),
+        "tier" => ("等级", "Tier"),
+        "veto" => ("单项否决", "Veto"),
+        "veto_rules" => ("否决规则", "Veto rules"),
+        "assessed_weight" => ("已评估权重", "Assessed weight"),
+        "not_assessed" => ("未评估指标", "Not assessed"),
+        "rubric" => ("评分规则包", "Rubric pack"),
+        "veto_pack" => ("否决规则包", "Veto pack"),
+        "group_size" => ("组内账号数", "Group size"),
+        "posts_in_period" => ("统计周期发文数", "Posts in period"),
+        "index_missing" => ("指数缺失输入", "Missing index inputs"),
+        "code" => ("规则", "Code"),
+        "severity" => ("严重程度", "Severity"),
+        "item_id" => ("对象", "Item"),
+        "occurred_at" => ("发生时间", "Occurred at"),
+        "message" => ("问题描述", "Message"),
+        "evidence" => ("证据", "Evidence"),
+        _ => return column.to_string(),
+    };
+    lang.pick(zh, en).to_string()
 }

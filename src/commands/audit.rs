@@ -14,6 +14,8 @@ use govmedia_collectors::store::Store;
 use govmedia_reports::report::write_audit_report;
 use govmedia_rules::context::Tables;
 use govmedia_rules::engine::{Selection, run_audit};
+use govmedia_rules::indices::{IndexPack, Period};
+use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
@@ -69,6 +71,37 @@ pub struct AuditArgs {
     /// Report language.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: LangArg,
+    /// Rubric pack (TOML) to score with instead of the built-in CSTC 2020 pack, e.g.
+    /// rules/packs/rubrics/local_example.toml.
+    #[arg(long)]
+    pub rubric: Option<PathBuf>,
+    /// Manual scores for items data cannot measure (CSV or JSONL: account_id, item, points,
+    /// note). Without it those items are reported as not assessed.
+    #[arg(long)]
+    pub manual: Option<PathBuf>,
+    /// Period of the influence index.
+    #[arg(long, value_enum, default_value = "month")]
+    pub index_period: IndexPeriod,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IndexPeriod {
+    /// 7 days.
+    Week,
+    /// 30 days.
+    Month,
+    /// 365 days.
+    Year,
+}
+
+impl From<IndexPeriod> for Period {
+    fn from(p: IndexPeriod) -> Period {
+        match p {
+            IndexPeriod::Week => Period::Week,
+            IndexPeriod::Month => Period::Month,
+            IndexPeriod::Year => Period::Year,
+        }
+    }
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -88,6 +121,20 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         },
     };
     selection.validate()?;
+    // Packs and manual scores are read before the long work, so a typo fails fast.
+    let rubric = match &args.rubric {
+        Some(path) => RubricPack::load(path)?,
+        None => RubricPack::builtin(),
+    };
+    let manual = match &args.manual {
+        Some(path) => ManualScores::load(path, &rubric)?,
+        None => ManualScores::default(),
+    };
+    let scoring = Scoring {
+        rubric,
+        veto: VetoPack::builtin(),
+        manual,
+    };
     let from = args.from.as_deref().map(parse_date).transpose()?;
 
     // With --demo the archive and store live in a temporary folder removed at the end.
@@ -155,14 +202,22 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             None => by_reason.push((why.as_str(), vec![code])),
         }
     }
-    let notes: Vec<String> = by_reason
+    let scored = score_and_rank(
+        &ctx,
+        &result,
+        &scoring,
+        &IndexPack::builtin(),
+        args.index_period.into(),
+    )?;
+    let mut notes: Vec<String> = by_reason
         .iter()
         .map(|(why, codes)| match lang {
             Lang::Zh => format!("{} 未评估：{why}", codes.join("、")),
             Lang::En => format!("{} not assessed: {why}", codes.join(", ")),
         })
         .collect();
-    let report = write_audit_report(&args.out, &ctx, &result, &notes)?;
+    notes.extend(scored.notes.iter().cloned());
+    let report = write_audit_report(&args.out, &ctx, &result, &scored, &scoring.rubric, &notes)?;
     let write_secs = written.elapsed().as_secs_f64();
 
     let severity_counts = count_by_severity(&result.findings)?;
@@ -185,6 +240,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         write_secs,
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "tiers: {}",
+        tier_summary(&scored.scores, &scoring.rubric.pack.tiers)?
+    );
     for note in &notes {
         println!("{note}");
     }
@@ -198,6 +257,27 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// "卓越 3, 优秀 10, …, 不合格 2": accounts per tier in the pack's order, vetoed last.
+fn tier_summary(scores: &DataFrame, tiers: &[Tier]) -> anyhow::Result<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for tier in scores.column("tier")?.str()?.iter() {
+        *counts.entry(tier.unwrap_or("—").to_string()).or_default() += 1;
+    }
+    let order = |name: &str| {
+        tiers
+            .iter()
+            .position(|t| t.name == name || t.name_en.as_deref() == Some(name))
+            .unwrap_or(tiers.len())
+    };
+    let mut list: Vec<(String, usize)> = counts.into_iter().collect();
+    list.sort_by_key(|(name, _)| order(name));
+    Ok(list
+        .iter()
+        .map(|(tier, n)| format!("{tier} {n}"))
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 fn count_by_severity(findings: &DataFrame) -> anyhow::Result<BTreeMap<String, usize>> {

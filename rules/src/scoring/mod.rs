@@ -53,7 +53,7 @@ impl Scoring {
 }
 
 /// The tier of a score (0–100) by the pack's tiers, lower bounds inclusive.
-pub fn tier_for<'a>(tiers: &'a [Tier], score: f64) -> Option<&'a Tier> {
+pub fn tier_for(tiers: &[Tier], score: f64) -> Option<&Tier> {
     let fraction = score / 100.0;
     tiers.iter().find(|t| fraction + BOUNDARY_EPSILON >= t.min)
 }
@@ -305,3 +305,78 @@ pub fn score_accounts(
 
 #[cfg(test)]
 mod tests;
+
+/// The scoring outputs of one audit.
+#[derive(Debug, Clone)]
+pub struct ScoreTables {
+    /// [`SCORE_COLUMNS`], one column per rubric item, then `score_exact, veto_rules,
+    /// not_assessed, rubric, veto_pack`, and the influence index columns.
+    pub scores: DataFrame,
+    /// [`crate::ranking::RANKING_COLUMNS`] and `group_size, index_name, rubric`.
+    pub rankings: DataFrame,
+    /// Lines for the report's notes: the packs and the index used.
+    pub notes: Vec<String>,
+}
+
+/// Scores, influence indices and rankings for an audit result.
+pub fn score_and_rank(
+    ctx: &crate::AuditContext,
+    result: &crate::AuditResult,
+    scoring: &Scoring,
+    index_pack: &crate::indices::IndexPack,
+    period: crate::indices::Period,
+) -> Result<ScoreTables, Error> {
+    let not_assessed: BTreeSet<&str> = result.not_assessed.iter().map(|(c, _)| *c).collect();
+    let assessed_rules: BTreeSet<String> = result
+        .rules_run
+        .iter()
+        .filter(|c| !not_assessed.contains(*c))
+        .map(|c| c.to_string())
+        .collect();
+    let scores = score_accounts(
+        scoring,
+        &result.measurements,
+        &result.findings,
+        &assessed_rules,
+        ctx.lang,
+    )?;
+    let indices = crate::indices::influence(ctx, index_pack, period, &result.measurements)?;
+    let rankings = crate::ranking::rank(&scores, &indices, &ctx.orgs, ctx.lang)?;
+    let scores = crate::exprs::left_join_on(
+        scores.lazy(),
+        indices.lazy().select([
+            col("account_id"),
+            col("influence_index"),
+            col("index_name"),
+            col("posts_in_period"),
+            col("index_missing"),
+        ]),
+        &["account_id"],
+    )
+    .collect()?;
+    let (rubric, veto) = (&scoring.rubric.pack, &scoring.veto.pack);
+    let mut notes = vec![match ctx.lang {
+        Lang::Zh => format!(
+            "评分：{}（{}）；否决项：{}（{}）；人工评分 {} 条",
+            rubric.name,
+            rubric.label(),
+            veto.name,
+            veto.label(),
+            scoring.manual.len()
+        ),
+        Lang::En => format!(
+            "Scores: {} ({}); vetoes: {} ({}); {} manual scores",
+            rubric.name,
+            rubric.label(),
+            veto.name,
+            veto.label(),
+            scoring.manual.len()
+        ),
+    }];
+    notes.push(crate::indices::describe(index_pack, period, ctx.lang));
+    Ok(ScoreTables {
+        scores,
+        rankings,
+        notes,
+    })
+}

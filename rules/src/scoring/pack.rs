@@ -272,7 +272,7 @@ impl RubricPack {
                         "{at}: unknown platform `{platform}` (expected wechat, weibo or app)"
                     ));
                 }
-                if !(*weight > 0.0) {
+                if weight.is_nan() || *weight <= 0.0 {
                     return Err(format!("{at}: the {platform} weight must be above 0"));
                 }
             }

@@ -4,12 +4,14 @@ use polars::prelude::*;
 
 use super::*;
 
-/// One WeChat account with hand-picked measurements.
-fn measurements(rows: &[(&str, &str, i64, i64, i64, i64)]) -> DataFrame {
+/// (account_id, platform, periods_compliant, periods_judged, comments, replied)
+type AccountFixture<'a> = (&'a str, &'a str, i64, i64, i64, i64);
+
+/// Accounts with hand-picked measurements.
+fn measurements(rows: &[AccountFixture]) -> DataFrame {
     // (account_id, platform, periods_compliant, periods_judged, comments, replied)
     let n = rows.len();
-    let get =
-        |f: fn(&(&str, &str, i64, i64, i64, i64)) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    let get = |f: fn(&AccountFixture) -> i64| rows.iter().map(f).collect::<Vec<_>>();
     DataFrame::new(
         n,
         vec![

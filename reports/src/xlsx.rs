@@ -1,0 +1,188 @@
+//! `scores.xlsx`: the workbook evaluators circulate — sheets 排名 (rankings), 得分 (scores) and
+//! 问题清单 (findings), each with a bold frozen header row and column widths fitted to the text
+//! (Chinese characters count double). Sheets are written row by row in constant memory; a sheet
+//! longer than Excel's 1,048,576 rows is cut with a last row saying so (the CSV and Parquet
+//! tables hold everything).
+
+use std::path::Path;
+
+use polars::prelude::*;
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+
+use crate::Error;
+use crate::tables::{Cell, column_cells};
+
+/// Data rows a sheet can hold below its header (Excel's limit less the header and the note).
+const MAX_DATA_ROWS: usize = 1_048_576 - 2;
+const MAX_WIDTH: f64 = 60.0;
+
+/// A sheet: its name, the table and a header label per column (the column name when absent).
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub table: &'a DataFrame,
+    pub labels: &'a dyn Fn(&str) -> String,
+}
+
+fn to_error(path: &Path) -> impl Fn(XlsxError) -> Error + '_ {
+    move |e| {
+        Error::Store(govmedia_collectors::Error::io(
+            path,
+            std::io::Error::other(e.to_string()),
+        ))
+    }
+}
+
+/// Display width of a text in Excel's character units.
+fn text_width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if c.is_ascii() { 1.0 } else { 2.1 })
+        .sum()
+}
+
+fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Result<(), XlsxError> {
+    worksheet.set_name(sheet.name)?;
+    let table = sheet.table;
+    let rows = table.height().min(MAX_DATA_ROWS);
+    let mut widths = Vec::with_capacity(table.width());
+    // Freeze and widths must be set before constant-memory rows are flushed.
+    worksheet.set_freeze_panes(1, 0)?;
+    let mut columns: Vec<Vec<Cell>> = Vec::with_capacity(table.width());
+    for (c, column) in table.columns().iter().enumerate() {
+        let label = (sheet.labels)(column.name());
+        let cells = column_cells(&column.slice(0, rows))
+            .map_err(|e| XlsxError::ParameterError(format!("column {}: {e}", column.name())))?;
+        // Fit to the header and the first rows: enough to size a column, cheap on long sheets.
+        let width = cells
+            .iter()
+            .take(2_000)
+            .map(|cell| text_width(&cell.text()))
+            .fold(text_width(&label), f64::max);
+        widths.push((width + 2.0).min(MAX_WIDTH));
+        worksheet.set_column_width(c as u16, widths[c])?;
+        columns.push(cells);
+        let _ = label;
+    }
+    for (c, column) in table.columns().iter().enumerate() {
+        worksheet.write_string_with_format(0, c as u16, (sheet.labels)(column.name()), header)?;
+    }
+    for r in 0..rows {
+        let row = (r + 1) as u32;
+        for (c, cells) in columns.iter().enumerate() {
+            let c = c as u16;
+            match &cells[r] {
+                Cell::Null => {}
+                Cell::Str(s) => {
+                    worksheet.write_string(row, c, s)?;
+                }
+                Cell::Int(i) => {
+                    worksheet.write_number(row, c, *i as f64)?;
+                }
+                Cell::Float(f) => {
+                    worksheet.write_number(row, c, *f)?;
+                }
+                Cell::Bool(b) => {
+                    worksheet.write_boolean(row, c, *b)?;
+                }
+            }
+        }
+    }
+    if table.height() > rows {
+        worksheet.write_string(
+            (rows + 1) as u32,
+            0,
+            format!(
+                "…… 另有 {} 行未列出（Excel 行数上限），完整数据见同名 CSV / Parquet 文件 / {} more rows \
+                 not shown (Excel's row limit): see the CSV / Parquet file",
+                table.height() - rows,
+                table.height() - rows
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the workbook atomically.
+pub fn write_workbook(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
+    let err = to_error(path);
+    let mut workbook = Workbook::new();
+    let header = Format::new().set_bold();
+    for sheet in sheets {
+        let worksheet = workbook.add_worksheet_with_constant_memory();
+        write_sheet(worksheet, sheet, &header).map_err(&err)?;
+    }
+    let bytes = workbook.save_to_buffer().map_err(&err)?;
+    govmedia_collectors::store::write_replacing(path, |file| {
+        use std::io::Write;
+        file.write_all(&bytes)
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workbook_has_the_sheets_with_frozen_headers() {
+        let df = DataFrame::new(
+            2,
+            vec![
+                Column::new("account_id".into(), ["wechat:gh_1", "weibo:2"]),
+                Column::new("score".into(), [Some(91.5), None]),
+                Column::new("veto".into(), [false, true]),
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scores.xlsx");
+        let labels = |c: &str| {
+            if c == "score" {
+                "得分".to_string()
+            } else {
+                c.to_string()
+            }
+        };
+        write_workbook(
+            &path,
+            &[
+                Sheet {
+                    name: "排名",
+                    table: &df,
+                    labels: &labels,
+                },
+                Sheet {
+                    name: "得分",
+                    table: &df,
+                    labels: &labels,
+                },
+            ],
+        )
+        .unwrap();
+        // An XLSX is a zip of XML parts: check the sheet names, the frozen pane and the cells.
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+        let mut zip = zip_entries(&bytes);
+        let workbook = zip.remove("xl/workbook.xml").unwrap();
+        assert!(workbook.contains("name=\"排名\"") && workbook.contains("name=\"得分\""));
+        let sheet = zip.remove("xl/worksheets/sheet1.xml").unwrap();
+        assert!(sheet.contains("state=\"frozen\""), "{sheet}");
+        assert!(sheet.contains("<col "), "column widths set");
+        assert!(sheet.contains("91.5"));
+        let strings = zip.remove("xl/sharedStrings.xml").unwrap_or_default();
+        assert!(sheet.contains("得分") || strings.contains("得分"));
+    }
+
+    /// The text entries of a zip archive, read with the zip crate rust_xlsxwriter itself uses.
+    fn zip_entries(bytes: &[u8]) -> std::collections::HashMap<String, String> {
+        let mut archive = ::zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut out = std::collections::HashMap::new();
+        for i in 0..archive.len() {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            if std::io::Read::read_to_string(&mut file, &mut text).is_ok() {
+                out.insert(file.name().to_string(), text);
+            }
+        }
+        out
+    }
+}
