@@ -187,7 +187,7 @@ mod tests {
                 last_update: "2025-11-16".into(),
                 chart_href: "charts/weibo_1.svg".into(),
                 score: "91.5".into(),
-                tier: "不合格".into(),
+                tier: lang.pick("不合格", "failed").into(),
             }],
             veto_accounts: 1,
             findings_total: 3,
