@@ -347,6 +347,7 @@ pub fn score_and_rank(
         indices.lazy().select([
             col("account_id"),
             col("influence_index"),
+            col("index_exact"),
             col("index_name"),
             col("posts_in_period"),
             col("index_missing"),
