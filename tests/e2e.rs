@@ -559,6 +559,31 @@ fn a_local_rubric_pack_and_manual_scores_change_the_scores_without_code() {
         }
     }
 
+    // A veto pack without veto items: no account fails on a veto.
+    let veto = out.path().join("no_veto.toml");
+    fs::write(
+        &veto,
+        "vetoes = []\n[pack]\nid = \"none\"\nname = \"无否决项\"\nversion = \"1\"\nveto_tier = \"不合格\"\n",
+    )
+    .unwrap();
+    let report = out.path().join("no-veto");
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--out",
+        p(&report),
+        "--veto-pack",
+        p(&veto),
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    let (header, scores) = read_csv_table(&report.join("scores.csv"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(
+        scores
+            .iter()
+            .all(|r| r[at("veto")] == "false" && r[at("veto_pack")] == "none 1")
+    );
+
     // A manual score file with a bad item is an input error naming the line and field.
     let manual = out.path().join("manual.csv");
     fs::write(

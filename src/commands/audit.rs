@@ -75,6 +75,9 @@ pub struct AuditArgs {
     /// rules/packs/rubrics/local_example.toml.
     #[arg(long)]
     pub rubric: Option<PathBuf>,
+    /// Veto pack (TOML) instead of the built-in national veto items (国办秘函〔2019〕19号).
+    #[arg(long)]
+    pub veto_pack: Option<PathBuf>,
     /// Manual scores for items data cannot measure (CSV or JSONL: account_id, item, points,
     /// note). Without it those items are reported as not assessed.
     #[arg(long)]
@@ -132,7 +135,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let scoring = Scoring {
         rubric,
-        veto: VetoPack::builtin(),
+        veto: match &args.veto_pack {
+            Some(path) => VetoPack::load(path)?,
+            None => VetoPack::builtin(),
+        },
         manual,
     };
     let from = args.from.as_deref().map(parse_date).transpose()?;

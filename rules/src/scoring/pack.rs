@@ -325,6 +325,12 @@ impl VetoPack {
         Ok(pack)
     }
 
+    pub fn load(path: &Path) -> Result<VetoPack, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Store(govmedia_collectors::Error::io(path, e)))?;
+        VetoPack::parse(&text, &path.display().to_string())
+    }
+
     pub fn builtin() -> VetoPack {
         VetoPack::parse(NATIONAL_VETO, "national_veto_2019.toml")
             .expect("the built-in veto pack is valid")
