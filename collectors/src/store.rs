@@ -14,6 +14,7 @@ use crate::schema::{MergeRule, TABLES, TableSpec};
 
 pub const QUARANTINE_FILE: &str = "quarantine.jsonl";
 pub const IMPORT_LOG_FILE: &str = "import_log.jsonl";
+pub const SECRET_FILE: &str = "secret.key";
 
 /// Hidden columns carried by incoming rows through a merge: which source file and in which order.
 pub const FILE_COL: &str = "_file";
@@ -231,6 +232,43 @@ impl Store {
             write_sorted_rows(spec, df, &mut writer).map_err(to_io)?;
             writer.finish().map_err(to_io)
         })
+    }
+
+    /// The store's secret for pseudonymising commenters (`secret.key`, 32 random bytes created
+    /// on first use, readable by the owner only). The same person gets the same pseudonym in
+    /// every import into this store, and no other store can link them.
+    pub fn pseudonym_key(&self) -> Result<[u8; 32], Error> {
+        use rand::TryRngCore;
+        let path = self.dir.join(SECRET_FILE);
+        match fs::read(&path) {
+            Ok(bytes) if bytes.len() == 32 => {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(&bytes);
+                return Ok(key);
+            }
+            Ok(_) => {
+                return Err(Error::Input(format!(
+                    "{}: not a 32-byte key; restore it from a backup (deleting it changes every \
+                     pseudonym)",
+                    path.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut key)
+            .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))?;
+        write_atomic(&path, |file| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(fs::Permissions::from_mode(0o600))?;
+            }
+            file.write_all(&key)
+        })?;
+        Ok(key)
     }
 
     /// Appends JSON lines to a log file in the store atomically, skipping lines already present

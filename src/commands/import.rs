@@ -22,6 +22,13 @@ pub struct ImportArgs {
     /// Ignore columns that are not in the canonical schema instead of refusing them.
     #[arg(long)]
     pub allow_extra: bool,
+    /// Text encoding of the input files (utf-8, gbk, gb18030); default: detected per file.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Keep commenters' names and openids instead of pseudonymising them (个人信息保护法: only
+    /// when you are entitled to).
+    #[arg(long)]
+    pub keep_identities: bool,
     /// List the formats the importer understands and exit.
     #[arg(long)]
     pub list_formats: bool,
@@ -30,7 +37,7 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if args.list_formats {
         for f in formats() {
-            println!("{:<18} {}", f.name(), f.description());
+            println!("{:<24} {}", f.name(), f.description());
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -45,6 +52,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let opts = ImportOptions {
         format: args.format,
         allow_extra: args.allow_extra,
+        encoding: args.encoding,
+        keep_identities: args.keep_identities,
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;

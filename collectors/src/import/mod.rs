@@ -8,6 +8,8 @@
 mod canonical_csv;
 mod canonical_jsonl;
 mod demo_manifest;
+pub mod quirks;
+mod weibo_crawler;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -27,6 +29,7 @@ use crate::store::{
 pub use canonical_csv::CanonicalCsv;
 pub use canonical_jsonl::{CanonicalJsonl, values_from_object};
 pub use demo_manifest::DemoManifest;
+pub use weibo_crawler::{WeiboCrawlerComments, WeiboCrawlerPosts, WeiboCrawlerUsers};
 
 /// Largest quarantined raw text kept verbatim; longer records are cut with a marker.
 const QUARANTINE_RAW_CAP: usize = 64 * 1024;
@@ -80,7 +83,14 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 3] = [&CanonicalJsonl, &CanonicalCsv, &DemoManifest];
+    static FORMATS: [&dyn Format; 6] = [
+        &CanonicalJsonl,
+        &CanonicalCsv,
+        &DemoManifest,
+        &WeiboCrawlerPosts,
+        &WeiboCrawlerUsers,
+        &WeiboCrawlerComments,
+    ];
     &FORMATS
 }
 
@@ -109,6 +119,10 @@ pub struct ImportOptions {
     /// Records of a table held in memory before they are spilled to disk, and about the rows
     /// merged at a time (default [`BATCH_ROWS`]). Bounds an import's memory whatever its size.
     pub batch_rows: Option<usize>,
+    /// Text encoding of the input files (utf-8, gbk, gb18030, …); default: detected per file.
+    pub encoding: Option<String>,
+    /// Keep commenters' names and openids as they are instead of pseudonymising them.
+    pub keep_identities: bool,
 }
 
 /// One quarantined input record.
@@ -263,6 +277,8 @@ pub struct RecordSink<'a> {
     tables: &'a mut BTreeMap<&'static str, TableBatch>,
     spill: &'a mut Spill,
     batch_rows: usize,
+    /// The store's pseudonym key; `None` keeps identities (`--keep-identities`).
+    pseudonym_key: Option<[u8; 32]>,
     /// Whether each accepted row (by sequence number) is an input record to count; rows derived
     /// from another record (an account described by a posts file) are merged but not counted.
     counted: &'a mut Vec<bool>,
@@ -277,6 +293,22 @@ impl RecordSink<'_> {
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// A commenter's identity as stored: a keyed hash (`u_` + 16 hex digits) with the store's
+    /// secret, or the name itself with `--keep-identities`.
+    pub fn pseudonym(&self, identity: Option<&str>) -> Value {
+        match (
+            identity.map(str::trim).filter(|s| !s.is_empty()),
+            &self.pseudonym_key,
+        ) {
+            (None, _) => Value::Null,
+            (Some(name), None) => Value::Str(name.to_string()),
+            (Some(name), Some(key)) => {
+                let hash = blake3::keyed_hash(key, name.as_bytes());
+                Value::Str(format!("u_{}", &hash.to_hex()[..16]))
+            }
+        }
     }
 
     /// Validates and accepts one input record, or quarantines it naming the field at fault.
@@ -607,6 +639,11 @@ pub fn import_paths(
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
     let batch_rows = opts.batch_rows.unwrap_or(BATCH_ROWS).max(1);
+    let pseudonym_key = if opts.keep_identities {
+        None
+    } else {
+        Some(store.pseudonym_key()?)
+    };
     let mut spill = Spill {
         store_dir: store.dir().to_path_buf(),
         dir: None,
@@ -629,6 +666,7 @@ pub fn import_paths(
                     tables: &mut tables,
                     spill: &mut spill,
                     batch_rows,
+                    pseudonym_key,
                     counted: &mut counted,
                     quarantine: &mut report.quarantine,
                     counts: &mut counts,

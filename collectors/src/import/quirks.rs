@@ -1,0 +1,231 @@
+//! The quirks of exported archives, handled rather than quarantined: text encodings (UTF-8 with
+//! or without BOM, GBK/GB18030), counts like "10万+" and "1.2万", `无` for missing, ids with a
+//! trailing tab or mangled by Excel, and the date formats the exporters write.
+
+use std::io::{BufRead, BufReader, Read};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use encoding_rs::{Encoding, GB18030, UTF_8};
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+use super::SourceFile;
+use crate::Error;
+use crate::time::{parse_instant_ms, shanghai_naive_to_ms};
+
+/// Bytes examined to decide a file's encoding.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// The encoding of a file: a BOM decides; otherwise UTF-8 when the first bytes are valid UTF-8
+/// (a character cut at the end of the sample is fine), else GB18030 (a superset of GBK, what
+/// Excel on a Chinese Windows saves).
+pub fn sniff_encoding(head: &[u8]) -> &'static Encoding {
+    if let Some((encoding, _)) = Encoding::for_bom(head) {
+        return encoding;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => UTF_8,
+        // A multi-byte character cut by the sample's end is still UTF-8.
+        Err(e) if e.error_len().is_none() && head.len() - e.valid_up_to() < 4 => UTF_8,
+        Err(_) => GB18030,
+    }
+}
+
+/// An encoding by the name `--encoding` takes (utf-8, gbk, gb18030, …).
+pub fn encoding_by_name(name: &str) -> Option<&'static Encoding> {
+    Encoding::for_label(name.trim().as_bytes())
+}
+
+/// Opens a text file decoded to UTF-8 (BOM removed), with the given or the sniffed encoding.
+pub fn open_text(file: &SourceFile, encoding: Option<&str>) -> Result<Box<dyn BufRead>, Error> {
+    let forced = match encoding {
+        Some(name) => Some(encoding_by_name(name).ok_or_else(|| {
+            Error::Input(format!(
+                "unknown encoding {name:?} (expected e.g. utf-8, gbk, gb18030)"
+            ))
+        })?),
+        None => None,
+    };
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    std::fs::File::open(&file.path)
+        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| Error::io(&file.path, e))?;
+    let encoding = forced.unwrap_or_else(|| sniff_encoding(&head));
+    let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let decoder = DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_override(forced.is_none())
+        .strip_bom(true)
+        .build(raw);
+    Ok(Box::new(BufReader::with_capacity(1 << 20, decoder)))
+}
+
+/// A count as exporters write it: `1234`, `1,234`, `10万+` (→ 100001, the convention for
+/// "100,000 or more"), `1.2万` (→ 12000), `3亿`; empty, `无` or `-` → missing.
+pub fn parse_count(text: &str) -> Result<Option<i64>, String> {
+    let t = text.trim().trim_matches('\t');
+    if t.is_empty() || t == "无" || t == "-" || t.eq_ignore_ascii_case("null") {
+        return Ok(None);
+    }
+    let (body, plus) = match t.strip_suffix('+') {
+        Some(b) => (b.trim(), true),
+        None => (t, false),
+    };
+    let (number, unit) = if let Some(n) = body.strip_suffix('万') {
+        (n, 10_000f64)
+    } else if let Some(n) = body.strip_suffix('亿') {
+        (n, 100_000_000f64)
+    } else {
+        (body, 1f64)
+    };
+    let number = number.replace(',', "");
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a count: {text:?}"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("not a count: {text:?}"));
+    }
+    let count = (value * unit).round() as i64;
+    Ok(Some(if plus { count + 1 } else { count }))
+}
+
+/// A numeric id as exporters leave it: trailing tab (weibo-crawler), surrounding spaces, a
+/// leading apostrophe or a `.0` suffix (Excel), or scientific notation that still holds every
+/// digit (`4.928372619283746E+15`). Scientific notation that lost digits (`4.92837E+15`) is an
+/// error: the id cannot be recovered.
+pub fn clean_id(text: &str) -> Result<Option<String>, String> {
+    let t = text
+        .trim()
+        .trim_matches('\t')
+        .trim_start_matches('\'')
+        .trim();
+    if t.is_empty() || t == "无" {
+        return Ok(None);
+    }
+    if let Some(int) = t.strip_suffix(".0")
+        && !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Ok(Some(int.to_string()));
+    }
+    let upper = t.to_ascii_uppercase();
+    if let Some((mantissa, exponent)) = upper.split_once('E')
+        && let Ok(exponent) = exponent.trim_start_matches('+').parse::<usize>()
+    {
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits_ok = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit());
+        if digits_ok {
+            if frac.len() > exponent {
+                return Err(format!("id {text:?} is not an integer"));
+            }
+            // Excel keeps 15 significant digits: fewer digits than the exponent implies means
+            // the trailing ones were replaced by zeros.
+            if int.len() + frac.len() < 16 && frac.len() < exponent {
+                return Err(format!(
+                    "id {text:?} was rounded by Excel (scientific notation): its digits are lost"
+                ));
+            }
+            let mut id = format!("{int}{frac}");
+            id.extend(std::iter::repeat_n('0', exponent - frac.len()));
+            return Ok(Some(id.trim_start_matches('0').to_string()));
+        }
+    }
+    Ok(Some(t.to_string()))
+}
+
+/// Extra formats the exporters write, read as Beijing time when they carry no offset.
+const EXPORT_FORMATS: [&str; 3] = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H:%M"];
+
+/// An instant from an exporter: every canonical form (RFC 3339, unix seconds, naive Beijing
+/// time), the Weibo API's `Tue May 31 17:46:55 +0800 2011`, slash dates, and a bare date
+/// (`%Y-%m-%d`, older weibo-crawler files), which is read as the start of that Beijing day.
+pub fn parse_export_time(text: &str) -> Result<i64, String> {
+    let t = text.trim().trim_matches('\t');
+    if let Ok(ms) = parse_instant_ms(t) {
+        return Ok(ms);
+    }
+    if let Ok(dt) = DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y") {
+        return Ok(dt.timestamp_millis());
+    }
+    for fmt in EXPORT_FORMATS {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(t, fmt) {
+            return shanghai_naive_to_ms(naive).ok_or_else(|| format!("{t:?} does not exist"));
+        }
+    }
+    for fmt in ["%Y-%m-%d", "%Y/%m/%d"] {
+        if let Ok(date) = NaiveDate::parse_from_str(t, fmt) {
+            return Ok(crate::time::shanghai_midnight_ms(date));
+        }
+    }
+    Err(format!("not a time: {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_in_the_forms_exporters_write() {
+        assert_eq!(parse_count("10万+"), Ok(Some(100_001)));
+        assert_eq!(parse_count("1.2万"), Ok(Some(12_000)));
+        assert_eq!(parse_count("3亿"), Ok(Some(300_000_000)));
+        assert_eq!(parse_count(" 1,234 "), Ok(Some(1234)));
+        assert_eq!(parse_count("0"), Ok(Some(0)));
+        assert_eq!(parse_count("无"), Ok(None));
+        assert_eq!(parse_count(""), Ok(None));
+        assert!(parse_count("many").is_err());
+        assert!(parse_count("-5").is_err());
+    }
+
+    #[test]
+    fn ids_survive_tabs_and_excel_unless_digits_were_lost() {
+        assert_eq!(
+            clean_id("4928372619283746\t"),
+            Ok(Some("4928372619283746".into()))
+        );
+        assert_eq!(
+            clean_id("'4928372619283746"),
+            Ok(Some("4928372619283746".into()))
+        );
+        assert_eq!(
+            clean_id("4928372619283746.0"),
+            Ok(Some("4928372619283746".into()))
+        );
+        assert_eq!(
+            clean_id("4.928372619283746E+15"),
+            Ok(Some("4928372619283746".into()))
+        );
+        assert!(
+            clean_id("4.92837E+15")
+                .unwrap_err()
+                .contains("digits are lost")
+        );
+        assert_eq!(clean_id("Mk2xYzAb"), Ok(Some("Mk2xYzAb".into())));
+        assert_eq!(clean_id("\t"), Ok(None));
+    }
+
+    #[test]
+    fn every_listed_date_format_reads_as_beijing_time() {
+        let at = |s| parse_export_time(s).unwrap();
+        let nine_thirty = at("2024-03-01T09:30:00+08:00");
+        assert_eq!(at("2024-03-01T09:30:00"), nine_thirty);
+        assert_eq!(at("2024-03-01 09:30:00"), nine_thirty);
+        assert_eq!(at("2024-03-01 09:30"), nine_thirty);
+        assert_eq!(at("Fri Mar 01 09:30:00 +0800 2024"), nine_thirty);
+        assert_eq!(at("2024/03/01 09:30:00"), nine_thirty);
+        assert_eq!(at("1709256600"), nine_thirty);
+        assert_eq!(at("2024-03-01"), at("2024-03-01 00:00:00"));
+        assert!(parse_export_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn gbk_text_is_detected_and_utf8_with_a_cut_character_is_not_mistaken() {
+        let (gbk, _, _) = GB18030.encode("微博id,微博正文\n");
+        assert_eq!(sniff_encoding(&gbk), GB18030);
+        let utf8 = "微博正文".as_bytes();
+        assert_eq!(sniff_encoding(&utf8[..utf8.len() - 1]), UTF_8);
+        assert_eq!(sniff_encoding(b"\xEF\xBB\xBFid,bid"), UTF_8);
+    }
+}
