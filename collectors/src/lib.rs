@@ -7,6 +7,7 @@ pub mod record;
 pub mod schema;
 pub mod store;
 pub mod time;
+pub mod transform;
 
 use std::path::Path;
 

@@ -8,6 +8,7 @@
 mod canonical_csv;
 mod canonical_jsonl;
 mod demo_manifest;
+mod json_formats;
 pub mod quirks;
 mod weibo_crawler;
 
@@ -83,13 +84,19 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 6] = [
+    static FORMATS: [&dyn Format; 12] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
         &WeiboCrawlerPosts,
         &WeiboCrawlerUsers,
         &WeiboCrawlerComments,
+        &json_formats::WeiboCrawlerJson,
+        &json_formats::WeiboTimeline,
+        &json_formats::WeiboComments,
+        &json_formats::WeiboUser,
+        &json_formats::AppStoreLookup,
+        &json_formats::WechatAuthorizerInfo,
     ];
     &FORMATS
 }

@@ -10,19 +10,8 @@ use super::quirks::{clean_id, open_text, parse_count, parse_export_time};
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
 use crate::record::{FieldError, Value};
-use crate::schema::{ACCOUNTS, COMMENTS, POSTS, TableSpec};
-
-/// A canonical row built by column name.
-pub(crate) fn row(spec: &TableSpec, cells: Vec<(&str, Value)>) -> Vec<Value> {
-    let mut values = vec![Value::Null; spec.columns.len()];
-    for (name, value) in cells {
-        let i = spec
-            .index_of(name)
-            .unwrap_or_else(|| panic!("{name} is not a column of {}", spec.name));
-        values[i] = value;
-    }
-    values
-}
+use crate::schema::{ACCOUNTS, COMMENTS, POSTS};
+use crate::transform::row;
 
 /// The header of a CSV export, BOM and spaces removed.
 fn header_fields(head: &[u8]) -> Vec<String> {

@@ -1,0 +1,522 @@
+//! JSON archives: saved API responses and exporters' JSON files. Each format names the list of
+//! records in the document; a record is quarantined on its own (numbered from 1 in the list),
+//! and a truncated or broken file keeps every record before the break, quarantining the rest
+//! with the reason.
+
+use std::io::Read;
+
+use serde_json::Value as Json;
+
+use super::{Format, RecordSink, SourceFile};
+use crate::Error;
+use crate::transform::{Context, Out, appstore, wechat, weibo};
+
+/// Largest JSON file read whole; larger archives are JSON Lines (canonical) or split files.
+const MAX_JSON_BYTES: u64 = 1 << 30;
+
+/// Reads the file's text (decoded, BOM removed), refusing files over the cap.
+fn read_text(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> {
+    let size = std::fs::metadata(&file.path)
+        .map_err(|e| Error::io(&file.path, e))?
+        .len();
+    if size > MAX_JSON_BYTES {
+        return Err(Error::Input(format!(
+            "{}: {size} bytes is over the {MAX_JSON_BYTES}-byte cap for one JSON document",
+            file.display()
+        )));
+    }
+    let mut text = String::new();
+    super::quirks::open_text(file, sink.options().encoding.as_deref())?
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io(&file.path, e))?;
+    Ok(text)
+}
+
+/// The complete elements of the array that opens at `start` (the byte after `[`), and where
+/// the scan stopped when the array does not close (a truncated file).
+fn scan_array(text: &str, start: usize) -> (Vec<&str>, Option<usize>) {
+    let bytes = text.as_bytes();
+    let mut elements = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut element_start: Option<usize> = None;
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                element_start.get_or_insert(i);
+            }
+            b'{' | b'[' => {
+                element_start.get_or_insert(i);
+                depth += 1;
+            }
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0
+                    && let Some(s) = element_start.take()
+                {
+                    elements.push(&text[s..=i]);
+                }
+            }
+            b']' => return (elements, None),
+            b',' if depth == 0 => {
+                if let Some(s) = element_start.take() {
+                    elements.push(text[s..i].trim());
+                }
+            }
+            b if b.is_ascii_whitespace() => {}
+            _ => {
+                element_start.get_or_insert(i);
+            }
+        }
+    }
+    (elements, Some(element_start.unwrap_or(bytes.len())))
+}
+
+/// Where the array under `key` opens (after its `[`), searching the raw text: for salvaging a
+/// document that does not parse.
+fn array_start(text: &str, key: Option<&str>) -> Option<usize> {
+    let from = match key {
+        None => 0,
+        Some(k) => text.find(&format!("\"{k}\""))? + k.len() + 2,
+    };
+    let open = text[from..].find('[')? + from;
+    Some(open + 1)
+}
+
+/// Runs `each` on every record of the list under `key` (the top-level array when `None`),
+/// quarantining what cannot be parsed. `doc` is the whole document when it parsed.
+pub(crate) fn for_each_json_record(
+    file: &SourceFile,
+    sink: &mut RecordSink<'_>,
+    key: Option<&str>,
+    mut each: impl FnMut(&mut RecordSink<'_>, &Json, Option<&Json>, u64, &str),
+) -> Result<(), Error> {
+    let text = read_text(file, sink)?;
+    match serde_json::from_str::<Json>(&text) {
+        Ok(doc) => {
+            let list = match key {
+                None => doc.as_array(),
+                Some(k) => doc.get(k).and_then(Json::as_array),
+            };
+            let Some(list) = list else {
+                return Err(Error::Input(format!(
+                    "{}: expected {} in the JSON document",
+                    file.display(),
+                    key.map_or("an array".to_string(), |k| format!("a `{k}` array"))
+                )));
+            };
+            for (i, record) in list.iter().enumerate() {
+                let raw = record.to_string();
+                each(sink, record, Some(&doc), i as u64 + 1, &raw);
+            }
+            Ok(())
+        }
+        Err(parse_error) => {
+            let Some(start) = array_start(&text, key) else {
+                return Err(Error::Input(format!(
+                    "{}: not valid JSON ({parse_error}) and no record list to salvage",
+                    file.display()
+                )));
+            };
+            let (elements, stopped) = scan_array(&text, start);
+            // The complete records stand in for the document, so formats that look across the
+            // list (a timeline's owner) work on a salvaged file too.
+            let parsed: Vec<Result<Json, serde_json::Error>> = elements
+                .iter()
+                .map(|e| serde_json::from_str::<Json>(e))
+                .collect();
+            let good: Vec<Json> = parsed
+                .iter()
+                .filter_map(|p| p.as_ref().ok().cloned())
+                .collect();
+            let salvaged = match key {
+                None => Json::Array(good),
+                Some(k) => serde_json::json!({ k: good }),
+            };
+            let mut number = 0;
+            for (element, record) in elements.iter().zip(&parsed) {
+                number += 1;
+                match record {
+                    Ok(record) => each(sink, record, Some(&salvaged), number, element),
+                    Err(e) => sink.reject_record(
+                        None,
+                        number,
+                        format!("invalid JSON record: {e}"),
+                        element,
+                    ),
+                }
+            }
+            if let Some(at) = stopped {
+                let rest = text[at.min(text.len())..].trim();
+                if !rest.is_empty() {
+                    sink.reject_record(
+                        None,
+                        number + 1,
+                        format!(
+                            "the file ends inside record {} (truncated JSON: {parse_error}); the \
+                             records before it were imported",
+                            number + 1
+                        ),
+                        rest,
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Hands a transform's output to the sink.
+pub(crate) fn emit(sink: &mut RecordSink<'_>, outs: Vec<Out>, number: u64, raw: &str) {
+    if outs.is_empty() {
+        return;
+    }
+    for out in outs {
+        match out {
+            Out::Row(table, values) => sink.record(table, number, values, raw),
+            Out::Derived(table, values) => sink.derived(table, values),
+            Out::Bad(table, err) => sink.reject(table, number, err, raw),
+        }
+    }
+}
+
+/// The first bytes as text, for detection by keys.
+fn head_text(head: &[u8]) -> String {
+    String::from_utf8_lossy(head).to_string()
+}
+
+fn is_json(file: &SourceFile) -> bool {
+    file.file_name().to_ascii_lowercase().ends_with(".json")
+}
+
+/// Weibo `statuses/user_timeline` responses.
+pub struct WeiboTimeline;
+
+impl Format for WeiboTimeline {
+    fn name(&self) -> &'static str {
+        "weibo-api-timeline"
+    }
+    fn description(&self) -> &'static str {
+        "Weibo API statuses/user_timeline response ({statuses:[…], total_number})"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"statuses\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let mut owner: Option<String> = None;
+        for_each_json_record(file, sink, Some("statuses"), |sink, status, doc, n, raw| {
+            if owner.is_none() {
+                owner = doc
+                    .and_then(|d| d.get("statuses"))
+                    .and_then(Json::as_array)
+                    .and_then(|list| weibo::timeline_owner(list));
+            }
+            emit(sink, weibo::status(status, owner.as_deref()), n, raw);
+        })
+    }
+}
+
+/// Weibo `comments/show` responses.
+pub struct WeiboComments;
+
+impl Format for WeiboComments {
+    fn name(&self) -> &'static str {
+        "weibo-api-comments"
+    }
+    fn description(&self) -> &'static str {
+        "Weibo API comments/show response ({comments:[…], total_number})"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"comments\"") && !h.contains("\"statuses\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        for_each_json_record(file, sink, Some("comments"), |sink, comment, _, n, raw| {
+            let outs = {
+                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
+                let ctx = Context {
+                    pseudonym: &pseudonym,
+                    collected_at: None,
+                };
+                weibo::comment(comment, &ctx)
+            };
+            emit(sink, outs, n, raw);
+        })
+    }
+}
+
+/// Weibo `users/show` responses (one user per file, or an array of them).
+pub struct WeiboUser;
+
+impl Format for WeiboUser {
+    fn name(&self) -> &'static str {
+        "weibo-api-user"
+    }
+    fn description(&self) -> &'static str {
+        "Weibo API users/show response (screen_name, followers_count, verified_reason…)"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file)
+            && h.contains("\"screen_name\"")
+            && h.contains("\"followers_count\"")
+            && !h.contains("\"statuses\"")
+            && !h.contains("\"weibo\"")
+            && !h.contains("\"comments\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let text = read_text(file, sink)?;
+        let doc: Json = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let users: Vec<&Json> = match &doc {
+            Json::Array(list) => list.iter().collect(),
+            other => vec![other],
+        };
+        for (i, user) in users.into_iter().enumerate() {
+            let outs = match weibo::account(user) {
+                Ok(values) => vec![Out::Row(&crate::schema::ACCOUNTS, values)],
+                Err(e) => vec![Out::Bad(Some(&crate::schema::ACCOUNTS), e)],
+            };
+            emit(sink, outs, i as u64 + 1, &user.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// dataabc/weibo-crawler `<uid>.json`: `{user:{…}, weibo:[…]}`.
+pub struct WeiboCrawlerJson;
+
+impl Format for WeiboCrawlerJson {
+    fn name(&self) -> &'static str {
+        "weibo-crawler-json"
+    }
+    fn description(&self) -> &'static str {
+        "dataabc/weibo-crawler <uid>.json ({user:{…}, weibo:[…]})"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"weibo\"") && h.contains("\"user\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        // The owner: the user object when the document parses, else the file name (<uid>.json).
+        let stem_uid = file
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        let mut user_done = false;
+        for_each_json_record(file, sink, Some("weibo"), |sink, post, doc, n, raw| {
+            let user = doc.and_then(|d| d.get("user"));
+            if !user_done && let Some(user) = user {
+                user_done = true;
+                let outs = match weibo::account(user) {
+                    Ok(values) => vec![Out::Row(&crate::schema::ACCOUNTS, values)],
+                    Err(e) => vec![Out::Bad(Some(&crate::schema::ACCOUNTS), e)],
+                };
+                emit(sink, outs, 0, &user.to_string());
+            }
+            let owner = user
+                .and_then(|u| {
+                    use crate::transform::JsonExt;
+                    u.text("id")
+                })
+                .or_else(|| stem_uid.clone());
+            emit(sink, weibo::status(post, owner.as_deref()), n, raw);
+        })
+    }
+}
+
+/// App Store lookup responses (`{resultCount, results:[…]}`).
+pub struct AppStoreLookup;
+
+impl Format for AppStoreLookup {
+    fn name(&self) -> &'static str {
+        "appstore-lookup"
+    }
+    fn description(&self) -> &'static str {
+        "App Store lookup response ({resultCount, results:[{trackId, trackName, sellerName…}]})"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"resultCount\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        for_each_json_record(file, sink, Some("results"), |sink, app, _, n, raw| {
+            emit(sink, appstore::lookup_result(app), n, raw);
+        })
+    }
+}
+
+/// WeChat `component/api_get_authorizer_info` responses.
+pub struct WechatAuthorizerInfo;
+
+impl Format for WechatAuthorizerInfo {
+    fn name(&self) -> &'static str {
+        "wechat-api-authorizer"
+    }
+    fn description(&self) -> &'static str {
+        "WeChat API component/api_get_authorizer_info response (nick_name, principal_name…)"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        is_json(file) && head_text(head).contains("\"authorizer_info\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let text = read_text(file, sink)?;
+        let doc: Json = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        emit(sink, wechat::authorizer_info(&doc), 1, &text);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truncated_array_yields_the_complete_records() {
+        let text = r#"{"statuses":[{"id":1,"text":"a,b]"},{"id":2,"t":[1,2]},{"id":3,"te"#;
+        let start = array_start(text, Some("statuses")).unwrap();
+        let (elements, stopped) = scan_array(text, start);
+        assert_eq!(
+            elements,
+            [r#"{"id":1,"text":"a,b]"}"#, r#"{"id":2,"t":[1,2]}"#]
+        );
+        assert_eq!(&text[stopped.unwrap()..], r#"{"id":3,"te"#);
+        let closed = r#"[{"a":"\"}"}, {"b":2}]"#;
+        let (elements, stopped) = scan_array(closed, array_start(closed, None).unwrap());
+        assert_eq!(elements.len(), 2);
+        assert_eq!(stopped, None);
+    }
+}
+
+#[cfg(test)]
+mod import_tests {
+    use std::fs;
+
+    use crate::import::{ImportOptions, import_paths};
+    use crate::schema::{ACCOUNTS, COMMENTS, POSTS};
+    use crate::store::Store;
+
+    #[test]
+    fn every_json_format_is_detected_and_reconciles_and_a_truncated_file_keeps_its_head() {
+        let input = tempfile::tempdir().unwrap();
+        let w = |name: &str, text: &str| fs::write(input.path().join(name), text).unwrap();
+        // A timeline cut off inside its third status.
+        w(
+            "timeline_1001.json",
+            r#"{"statuses":[
+              {"created_at":"Tue May 31 17:46:55 +0800 2011","id":11,"text":"通知","attitudes_count":"1.2万",
+               "user":{"id":1001,"screen_name":"某市发布","verified":true,"verified_type":1}},
+              {"created_at":"Wed Jun 01 08:00:00 +0800 2011","id":12,"deleted":"1","state":7,"text":"抱歉，此微博已被作者删除。"},
+              {"created_at":"Wed Jun 01 09:00:00 +0800 2011","id":13,"te"#,
+        );
+        w(
+            "comments_11.json",
+            r#"{"comments":[{"created_at":"Wed Jun 01 10:00:00 +0800 2011","id":501,"text":"请问？",
+                "user":{"id":7,"screen_name":"网友甲"},"status":{"id":11,"user":{"id":1001}}},
+               {"created_at":"bad","id":502,"text":"?","user":{"id":8},"status":{"id":11,"user":{"id":1001}}}],
+               "total_number":2}"#,
+        );
+        w(
+            "user_1001.json",
+            r#"{"id":1001,"idstr":"1001","screen_name":"某市发布","followers_count":5000,"verified_reason":"某市人民政府新闻办公室"}"#,
+        );
+        w(
+            "2002.json",
+            r#"{"user":{"id":"2002","screen_name":"某区发布","verified":false},
+                "weibo":[{"id":"21","bid":"Ab1","text":"区里通知","created_at":"2024-03-01","full_created_at":"2024-03-01 09:30:00","attitudes_count":3}]}"#,
+        );
+        w(
+            "lookup.json",
+            r#"{"resultCount":1,"results":[{"trackId":1400000026,"trackName":"某市政务服务","sellerName":"某市大数据管理局","version":"3.2.1","currentVersionReleaseDate":"2025-11-02T07:00:00Z"}]}"#,
+        );
+        w(
+            "authorizer.json",
+            r#"{"authorizer_info":{"nick_name":"某市发布","user_name":"gh_abc123","principal_name":"某市人民政府办公室","service_type_info":{"id":0},"verify_type_info":{"id":0}}}"#,
+        );
+
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::open(store_dir.path()).unwrap();
+        let report = import_paths(
+            &store,
+            &[input.path().to_path_buf()],
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let formats: Vec<(String, Option<String>)> = report
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.source.rsplit('/').next().unwrap().to_string(),
+                    f.format.clone(),
+                )
+            })
+            .collect();
+        let format_of = |name: &str| {
+            formats
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap()
+                .1
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(format_of("timeline_1001.json"), "weibo-api-timeline");
+        assert_eq!(format_of("comments_11.json"), "weibo-api-comments");
+        assert_eq!(format_of("user_1001.json"), "weibo-api-user");
+        assert_eq!(format_of("2002.json"), "weibo-crawler-json");
+        assert_eq!(format_of("lookup.json"), "appstore-lookup");
+        assert_eq!(format_of("authorizer.json"), "wechat-api-authorizer");
+        for f in &report.files {
+            assert!(f.error.is_none() && f.reconciles(), "{f:?}");
+        }
+        let timeline = report
+            .files
+            .iter()
+            .find(|f| f.source.ends_with("timeline_1001.json"))
+            .unwrap();
+        assert_eq!(
+            (timeline.read, timeline.new, timeline.quarantined),
+            (3, 2, 1)
+        );
+        assert!(
+            report
+                .quarantine
+                .iter()
+                .any(|q| q.reason.contains("truncated JSON") && q.line == 3)
+        );
+        assert!(
+            report
+                .quarantine
+                .iter()
+                .any(|q| q.field.as_deref() == Some("created_at"))
+        );
+
+        let posts = store.read_table(&POSTS).unwrap().unwrap();
+        assert_eq!(posts.height(), 4, "2 timeline + 1 crawler + 1 app version");
+        let likes: Vec<Option<i64>> = posts
+            .column("like_count")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert!(likes.contains(&Some(12_000)));
+        let accounts = store.read_table(&ACCOUNTS).unwrap().unwrap();
+        assert_eq!(accounts.height(), 4, "weibo 1001, weibo 2002, app, wechat");
+        let comments = store.read_table(&COMMENTS).unwrap().unwrap();
+        assert_eq!(comments.height(), 1);
+    }
+}
