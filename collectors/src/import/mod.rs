@@ -5,6 +5,7 @@
 //! and a reason naming the field. The batch is then merged into the store table by table, and
 //! every input record is accounted for: `read = new + updated + duplicates + quarantined`.
 
+pub mod archive;
 mod canonical_csv;
 mod canonical_jsonl;
 mod demo_manifest;
@@ -39,11 +40,17 @@ const QUARANTINE_RAW_CAP: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: PathBuf,
+    /// How to name the file in reports when it came out of an archive (`a.zip!/posts.csv`).
+    pub label: Option<String>,
+    /// Why the file cannot be imported at all (e.g. a refused archive), reported per file.
+    pub problem: Option<String>,
 }
 
 impl SourceFile {
     pub fn display(&self) -> String {
-        self.path.display().to_string()
+        self.label
+            .clone()
+            .unwrap_or_else(|| self.path.display().to_string())
     }
 
     pub fn file_name(&self) -> String {
@@ -520,9 +527,31 @@ pub fn read_table_file(spec: &'static TableSpec, path: &Path) -> Result<DataFram
     }
 }
 
-/// Expands files and folders (recursively, in name order), skipping hidden entries.
-pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Error> {
-    fn walk(path: &Path, out: &mut Vec<SourceFile>) -> Result<(), Error> {
+/// Expands files, folders (recursively, in name order, hidden entries skipped) and `.zip`
+/// archives (extracted under `scratch`, nested archives too). A refused archive is a file with a
+/// problem, reported like any file that cannot be read; the others still import.
+pub fn expand_paths(paths: &[PathBuf], scratch: &Path) -> Result<Vec<SourceFile>, Error> {
+    fn is_zip(path: &Path) -> bool {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    }
+    fn walk(
+        path: &Path,
+        label: Option<String>,
+        scratch: &Path,
+        depth: usize,
+        out: &mut Vec<SourceFile>,
+    ) -> Result<(), Error> {
+        let label_of = |p: &Path| -> Option<String> {
+            label.as_ref().map(|l| {
+                format!(
+                    "{l}/{}",
+                    p.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                )
+            })
+        };
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = fs::read_dir(path)
                 .map_err(|e| Error::io(path, e))?
@@ -534,12 +563,44 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Error> {
                 .collect();
             entries.sort();
             for entry in entries {
-                walk(&entry, out)?;
+                let entry_label = label_of(&entry);
+                walk(&entry, entry_label, scratch, depth, out)?;
+            }
+            Ok(())
+        } else if path.is_file() && is_zip(path) {
+            let shown = label.clone().unwrap_or_else(|| path.display().to_string());
+            let into = scratch.join(format!("zip-{}", out.len()));
+            let refused = |problem: String| SourceFile {
+                path: path.to_path_buf(),
+                label: label.clone(),
+                problem: Some(problem),
+            };
+            if depth >= 3 {
+                out.push(refused(format!(
+                    "{shown}: archives nested deeper than 3 levels are refused"
+                )));
+                return Ok(());
+            }
+            match archive::extract_zip(path, &into, archive::ZipLimits::default()) {
+                Ok(entries) => {
+                    for (extracted, name) in entries {
+                        walk(
+                            &extracted,
+                            Some(format!("{shown}!/{name}")),
+                            scratch,
+                            depth + 1,
+                            out,
+                        )?;
+                    }
+                }
+                Err(e) => out.push(refused(e.to_string())),
             }
             Ok(())
         } else if path.is_file() {
             out.push(SourceFile {
                 path: path.to_path_buf(),
+                label,
+                problem: None,
             });
             Ok(())
         } else {
@@ -551,7 +612,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Error> {
     }
     let mut out = Vec::new();
     for p in paths {
-        walk(p, &mut out)?;
+        walk(p, None, scratch, 0, &mut out)?;
     }
     Ok(out)
 }
@@ -641,7 +702,12 @@ pub fn import_paths(
     paths: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<ImportReport, Error> {
-    let files = expand_paths(paths)?;
+    // Archives are extracted next to the store (same disk, removed when the import ends).
+    let scratch = tempfile::Builder::new()
+        .prefix(".extract-")
+        .tempdir_in(store.dir())
+        .map_err(|e| Error::io(store.dir(), e))?;
+    let files = expand_paths(paths, scratch.path())?;
     let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
@@ -662,6 +728,11 @@ pub fn import_paths(
             source: file.display(),
             ..Default::default()
         };
+        if let Some(problem) = &file.problem {
+            counts.error = Some(problem.clone());
+            report.files.push(counts);
+            continue;
+        }
         match detect(file, opts) {
             Err(e) => counts.error = Some(e.to_string()),
             Ok(format) => {
