@@ -65,6 +65,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             store_dir.join(QUARANTINE_FILE).display()
         );
     }
+    for f in &report.files {
+        for note in &f.notes {
+            println!("note: {}: {note}", f.source);
+        }
+    }
     let failed: Vec<&FileCounts> = report.failed_files().collect();
     if !failed.is_empty() {
         for f in &failed {

@@ -12,6 +12,7 @@ mod demo_manifest;
 mod json_formats;
 pub mod quirks;
 mod weibo_crawler;
+mod weibo_spider;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -91,13 +92,14 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 12] = [
+    static FORMATS: [&dyn Format; 13] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
         &WeiboCrawlerPosts,
         &WeiboCrawlerUsers,
         &WeiboCrawlerComments,
+        &weibo_spider::WeiboSpiderCsv,
         &json_formats::WeiboCrawlerJson,
         &json_formats::WeiboTimeline,
         &json_formats::WeiboComments,
@@ -162,6 +164,9 @@ pub struct FileCounts {
     pub quarantined: u64,
     /// Set when the file as a whole could not be read.
     pub error: Option<String>,
+    /// What the importer had to decide about the file (e.g. an account id derived from a name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl FileCounts {
@@ -307,6 +312,13 @@ impl RecordSink<'_> {
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Records a decision about the file for the import log and summary.
+    pub fn note(&mut self, note: String) {
+        if !self.counts.notes.contains(&note) {
+            self.counts.notes.push(note);
+        }
     }
 
     /// A commenter's identity as stored: a keyed hash (`u_` + 16 hex digits) with the store's
