@@ -238,7 +238,12 @@ impl Format for WeiboComments {
     }
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
-        is_json(file) && h.contains("\"comments\"") && !h.contains("\"statuses\"")
+        is_json(file)
+            && h.trim_start_matches('\u{feff}').trim_start().starts_with('{')
+            && h.contains("\"comments\"")
+            && h.contains("\"status\"")
+            && !h.contains("\"statuses\"")
+            && !h.contains("\"appmsgid\"")
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
         for_each_json_record(file, sink, Some("comments"), |sink, comment, _, n, raw| {
@@ -376,6 +381,42 @@ impl Format for WechatAuthorizerInfo {
             .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
         emit(sink, wechat::authorizer_info(&doc), 1, &text);
         Ok(())
+    }
+}
+
+/// wechat-article-exporter JSON (an array of articles with their comments) and
+/// wechat_articles_spider dict-JSON (the same field family): one record per article.
+pub struct WechatArticlesJson;
+
+impl Format for WechatArticlesJson {
+    fn name(&self) -> &'static str {
+        "wechat-articles-json"
+    }
+    fn description(&self) -> &'static str {
+        "wechat-article-exporter JSON array / wechat_articles_spider dicts (aid, appmsgid, itemidx, link…)"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file)
+            && h.contains("\"appmsgid\"")
+            && (h.contains("\"link\"") || h.contains("\"url\""))
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        sink.note(
+            "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the article links"
+                .into(),
+        );
+        for_each_json_record(file, sink, None, |sink, article, _, n, raw| {
+            let outs = {
+                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
+                let ctx = Context {
+                    pseudonym: &pseudonym,
+                    collected_at: None,
+                };
+                wechat::exported_article(article, &ctx)
+            };
+            emit(sink, outs, n, raw);
+        })
     }
 }
 

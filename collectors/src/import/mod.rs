@@ -11,6 +11,7 @@ mod canonical_jsonl;
 mod demo_manifest;
 mod json_formats;
 pub mod quirks;
+mod wechat_csv;
 mod weibo_crawler;
 mod weibo_spider;
 
@@ -92,7 +93,7 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 13] = [
+    static FORMATS: [&dyn Format; 15] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
@@ -100,12 +101,14 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &WeiboCrawlerUsers,
         &WeiboCrawlerComments,
         &weibo_spider::WeiboSpiderCsv,
+        &json_formats::WechatArticlesJson,
         &json_formats::WeiboCrawlerJson,
         &json_formats::WeiboTimeline,
         &json_formats::WeiboComments,
         &json_formats::WeiboUser,
         &json_formats::AppStoreLookup,
         &json_formats::WechatAuthorizerInfo,
+        &wechat_csv::WechatArticlesSpiderCsv,
     ];
     &FORMATS
 }

@@ -84,6 +84,23 @@ impl Fields<'_> {
         (!cell.is_empty() && cell != "无").then_some(cell)
     }
 
+    /// The record as a JSON object of its non-empty cells, for formats whose CSV and JSON
+    /// share field names (one transform for both).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for (name, &i) in self.positions {
+            if let Some(cell) = self
+                .cells
+                .get(i)
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+            {
+                map.insert(name.clone(), serde_json::Value::String(cell.to_string()));
+            }
+        }
+        serde_json::Value::Object(map)
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.positions.contains_key(name)
     }
