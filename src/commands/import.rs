@@ -29,6 +29,10 @@ pub struct ImportArgs {
     /// when you are entitled to).
     #[arg(long)]
     pub keep_identities: bool,
+    /// The account saved API responses belong to when their path does not say (e.g.
+    /// wechat:gh_abc123).
+    #[arg(long)]
+    pub account: Option<String>,
     /// List the formats the importer understands and exit.
     #[arg(long)]
     pub list_formats: bool,
@@ -54,6 +58,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         allow_extra: args.allow_extra,
         encoding: args.encoding,
         keep_identities: args.keep_identities,
+        account: args.account,
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;

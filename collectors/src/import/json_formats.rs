@@ -239,7 +239,9 @@ impl Format for WeiboComments {
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
         is_json(file)
-            && h.trim_start_matches('\u{feff}').trim_start().starts_with('{')
+            && h.trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{')
             && h.contains("\"comments\"")
             && h.contains("\"status\"")
             && !h.contains("\"statuses\"")
@@ -420,6 +422,152 @@ impl Format for WechatArticlesJson {
     }
 }
 
+/// The WeChat account a saved response belongs to: `--account`, or a `gh_…` folder or file name
+/// in its path (responses do not name their account).
+fn wechat_account(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> {
+    if let Some(account) = &sink.options().account {
+        return Ok(if account.contains(':') {
+            account.clone()
+        } else {
+            format!("wechat:{account}")
+        });
+    }
+    let shown = file.display();
+    for part in std::path::Path::new(&shown).components().rev() {
+        let part = part.as_os_str().to_string_lossy();
+        if let Some(at) = part.find("gh_") {
+            let id: String = part[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if id.len() > 3 {
+                return Ok(format!("wechat:{id}"));
+            }
+        }
+    }
+    Err(Error::Input(format!(
+        "{shown}: a saved WeChat API response does not name its account; put it in a folder \
+         named after the account's gh_ id (e.g. gh_abc123/freepublish-1.json) or pass --account"
+    )))
+}
+
+/// The file's modification time, standing for when a snapshot (a menu) was collected.
+fn modified_ms(file: &SourceFile) -> Option<i64> {
+    std::fs::metadata(&file.path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+}
+
+/// WeChat `freepublish/batchget` and `material/batchget_material` (news) responses.
+pub struct WechatPublished;
+
+impl Format for WechatPublished {
+    fn name(&self) -> &'static str {
+        "wechat-api-articles"
+    }
+    fn description(&self) -> &'static str {
+        "WeChat API freepublish/batchget or material/batchget_material response (item[].content.news_item)"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"news_item\"") && h.contains("\"item\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let account = wechat_account(file, sink)?;
+        for_each_json_record(file, sink, Some("item"), |sink, item, _, n, raw| {
+            emit(sink, wechat::news_group(item, &account), n, raw);
+        })
+    }
+}
+
+/// WeChat `comment/list` responses, saved as `…<msg_data_id>_<index>.json` (the request's
+/// article: index as the API counts, from 0).
+pub struct WechatComments;
+
+impl Format for WechatComments {
+    fn name(&self) -> &'static str {
+        "wechat-api-comments"
+    }
+    fn description(&self) -> &'static str {
+        "WeChat API comment/list response, file named …<msg_data_id>_<index>.json"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"user_comment_id\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let account = wechat_account(file, sink)?;
+        let stem = file
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let numbers: Vec<&str> = stem
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let post_id = match numbers.as_slice() {
+            [.., msg, index] => match index.parse::<i64>() {
+                Ok(i) => format!("{msg}_{}", i + 1),
+                Err(_) => String::new(),
+            },
+            _ => String::new(),
+        };
+        if post_id.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: name a saved comment/list response after its article, \
+                 e.g. comments_<msg_data_id>_<index>.json",
+                file.display()
+            )));
+        }
+        for_each_json_record(file, sink, Some("comment"), |sink, c, _, n, raw| {
+            let outs = {
+                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
+                let ctx = Context {
+                    pseudonym: &pseudonym,
+                    collected_at: None,
+                };
+                wechat::comment(c, &account, &post_id, &ctx)
+            };
+            emit(sink, outs, n, raw);
+        })
+    }
+}
+
+/// WeChat menu responses: `get_current_selfmenu_info` and `menu/get` (with conditional menus).
+/// The snapshot time is the file's modification time, said in the import log.
+pub struct WechatMenu;
+
+impl Format for WechatMenu {
+    fn name(&self) -> &'static str {
+        "wechat-api-menu"
+    }
+    fn description(&self) -> &'static str {
+        "WeChat API get_current_selfmenu_info or menu/get response"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file)
+            && (h.contains("\"selfmenu_info\"")
+                || (h.contains("\"menu\"") && h.contains("\"button\"")))
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let account = wechat_account(file, sink)?;
+        let text = read_text(file, sink)?;
+        let doc: Json = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let collected = modified_ms(file);
+        sink.note("menu snapshot time taken from the file's modification time".into());
+        let outs = wechat::menus(&doc, &account, collected);
+        for (i, out) in outs.into_iter().enumerate() {
+            emit(sink, vec![out], i as u64 + 1, "");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,5 +707,115 @@ mod import_tests {
         assert_eq!(accounts.height(), 4, "weibo 1001, weibo 2002, app, wechat");
         let comments = store.read_table(&COMMENTS).unwrap().unwrap();
         assert_eq!(comments.height(), 1);
+    }
+}
+
+#[cfg(test)]
+mod wechat_api_tests {
+    use std::fs;
+
+    use crate::import::{ImportOptions, import_paths};
+    use crate::schema::{COMMENTS, MENUS, POSTS};
+    use crate::store::Store;
+
+    #[test]
+    fn saved_wechat_responses_import_under_the_account_their_folder_names() {
+        let input = tempfile::tempdir().unwrap();
+        let dir = input.path().join("gh_abc123");
+        fs::create_dir_all(&dir).unwrap();
+        let w = |name: &str, text: &str| fs::write(dir.join(name), text).unwrap();
+        w(
+            "freepublish-1.json",
+            r#"{"total_count":1,"item_count":1,"item":[{"article_id":"AID1","update_time":1709256600,
+               "content":{"news_item":[{"title":"头条","url":"https://mp.weixin.qq.com/s?__biz=B&mid=2650000001&idx=1","need_open_comment":1},
+                                       {"title":"次条","url":"https://mp.weixin.qq.com/s?__biz=B&mid=2650000001&idx=2"}]}}]}"#,
+        );
+        w(
+            "comments_2650000001_0.json",
+            r#"{"errcode":0,"total":2,"comment":[
+                {"user_comment_id":1,"openid":"oABC","create_time":1709260000,"content":"请问？","comment_type":1,
+                 "reply":{"content":"您好","create_time":1709263600}},
+                {"user_comment_id":2,"openid":"oDEF","content":"没有时间"}]}"#,
+        );
+        w(
+            "selfmenu.json",
+            r#"{"is_menu_open":1,"selfmenu_info":{"button":[{"name":"办事","sub_button":{"list":[{"type":"view","name":"网上办事","url":"https://zwfw.example.gov.cn/"}]}}]}}"#,
+        );
+        fs::write(
+            input.path().join("stray-freepublish.json"),
+            r#"{"item":[{"article_id":"X","update_time":1,"content":{"news_item":[]}}]}"#,
+        )
+        .unwrap();
+
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::open(store_dir.path()).unwrap();
+        let report = import_paths(
+            &store,
+            &[input.path().to_path_buf()],
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let stray = report
+            .files
+            .iter()
+            .find(|f| f.source.ends_with("stray-freepublish.json"))
+            .unwrap();
+        assert!(
+            stray.error.as_ref().unwrap().contains("--account"),
+            "{stray:?}"
+        );
+        for f in report.files.iter().filter(|f| f.error.is_none()) {
+            assert!(f.reconciles(), "{f:?}");
+        }
+        let total = report.total();
+        assert_eq!((total.new, total.quarantined), (2 + 1 + 1, 1));
+        let posts = store.read_table(&POSTS).unwrap().unwrap();
+        let ids: Vec<&str> = posts
+            .column("post_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(ids, ["2650000001_1", "2650000001_2"]);
+        let comments = store.read_table(&COMMENTS).unwrap().unwrap();
+        assert_eq!(
+            comments.column("post_id").unwrap().str().unwrap().get(0),
+            Some("2650000001_1")
+        );
+        let author = comments
+            .column("author")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string();
+        assert!(
+            author.starts_with("u_"),
+            "openids are pseudonymised: {author}"
+        );
+        let menus = store.read_table(&MENUS).unwrap().unwrap();
+        assert_eq!(
+            menus.column("path").unwrap().str().unwrap().get(0),
+            Some("办事/网上办事")
+        );
+        assert_eq!(
+            menus.column("account_id").unwrap().str().unwrap().get(0),
+            Some("wechat:gh_abc123")
+        );
+
+        // --account attributes a response whose path does not say.
+        let report = import_paths(
+            &store,
+            &[input.path().join("stray-freepublish.json")],
+            &ImportOptions {
+                account: Some("gh_other".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(report.files[0].error.is_none());
     }
 }

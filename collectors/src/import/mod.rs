@@ -93,7 +93,7 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 15] = [
+    static FORMATS: [&dyn Format; 18] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
@@ -108,6 +108,9 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &json_formats::WeiboUser,
         &json_formats::AppStoreLookup,
         &json_formats::WechatAuthorizerInfo,
+        &json_formats::WechatPublished,
+        &json_formats::WechatComments,
+        &json_formats::WechatMenu,
         &wechat_csv::WechatArticlesSpiderCsv,
     ];
     &FORMATS
@@ -142,6 +145,9 @@ pub struct ImportOptions {
     pub encoding: Option<String>,
     /// Keep commenters' names and openids as they are instead of pseudonymising them.
     pub keep_identities: bool,
+    /// The account saved API responses belong to when their path does not say
+    /// (`wechat:gh_…`); WeChat responses otherwise take it from a `gh_…` folder or file name.
+    pub account: Option<String>,
 }
 
 /// One quarantined input record.

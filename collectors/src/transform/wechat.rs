@@ -291,3 +291,275 @@ mod article_tests {
         assert!(matches!(&outs[3], Out::Bad(_, e) if e.field == "created_at"));
     }
 }
+
+/// The post id of a WeChat article: `<msg_data_id>_<idx>` (idx 1-based), as the datacube
+/// statistics name articles (`msgid`), taken from the link's `mid`/`idx` when it has them.
+fn article_post_id(news: &Json, group_id: &str, position: usize) -> String {
+    match news.text("url").as_deref().map(link_ids) {
+        Some((_, Some(mid), Some(idx))) => format!("{mid}_{idx}"),
+        _ => format!("{group_id}_{}", position + 1),
+    }
+}
+
+/// One item of `freepublish/batchget` (`article_id`) or `material/batchget_material`
+/// (`media_id`): a post per `news_item`, the first being the headline (position 0).
+pub fn news_group(item: &Json, account_id: &str) -> Vec<Out> {
+    use super::opt_bool;
+    use crate::schema::POSTS;
+    let Some(group_id) = item.text("article_id").or_else(|| item.text("media_id")) else {
+        return vec![Out::Bad(
+            Some(&POSTS),
+            FieldError::new("post_id", "missing `article_id`/`media_id`"),
+        )];
+    };
+    let Some(published) = item
+        .int("update_time")
+        .and_then(crate::time::unix_seconds_to_ms)
+    else {
+        return vec![Out::Bad(
+            Some(&POSTS),
+            FieldError::new("published_at", "missing `update_time`"),
+        )];
+    };
+    let news = item
+        .get("content")
+        .and_then(|c| c.get("news_item"))
+        .and_then(Json::as_array);
+    let Some(news) = news else {
+        return vec![Out::Bad(
+            Some(&POSTS),
+            FieldError::new("post_id", "missing `content.news_item`"),
+        )];
+    };
+    news.iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let deleted = n.flag("is_deleted").or_else(|| n.flag("is_delete"));
+            Out::Row(
+                &POSTS,
+                row(
+                    &POSTS,
+                    vec![
+                        ("account_id", Value::Str(account_id.to_string())),
+                        ("post_id", Value::Str(article_post_id(n, &group_id, i))),
+                        ("published_at", Value::Time(published)),
+                        ("title", opt_str(n.text("title"))),
+                        ("text", opt_str(n.text("digest"))),
+                        ("content_html", opt_str(n.text("content"))),
+                        ("url", opt_str(n.text("url"))),
+                        ("position", Value::Int(i as i64)),
+                        ("is_deleted", opt_bool(deleted)),
+                        ("comments_open", opt_bool(n.flag("need_open_comment"))),
+                    ],
+                ),
+            )
+        })
+        .collect()
+}
+
+/// One comment of `comment/list` on the article `post_id`: the commenter's openid pseudonymised,
+/// 精选 (comment_type 1) as elected, the account's reply as the reply columns.
+pub fn comment(c: &Json, account_id: &str, post_id: &str, ctx: &super::Context) -> Vec<Out> {
+    use super::opt_bool;
+    use crate::schema::COMMENTS;
+    let Some(id) = c.text("user_comment_id") else {
+        return vec![Out::Bad(
+            Some(&COMMENTS),
+            FieldError::new("comment_id", "missing `user_comment_id`"),
+        )];
+    };
+    let Some(at) = c
+        .int("create_time")
+        .and_then(crate::time::unix_seconds_to_ms)
+    else {
+        return vec![Out::Bad(
+            Some(&COMMENTS),
+            FieldError::new("created_at", "missing `create_time`"),
+        )];
+    };
+    let reply = c.get("reply").filter(|r| r.is_object());
+    vec![Out::Row(
+        &COMMENTS,
+        row(
+            &COMMENTS,
+            vec![
+                ("account_id", Value::Str(account_id.to_string())),
+                ("post_id", Value::Str(post_id.to_string())),
+                ("comment_id", Value::Str(id)),
+                ("created_at", Value::Time(at)),
+                ("content", opt_str(c.text("content"))),
+                ("author", (ctx.pseudonym)(c.text("openid").as_deref())),
+                (
+                    "is_elected",
+                    opt_bool(c.int("comment_type").map(|t| t == 1)),
+                ),
+                (
+                    "reply_content",
+                    opt_str(reply.and_then(|r| r.text("content"))),
+                ),
+                (
+                    "reply_at",
+                    reply
+                        .and_then(|r| r.int("create_time"))
+                        .and_then(crate::time::unix_seconds_to_ms)
+                        .map_or(Value::Null, Value::Time),
+                ),
+            ],
+        ),
+    )]
+}
+
+/// The target of a menu button: URL, mini-program `appid:pagepath`, or the key / value.
+fn menu_target(b: &Json) -> Option<String> {
+    match (b.text("appid"), b.text("pagepath")) {
+        (Some(appid), Some(page)) => Some(format!("{appid}:{page}")),
+        _ => b
+            .text("url")
+            .or_else(|| b.text("value"))
+            .or_else(|| b.text("key"))
+            .or_else(|| b.text("media_id"))
+            .or_else(|| b.text("article_id")),
+    }
+}
+
+/// The buttons of a menu response, both shapes: `get_current_selfmenu_info`
+/// (`selfmenu_info.button`, `sub_button` an object with `list`) and `menu/get` (`menu.button`,
+/// `sub_button` an array; `conditionalmenu` menus get paths under `个性化菜单<menuid>/`). One
+/// row per clickable entry, `path` the names joined with `/`.
+pub fn menus(doc: &Json, account_id: &str, collected_at: Option<i64>) -> Vec<Out> {
+    use crate::schema::MENUS;
+    let mut out = Vec::new();
+    let mut push = |path: String, b: &Json| {
+        out.push(Out::Row(
+            &MENUS,
+            row(
+                &MENUS,
+                vec![
+                    ("account_id", Value::Str(account_id.to_string())),
+                    ("path", Value::Str(path)),
+                    ("name", opt_str(b.text("name"))),
+                    ("kind", opt_str(b.text("type"))),
+                    ("target", opt_str(menu_target(b))),
+                    (
+                        "collected_at",
+                        collected_at.map_or(Value::Null, Value::Time),
+                    ),
+                ],
+            ),
+        ))
+    };
+    let mut walk_buttons = |prefix: &str, buttons: &[Json]| {
+        for b in buttons {
+            let name = b.text("name").unwrap_or_default();
+            let subs: Vec<Json> = match b.get("sub_button") {
+                Some(Json::Array(list)) => list.clone(),
+                Some(Json::Object(o)) => o
+                    .get("list")
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            if subs.is_empty() {
+                push(format!("{prefix}{name}"), b);
+            } else {
+                for s in &subs {
+                    push(
+                        format!("{prefix}{name}/{}", s.text("name").unwrap_or_default()),
+                        s,
+                    );
+                }
+            }
+        }
+    };
+    let main = doc
+        .get("selfmenu_info")
+        .or_else(|| doc.get("menu"))
+        .and_then(|m| m.get("button"))
+        .and_then(Json::as_array);
+    if let Some(buttons) = main {
+        walk_buttons("", buttons);
+    }
+    for cond in doc
+        .get("conditionalmenu")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let prefix = format!("个性化菜单{}/", cond.text("menuid").unwrap_or_default());
+        if let Some(buttons) = cond.get("button").and_then(Json::as_array) {
+            walk_buttons(&prefix, buttons);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod api_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn both_menu_shapes_give_the_same_paths() {
+        let self_menu = json!({"is_menu_open": 1, "selfmenu_info": {"button": [
+            {"name": "办事服务", "sub_button": {"list": [
+                {"type": "view", "name": "网上办事", "url": "https://zwfw.example.gov.cn/"},
+                {"type": "miniprogram", "name": "预约", "appid": "wx1", "pagepath": "pages/a"}]}},
+            {"type": "click", "name": "联系我们", "key": "CONTACT"}]}});
+        let menu_get = json!({"menu": {"button": [
+            {"name": "办事服务", "sub_button": [
+                {"type": "view", "name": "网上办事", "url": "https://zwfw.example.gov.cn/"},
+                {"type": "miniprogram", "name": "预约", "appid": "wx1", "pagepath": "pages/a", "url": "https://x"}]},
+            {"type": "click", "name": "联系我们", "key": "CONTACT"}], "menuid": 1},
+            "conditionalmenu": [{"button": [{"type": "view", "name": "专区", "url": "https://y"}], "menuid": 9}]});
+        let paths = |outs: Vec<Out>| -> Vec<(Value, Value)> {
+            outs.into_iter()
+                .map(|o| match o {
+                    Out::Row(t, v) => (
+                        v[t.index_of("path").unwrap()].clone(),
+                        v[t.index_of("target").unwrap()].clone(),
+                    ),
+                    _ => panic!(),
+                })
+                .collect()
+        };
+        let a = paths(menus(&self_menu, "wechat:gh_1", Some(0)));
+        let b = paths(menus(&menu_get, "wechat:gh_1", Some(0)));
+        assert_eq!(a, b[..3]);
+        assert_eq!(
+            a[1],
+            (
+                Value::Str("办事服务/预约".into()),
+                Value::Str("wx1:pages/a".into())
+            )
+        );
+        assert_eq!(b[3].0, Value::Str("个性化菜单9/专区".into()));
+    }
+
+    #[test]
+    fn a_published_group_gives_one_post_per_article() {
+        let outs = news_group(
+            &json!({"article_id": "AID1", "update_time": 1709256600, "content": {"news_item": [
+                {"title": "头条", "url": "https://mp.weixin.qq.com/s?__biz=B&mid=2650000001&idx=1", "need_open_comment": 1},
+                {"title": "次条", "url": "https://mp.weixin.qq.com/s/abc", "is_delete": true}]}}),
+            "wechat:gh_1",
+        );
+        let ids: Vec<Value> = outs
+            .iter()
+            .map(|o| match o {
+                Out::Row(t, v) => v[t.index_of("post_id").unwrap()].clone(),
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                Value::Str("2650000001_1".into()),
+                Value::Str("AID1_2".into())
+            ]
+        );
+        let Out::Row(t, v) = &outs[1] else { panic!() };
+        assert_eq!(v[t.index_of("is_deleted").unwrap()], Value::Bool(true));
+        assert_eq!(v[t.index_of("position").unwrap()], Value::Int(1));
+    }
+}
