@@ -568,6 +568,172 @@ impl Format for WechatMenu {
     }
 }
 
+/// WeChat `datacube/getarticlesummary` (daily figures) and `getarticletotal` (cumulative
+/// `details`) responses. Statistics name articles only by `msgid` (`<msg_data_id>_<index>`), so
+/// they are matched to articles already in the store and add their counters (reads, shares,
+/// favourites); a statistic whose article is not in the store is quarantined with the reason —
+/// import the articles first. Daily figures of one article in one file are summed.
+pub struct WechatDatacube;
+
+impl Format for WechatDatacube {
+    fn name(&self) -> &'static str {
+        "wechat-api-datacube"
+    }
+    fn description(&self) -> &'static str {
+        "WeChat API datacube/getarticlesummary or getarticletotal response (list[].msgid), matched to stored articles"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        let h = head_text(head);
+        is_json(file) && h.contains("\"msgid\"") && h.contains("\"list\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        use polars::prelude::*;
+
+        use crate::record::{FieldError, Value};
+        use crate::schema::POSTS;
+        use crate::transform::{JsonExt, row};
+
+        let account = wechat_account(file, sink).ok();
+        let text = read_text(file, sink)?;
+        let doc: Json = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let list: Vec<Json> = doc
+            .get("list")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let msgids: Vec<String> = list.iter().filter_map(|r| r.text("msgid")).collect();
+        // The stored articles these statistics name: (post_id → [(account, published_at)]).
+        let mut stored: std::collections::HashMap<String, Vec<(String, i64)>> = Default::default();
+        if !msgids.is_empty() {
+            let wanted =
+                DataFrame::new_infer_height(vec![Column::new("post_id".into(), msgids.clone())])
+                    .map_err(|e| Error::polars(&file.path, e))?
+                    .lazy()
+                    .unique(None, UniqueKeepStrategy::First);
+            let found = sink
+                .store()
+                .scan_table(&POSTS)?
+                .select([
+                    col("account_id"),
+                    col("post_id"),
+                    col("published_at").cast(DataType::Int64),
+                ])
+                .filter(col("account_id").str().starts_with(lit("wechat:")))
+                .join(
+                    wanted,
+                    [col("post_id")],
+                    [col("post_id")],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .collect()
+                .map_err(|e| Error::polars(&file.path, e))?;
+            let ids = found.column("account_id").and_then(|c| c.str().cloned());
+            let posts = found.column("post_id").and_then(|c| c.str().cloned());
+            let times = found.column("published_at").and_then(|c| c.i64().cloned());
+            if let (Ok(ids), Ok(posts), Ok(times)) = (ids, posts, times) {
+                for ((a, p), t) in ids.iter().zip(posts.iter()).zip(times.iter()) {
+                    if let (Some(a), Some(p), Some(t)) = (a, p, t) {
+                        stored
+                            .entry(p.to_string())
+                            .or_default()
+                            .push((a.to_string(), t));
+                    }
+                }
+            }
+        }
+        let mut running: std::collections::HashMap<String, [i64; 3]> = Default::default();
+        for (i, record) in list.iter().enumerate() {
+            let number = i as u64 + 1;
+            let raw = record.to_string();
+            let Some(msgid) = record.text("msgid") else {
+                sink.reject(
+                    Some(&POSTS),
+                    number,
+                    FieldError::new("post_id", "missing `msgid`"),
+                    &raw,
+                );
+                continue;
+            };
+            let candidates: Vec<&(String, i64)> = stored
+                .get(&msgid)
+                .map(|v| {
+                    v.iter()
+                        .filter(|(a, _)| account.as_ref().is_none_or(|acc| acc == a))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let (account_id, published) = match candidates.as_slice() {
+                [one] => ((*one).0.clone(), (*one).1),
+                [] => {
+                    sink.reject(
+                        Some(&POSTS),
+                        number,
+                        FieldError::new(
+                            "post_id",
+                            format!("no article with msgid {msgid} in the store: import the articles first"),
+                        ),
+                        &raw,
+                    );
+                    continue;
+                }
+                _ => {
+                    sink.reject(
+                        Some(&POSTS),
+                        number,
+                        FieldError::new(
+                            "post_id",
+                            format!(
+                                "msgid {msgid} names articles of several accounts: pass --account"
+                            ),
+                        ),
+                        &raw,
+                    );
+                    continue;
+                }
+            };
+            // Cumulative details: the latest stat_date; daily rows: summed over the file.
+            let figures = match record.get("details").and_then(Json::as_array) {
+                Some(details) => {
+                    let latest = details
+                        .iter()
+                        .max_by_key(|d| d.text("stat_date").unwrap_or_default());
+                    let pick = |k: &str| latest.and_then(|d| d.int(k)).unwrap_or(0);
+                    [
+                        pick("int_page_read_count"),
+                        pick("share_count"),
+                        pick("add_to_fav_count"),
+                    ]
+                }
+                None => {
+                    let sum = running.entry(msgid.clone()).or_insert([0; 3]);
+                    for (slot, k) in sum.iter_mut().zip([
+                        "int_page_read_count",
+                        "share_count",
+                        "add_to_fav_count",
+                    ]) {
+                        *slot += record.int(k).unwrap_or(0);
+                    }
+                    *sum
+                }
+            };
+            let values = row(
+                &POSTS,
+                vec![
+                    ("account_id", Value::Str(account_id)),
+                    ("post_id", Value::Str(msgid)),
+                    ("published_at", Value::Time(published)),
+                    ("read_count", Value::Int(figures[0])),
+                    ("share_count", Value::Int(figures[1])),
+                    ("fav_count", Value::Int(figures[2])),
+                ],
+            );
+            sink.record(&POSTS, number, values, &raw);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,6 +970,53 @@ mod wechat_api_tests {
         assert_eq!(
             menus.column("account_id").unwrap().str().unwrap().get(0),
             Some("wechat:gh_abc123")
+        );
+
+        // Statistics add their counters to the stored articles; an unknown msgid is quarantined.
+        fs::write(
+            dir.join("getarticletotal-20240301.json"),
+            r#"{"list":[{"ref_date":"2024-03-01","msgid":"2650000001_1","title":"头条","details":[
+                  {"stat_date":"2024-03-01","int_page_read_count":100,"share_count":2,"add_to_fav_count":1},
+                  {"stat_date":"2024-03-02","int_page_read_count":150,"share_count":3,"add_to_fav_count":1}]},
+                {"ref_date":"2024-03-01","msgid":"9999_1","title":"别处","details":[]}]}"#,
+        )
+        .unwrap();
+        let report = import_paths(
+            &store,
+            &[dir.join("getarticletotal-20240301.json")],
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let f = &report.files[0];
+        assert_eq!(f.format.as_deref(), Some("wechat-api-datacube"));
+        assert_eq!((f.read, f.updated, f.quarantined), (2, 1, 1), "{f:?}");
+        assert!(
+            report.quarantine[0]
+                .reason
+                .contains("import the articles first")
+        );
+        let posts = store.read_table(&POSTS).unwrap().unwrap();
+        let reads: Vec<Option<i64>> = posts
+            .column("read_count")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(reads, [Some(150), None]);
+        let before: Vec<Option<i64>> = posts
+            .column("published_at")
+            .unwrap()
+            .cast(&polars::prelude::DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            before[0],
+            Some(1_709_256_600_000),
+            "the publish time is the article's, not the stat date"
         );
 
         // --account attributes a response whose path does not say.

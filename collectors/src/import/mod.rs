@@ -93,7 +93,7 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 18] = [
+    static FORMATS: [&dyn Format; 19] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
@@ -111,6 +111,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &json_formats::WechatPublished,
         &json_formats::WechatComments,
         &json_formats::WechatMenu,
+        &json_formats::WechatDatacube,
         &wechat_csv::WechatArticlesSpiderCsv,
     ];
     &FORMATS
@@ -299,6 +300,7 @@ impl Spill {
 
 /// Where a format puts what it reads.
 pub struct RecordSink<'a> {
+    store: &'a Store,
     file_index: u32,
     source: String,
     opts: &'a ImportOptions,
@@ -321,6 +323,11 @@ impl RecordSink<'_> {
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The store being imported into, for formats that match records to stored ones.
+    pub fn store(&self) -> &Store {
+        self.store
     }
 
     /// Records a decision about the file for the import log and summary.
@@ -759,6 +766,7 @@ pub fn import_paths(
             Ok(format) => {
                 counts.format = Some(format.name().to_string());
                 let mut sink = RecordSink {
+                    store,
                     file_index: index as u32,
                     source: file.display(),
                     opts,
