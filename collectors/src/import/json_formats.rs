@@ -664,7 +664,7 @@ impl Format for WechatDatacube {
                 })
                 .unwrap_or_default();
             let (account_id, published) = match candidates.as_slice() {
-                [one] => ((*one).0.clone(), (*one).1),
+                [one] => (one.0.clone(), one.1),
                 [] => {
                     sink.reject(
                         Some(&POSTS),
