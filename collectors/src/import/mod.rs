@@ -12,6 +12,7 @@ mod demo_manifest;
 mod json_formats;
 pub mod quirks;
 mod wechat_csv;
+mod wechat_xlsx;
 mod weibo_crawler;
 mod weibo_spider;
 
@@ -93,7 +94,7 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 19] = [
+    static FORMATS: [&dyn Format; 20] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
@@ -113,6 +114,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &json_formats::WechatMenu,
         &json_formats::WechatDatacube,
         &wechat_csv::WechatArticlesSpiderCsv,
+        &wechat_xlsx::WechatArticleExporterXlsx,
     ];
     &FORMATS
 }
