@@ -10,6 +10,7 @@
 //! each account draws from its own random stream, so the same seed gives the same bytes.
 
 mod accounts;
+mod exporters;
 mod names;
 mod orgs;
 
@@ -23,7 +24,9 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::time::date_to_days;
-use accounts::{AccountPlan, PLANT_ROTATION, Plant, account_id, generate_account, rng_for};
+use accounts::{
+    AccountPlan, PLANT_ROTATION, Plant, PostRow, account_id, generate_account, rng_for,
+};
 pub use accounts::{day_ms, weekday};
 use orgs::{Org, OrgPlanner, internal_department};
 
@@ -75,6 +78,10 @@ pub struct DemoSummary {
     pub menus: u64,
     pub link_checks: u64,
     pub planted: Vec<PlantedCase>,
+    /// Files written in exporters' formats rather than the canonical one (so importing the demo
+    /// exercises those importers).
+    #[serde(default)]
+    pub exporter_files: Vec<String>,
 }
 
 /// An output file written through a temporary file, renamed into place when complete.
@@ -114,6 +121,9 @@ impl Output {
 }
 
 /// Writes the demo archive into `out` (created if needed).
+/// Accounts below this index may be written in exporters' formats (a few hundred files at most).
+const EXPORTED_ACCOUNTS_BELOW: u64 = 2_000;
+
 pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
     fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut orgs_out = csv::Writer::from_writer(Output::create(out, "orgs.csv")?.tmp);
@@ -282,7 +292,27 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary, Error> {
             if let Some(a) = &data.account {
                 accounts_out.json_line(a)?;
             }
-            for p in &data.posts {
+            // Some accounts without a planted case come as exporters' archives instead:
+            // weibo-crawler CSV for Weibo, wechat-article-exporter JSON for WeChat.
+            let exported = plant.is_none()
+                && name.is_none()
+                && index.is_multiple_of(4)
+                && index < EXPORTED_ACCOUNTS_BELOW
+                && data.account.is_some();
+            let mut canonical_posts: Vec<&PostRow> = data.posts.iter().collect();
+            if exported && let Some(account) = &data.account {
+                let file = match platform {
+                    "weibo" => exporters::write_weibo_crawler_csv(out, account, &data.posts)?,
+                    "wechat" => exporters::write_article_exporter_json(out, account, &data.posts)?,
+                    _ => None,
+                };
+                if let Some(file) = file {
+                    summary.exporter_files.push(file);
+                    // What the format cannot carry stays canonical: deleted Weibo posts.
+                    canonical_posts.retain(|p| platform == "weibo" && p.is_deleted);
+                }
+            }
+            for p in canonical_posts {
                 posts_out.json_line(p)?;
             }
             for c in &data.comments {
@@ -429,5 +459,47 @@ mod tests {
             );
         }
         assert!(cases.contains("DuplicateAccount") && cases.contains("CrossPlatformName"));
+    }
+
+    #[test]
+    fn part_of_the_demo_comes_in_exporter_formats_and_imports_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(dir.path(), &DemoOptions::default()).unwrap();
+        assert!(s.exporter_files.iter().any(|f| f.starts_with("weibo/")));
+        assert!(s.exporter_files.iter().any(|f| f.starts_with("wechat/gh_")));
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(store_dir.path()).unwrap();
+        let report = crate::import::import_paths(
+            &store,
+            &[dir.path().to_path_buf()],
+            &crate::import::ImportOptions::default(),
+        )
+        .unwrap();
+        let formats: std::collections::BTreeSet<&str> = report
+            .files
+            .iter()
+            .filter_map(|f| f.format.as_deref())
+            .collect();
+        for format in [
+            "weibo-crawler-posts",
+            "wechat-articles-json",
+            "canonical-jsonl",
+        ] {
+            assert!(
+                formats.contains(format),
+                "{format} not exercised: {formats:?}"
+            );
+        }
+        let total = report.total();
+        assert!(total.reconciles() && total.quarantined == 0);
+        assert_eq!(
+            store
+                .read_table(&crate::schema::POSTS)
+                .unwrap()
+                .unwrap()
+                .height() as u64,
+            s.posts,
+            "every generated post lands in the store, whichever format carried it"
+        );
     }
 }

@@ -404,10 +404,14 @@ impl Format for WechatArticlesJson {
             && (h.contains("\"link\"") || h.contains("\"url\""))
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
-        sink.note(
-            "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the article links"
-                .into(),
-        );
+        let account = wechat_account(file, sink).ok();
+        if account.is_none() {
+            sink.note(
+                "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the \
+                 article links"
+                    .into(),
+            );
+        }
         for_each_json_record(file, sink, None, |sink, article, _, n, raw| {
             let outs = {
                 let pseudonym = |name: Option<&str>| sink.pseudonym(name);
@@ -415,7 +419,7 @@ impl Format for WechatArticlesJson {
                     pseudonym: &pseudonym,
                     collected_at: None,
                 };
-                wechat::exported_article(article, &ctx)
+                wechat::exported_article(article, &ctx, account.as_deref())
             };
             emit(sink, outs, n, raw);
         })
@@ -424,7 +428,7 @@ impl Format for WechatArticlesJson {
 
 /// The WeChat account a saved response belongs to: `--account`, or a `gh_…` folder or file name
 /// in its path (responses do not name their account).
-fn wechat_account(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> {
+pub(crate) fn wechat_account(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> {
     if let Some(account) = &sink.options().account {
         return Ok(if account.contains(':') {
             account.clone()

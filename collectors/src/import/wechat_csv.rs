@@ -32,10 +32,14 @@ impl Format for WechatArticlesSpiderCsv {
     }
 
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
-        sink.note(
-            "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the article links"
-                .into(),
-        );
+        let account = super::json_formats::wechat_account(file, sink).ok();
+        if account.is_none() {
+            sink.note(
+                "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the \
+                 article links"
+                    .into(),
+            );
+        }
         for_each_csv_row(file, sink, |sink, fields, line, raw| {
             let record = fields.to_json();
             let outs = {
@@ -44,7 +48,7 @@ impl Format for WechatArticlesSpiderCsv {
                     pseudonym: &pseudonym,
                     collected_at: None,
                 };
-                wechat::exported_article(&record, &ctx)
+                wechat::exported_article(&record, &ctx, account.as_deref())
             };
             emit(sink, outs, line, raw);
         })

@@ -84,10 +84,14 @@ impl Format for WechatArticleExporterXlsx {
                 header.join(", ")
             )));
         }
-        sink.note(
-            "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the article links"
-                .into(),
-        );
+        let account = super::json_formats::wechat_account(file, sink).ok();
+        if account.is_none() {
+            sink.note(
+                "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the \
+                 article links"
+                    .into(),
+            );
+        }
         for (i, cells) in rows.enumerate() {
             let line = i as u64 + 2;
             let mut record = Map::new();
@@ -110,7 +114,7 @@ impl Format for WechatArticleExporterXlsx {
                     pseudonym: &pseudonym,
                     collected_at: None,
                 };
-                wechat::exported_article(&record, &ctx)
+                wechat::exported_article(&record, &ctx, account.as_deref())
             };
             emit(sink, outs, line, &raw);
         }

@@ -113,7 +113,8 @@ pub fn biz_account_id(biz: &str) -> String {
 /// One article of wechat-article-exporter's JSON (also wechat_articles_spider's dicts, which
 /// use `read_num`, `like_num` (在看) and `old_like_num` (点赞)): the post, the account as a
 /// derived row, and each comment with the account's first public reply.
-pub fn exported_article(a: &Json, ctx: &super::Context) -> Vec<Out> {
+/// `account` (a gh_ folder or `--account`) names the account; otherwise the link's `__biz` does.
+pub fn exported_article(a: &Json, ctx: &super::Context, account: Option<&str>) -> Vec<Out> {
     use super::{opt_bool, opt_int};
     use crate::schema::{COMMENTS, POSTS};
     let link = a
@@ -121,16 +122,21 @@ pub fn exported_article(a: &Json, ctx: &super::Context) -> Vec<Out> {
         .or_else(|| a.text("url"))
         .or_else(|| a.text("content_url"));
     let (biz, mid, idx) = link.as_deref().map(link_ids).unwrap_or((None, None, None));
-    let Some(biz) = biz.or_else(|| a.text("__biz")).or_else(|| a.text("biz")) else {
-        return vec![Out::Bad(
-            Some(&POSTS),
-            FieldError::new(
-                "account_id",
-                "no `__biz` in the article link: cannot tell the account",
-            ),
-        )];
+    let biz = biz.or_else(|| a.text("__biz")).or_else(|| a.text("biz"));
+    let account_id = match (account, biz) {
+        (Some(account), _) => account.to_string(),
+        (None, Some(biz)) => biz_account_id(&biz),
+        (None, None) => {
+            return vec![Out::Bad(
+                Some(&POSTS),
+                FieldError::new(
+                    "account_id",
+                    "no `__biz` in the article link and no gh_ folder or --account: cannot tell \
+                     the account",
+                ),
+            )];
+        }
     };
-    let account_id = biz_account_id(&biz);
     let msg = a.text("appmsgid").or(mid);
     let position = a.int("itemidx").or(idx).unwrap_or(1);
     let Some(msg) = msg.or_else(|| a.text("aid")) else {
@@ -271,6 +277,7 @@ mod article_tests {
                      "is_elected": 1, "reply_new": {"reply_list": [{"content": "您好", "create_time": 1709263600}]}},
                     {"content_id": "c2", "content": "无时间"}]}),
             &ctx,
+            None,
         );
         let Out::Row(_, post) = &outs[0] else {
             panic!()
