@@ -31,7 +31,10 @@ impl Format for CanonicalCsv {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
-            .from_reader(file.open()?);
+            .from_reader(super::quirks::open_lines(
+                file,
+                sink.options().encoding.as_deref(),
+            )?);
         let header: Vec<String> = reader
             .headers()
             .map_err(|e| {
@@ -100,6 +103,10 @@ impl Format for CanonicalCsv {
                 }
             }
             let line = record.position().map_or(line, |p| p.line());
+            if let Some(reason) = record.get(0).and_then(super::quirks::overlong_reason) {
+                sink.reject_record(Some(table), line, reason, "");
+                continue;
+            }
             let raw = record.iter().collect::<Vec<_>>().join(",");
             if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
                 continue;

@@ -31,7 +31,7 @@ impl Format for CanonicalJsonl {
                 file.display()
             ))
         })?;
-        let mut reader = file.open()?;
+        let mut reader = super::quirks::open_lines(file, sink.options().encoding.as_deref())?;
         let mut line = String::new();
         let mut line_no = 0u64;
         loop {
@@ -45,6 +45,10 @@ impl Format for CanonicalJsonl {
             line_no += 1;
             let text = line.trim_start_matches('\u{feff}').trim();
             if text.is_empty() {
+                continue;
+            }
+            if let Some(reason) = super::quirks::overlong_reason(text) {
+                sink.reject_record(Some(table), line_no, reason, "");
                 continue;
             }
             match serde_json::from_str::<serde_json::Value>(text) {

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::record::{FieldError, TableBuilder, Value, validate};
-use crate::schema::{TABLES, TableSpec};
+use crate::schema::{COMMENTS, TABLES, TableSpec};
 use crate::store::{
     FILE_COL, IMPORT_LOG_FILE, Merged, Outcome, QUARANTINE_FILE, SEQ_COL, Store, write_spill_file,
 };
@@ -356,8 +356,23 @@ impl RecordSink<'_> {
     }
 
     /// Validates and accepts one input record, or quarantines it naming the field at fault.
-    pub fn record(&mut self, table: &'static TableSpec, line: u64, values: Vec<Value>, raw: &str) {
+    pub fn record(
+        &mut self,
+        table: &'static TableSpec,
+        line: u64,
+        mut values: Vec<Value>,
+        raw: &str,
+    ) {
         self.counts.read += 1;
+        // Every format's commenters are pseudonymised here, canonical files included; a value
+        // that already is a pseudonym (a re-imported export) is kept.
+        if table.name == COMMENTS.name
+            && let Some(i) = table.index_of("author")
+            && let Value::Str(author) = &values[i]
+            && !is_pseudonym(author)
+        {
+            values[i] = self.pseudonym(Some(author.as_str()));
+        }
         match validate(table, &values) {
             Ok(()) => self.push(table, values, true),
             Err(e) => self.quarantine_field(Some(table), line, e, raw),
@@ -437,6 +452,13 @@ impl RecordSink<'_> {
             self.spill.error = Some(e);
         }
     }
+}
+
+/// Whether a value has the pseudonym form `u_` + 16 hex digits.
+fn is_pseudonym(value: &str) -> bool {
+    value.len() == 18
+        && value.starts_with("u_")
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn cap_raw(raw: &str) -> String {
@@ -907,6 +929,70 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), before);
         let total = again.total();
         assert_eq!((total.read, total.duplicates, total.new), (40, 40, 0));
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_quarantined_and_the_next_lines_import() {
+        let input = tempfile::tempdir().unwrap();
+        let huge = "x".repeat(quirks::MAX_LINE_BYTES + 10);
+        fs::write(
+            input.path().join("posts.jsonl"),
+            format!(
+                "{}{{\"account_id\":\"weibo:1\",\"post_id\":\"big\",\"published_at\":1700000000,\"text\":\"{huge}\"}}\n{}",
+                posts_line("a", 1, None),
+                posts_line("b", 1, None)
+            ),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let report = import_paths(
+            &store,
+            &[input.path().to_path_buf()],
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let f = &report.files[0];
+        assert_eq!((f.read, f.new, f.quarantined), (3, 2, 1));
+        assert_eq!(report.quarantine[0].line, 2);
+        assert!(
+            report.quarantine[0].reason.contains("over the"),
+            "{:?}",
+            report.quarantine[0]
+        );
+    }
+
+    #[test]
+    fn canonical_comment_authors_are_pseudonymised_once() {
+        let input = tempfile::tempdir().unwrap();
+        fs::write(
+            input.path().join("comments.jsonl"),
+            "{\"account_id\":\"weibo:1\",\"post_id\":\"a\",\"comment_id\":\"c1\",\"created_at\":1700000000,\"author\":\"张三\"}\n\
+             {\"account_id\":\"weibo:1\",\"post_id\":\"a\",\"comment_id\":\"c2\",\"created_at\":1700000000,\"author\":\"u_0123456789abcdef\"}\n",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        import_paths(
+            &store,
+            &[input.path().to_path_buf()],
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let comments = store.read_table(&COMMENTS).unwrap().unwrap();
+        let authors: Vec<&str> = comments
+            .column("author")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert!(is_pseudonym(authors[0]) && authors[0] != "张三");
+        assert_eq!(
+            authors[1], "u_0123456789abcdef",
+            "an existing pseudonym is kept"
+        );
     }
 
     #[test]

@@ -59,6 +59,103 @@ pub fn open_text(file: &SourceFile, encoding: Option<&str>) -> Result<Box<dyn Bu
     Ok(Box::new(BufReader::with_capacity(1 << 20, decoder)))
 }
 
+/// Longest line the line-based readers load; a longer one is quarantined unread.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// What a line over [`MAX_LINE_BYTES`] becomes in the decoded stream: a marker the readers turn
+/// into a quarantined record, so the line itself is never held in memory.
+pub const OVERLONG_MARKER: &str = "\u{1}govmedia-overlong-line\u{1}";
+
+/// The quarantine reason for an overlong line.
+pub fn overlong_reason(text: &str) -> Option<String> {
+    let rest = text
+        .trim_start_matches('\u{feff}')
+        .strip_prefix(OVERLONG_MARKER)?;
+    Some(format!(
+        "line of {} bytes is over the {MAX_LINE_BYTES}-byte cap: not loaded",
+        rest.trim().trim_matches('"')
+    ))
+}
+
+/// A reader that passes lines through and replaces any line longer than the cap by
+/// [`OVERLONG_MARKER`] and its length, holding at most `cap` bytes.
+pub struct LineCap<R: BufRead> {
+    inner: R,
+    cap: usize,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl<R: BufRead> LineCap<R> {
+    pub fn new(inner: R, cap: usize) -> LineCap<R> {
+        LineCap {
+            inner,
+            cap,
+            pending: Vec::new(),
+            at: 0,
+        }
+    }
+
+    /// Loads the next line (or marker) into `pending`; false at the end of the input.
+    fn next_line(&mut self) -> std::io::Result<bool> {
+        self.pending.clear();
+        self.at = 0;
+        let read = (&mut self.inner)
+            .take(self.cap as u64 + 1)
+            .read_until(b'\n', &mut self.pending)?;
+        if read == 0 {
+            return Ok(false);
+        }
+        if self.pending.len() > self.cap && !self.pending.ends_with(b"\n") {
+            // Skip the rest of the line without keeping it.
+            let mut skipped = self.pending.len();
+            loop {
+                let buf = self.inner.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                match buf.iter().position(|b| *b == b'\n') {
+                    Some(i) => {
+                        skipped += i + 1;
+                        self.inner.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let n = buf.len();
+                        skipped += n;
+                        self.inner.consume(n);
+                    }
+                }
+            }
+            self.pending.clear();
+            self.pending
+                .extend_from_slice(format!("{OVERLONG_MARKER}{skipped}\n").as_bytes());
+        }
+        Ok(true)
+    }
+}
+
+impl<R: BufRead> Read for LineCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.pending.len() && !self.next_line()? {
+            return Ok(0);
+        }
+        let n = out.len().min(self.pending.len() - self.at);
+        out[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// [`open_text`] with overlong lines replaced by markers (for line-based formats: JSON Lines
+/// and CSV).
+pub fn open_lines(file: &SourceFile, encoding: Option<&str>) -> Result<Box<dyn BufRead>, Error> {
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        LineCap::new(open_text(file, encoding)?, MAX_LINE_BYTES),
+    )))
+}
+
 /// A count as exporters write it: `1234`, `1,234`, `10万+` (→ 100001, the convention for
 /// "100,000 or more"), `1.2万` (→ 12000), `3亿`; empty, `无` or `-` → missing.
 pub fn parse_count(text: &str) -> Result<Option<i64>, String> {
@@ -165,6 +262,28 @@ pub fn parse_export_time(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overlong_line_becomes_a_marker_and_the_others_pass() {
+        let long = "x".repeat(100);
+        let text = format!("short\n{long}\nafter\n");
+        let mut out = String::new();
+        LineCap::new(text.as_bytes(), 50)
+            .read_to_string(&mut out)
+            .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "short");
+        assert_eq!(
+            overlong_reason(lines[1]).unwrap(),
+            format!("line of 101 bytes is over the {MAX_LINE_BYTES}-byte cap: not loaded")
+        );
+        assert_eq!(lines[2], "after");
+        let mut exact = String::new();
+        LineCap::new("abc\n".as_bytes(), 4)
+            .read_to_string(&mut exact)
+            .unwrap();
+        assert_eq!(exact, "abc\n");
+    }
 
     #[test]
     fn counts_in_the_forms_exporters_write() {

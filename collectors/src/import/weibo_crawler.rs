@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::quirks::{clean_id, open_text, parse_count, parse_export_time};
+use super::quirks::{clean_id, open_lines, overlong_reason, parse_count, parse_export_time};
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
 use crate::record::{FieldError, Value};
@@ -35,7 +35,7 @@ pub(crate) fn for_each_csv_row(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(open_text(file, encoding.as_deref())?);
+        .from_reader(open_lines(file, encoding.as_deref())?);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| Error::Input(format!("{}: line 1: {e}", file.display())))?
@@ -57,6 +57,10 @@ pub(crate) fn for_each_csv_row(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
+        if let Some(reason) = record.get(0).and_then(overlong_reason) {
+            sink.reject_record(None, line, reason, "");
+            continue;
+        }
         let cells: Vec<&str> = record.iter().collect();
         if cells.iter().zip(&header).all(|(c, h)| c.trim() == h) {
             continue;
