@@ -81,6 +81,12 @@ fn scan_array(text: &str, start: usize) -> (Vec<&str>, Option<usize>) {
     (elements, Some(element_start.unwrap_or(bytes.len())))
 }
 
+/// The complete elements of the first array in `text`, for the fuzz tests.
+#[cfg(test)]
+pub(crate) fn scan_array_for_fuzz(text: &str) -> Vec<&str> {
+    array_start(text, None).map_or_else(Vec::new, |start| scan_array(text, start).0)
+}
+
 /// Where the array under `key` opens (after its `[`), searching the raw text: for salvaging a
 /// document that does not parse.
 fn array_start(text: &str, key: Option<&str>) -> Option<usize> {

@@ -9,6 +9,8 @@ pub mod archive;
 mod canonical_csv;
 mod canonical_jsonl;
 mod demo_manifest;
+#[cfg(test)]
+mod fuzz;
 mod json_formats;
 pub mod quirks;
 mod wechat_csv;
