@@ -41,7 +41,7 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if args.list_formats {
         for f in formats() {
-            println!("{:<24} {}", f.name(), f.description());
+            println!("{:<30} {}", f.name(), f.description());
         }
         return Ok(ExitCode::SUCCESS);
     }
