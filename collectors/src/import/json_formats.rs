@@ -314,7 +314,7 @@ impl Format for WeiboCrawlerJson {
         "weibo-crawler-json"
     }
     fn description(&self) -> &'static str {
-        "dataabc/weibo-crawler <uid>.json ({user:{…}, weibo:[…]})"
+        "dataabc/weibo-crawler or dataabc/weiboSpider <uid>.json ({user:{…}, weibo:[…]})"
     }
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
@@ -802,6 +802,13 @@ mod import_tests {
             r#"{"user":{"id":"2002","screen_name":"某区发布","verified":false},
                 "weibo":[{"id":"21","bid":"Ab1","text":"区里通知","created_at":"2024-03-01","full_created_at":"2024-03-01 09:30:00","attitudes_count":3}]}"#,
         );
+        // weiboSpider's JSON: nickname, content, publish_time, up_num, retweet_num, original.
+        w(
+            "3003.json",
+            r#"{"user":{"id":"3003","nickname":"某县发布","followers":"1.2万"},
+                "weibo":[{"id":"Kx1","user_id":"3003","content":"县里通知","original":false,"publish_time":"2024-03-02 08:15",
+                          "up_num":5,"retweet_num":"无","comment_num":2}]}"#,
+        );
         w(
             "lookup.json",
             r#"{"resultCount":1,"results":[{"trackId":1400000026,"trackName":"某市政务服务","sellerName":"某市大数据管理局","version":"3.2.1","currentVersionReleaseDate":"2025-11-02T07:00:00Z"}]}"#,
@@ -842,6 +849,7 @@ mod import_tests {
         assert_eq!(format_of("comments_11.json"), "weibo-api-comments");
         assert_eq!(format_of("user_1001.json"), "weibo-api-user");
         assert_eq!(format_of("2002.json"), "weibo-crawler-json");
+        assert_eq!(format_of("3003.json"), "weibo-crawler-json");
         assert_eq!(format_of("lookup.json"), "appstore-lookup");
         assert_eq!(format_of("authorizer.json"), "wechat-api-authorizer");
         for f in &report.files {
@@ -870,7 +878,27 @@ mod import_tests {
         );
 
         let posts = store.read_table(&POSTS).unwrap().unwrap();
-        assert_eq!(posts.height(), 4, "2 timeline + 1 crawler + 1 app version");
+        assert_eq!(
+            posts.height(),
+            5,
+            "2 timeline + 1 crawler + 1 spider + 1 app version"
+        );
+        let spider = polars::prelude::IntoLazy::lazy(posts.clone())
+            .filter(polars::prelude::col("post_id").eq(polars::prelude::lit("Kx1")))
+            .collect()
+            .unwrap();
+        assert_eq!(
+            spider.column("like_count").unwrap().i64().unwrap().get(0),
+            Some(5)
+        );
+        assert_eq!(
+            spider.column("repost_count").unwrap().i64().unwrap().get(0),
+            None
+        );
+        assert_eq!(
+            spider.column("is_original").unwrap().bool().unwrap().get(0),
+            Some(false)
+        );
         let likes: Vec<Option<i64>> = posts
             .column("like_count")
             .unwrap()
@@ -880,7 +908,7 @@ mod import_tests {
             .collect();
         assert!(likes.contains(&Some(12_000)));
         let accounts = store.read_table(&ACCOUNTS).unwrap().unwrap();
-        assert_eq!(accounts.height(), 4, "weibo 1001, weibo 2002, app, wechat");
+        assert_eq!(accounts.height(), 5, "weibo 1001, 2002, 3003, app, wechat");
         let comments = store.read_table(&COMMENTS).unwrap().unwrap();
         assert_eq!(comments.height(), 1);
     }

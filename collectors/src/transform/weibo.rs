@@ -24,6 +24,7 @@ pub fn account(user: &Json) -> Result<Vec<Value>, FieldError> {
     let name = user
         .text("screen_name")
         .or_else(|| user.text("name"))
+        .or_else(|| user.text("nickname"))
         .ok_or_else(|| FieldError::new("name", "missing `screen_name`"))?;
     Ok(row(
         &ACCOUNTS,
@@ -79,9 +80,11 @@ pub fn status(s: &Json, owner: Option<&str>) -> Vec<Out> {
             .or_else(|| s.text("id"))
             .ok_or_else(|| FieldError::new("post_id", "missing `id`"))?;
         let deleted = s.text("deleted").is_some_and(|d| d == "1") || s.int("state") == Some(7);
-        let published = match s.text("full_created_at") {
-            Some(_) => time(s, "full_created_at", "published_at")?,
-            None => time(s, "created_at", "published_at")?,
+        // weibo-crawler: full_created_at; weiboSpider: publish_time; the API: created_at.
+        let published = match (s.text("full_created_at"), s.text("publish_time")) {
+            (Some(_), _) => time(s, "full_created_at", "published_at")?,
+            (None, Some(_)) => time(s, "publish_time", "published_at")?,
+            _ => time(s, "created_at", "published_at")?,
         };
         let bid = s.text("bid").or_else(|| s.text("mblogid"));
         let url = format!(
@@ -97,21 +100,33 @@ pub fn status(s: &Json, owner: Option<&str>) -> Vec<Out> {
                     ("account_id", Value::Str(format!("weibo:{uid}"))),
                     ("post_id", Value::Str(post_id)),
                     ("published_at", Value::Time(published)),
-                    ("text", opt_str(s.text("text"))),
+                    (
+                        "text",
+                        opt_str(s.text("text").or_else(|| s.text("content"))),
+                    ),
                     ("url", Value::Str(url)),
                     ("position", Value::Int(0)),
                     ("is_deleted", Value::Bool(deleted)),
                     (
                         "is_original",
-                        if deleted {
-                            Value::Null
-                        } else {
-                            Value::Bool(retweet.is_none_or(|r| r.is_null()))
+                        match (deleted, s.flag("original")) {
+                            (true, _) => Value::Null,
+                            (false, Some(original)) => Value::Bool(original),
+                            (false, None) => Value::Bool(retweet.is_none_or(|r| r.is_null())),
                         },
                     ),
-                    ("like_count", opt_int(s.int("attitudes_count"))),
-                    ("comment_count", opt_int(s.int("comments_count"))),
-                    ("repost_count", opt_int(s.int("reposts_count"))),
+                    (
+                        "like_count",
+                        opt_int(s.int("attitudes_count").or_else(|| s.int("up_num"))),
+                    ),
+                    (
+                        "comment_count",
+                        opt_int(s.int("comments_count").or_else(|| s.int("comment_num"))),
+                    ),
+                    (
+                        "repost_count",
+                        opt_int(s.int("reposts_count").or_else(|| s.int("retweet_num"))),
+                    ),
                 ],
             ),
         )];
