@@ -911,6 +911,41 @@ mod import_tests {
         assert_eq!(accounts.height(), 5, "weibo 1001, 2002, 3003, app, wechat");
         let comments = store.read_table(&COMMENTS).unwrap().unwrap();
         assert_eq!(comments.height(), 1);
+
+        // The canonical rows, as a reviewer reads them.
+        let mut text = String::new();
+        for (spec, df) in [(&POSTS, &posts), (&ACCOUNTS, &accounts)] {
+            text.push_str(&format!("## {}\n", spec.name));
+            let columns: Vec<&str> = spec
+                .columns
+                .iter()
+                .map(|c| c.name)
+                .filter(|c| !["first_seen", "last_seen", "content_html"].contains(c))
+                .collect();
+            for i in 0..df.height() {
+                let cells: Vec<String> = columns
+                    .iter()
+                    .map(|c| {
+                        let column = df.column(c).unwrap();
+                        if matches!(column.dtype(), polars::prelude::DataType::Datetime(..)) {
+                            let ms = column.cast(&polars::prelude::DataType::Int64).unwrap();
+                            return ms
+                                .i64()
+                                .unwrap()
+                                .get(i)
+                                .map_or("·".into(), crate::time::format_shanghai);
+                        }
+                        match column.get(i).unwrap() {
+                            polars::prelude::AnyValue::Null => "·".to_string(),
+                            v => v.to_string(),
+                        }
+                    })
+                    .collect();
+                text.push_str(&cells.join(" | "));
+                text.push('\n');
+            }
+        }
+        insta::assert_snapshot!("json_formats_canonical_rows", text);
     }
 }
 

@@ -36,7 +36,13 @@ pub fn account(user: &Json) -> Result<Vec<Value>, FieldError> {
             ("certification", opt_str(user.text("verified_reason"))),
             ("verified", opt_bool(user.flag("verified"))),
             ("verified_type", opt_int(user.int("verified_type"))),
-            ("followers", opt_int(user.int("followers_count"))),
+            (
+                "followers",
+                opt_int(
+                    user.int("followers_count")
+                        .or_else(|| user.int("followers")),
+                ),
+            ),
             ("url", Value::Str(format!("https://weibo.com/u/{uid}"))),
         ],
     ))
