@@ -156,6 +156,10 @@ pub struct AuditResult {
     pub measurements: DataFrame,
     /// Updates per account and ISO week over the window (for charts).
     pub weekly_updates: DataFrame,
+    /// Replies per account and latency bucket (`measurements::reply_latency_buckets`).
+    pub reply_latency: DataFrame,
+    /// Posts by category and engagement per account and month (`measurements::monthly`).
+    pub monthly: DataFrame,
     /// Codes of the rules that ran.
     pub rules_run: Vec<&'static str>,
     /// Selected rules that could not be assessed, with the reason (reported, never guessed).
@@ -228,6 +232,8 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         findings,
         measurements: measurements::per_account(ctx)?.collect()?,
         weekly_updates: measurements::weekly_updates(ctx)?.collect()?,
+        reply_latency: measurements::reply_latency_buckets(ctx)?.collect()?,
+        monthly: measurements::monthly(ctx)?.collect()?,
         rules_run: rules.iter().map(|r| r.info().code).collect(),
         not_assessed,
         post_categories: {

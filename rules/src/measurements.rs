@@ -307,3 +307,145 @@ fn weekly_threshold(ctx: &AuditContext) -> LazyFrame {
             .alias("threshold"),
     ])
 }
+
+/// Upper bounds (working hours) of the reply-latency buckets; the last bucket is open.
+pub const LATENCY_BUCKET_HOURS: [f64; 5] = [4.0, 24.0, 48.0, 72.0, 120.0];
+
+/// Replies per account and latency bucket (working hours, [`LATENCY_BUCKET_HOURS`]):
+/// `account_id, bucket (0 = under 4 h … 5 = 120 h and more), replies`. Empty when the calendar
+/// cannot time the window (the INT rules say why).
+pub fn reply_latency_buckets(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let Ok(timed) = crate::interaction::timed_comments(ctx) else {
+        return Ok(DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), Vec::<String>::new()),
+            Column::new("bucket".into(), Vec::<i64>::new()),
+            Column::new("replies".into(), Vec::<i64>::new()),
+        ])?
+        .lazy());
+    };
+    let hours = col("latency_ms").cast(DataType::Float64) / lit(3_600_000.0);
+    // Nested from the open last bucket down: the first bound the latency is under wins.
+    let mut bucket = lit(LATENCY_BUCKET_HOURS.len() as i64);
+    for (i, bound) in LATENCY_BUCKET_HOURS.iter().enumerate().rev() {
+        bucket = when(hours.clone().lt(lit(*bound)))
+            .then(lit(i as i64))
+            .otherwise(bucket);
+    }
+    let bucket = bucket.alias("bucket");
+    Ok(timed
+        .filter(col("reply_ms").is_not_null())
+        .select([col("account_id"), bucket])
+        .group_by([col("account_id"), col("bucket")])
+        .agg([len().cast(DataType::Int64).alias("replies")])
+        .sort(["account_id", "bucket"], SortMultipleOptions::default()))
+}
+
+/// The engagement counters summed per month.
+pub const MONTHLY_COUNTERS: [(&str, &str); 6] = [
+    ("read_count", "reads"),
+    ("like_count", "likes"),
+    ("watch_count", "watches"),
+    ("share_count", "shares"),
+    ("comment_count", "comments"),
+    ("repost_count", "reposts"),
+];
+
+/// Per account and month of the window (Beijing time): `account_id, month (YYYY-MM), posts`,
+/// one column per category of [`CATEGORY_COLUMNS`] (`posts_news` = the rest), and the
+/// engagement sums of [`MONTHLY_COUNTERS`]. Deleted posts are left out.
+pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    // A small day → month table joins the posts to their month without date arithmetic per row.
+    let days: Vec<i64> = (ctx.from_day..=ctx.as_of_day).collect();
+    let months: Vec<String> = days
+        .iter()
+        .map(|d| {
+            govmedia_collectors::time::days_to_date(*d as i32)
+                .format("%Y-%m")
+                .to_string()
+        })
+        .collect();
+    let calendar = DataFrame::new_infer_height(vec![
+        Column::new("day".into(), days),
+        Column::new("month".into(), months),
+    ])?
+    .lazy();
+    let windows = ctx
+        .accounts
+        .clone()
+        .lazy()
+        .select([col("account_id"), col("from_day")]);
+    let mut aggs = vec![len().cast(DataType::Int64).alias("posts")];
+    aggs.extend(
+        MONTHLY_COUNTERS
+            .iter()
+            .map(|(c, name)| col(*c).cast(DataType::Int64).sum().alias(*name)),
+    );
+    let posts = ctx
+        .tables
+        .posts
+        .clone()
+        .filter(col("is_deleted").fill_null(lit(false)).not())
+        .with_column(local_day(col("published_at")).alias("day"))
+        .join(
+            windows,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("day").gt_eq(col("from_day")))
+        .join(
+            calendar.clone(),
+            [col("day")],
+            [col("day")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("account_id"), col("month")])
+        .agg(aggs);
+    let labelled: Vec<Expr> = CATEGORY_COLUMNS
+        .iter()
+        .filter(|(label, _)| *label != "动态")
+        .map(|(label, name)| {
+            col("category")
+                .eq(lit(*label))
+                .sum()
+                .cast(DataType::Int64)
+                .alias(*name)
+        })
+        .collect();
+    let categories = ctx
+        .post_scan()?
+        .categories
+        .clone()
+        .lazy()
+        .select([col("account_id"), col("day"), col("category")])
+        .join(
+            calendar,
+            [col("day")],
+            [col("day")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("account_id"), col("month")])
+        .agg(labelled);
+    let labelled_names: Vec<&str> = CATEGORY_COLUMNS
+        .iter()
+        .filter(|(label, _)| *label != "动态")
+        .map(|(_, name)| *name)
+        .collect();
+    let mut fill: Vec<Expr> = labelled_names
+        .iter()
+        .map(|n| col(*n).fill_null(lit(0i64)))
+        .collect();
+    fill.extend(
+        MONTHLY_COUNTERS
+            .iter()
+            .map(|(_, n)| col(*n).fill_null(lit(0i64))),
+    );
+    let news = labelled_names
+        .iter()
+        .fold(col("posts"), |acc, n| acc - col(*n))
+        .alias("posts_news");
+    Ok(left_join_on(posts, categories, &["account_id", "month"])
+        .with_columns(fill)
+        .with_column(news)
+        .sort(["account_id", "month"], SortMultipleOptions::default()))
+}
