@@ -531,6 +531,17 @@ fn audit_demo_scores_ranks_and_writes_the_workbook() {
     }
     assert!(rankings.iter().any(|r| r[3] == "部委") && rankings.iter().any(|r| r[3] == "区县"));
 
+    // Regression: account-level findings (SVC001, INT005, CNT006) once showed 1969 dates from a
+    // 32-bit day number overflowing; every finding happens inside the audit window.
+    let (header, findings) = read_csv_table(&out.path().join("findings.csv"));
+    let at = header.iter().position(|h| h == "occurred_at").unwrap();
+    for row in &findings {
+        assert!(
+            row[at].is_empty() || row[at].as_str() >= "2024-11-30",
+            "{row:?}"
+        );
+    }
+
     let workbook = fs::read(out.path().join("scores.xlsx")).unwrap();
     assert_eq!(&workbook[..2], b"PK", "scores.xlsx is a zip package");
     let index = fs::read_to_string(out.path().join("index.html")).unwrap();

@@ -337,7 +337,8 @@ impl AuditContext {
                     .fill_null(lit(self.from_day)),
                 ])?
                 .alias("from_day"),
-                lit(self.as_of_day).alias("as_of_day"),
+                // Typed: an untyped integer literal becomes a 32-bit column.
+                lit(self.as_of_day).cast(DataType::Int64).alias("as_of_day"),
             ])
             .select([
                 col("account_id"),

@@ -35,7 +35,8 @@ pub fn day_date(day: Expr) -> Expr {
 
 /// The instant (UTC epoch milliseconds) of midnight, Beijing time, starting a day number.
 pub fn day_start(day: Expr) -> Expr {
-    day * lit(DAY_MS) - lit(SHANGHAI_OFFSET_MS)
+    // Widened first: a day number in a 32-bit column times DAY_MS overflows.
+    day.cast(DataType::Int64) * lit(DAY_MS) - lit(SHANGHAI_OFFSET_MS)
 }
 
 /// Integer column as text (for messages).
