@@ -73,14 +73,31 @@ fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
     ] {
         assert!(report.join(f).is_file(), "{f} missing");
     }
-    let charts = fs::read_dir(report.join("charts")).unwrap().count();
-    assert_eq!(charts, 80, "one chart per account");
+    let pages = fs::read_dir(report.join("accounts")).unwrap().count();
+    assert_eq!(pages, 80, "one page per account");
     let index = fs::read_to_string(report.join("index.html")).unwrap();
     assert!(index.contains("政务新媒体检查报告"));
     assert!(
-        index.contains("wechat_gh_5a1700000000.svg"),
-        "chart links missing"
+        index.contains("accounts/wechat_gh_5a1700000000.html"),
+        "account page links missing"
     );
+    // Every page carries its five charts inline, with the threshold, veto window and deadline.
+    let page = fs::read_to_string(report.join("accounts/wechat_gh_5a1700000000.html")).unwrap();
+    for kind in ["weekly", "latency", "rubric", "content", "engagement"] {
+        assert!(
+            page.contains(&format!("data-chart=\"{kind}\"")),
+            "{kind} chart missing"
+        );
+    }
+    for mark in ["更新要求", "否决窗口", "回复时限", "未评估"] {
+        assert!(page.contains(mark), "{mark} missing");
+    }
+    // Self-contained: nothing loaded from elsewhere.
+    for html in [&index, &page] {
+        assert!(
+            !html.contains("<script src") && !html.contains("<link ") && !html.contains("@import")
+        );
+    }
 
     // The same default seed: the demo archive's manifest lists the planted cases.
     let archive = dir.path().join("archive");

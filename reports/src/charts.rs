@@ -15,6 +15,7 @@ const BAR_OK: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
 const BAR_SHORT: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
 const BAR_PARTIAL: RGBColor = RGBColor(0xb8, 0xbf, 0xc7);
 const THRESHOLD: RGBColor = RGBColor(0xe0, 0x8a, 0x00);
+const VETO_WINDOW: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
 
 /// One ISO week of an account's window.
 #[derive(Debug, Clone)]
@@ -27,10 +28,14 @@ pub struct WeekBar {
 
 /// Weekly updates as bars against the cadence threshold. Judged weeks below the threshold are
 /// red (a short red mark when the week is empty), partial weeks grey.
+///
+/// `veto_window` (first and last day, inclusive) is shaded: the two weeks before the monitoring
+/// time point that the no-update veto (UPD002) looks at.
 pub fn weekly_updates_svg(
     title: &str,
     weeks: &[WeekBar],
     threshold: f64,
+    veto_window: Option<(NaiveDate, NaiveDate)>,
     lang: Lang,
 ) -> Result<String, Error> {
     let mut svg = String::new();
@@ -76,6 +81,22 @@ pub fn weekly_updates_svg(
             .draw()
             .map_err(|e| chart_err(&e))?;
 
+        if let (Some((from, to)), Some(first)) = (veto_window, weeks.first()) {
+            let x = |d: NaiveDate| (d - first.week_start).num_days() as f64 / 7.0;
+            chart
+                .draw_series([Rectangle::new(
+                    [(x(from).max(0.0), 0.0), ((x(to) + 1.0 / 7.0).min(n), top)],
+                    VETO_WINDOW.mix(0.18).filled(),
+                )])
+                .map_err(|e| chart_err(&e))?
+                .label(lang.pick(
+                    "监测点前14天（否决窗口）",
+                    "14 days before as_of (veto window)",
+                ))
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], VETO_WINDOW.mix(0.3).filled())
+                });
+        }
         let short_mark = top * 0.03;
         chart
             .draw_series(weeks.iter().enumerate().map(|(i, w)| {
@@ -140,8 +161,8 @@ mod tests {
 
     #[test]
     fn chart_marks_the_threshold_and_the_empty_week_and_escapes_the_title() {
-        let svg =
-            weekly_updates_svg("<script>x</script>某市发布", &weeks(), 1.0, Lang::Zh).unwrap();
+        let svg = weekly_updates_svg("<script>x</script>某市发布", &weeks(), 1.0, None, Lang::Zh)
+            .unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("更新要求"), "threshold legend missing");
         assert!(
@@ -150,5 +171,15 @@ mod tests {
         );
         assert!(!svg.contains("<script>"), "title not escaped");
         assert!(svg.contains("Noto Sans CJK SC"));
+        let end = NaiveDate::from_ymd_opt(2025, 11, 23).unwrap();
+        let shaded = weekly_updates_svg(
+            "t",
+            &weeks(),
+            1.0,
+            Some((end - chrono::Duration::days(13), end)),
+            Lang::Zh,
+        )
+        .unwrap();
+        assert!(shaded.contains("否决窗口"), "veto window legend missing");
     }
 }

@@ -2,6 +2,8 @@
 //! (plotters) and HTML pages (minijinja, autoescaping on). Nothing here recomputes a check: it
 //! renders the tables the rules produced.
 
+pub mod account_charts;
+pub mod account_page;
 pub mod charts;
 pub mod html;
 pub mod report;

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use govmedia_collectors::store::write_replacing;
 use govmedia_collectors::time::days_to_date;
 use govmedia_rules::engine::AuditResult;
 use govmedia_rules::exprs::left_join_on;
@@ -12,13 +11,22 @@ use govmedia_rules::scoring::{RubricPack, ScoreTables};
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
-use crate::charts::{WeekBar, weekly_updates_svg};
-use crate::html::{IndexAccount, IndexPage, PlatformCount, platform_label, write_index};
+use crate::account_page::{
+    AccountHeader, FindingRow, MonthRow, PageInputs, or_dash, safe_link, strings,
+    write_account_pages,
+};
+use crate::charts::WeekBar;
+use crate::html::{
+    IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, platform_label,
+    write_index,
+};
 use crate::tables::{write_csv, write_parquet, write_table_set};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
+use govmedia_rules::findings::instant_texts;
+use govmedia_rules::measurements::{CATEGORY_COLUMNS, LATENCY_BUCKET_HOURS, MONTHLY_COUNTERS};
 
-pub const CHARTS_DIR: &str = "charts";
+pub use crate::account_page::ACCOUNTS_DIR;
 /// Largest table also written as CSV (beyond it, Parquet only).
 const CSV_ROW_LIMIT: usize = 1_000_000;
 
@@ -26,7 +34,8 @@ const CSV_ROW_LIMIT: usize = 1_000_000;
 #[derive(Debug, Default)]
 pub struct ReportFiles {
     pub files: Vec<PathBuf>,
-    pub charts: usize,
+    /// Account pages written (each with its charts inline).
+    pub pages: usize,
 }
 
 pub fn write_audit_report(
@@ -37,8 +46,7 @@ pub fn write_audit_report(
     rubric: &RubricPack,
     notes: &[String],
 ) -> Result<ReportFiles, Error> {
-    std::fs::create_dir_all(out.join(CHARTS_DIR))
-        .map_err(|e| govmedia_collectors::Error::io(&out.join(CHARTS_DIR), e))?;
+    std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
     let mut report = ReportFiles::default();
     report
         .files
@@ -91,7 +99,8 @@ pub fn write_audit_report(
     }
 
     let accounts = index_accounts(ctx, result, &scored.scores)?;
-    report.charts = write_charts(out, ctx.lang, &accounts, &result.weekly_updates)?;
+    let inputs = page_inputs(ctx, result, scored, rubric)?;
+    report.pages = write_account_pages(out, &inputs)?;
 
     let mut platforms: Vec<PlatformCount> = Vec::new();
     for p in ["wechat", "weibo", "app"] {
@@ -116,6 +125,9 @@ pub fn write_audit_report(
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
             .collect(),
         notes: notes.to_vec(),
+        tier_chart: tier_chart(scored, rubric, ctx.lang)?,
+        top_findings: top_findings(&result.findings, ctx.lang)?,
+        rankings: ranking_groups(&scored.rankings, ctx.lang)?,
         accounts: accounts
             .into_iter()
             .map(|mut a| {
@@ -216,7 +228,7 @@ fn index_accounts(
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
             IndexAccount {
-                chart_href: format!("{CHARTS_DIR}/{}.svg", account_file_stem(&id)),
+                chart_href: format!("{ACCOUNTS_DIR}/{}.html", account_file_stem(&id)),
                 name: names[i].clone().unwrap_or_else(|| id.clone()),
                 account_id: id,
                 platform: platforms[i].clone().unwrap_or_default(),
@@ -236,13 +248,147 @@ fn index_accounts(
         .collect())
 }
 
-/// One SVG per account, drawn on all cores.
-fn write_charts(
-    out: &Path,
-    lang: Lang,
-    accounts: &[IndexAccount],
-    weekly: &DataFrame,
-) -> Result<usize, Error> {
+/// Accounts per tier in the pack's order, the veto tier last.
+fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<String, Error> {
+    let tiers = str_values(&scored.scores, "tier")?;
+    let veto: Vec<Option<bool>> = scored.scores.column("veto")?.bool()?.iter().collect();
+    let mut order: Vec<String> = rubric
+        .pack
+        .tiers
+        .iter()
+        .map(|t| match (&t.name_en, lang) {
+            (Some(en), Lang::En) => en.clone(),
+            _ => t.name.clone(),
+        })
+        .collect();
+    let failing = tiers
+        .iter()
+        .zip(&veto)
+        .find(|(_, v)| v.unwrap_or(false))
+        .and_then(|(t, _)| t.clone())
+        .unwrap_or_default();
+    if !failing.is_empty() && !order.contains(&failing) {
+        order.push(failing.clone());
+    }
+    let counts: Vec<(String, u64)> = order
+        .iter()
+        .map(|name| {
+            let n = tiers.iter().filter(|t| t.as_deref() == Some(name)).count() as u64;
+            (name.clone(), n)
+        })
+        .collect();
+    crate::account_charts::tier_distribution_svg(
+        lang.pick("各等级账号数", "Accounts per tier"),
+        &counts,
+        &failing,
+        lang,
+    )
+}
+
+/// The ten rules with the most findings, with how many accounts they concern.
+fn top_findings(findings: &DataFrame, lang: Lang) -> Result<Vec<TopFinding>, Error> {
+    let top = findings
+        .clone()
+        .lazy()
+        .group_by([col("code")])
+        .agg([
+            len().cast(DataType::UInt64).alias("findings"),
+            col("account_id")
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("accounts"),
+        ])
+        .sort_by_exprs(
+            [col("findings"), col("code")],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .limit(10)
+        .collect()?;
+    let codes = str_values(&top, "code")?;
+    let counts: Vec<u64> = top
+        .column("findings")?
+        .u64()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let accounts: Vec<u64> = top
+        .column("accounts")?
+        .u64()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    Ok(codes
+        .into_iter()
+        .enumerate()
+        .map(|(i, code)| {
+            let code = code.unwrap_or_default();
+            let summary = govmedia_rules::registry()
+                .iter()
+                .find(|r| r.info().code == code)
+                .map_or("", |r| r.info().summary);
+            TopFinding {
+                title: crate::account_page::rule_title(&code, summary, lang),
+                code,
+                findings: counts[i],
+                accounts: accounts[i],
+            }
+        })
+        .collect())
+}
+
+/// The first 20 of every ranking list (the CSV/XLSX have them all).
+fn ranking_groups(rankings: &DataFrame, lang: Lang) -> Result<Vec<RankingGroup>, Error> {
+    const SHOWN: usize = 20;
+    let platforms = str_values(rankings, "platform")?;
+    let levels = str_values(rankings, "level")?;
+    let ids = str_values(rankings, "account_id")?;
+    let names = str_values(rankings, "account_name")?;
+    let ranks: Vec<Option<u32>> = rankings.column("rank")?.u32()?.iter().collect();
+    let tied: Vec<Option<bool>> = rankings.column("tied")?.bool()?.iter().collect();
+    let index = strings(rankings, "influence_index")?;
+    let score = strings(rankings, "score")?;
+    let tier = strings(rankings, "tier")?;
+    let mut groups: Vec<RankingGroup> = Vec::new();
+    for i in 0..rankings.height() {
+        let platform = platform_label(platforms[i].as_deref().unwrap_or(""), lang);
+        let level = levels[i].clone().unwrap_or_default();
+        if groups
+            .last()
+            .is_none_or(|g| g.platform != platform || g.level != level)
+        {
+            groups.push(RankingGroup {
+                platform: platform.clone(),
+                level: level.clone(),
+                total: 0,
+                rows: Vec::new(),
+            });
+        }
+        let group = groups.last_mut().expect("pushed above");
+        group.total += 1;
+        if group.rows.len() < SHOWN {
+            let tie = if tied[i].unwrap_or(false) {
+                lang.pick("（并列）", " (tied)")
+            } else {
+                ""
+            };
+            let id = ids[i].clone().unwrap_or_default();
+            let tier_text = tier[i].clone().unwrap_or_default();
+            group.rows.push(RankingRow {
+                rank: format!("{}{tie}", ranks[i].unwrap_or(0)),
+                name: names[i].clone().unwrap_or_else(|| id.clone()),
+                href: format!("{ACCOUNTS_DIR}/{}.html", account_file_stem(&id)),
+                influence: or_dash(index[i].clone()),
+                score: or_dash(score[i].clone()),
+                failed: tier_text == lang.pick("不合格", "failed"),
+                tier: or_dash(Some(tier_text)),
+            });
+        }
+    }
+    Ok(groups)
+}
+
+/// Weekly bars and the cadence threshold per account.
+fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>, f64)>, Error> {
     let ids = str_values(weekly, "account_id")?;
     let starts: Vec<Option<i32>> = weekly
         .column("week_start")?
@@ -253,9 +399,9 @@ fn write_charts(
     let updates: Vec<Option<i64>> = weekly.column("updates")?.i64()?.iter().collect();
     let judged: Vec<Option<bool>> = weekly.column("judged")?.bool()?.iter().collect();
     let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
-    let mut by_account: HashMap<&str, (Vec<WeekBar>, f64)> = HashMap::new();
+    let mut by_account: HashMap<String, (Vec<WeekBar>, f64)> = HashMap::new();
     for i in 0..weekly.height() {
-        let Some(id) = ids[i].as_deref() else {
+        let Some(id) = ids[i].clone() else {
             continue;
         };
         let entry = by_account
@@ -267,41 +413,281 @@ fn write_charts(
             judged: judged[i].unwrap_or(false),
         });
     }
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = accounts.len().div_ceil(workers).max(1);
-    let charts_dir = out.join(CHARTS_DIR);
-    std::thread::scope(|scope| -> Result<usize, Error> {
-        let handles: Vec<_> = accounts
-            .chunks(chunk)
-            .map(|part| {
-                let by_account = &by_account;
-                let charts_dir = &charts_dir;
-                scope.spawn(move || -> Result<usize, Error> {
-                    for a in part {
-                        let (weeks, threshold) = by_account
-                            .get(a.account_id.as_str())
-                            .map(|(w, t)| (w.as_slice(), *t))
-                            .unwrap_or((&[], 1.0));
-                        let title = match lang {
-                            Lang::Zh => format!("{}：每周更新次数", a.name),
-                            Lang::En => format!("{}: updates per week", a.name),
+    Ok(by_account)
+}
+
+fn i64_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect())
+}
+
+/// Gathers what the account pages show from the audit's tables, once.
+fn page_inputs<'a>(
+    ctx: &AuditContext,
+    result: &AuditResult,
+    scored: &ScoreTables,
+    rubric: &'a RubricPack,
+) -> Result<PageInputs<'a>, Error> {
+    let lang = ctx.lang;
+    let profile = ctx
+        .tables
+        .accounts
+        .clone()
+        .select([
+            col("account_id"),
+            col("certification"),
+            col("verified"),
+            col("url"),
+        ])
+        .unique_stable(Some(cols(["account_id"])), UniqueKeepStrategy::First);
+    let org_names = ctx
+        .tables
+        .orgs
+        .clone()
+        .select([col("org_id"), col("official_name")])
+        .unique_stable(None, UniqueKeepStrategy::First);
+    let scores = scored.scores.clone().lazy().select([
+        col("account_id"),
+        col("score"),
+        col("tier"),
+        col("veto"),
+        col("veto_rules"),
+        col("assessed_weight"),
+        col("not_assessed"),
+        col("influence_index"),
+        col("index_name"),
+    ]);
+    let ranks = scored.rankings.clone().lazy().select([
+        col("account_id"),
+        col("rank"),
+        col("tied"),
+        col("level"),
+        col("group_size"),
+    ]);
+    let rates = result
+        .measurements
+        .clone()
+        .lazy()
+        .select([col("account_id"), col("reply_rate")]);
+    let mut lf = ctx.accounts.clone().lazy().select([
+        col("account_id"),
+        col("platform"),
+        col("account_kind"),
+        col("account_name"),
+        col("org_id"),
+    ]);
+    lf = left_join_on(lf, profile, &["account_id"]);
+    lf = left_join_on(lf, org_names, &["org_id"]);
+    for other in [scores, ranks, rates] {
+        lf = left_join_on(lf, other, &["account_id"]);
+    }
+    let df = lf
+        .sort(["account_id"], SortMultipleOptions::default())
+        .collect()?;
+    let text = |name: &str| strings(&df, name);
+    let (ids, platforms, kinds, names) = (
+        text("account_id")?,
+        text("platform")?,
+        text("account_kind")?,
+        text("account_name")?,
+    );
+    let (orgs, org_names, certs, urls) = (
+        text("org_id")?,
+        text("official_name")?,
+        text("certification")?,
+        text("url")?,
+    );
+    let verified: Vec<Option<bool>> = df.column("verified")?.bool()?.iter().collect();
+    let (score, tier, veto_rules, weight) = (
+        text("score")?,
+        text("tier")?,
+        text("veto_rules")?,
+        text("assessed_weight")?,
+    );
+    let vetoes: Vec<Option<bool>> = df.column("veto")?.bool()?.iter().collect();
+    let (missing, influence, index_names, level) = (
+        text("not_assessed")?,
+        text("influence_index")?,
+        text("index_name")?,
+        text("level")?,
+    );
+    let (rank, group_size, rate) = (text("rank")?, text("group_size")?, text("reply_rate")?);
+    let tied: Vec<Option<bool>> = df.column("tied")?.bool()?.iter().collect();
+    let rule_name = |code: &str| {
+        govmedia_rules::registry()
+            .iter()
+            .find(|r| r.info().code == code)
+            .map_or(code.to_string(), |r| format!("{code} {}", r.info().summary))
+    };
+    let headers: Vec<AccountHeader> = (0..df.height())
+        .map(|i| {
+            let id = ids[i].clone().unwrap_or_default();
+            let veto = vetoes[i].unwrap_or(false);
+            AccountHeader {
+                name: names[i].clone().unwrap_or_else(|| id.clone()),
+                platform_label: platform_label(platforms[i].as_deref().unwrap_or(""), lang),
+                kind: kinds[i]
+                    .as_deref()
+                    .map(|k| crate::account_page::kind_label(k, lang)),
+                org_name: or_dash(org_names[i].clone().or_else(|| orgs[i].clone())),
+                certification: certs[i].clone(),
+                verified: match verified[i] {
+                    Some(true) => lang.pick("已认证", "verified").into(),
+                    Some(false) => lang.pick("未认证", "not verified").into(),
+                    None => lang.pick("未知", "unknown").into(),
+                },
+                home_url: urls[i].as_deref().and_then(safe_link),
+                score: or_dash(score[i].clone()),
+                tier: or_dash(tier[i].clone()),
+                veto,
+                veto_reasons: veto_rules[i]
+                    .as_deref()
+                    .unwrap_or("")
+                    .split('|')
+                    .filter(|c| !c.is_empty())
+                    .map(rule_name)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                assessed_weight: or_dash(weight[i].clone()),
+                not_assessed: missing[i].clone().map(|m| m.replace('|', "、")),
+                influence: or_dash(influence[i].clone()),
+                index_name: or_dash(index_names[i].clone()),
+                rank: match (&rank[i], &group_size[i]) {
+                    (Some(r), Some(n)) => {
+                        let tie = if tied[i].unwrap_or(false) {
+                            lang.pick("（并列）", " (tied)")
+                        } else {
+                            ""
                         };
-                        let svg = weekly_updates_svg(&title, weeks, threshold, lang)?;
-                        let path =
-                            charts_dir.join(format!("{}.svg", account_file_stem(&a.account_id)));
-                        write_replacing(&path, |f| std::io::Write::write_all(f, svg.as_bytes()))?;
+                        format!("{r}/{n}{tie}")
                     }
-                    Ok(part.len())
-                })
+                    _ => "—".into(),
+                },
+                level: or_dash(level[i].clone()),
+                findings_total: 0,
+                reply_rate: rate[i]
+                    .as_deref()
+                    .and_then(|r| r.parse::<f64>().ok())
+                    .map(|r| format!("{:.1}%", r * 100.0)),
+                account_id: id,
+            }
+        })
+        .collect();
+
+    let mut items: HashMap<String, (String, Vec<Option<f64>>)> = HashMap::new();
+    {
+        let ids = str_values(&scored.scores, "account_id")?;
+        let platforms = str_values(&scored.scores, "platform")?;
+        let columns: Vec<Vec<Option<f64>>> = rubric
+            .items
+            .iter()
+            .map(|item| -> PolarsResult<Vec<Option<f64>>> {
+                Ok(scored
+                    .scores
+                    .column(&item.id)?
+                    .cast(&DataType::Float64)?
+                    .f64()?
+                    .iter()
+                    .collect())
             })
-            .collect();
-        let mut written = 0;
-        for h in handles {
-            written += h
-                .join()
-                .map_err(|_| Error::Chart("worker".into(), "panicked".into()))??;
+            .collect::<PolarsResult<_>>()?;
+        for (r, id) in ids.iter().enumerate() {
+            if let Some(id) = id {
+                items.insert(
+                    id.clone(),
+                    (
+                        platforms[r].clone().unwrap_or_default(),
+                        columns.iter().map(|c| c[r]).collect(),
+                    ),
+                );
+            }
         }
-        Ok(written)
+    }
+
+    let mut latency: HashMap<String, Vec<i64>> = HashMap::new();
+    {
+        let ids = str_values(&result.reply_latency, "account_id")?;
+        let buckets = i64_values(&result.reply_latency, "bucket")?;
+        let replies = i64_values(&result.reply_latency, "replies")?;
+        for (i, id) in ids.into_iter().enumerate() {
+            let Some(id) = id else { continue };
+            let entry = latency
+                .entry(id)
+                .or_insert_with(|| vec![0; LATENCY_BUCKET_HOURS.len() + 1]);
+            if let Some(slot) = entry.get_mut(buckets[i] as usize) {
+                *slot = replies[i];
+            }
+        }
+    }
+
+    let mut monthly: HashMap<String, Vec<MonthRow>> = HashMap::new();
+    {
+        let m = &result.monthly;
+        let ids = str_values(m, "account_id")?;
+        let months = str_values(m, "month")?;
+        let cats: Vec<Vec<i64>> = CATEGORY_COLUMNS
+            .iter()
+            .map(|(_, c)| i64_values(m, c))
+            .collect::<PolarsResult<_>>()?;
+        let counters: Vec<Vec<i64>> = MONTHLY_COUNTERS
+            .iter()
+            .map(|(_, c)| i64_values(m, c))
+            .collect::<PolarsResult<_>>()?;
+        for (i, id) in ids.into_iter().enumerate() {
+            let Some(id) = id else { continue };
+            let mut row = MonthRow {
+                month: months[i].clone().unwrap_or_default(),
+                categories: [0; 6],
+                counters: [0; 6],
+            };
+            for c in 0..6 {
+                row.categories[c] = cats[c][i];
+                row.counters[c] = counters[c][i];
+            }
+            monthly.entry(id).or_default().push(row);
+        }
+    }
+
+    let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::new();
+    {
+        let f = &result.findings;
+        let ids = str_values(f, "account_id")?;
+        let codes = str_values(f, "code")?;
+        let severities = str_values(f, "severity")?;
+        let messages = str_values(f, "message")?;
+        let evidence = str_values(f, "evidence")?;
+        let occurred = instant_texts(f.column("occurred_at")?)?;
+        for i in 0..f.height() {
+            let Some(id) = ids[i].clone() else { continue };
+            findings.entry(id).or_default().push(FindingRow {
+                code: codes[i].clone().unwrap_or_default(),
+                severity: severities[i].clone().unwrap_or_default(),
+                occurred: occurred[i]
+                    .as_deref()
+                    .map(|t| t.replace('T', " ").chars().take(16).collect())
+                    .unwrap_or_default(),
+                message: messages[i].clone().unwrap_or_default(),
+                evidence: evidence[i].clone().unwrap_or_default(),
+            });
+        }
+    }
+
+    Ok(PageInputs {
+        lang,
+        rubric,
+        as_of: ctx.as_of,
+        headers,
+        items,
+        weeks: weeks_by_account(&result.weekly_updates)?,
+        latency,
+        monthly,
+        findings,
+        sla_hours: govmedia_rules::interaction::sla_ms(ctx) as f64 / 3_600_000.0,
     })
 }
 

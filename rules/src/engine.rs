@@ -35,6 +35,19 @@ impl RuleInfo {
         &self.code[..3]
     }
 
+    /// One section of the rule's documentation (`What it does`, `How to fix`, …), without its
+    /// heading.
+    pub fn doc_section(&self, heading: &str) -> Option<String> {
+        let doc = self.doc();
+        let mut lines = doc
+            .lines()
+            .skip_while(|l| l.trim() != format!("# {heading}"));
+        lines.next()?;
+        let text: Vec<&str> = lines.take_while(|l| !l.starts_with("# ")).collect();
+        let text = text.join("\n").trim().to_string();
+        (!text.is_empty()).then_some(text)
+    }
+
     /// The rule's documentation: its module doc comment.
     pub fn doc(&self) -> String {
         module_doc(self.source)

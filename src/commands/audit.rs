@@ -238,10 +238,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         count("notice"),
     );
     println!(
-        "report written to {} ({} files, {} charts); checks {:.1}s, report {:.1}s, total {:.1}s",
+        "report written to {} ({} files, {} account pages); checks {:.1}s, report {:.1}s, total {:.1}s",
         args.out.display(),
         report.files.len(),
-        report.charts,
+        report.pages,
         check_secs,
         write_secs,
         started.elapsed().as_secs_f64()

@@ -1,0 +1,473 @@
+//! The per-account charts besides the weekly cadence: reply latency against the deadline, the
+//! rubric breakdown, the content mix per month and engagement per month. SVG strings from
+//! plotters, inlined in the account page; text escaped by plotters, fonts with CJK fallbacks.
+
+use govmedia_rules::Lang;
+use plotters::prelude::*;
+
+use crate::Error;
+use crate::charts::FONT_FAMILY;
+
+const BLUE: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
+const RED: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
+const ORANGE: RGBColor = RGBColor(0xe0, 0x8a, 0x00);
+const GREY: RGBColor = RGBColor(0xb8, 0xbf, 0xc7);
+/// One colour per content category, in the order of the measurements' category columns.
+pub const CATEGORY_COLORS: [RGBColor; 6] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xb8, 0xbf, 0xc7),
+];
+
+fn err(title: &str) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
+    move |e| Error::Chart(title.to_string(), e.to_string())
+}
+
+/// Reply latency: replies per working-hour bucket, buckets past the deadline in red, the
+/// deadline marked, the reply rate in the caption.
+pub fn reply_latency_svg(
+    title: &str,
+    bucket_labels: &[String],
+    replies: &[i64],
+    deadline_bucket: usize,
+    deadline_label: &str,
+    lang: Lang,
+) -> Result<String, Error> {
+    let e = err(title);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (560, 240)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let n = replies.len().max(1) as f64;
+        let top = replies.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.2;
+        let font = |size| (FONT_FAMILY, size).into_font();
+        let labels = bucket_labels.to_vec();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, font(15))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0f64..n, 0f64..top)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(labels.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - i as f64 - 0.5).abs() < 0.26 {
+                    labels.get(i).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_desc(lang.pick("回复条数", "replies"))
+            .label_style(font(11))
+            .axis_desc_style(font(11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(replies.iter().enumerate().map(|(i, r)| {
+                let color = if i >= deadline_bucket { RED } else { BLUE };
+                Rectangle::new(
+                    [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *r as f64)],
+                    color.filled(),
+                )
+            }))
+            .map_err(|x| e(&x))?;
+        let x = deadline_bucket as f64;
+        chart
+            .draw_series(LineSeries::new(
+                [(x, 0.0), (x, top)],
+                ShapeStyle::from(&ORANGE).stroke_width(2),
+            ))
+            .map_err(|x| e(&x))?
+            .label(deadline_label)
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ORANGE.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font(11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.2))
+            .draw()
+            .map_err(|x| e(&x))?;
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(svg)
+}
+
+/// One rubric item for the breakdown chart.
+pub struct RubricBar {
+    pub label: String,
+    pub weight: f64,
+    /// `None` when not assessed.
+    pub points: Option<f64>,
+}
+
+/// Rubric breakdown: one row per item, the weight as a grey bar, the points achieved over it;
+/// items not assessed are labelled as such.
+pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String, Error> {
+    let e = err(title);
+    let mut svg = String::new();
+    {
+        let height = 60 + 24 * items.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (560, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let top = items.iter().map(|i| i.weight).fold(1.0, f64::max) * 1.25;
+        let n = items.len().max(1) as f64;
+        let font = |size| (FONT_FAMILY, size).into_font();
+        let labels: Vec<String> = items.iter().map(|i| i.label.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, font(15))
+            .margin(10)
+            .x_label_area_size(24)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..top, 0f64..n)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .y_labels(items.len() * 2 + 1)
+            .y_label_formatter(&|y| {
+                let i = y.floor() as usize;
+                if (y - i as f64 - 0.5).abs() < 0.26 {
+                    labels
+                        .get(labels.len().saturating_sub(i + 1))
+                        .cloned()
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(lang.pick("得分 / 权重", "points / weight"))
+            .label_style(font(11))
+            .axis_desc_style(font(11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let row = |i: usize| (items.len() - 1 - i) as f64;
+        chart
+            .draw_series(items.iter().enumerate().map(|(i, item)| {
+                Rectangle::new(
+                    [(0.0, row(i) + 0.2), (item.weight, row(i) + 0.8)],
+                    GREY.mix(0.5).filled(),
+                )
+            }))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(items.iter().enumerate().filter_map(|(i, item)| {
+                let p = item.points?;
+                let color = if p + 1e-9 >= item.weight {
+                    BLUE
+                } else {
+                    ORANGE
+                };
+                Some(Rectangle::new(
+                    [(0.0, row(i) + 0.28), (p, row(i) + 0.72)],
+                    color.filled(),
+                ))
+            }))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(items.iter().enumerate().map(|(i, item)| {
+                let text = match item.points {
+                    Some(p) => format!("{p:.1} / {}", item.weight),
+                    None => format!("{} / {}", lang.pick("未评估", "not assessed"), item.weight),
+                };
+                Text::new(text, (item.weight + top * 0.02, row(i) + 0.35), font(11))
+            }))
+            .map_err(|x| e(&x))?;
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(svg)
+}
+
+/// Stacked bars per month: one series per category.
+pub fn content_mix_svg(
+    title: &str,
+    months: &[String],
+    categories: &[(String, Vec<i64>)],
+    lang: Lang,
+) -> Result<String, Error> {
+    let e = err(title);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let n = months.len().max(1) as f64;
+        let totals: Vec<i64> = (0..months.len())
+            .map(|m| {
+                categories
+                    .iter()
+                    .map(|(_, v)| v.get(m).copied().unwrap_or(0))
+                    .sum()
+            })
+            .collect();
+        let top = totals.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.3;
+        let font = |size| (FONT_FAMILY, size).into_font();
+        let labels = months.to_vec();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, font(15))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0f64..n, 0f64..top)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(months.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - i as f64 - 0.5).abs() < 0.26 {
+                    labels
+                        .get(i)
+                        .map(|m| m[2..].to_string())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_desc(lang.pick("发文数", "posts"))
+            .label_style(font(11))
+            .axis_desc_style(font(11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let mut base = vec![0i64; months.len()];
+        for (c, (name, values)) in categories.iter().enumerate() {
+            let color = CATEGORY_COLORS[c % CATEGORY_COLORS.len()];
+            let bars: Vec<Rectangle<(f64, f64)>> = values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0)
+                .map(|(m, v)| {
+                    let r = Rectangle::new(
+                        [
+                            (m as f64 + 0.15, base[m] as f64),
+                            (m as f64 + 0.85, (base[m] + v) as f64),
+                        ],
+                        color.filled(),
+                    );
+                    base[m] += v;
+                    r
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(|x| e(&x))?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(font(10))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.2))
+            .draw()
+            .map_err(|x| e(&x))?;
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(svg)
+}
+
+/// Engagement per month: one line per counter the account's platform has.
+pub fn engagement_svg(
+    title: &str,
+    months: &[String],
+    series: &[(String, Vec<i64>)],
+    lang: Lang,
+) -> Result<String, Error> {
+    let e = err(title);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 240)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let n = months.len().max(1) as f64;
+        let top = series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64
+            * 1.2;
+        let font = |size| (FONT_FAMILY, size).into_font();
+        let labels = months.to_vec();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, font(15))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..n, 0f64..top)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(months.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - i as f64 - 0.5).abs() < 0.26 {
+                    labels
+                        .get(i)
+                        .map(|m| m[2..].to_string())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_desc(lang.pick("互动量", "engagement"))
+            .label_style(font(11))
+            .axis_desc_style(font(11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        for (s, (name, values)) in series.iter().enumerate() {
+            let color = CATEGORY_COLORS[s % CATEGORY_COLORS.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(|(m, v)| (m as f64 + 0.5, *v as f64)),
+                    ShapeStyle::from(&color).stroke_width(2),
+                ))
+                .map_err(|x| e(&x))?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(font(10))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.2))
+            .draw()
+            .map_err(|x| e(&x))?;
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(svg)
+}
+
+/// Accounts per tier, the failing tier in red.
+pub fn tier_distribution_svg(
+    title: &str,
+    tiers: &[(String, u64)],
+    failing: &str,
+    lang: Lang,
+) -> Result<String, Error> {
+    let e = err(title);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (480, 240)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let n = tiers.len().max(1) as f64;
+        let top = tiers.iter().map(|t| t.1).max().unwrap_or(0).max(1) as f64 * 1.2;
+        let font = |size| (FONT_FAMILY, size).into_font();
+        let labels: Vec<String> = tiers.iter().map(|t| t.0.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, font(15))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..n, 0f64..top)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(labels.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - i as f64 - 0.5).abs() < 0.26 {
+                    labels.get(i).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_desc(lang.pick("账号数", "accounts"))
+            .label_style(font(12))
+            .axis_desc_style(font(11))
+            .draw()
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(tiers.iter().enumerate().map(|(i, (name, count))| {
+                let color = if name == failing { RED } else { BLUE };
+                Rectangle::new(
+                    [(i as f64 + 0.2, 0.0), (i as f64 + 0.8, *count as f64)],
+                    color.filled(),
+                )
+            }))
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(tiers.iter().enumerate().map(|(i, (_, count))| {
+                Text::new(
+                    count.to_string(),
+                    (i as f64 + 0.38, *count as f64 + top * 0.03),
+                    font(11),
+                )
+            }))
+            .map_err(|x| e(&x))?;
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latency_chart_marks_the_deadline_and_late_replies() {
+        let labels: Vec<String> = ["<4h", "4-24h", "1-2d", "2-3d", "3-5d", ">5d"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let svg = reply_latency_svg(
+            "回复用时",
+            &labels,
+            &[5, 3, 2, 1, 1, 0],
+            3,
+            "时限 72 工作小时",
+            Lang::Zh,
+        )
+        .unwrap();
+        assert!(svg.contains("时限 72 工作小时"));
+        assert!(
+            svg.to_lowercase().contains("#d03b2f"),
+            "late buckets in red"
+        );
+    }
+
+    #[test]
+    fn the_rubric_chart_shows_not_assessed_items() {
+        let items = vec![
+            RubricBar {
+                label: "信息更新".into(),
+                weight: 16.0,
+                points: Some(13.8),
+            },
+            RubricBar {
+                label: "管理保障".into(),
+                weight: 2.0,
+                points: None,
+            },
+        ];
+        let svg = rubric_svg("<b>得分</b>", &items, Lang::Zh).unwrap();
+        assert!(svg.contains("未评估 / 2") && svg.contains("13.8 / 16"));
+        assert!(!svg.contains("<b>"));
+    }
+}
