@@ -78,7 +78,7 @@ fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
     let index = fs::read_to_string(report.join("index.html")).unwrap();
     assert!(index.contains("政务新媒体检查报告"));
     assert!(
-        index.contains("accounts/wechat_gh_5a1700000000.html"),
+        index.contains("accounts&#x2f;wechat_gh_5a1700000000.html"),
         "account page links missing"
     );
     // Every page carries its five charts inline, with the threshold, veto window and deadline.
