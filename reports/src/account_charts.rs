@@ -65,6 +65,8 @@ pub fn reply_latency_svg(
                     String::new()
                 }
             })
+            // Whole numbers: one tick per integer, at most eleven.
+            .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(lang.pick("回复条数", "replies"))
             .label_style(font(11))
@@ -235,6 +237,8 @@ pub fn content_mix_svg(
                     String::new()
                 }
             })
+            // Whole numbers: one tick per integer, at most eleven.
+            .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(lang.pick("发文数", "posts"))
             .label_style(font(11))
@@ -397,6 +401,8 @@ pub fn tier_distribution_svg(
                     String::new()
                 }
             })
+            // Whole numbers: one tick per integer, at most eleven.
+            .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(lang.pick("账号数", "accounts"))
             .label_style(font(12))
