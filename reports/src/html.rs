@@ -276,6 +276,14 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_of_a_small_index() {
+        insta::assert_snapshot!(
+            "index_page",
+            render_index(&page("某市发布", Lang::Zh), Lang::Zh).unwrap()
+        );
+    }
+
+    #[test]
     fn untrusted_text_is_escaped() {
         let html = render_index(&page("<script>alert(1)</script>", Lang::Zh), Lang::Zh).unwrap();
         assert!(!html.contains("<script>alert(1)</script>"));
