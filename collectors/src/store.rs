@@ -503,6 +503,15 @@ fn replace_file(
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
+    // Temporary files are created owner-only; tables and reports are ordinary files, readable
+    // by whoever may read the folder (the store's secret key narrows it again itself).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, e))?;
+    }
     write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
     if durable {
         tmp.as_file_mut()
@@ -779,6 +788,29 @@ mod tests {
         assert_eq!(
             state.column("read_count").unwrap().i64().unwrap().get(0),
             Some(2)
+        );
+    }
+}
+
+#[cfg(all(test, unix))]
+mod permission_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn written_files_are_readable_and_the_secret_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.html");
+        super::write_replacing(&path, |f| std::io::Write::write_all(f, b"x")).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        let store = super::Store::open(dir.path()).unwrap();
+        store.pseudonym_key().unwrap();
+        let secret = dir.path().join(super::SECRET_FILE);
+        assert_eq!(
+            std::fs::metadata(secret).unwrap().permissions().mode() & 0o777,
+            0o600
         );
     }
 }
