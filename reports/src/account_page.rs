@@ -308,7 +308,7 @@ fn families(rows: &[FindingRow], lang: Lang) -> Vec<Family> {
                     link: link_in(&f.evidence),
                 })
                 .collect(),
-            fix: info.doc_section("How to fix"),
+            fix: info.doc_section(lang.pick("整改建议", "How to fix")),
         };
         let label = family_label(info.family(), lang);
         match out.iter_mut().find(|f| f.label == label) {

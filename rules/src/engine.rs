@@ -333,6 +333,7 @@ mod tests {
                 "# Why it matters",
                 "# Example",
                 "# How to fix",
+                "# 整改建议",
             ] {
                 assert!(
                     doc.contains(section),

@@ -21,6 +21,10 @@
 //!
 //! Switch off 流量主 (广告主/流量主 settings of the official account platform) and do not join
 //! Weibo's promotion programmes.
+//!
+//! # 整改建议
+//!
+//! 在公众号后台关闭流量主等广告功能，微博关闭推广，确保页面不出现商业广告位。
 
 use polars::prelude::*;
 

@@ -22,6 +22,10 @@
 //!
 //! Delete or edit the post; do not accept paid placements or promote products, even local
 //! specialities. Public-service announcements should say 公益广告 so reviewers can tell them apart.
+//!
+//! # 整改建议
+//!
+//! 删除商业广告内容和价格信息；确需发布的公益广告、招聘公告、采购公告应注明性质。
 
 use polars::prelude::*;
 

@@ -21,6 +21,10 @@
 //!
 //! Remove the link. To point citizens to a service, link the agency's own or the government
 //! service platform's page instead.
+//!
+//! # 整改建议
+//!
+//! 删除指向购物、推广等商业网站的链接，改为链接政府网站或官方服务平台。
 
 use polars::prelude::*;
 

@@ -18,6 +18,10 @@
 //! # How to fix
 //!
 //! Correct the post; put a second reader (三审三校) on every post before publishing.
+//!
+//! # 整改建议
+//!
+//! 人工复核疑似错敏词，确有错误的立即更正，并完善“三审三校”制度。
 
 use polars::prelude::*;
 

@@ -22,6 +22,10 @@
 //!
 //! Publish the agency's policy documents with a plain-language interpretation (一图读懂, 解读),
 //! and answer public concerns (回应关切) on the account, not only on the website.
+//!
+//! # 整改建议
+//!
+//! 围绕中心工作发布政策文件、政策解读和回应关切类信息，做到发布与解读同步。
 
 use polars::prelude::*;
 

@@ -19,6 +19,10 @@
 //!
 //! Keep the account to the agency's duties and services; a light tone is fine, entertainment
 //! content and "卖萌" phrasing are not.
+//!
+//! # 整改建议
+//!
+//! 聚焦本单位职能发布信息，不发布与政务无关或过度娱乐化的内容。
 
 use polars::prelude::*;
 

@@ -19,6 +19,10 @@
 //!
 //! Remove or un-elect the comment; on WeChat elect comments only after review, and keep a
 //! keyword filter switched on.
+//!
+//! # 整改建议
+//!
+//! 及时隐藏或删除广告、引流及不当留言，开启留言精选或人工审核。
 
 use polars::prelude::*;
 

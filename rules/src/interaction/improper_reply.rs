@@ -21,6 +21,10 @@
 //!
 //! Answer the question asked: what, where, when, whom to contact. If a department must answer,
 //! say which one and by when, then post the answer.
+//!
+//! # 整改建议
+//!
+//! 针对留言内容逐条具体答复，避免“感谢关注”等套话和雷同回复，回复前审核措辞。
 
 use polars::prelude::*;
 

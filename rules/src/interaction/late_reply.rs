@@ -25,6 +25,10 @@
 //!
 //! Name an editor who checks messages every working day and a deputy for leave; forward questions
 //! to the responsible department with a deadline, and reply that the question was received.
+//!
+//! # 整改建议
+//!
+//! 在3个工作日内答复留言；简单问题当天答复，复杂问题先告知办理进度。
 
 use polars::prelude::*;
 

@@ -21,6 +21,10 @@
 //!
 //! Switch comments (留言) on for posts, or offer a message entry in the menu that leads to a
 //! working channel (留言板, 12345 hotline form), and answer what comes in.
+//!
+//! # 整改建议
+//!
+//! 开启留言、评论或留言板等有效互动渠道，并安排专人办理。
 
 use polars::prelude::*;
 

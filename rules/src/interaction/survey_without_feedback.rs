@@ -20,6 +20,10 @@
 //!
 //! Publish what came in and what was adopted (征集结果 / 采纳情况) on the same account, and link
 //! it from the consultation post.
+//!
+//! # 整改建议
+//!
+//! 征集调查结束后公布征集结果和意见采纳情况。
 
 use polars::prelude::*;
 

@@ -21,6 +21,10 @@
 //!
 //! Answer it now, publicly where the question is of general interest; review open messages
 //! every working day.
+//!
+//! # 整改建议
+//!
+//! 及时答复积压留言，建立留言办理台账和超时提醒，确保有问必答。
 
 use polars::prelude::*;
 

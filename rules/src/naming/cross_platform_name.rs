@@ -20,6 +20,10 @@
 //! # How to fix
 //!
 //! Use one name on every platform, platform suffixes aside, and rename the odd one out.
+//!
+//! # 整改建议
+//!
+//! 同一单位在各平台的账号名称原则上保持一致，统一更名并同步更新认证信息。
 
 use std::collections::BTreeMap;
 

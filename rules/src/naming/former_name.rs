@@ -20,6 +20,10 @@
 //! # How to fix
 //!
 //! Update the name and the certification (主体变更 / 认证信息修改) to the unit's current name.
+//!
+//! # 整改建议
+//!
+//! 机构更名后及时更新账号名称和认证信息，不再使用旧称。
 
 use polars::prelude::*;
 

@@ -18,6 +18,10 @@
 //! # How to fix
 //!
 //! Merge the account into the unit's own account (账号整合) and close it formally.
+//!
+//! # 整改建议
+//!
+//! 不以内设机构名义新开设账号，已开设的应整合到单位主账号。
 
 use polars::prelude::*;
 

@@ -21,6 +21,10 @@
 //!
 //! Rename the account after the unit (全称 or registered 简称) or its core duty, through the
 //! platform's renaming procedure, and record the new name with the supervising office.
+//!
+//! # 整改建议
+//!
+//! 账号名称应体现主办单位全称、规范简称或其职能，报主管部门备案后变更。
 
 use polars::prelude::*;
 

@@ -20,6 +20,10 @@
 //! # How to fix
 //!
 //! Merge the accounts (迁移粉丝, 合并内容) and close the extra one formally.
+//!
+//! # 整改建议
+//!
+//! 一个单位在同一平台原则上只开设一个账号，功能相近的账号应整合，多余账号按程序关停。
 
 use std::collections::BTreeMap;
 

@@ -20,6 +20,10 @@
 //!
 //! Certify the account in the sponsoring unit's name (政府机构认证), or correct the principal
 //! (主体) through the platform's procedure.
+//!
+//! # 整改建议
+//!
+//! 在平台认证信息中写明主办单位名称，机构改革后及时更新。
 
 use polars::prelude::*;
 

@@ -20,6 +20,10 @@
 //! # How to fix
 //!
 //! Apply for government-agency verification on the platform with the unit's credentials.
+//!
+//! # 整改建议
+//!
+//! 向平台申请政务认证（微博政府认证、公众号微信认证）。
 
 use polars::prelude::*;
 

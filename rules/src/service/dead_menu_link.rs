@@ -21,6 +21,10 @@
 //!
 //! Point the entry at the page's new address (or remove it), and re-check menu links after every
 //! website revision (`govmedia check-links`).
+//!
+//! # 整改建议
+//!
+//! 修复或替换失效的菜单链接，定期检查链接可用性。
 
 use polars::prelude::*;
 

@@ -18,6 +18,10 @@
 //! # How to fix
 //!
 //! Add the queries citizens ask for most (办件进度, 社保, 公积金, 违章) as menu entries.
+//!
+//! # 整改建议
+//!
+//! 在菜单中设置查询服务入口（如进度查询、便民查询）。
 
 use polars::prelude::*;
 

@@ -20,6 +20,10 @@
 //!
 //! Add a 办事服务 menu linking the unit's items on the government service platform (mobile pages
 //! or its mini-program), not only news.
+//!
+//! # 整改建议
+//!
+//! 在菜单中设置办事服务入口（如网上办事、预约办理），并与政务服务平台对接。
 
 use polars::prelude::*;
 

@@ -18,6 +18,10 @@
 //!
 //! Link the specific service page or mini-program of the government service platform for each
 //! item, in its mobile version.
+//!
+//! # 整改建议
+//!
+//! 服务入口应直达具体事项办理页面并适配移动端，不应仅跳转门户网站首页。
 
 use polars::prelude::*;
 

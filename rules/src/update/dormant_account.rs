@@ -22,6 +22,10 @@
 //! Decide whether the account still has a purpose. If so, give it an editor and a posting plan;
 //! if not, close it through the platform's formal procedure and record the closure with the
 //! supervising office (备案注销).
+//!
+//! # 整改建议
+//!
+//! 长期未更新的“僵尸”账号应尽快恢复更新，或按规定程序注销、关停并向社会公告。
 
 use polars::prelude::*;
 

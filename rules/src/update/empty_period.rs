@@ -27,6 +27,10 @@
 //! Plan at least one post a week (a service account: one every two weeks) with a content
 //! calendar and a named editor and deputy; schedule posts ahead of holidays (定时群发) so that the
 //! Spring Festival or National Day week is not empty.
+//!
+//! # 整改建议
+//!
+//! 每周至少发布1条信息（服务号每两周），指定专人负责内容排期；节假日前通过定时群发提前安排，避免春节、国庆等假期出现空白周。
 
 use polars::prelude::*;
 

@@ -22,6 +22,10 @@
 //!
 //! Publish now, then keep a weekly rhythm (see UPD001). An account that can no longer be
 //! maintained should be closed or merged formally (关停整合) rather than left silent.
+//!
+//! # 整改建议
+//!
+//! 立即发布信息，并保持每周更新节奏；确实无力维护的账号应按程序关停或整合，不得长期“睡眠”。
 
 use polars::prelude::*;
 
