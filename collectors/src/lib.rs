@@ -3,6 +3,8 @@
 
 pub mod demo;
 pub mod import;
+#[cfg(feature = "http")]
+pub mod links;
 pub mod record;
 pub mod schema;
 pub mod store;

@@ -1,6 +1,7 @@
 //! Command-line interface: the subcommands and their shared argument types.
 
 mod audit;
+mod check_links;
 mod demo;
 mod import;
 mod rules;
@@ -34,6 +35,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explain one rule: its documentation and parameters.
     Rule(rules::RuleArgs),
+    /// Check every menu target and post link of a store (results into link_checks).
+    CheckLinks(check_links::CheckLinksArgs),
 }
 
 /// Report language.
@@ -77,5 +80,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::Rules(args) => rules::run_list(args),
         Command::Rule(args) => rules::run_one(args),
+        Command::CheckLinks(args) => check_links::run(args),
     }
 }
