@@ -1,6 +1,8 @@
 //! govmedia-collectors: the canonical schema, the Parquet store, the importers and the demo
 //! archive generator. Everything that brings data into the store lives here.
 
+#[cfg(feature = "http")]
+pub mod collect;
 pub mod demo;
 pub mod import;
 #[cfg(feature = "http")]
@@ -8,6 +10,8 @@ pub mod links;
 pub mod record;
 pub mod schema;
 pub mod store;
+#[cfg(all(test, feature = "http"))]
+mod testserver;
 pub mod time;
 pub mod transform;
 

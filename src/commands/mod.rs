@@ -2,6 +2,7 @@
 
 mod audit;
 mod check_links;
+mod collect;
 mod demo;
 mod import;
 mod rules;
@@ -35,6 +36,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explain one rule: its documentation and parameters.
     Rule(rules::RuleArgs),
+    /// Collect from a platform's API into a store (so far: WeChat published articles).
+    Collect(collect::CollectArgs),
     /// Check every menu target and post link of a store (results into link_checks).
     CheckLinks(check_links::CheckLinksArgs),
 }
@@ -81,5 +84,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(args) => rules::run_list(args),
         Command::Rule(args) => rules::run_one(args),
         Command::CheckLinks(args) => check_links::run(args),
+        Command::Collect(args) => collect::run(args),
     }
 }
