@@ -634,3 +634,111 @@ fn a_local_rubric_pack_and_manual_scores_change_the_scores_without_code() {
         text(&run)
     );
 }
+
+/// A minimal HTTP/1.1 server for the collection test: the token endpoint and one page of
+/// published articles, over real TCP.
+fn wechat_mock() -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let items: Vec<String> = (0..30)
+                .map(|i| {
+                    format!(
+                        r#"{{"article_id":"A{i}","update_time":{},"content":{{"news_item":[{{"title":"工作动态{i}","url":"https://mp.weixin.qq.com/s?__biz=B&mid={}&idx=1","need_open_comment":1}}]}}}}"#,
+                        // One article every 12 days up to 2025-11-20.
+                        1_763_600_000 - i * 12 * 86_400,
+                        2_650_000_000u64 + i as u64
+                    )
+                })
+                .collect();
+            let reply = if line.contains("/cgi-bin/token") {
+                r#"{"access_token":"TOK","expires_in":7200}"#.to_string()
+            } else {
+                format!(
+                    r#"{{"total_count":30,"item_count":30,"item":[{}]}}"#,
+                    items.join(",")
+                )
+            };
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+fn collect_then_audit_against_a_local_wechat_api() {
+    let addr = wechat_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("collect.toml");
+    fs::write(
+        &config,
+        format!(
+            "[wechat]\napi_base = \"http://{addr}\"\n[[wechat.accounts]]\nid = \"gh_e2e\"\n\
+             appid = \"wx1\"\nsecret_env = \"GOVMEDIA_E2E_SECRET\"\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let out = Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args([
+            "collect",
+            "wechat",
+            "--config",
+            p(&config),
+            "--store",
+            p(&store),
+        ])
+        .env("GOVMEDIA_E2E_SECRET", "planted-secret-xyz")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("30 articles"), "{}", text(&out));
+    assert!(!text(&out).contains("planted-secret-xyz"));
+    let report = dir.path().join("report");
+    let out = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(&report),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // An article every 12 days: weeks without one are UPD001 findings of the collected account.
+    let findings = finding_pairs(&report);
+    assert!(
+        findings
+            .iter()
+            .any(|(code, account, _)| code == "UPD001" && account == "wechat:gh_e2e")
+    );
+    for entry in ["findings.csv", "index.html", "scores.csv"] {
+        let text = fs::read_to_string(report.join(entry)).unwrap();
+        assert!(
+            !text.contains("planted-secret-xyz") && !text.contains("TOK\""),
+            "{entry}"
+        );
+    }
+}

@@ -163,6 +163,50 @@ mod tests {
     }
 
     #[test]
+    fn the_daily_quota_stops_the_account_and_says_where_to_resume() {
+        let handler = |r: &Request| -> (u16, String) {
+            match r.path.as_str() {
+                "/cgi-bin/token" => (200, r#"{"access_token":"T","expires_in":7200}"#.into()),
+                _ if r.body.contains("\"offset\":0") => (200, page(0)),
+                _ => (
+                    200,
+                    r#"{"errcode":45009,"errmsg":"reach max api daily quota limit"}"#.into(),
+                ),
+            }
+        };
+        let (addr, _) = serve(Arc::new(handler));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), format!("gh_q = \"{SECRET}\"\n")).unwrap();
+        let config = config::CollectConfig {
+            secrets_file: Some(dir.path().join("s.toml")),
+            wechat: Some(config::WechatConfig {
+                api_base: format!("http://{addr}"),
+                accounts: vec![config::WechatAccount {
+                    id: "gh_q".into(),
+                    appid: "wx".into(),
+                    secret_env: None,
+                    secret_key: None,
+                }],
+            }),
+        };
+        let store = Store::open(dir.path().join("store")).unwrap();
+        let (runs, report) = collect_wechat(&store, &config).unwrap();
+        assert_eq!(runs[0].pages, 1);
+        assert!(
+            runs[0]
+                .stopped
+                .as_deref()
+                .unwrap()
+                .contains("resume at offset 2")
+        );
+        assert_eq!(
+            report.total().new,
+            2,
+            "what was collected before the stop is imported"
+        );
+    }
+
+    #[test]
     fn a_secret_in_the_config_is_refused_and_errors_do_not_print_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("collect.toml");
