@@ -670,6 +670,8 @@ fn wechat_mock() -> std::net::SocketAddr {
                 .collect();
             let reply = if line.contains("/cgi-bin/token") {
                 r#"{"access_token":"TOK","expires_in":7200}"#.to_string()
+            } else if line.contains("get_current_selfmenu_info") {
+                r#"{"is_menu_open":1,"selfmenu_info":{"button":[{"type":"view","name":"网上办事","url":"https://zwfw.example.gov.cn/item/1"}]}}"#.to_string()
             } else {
                 format!(
                     r#"{{"total_count":30,"item_count":30,"item":[{}]}}"#,

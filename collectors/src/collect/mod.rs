@@ -31,7 +31,10 @@ pub fn collect_wechat(
         let secret = config.wechat_secret(account)?;
         let landing = store.dir().join("landing").join("wechat").join(&account.id);
         let mut client = wechat::WechatClient::new(&wechat.api_base, account.clone(), secret)?;
-        let run = runtime.block_on(client.collect_published(&landing))?;
+        let mut run = runtime.block_on(client.collect_published(&landing))?;
+        if run.stopped.is_none() {
+            runtime.block_on(client.collect_menu(&landing, &mut run))?;
+        }
         runs.push(run);
         folders.push(landing);
     }
@@ -82,6 +85,10 @@ mod tests {
                         format!(r#"{{"access_token":"TOKEN{n}","expires_in":7200}}"#),
                     )
                 }
+                "/cgi-bin/get_current_selfmenu_info" => (
+                    200,
+                    r#"{"is_menu_open":1,"selfmenu_info":{"button":[{"name":"办事","sub_button":{"list":[{"type":"view","name":"网上办事","url":"https://zwfw.example.gov.cn/"}]}}]}}"#.into(),
+                ),
                 "/cgi-bin/freepublish/batchget" => {
                     assert_eq!(r.method, "POST");
                     let offset = if r.body.contains("\"offset\":0") {
@@ -150,6 +157,11 @@ mod tests {
                 .all(|a| a == Some("wechat:gh_abc123"))
         );
         assert!(log.lock().unwrap().len() >= 6);
+        let menus = store.read_table(&crate::schema::MENUS).unwrap().unwrap();
+        assert_eq!(
+            menus.column("path").unwrap().str().unwrap().get(0),
+            Some("办事/网上办事")
+        );
         // The secret and tokens are nowhere in the store (landing pages, tables, logs).
         for entry in walk(store_dir.path()) {
             let bytes = std::fs::read(&entry).unwrap();

@@ -105,6 +105,16 @@ impl WechatClient {
         body: &Json,
         run: &mut AccountRun,
     ) -> Result<(String, Json), Error> {
+        self.call(endpoint, Some(body), run).await
+    }
+
+    /// GET (no body) or POST (a JSON body) with the token; see [`WechatClient::post`].
+    async fn call(
+        &mut self,
+        endpoint: &str,
+        body: Option<&Json>,
+        run: &mut AccountRun,
+    ) -> Result<(String, Json), Error> {
         let id = self.account.id.clone();
         let mut refreshed = false;
         let mut busy_tries = 0;
@@ -113,11 +123,13 @@ impl WechatClient {
                 Some(t) => t.clone(),
                 None => self.fetch_token().await?,
             };
-            let text = self
-                .http
-                .post(format!("{}/cgi-bin/{endpoint}", self.base))
+            let url = format!("{}/cgi-bin/{endpoint}", self.base);
+            let request = match body {
+                Some(body) => self.http.post(url).json(body),
+                None => self.http.get(url),
+            };
+            let text = request
                 .query(&[("access_token", token.as_str())])
-                .json(body)
                 .send()
                 .await
                 .map_err(|e| api_error(&id, endpoint, e))?
@@ -149,6 +161,18 @@ impl WechatClient {
                 }
             }
         }
+    }
+
+    /// Saves the current menu (`get_current_selfmenu_info`) into `landing/selfmenu.json`.
+    pub async fn collect_menu(
+        &mut self,
+        landing: &Path,
+        run: &mut AccountRun,
+    ) -> Result<(), Error> {
+        std::fs::create_dir_all(landing).map_err(|e| Error::io(landing, e))?;
+        let (text, _) = self.call("get_current_selfmenu_info", None, run).await?;
+        let path = landing.join("selfmenu.json");
+        crate::store::write_atomic(&path, |f| std::io::Write::write_all(f, text.as_bytes()))
     }
 
     /// Collects every published article into `landing`, one file per page.
