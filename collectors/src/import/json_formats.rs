@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
-use crate::transform::{Context, Out, appstore, wechat, weibo};
+use crate::transform::{Out, appstore, wechat, weibo};
 
 /// Largest JSON file read whole; larger archives are JSON Lines (canonical) or split files.
 const MAX_JSON_BYTES: u64 = 1 << 30;
@@ -30,6 +30,14 @@ fn read_text(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> 
         .read_to_string(&mut text)
         .map_err(|e| Error::io(&file.path, e))?;
     Ok(text)
+}
+
+/// Reads a whole JSON document (a single response such as users/show or a menu).
+fn read_document(file: &SourceFile, sink: &RecordSink<'_>) -> Result<(String, Json), Error> {
+    let text = read_text(file, sink)?;
+    let doc = serde_json::from_str(&text)
+        .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+    Ok((text, doc))
 }
 
 /// The complete elements of the array that opens at `start` (the byte after `[`), and where
@@ -255,14 +263,7 @@ impl Format for WeiboComments {
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
         for_each_json_record(file, sink, Some("comments"), |sink, comment, _, n, raw| {
-            let outs = {
-                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
-                let ctx = Context {
-                    pseudonym: &pseudonym,
-                    collected_at: None,
-                };
-                weibo::comment(comment, &ctx)
-            };
+            let outs = sink.transform(|ctx| weibo::comment(comment, ctx));
             emit(sink, outs, n, raw);
         })
     }
@@ -288,18 +289,16 @@ impl Format for WeiboUser {
             && !h.contains("\"comments\"")
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
-        let text = read_text(file, sink)?;
-        let doc: Json = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let (_, doc) = read_document(file, sink)?;
         let users: Vec<&Json> = match &doc {
             Json::Array(list) => list.iter().collect(),
             other => vec![other],
         };
         for (i, user) in users.into_iter().enumerate() {
-            let outs = match weibo::account(user) {
-                Ok(values) => vec![Out::Row(&crate::schema::ACCOUNTS, values)],
-                Err(e) => vec![Out::Bad(Some(&crate::schema::ACCOUNTS), e)],
-            };
+            let outs = vec![Out::from_result(
+                &crate::schema::ACCOUNTS,
+                weibo::account(user),
+            )];
             emit(sink, outs, i as u64 + 1, &user.to_string());
         }
         Ok(())
@@ -332,10 +331,10 @@ impl Format for WeiboCrawlerJson {
             let user = doc.and_then(|d| d.get("user"));
             if !user_done && let Some(user) = user {
                 user_done = true;
-                let outs = match weibo::account(user) {
-                    Ok(values) => vec![Out::Row(&crate::schema::ACCOUNTS, values)],
-                    Err(e) => vec![Out::Bad(Some(&crate::schema::ACCOUNTS), e)],
-                };
+                let outs = vec![Out::from_result(
+                    &crate::schema::ACCOUNTS,
+                    weibo::account(user),
+                )];
                 emit(sink, outs, 0, &user.to_string());
             }
             let owner = user
@@ -384,9 +383,7 @@ impl Format for WechatAuthorizerInfo {
         is_json(file) && head_text(head).contains("\"authorizer_info\"")
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
-        let text = read_text(file, sink)?;
-        let doc: Json = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let (text, doc) = read_document(file, sink)?;
         emit(sink, wechat::authorizer_info(&doc), 1, &text);
         Ok(())
     }
@@ -419,14 +416,8 @@ impl Format for WechatArticlesJson {
             );
         }
         for_each_json_record(file, sink, None, |sink, article, _, n, raw| {
-            let outs = {
-                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
-                let ctx = Context {
-                    pseudonym: &pseudonym,
-                    collected_at: None,
-                };
-                wechat::exported_article(article, &ctx, account.as_deref())
-            };
+            let outs =
+                sink.transform(|ctx| wechat::exported_article(article, ctx, account.as_deref()));
             emit(sink, outs, n, raw);
         })
     }
@@ -533,14 +524,7 @@ impl Format for WechatComments {
             )));
         }
         for_each_json_record(file, sink, Some("comment"), |sink, c, _, n, raw| {
-            let outs = {
-                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
-                let ctx = Context {
-                    pseudonym: &pseudonym,
-                    collected_at: None,
-                };
-                wechat::comment(c, &account, &post_id, &ctx)
-            };
+            let outs = sink.transform(|ctx| wechat::comment(c, &account, &post_id, ctx));
             emit(sink, outs, n, raw);
         })
     }
@@ -565,9 +549,7 @@ impl Format for WechatMenu {
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
         let account = wechat_account(file, sink)?;
-        let text = read_text(file, sink)?;
-        let doc: Json = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let (_, doc) = read_document(file, sink)?;
         let collected = modified_ms(file);
         sink.note("menu snapshot time taken from the file's modification time".into());
         let outs = wechat::menus(&doc, &account, collected);
@@ -604,9 +586,7 @@ impl Format for WechatDatacube {
         use crate::transform::{JsonExt, row};
 
         let account = wechat_account(file, sink).ok();
-        let text = read_text(file, sink)?;
-        let doc: Json = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
+        let (_, doc) = read_document(file, sink)?;
         let list: Vec<Json> = doc
             .get("list")
             .and_then(Json::as_array)

@@ -381,6 +381,32 @@ impl RecordSink<'_> {
         }
     }
 
+    /// Accepts a row built from an input record, or quarantines the record naming the field
+    /// that could not be read.
+    pub fn accept(
+        &mut self,
+        table: &'static TableSpec,
+        line: u64,
+        built: Result<Vec<Value>, FieldError>,
+        raw: &str,
+    ) {
+        match built {
+            Ok(values) => self.record(table, line, values, raw),
+            Err(e) => self.reject(Some(table), line, e, raw),
+        }
+    }
+
+    /// Runs a raw-JSON transform with this import's pseudonymiser.
+    pub fn transform(
+        &self,
+        f: impl FnOnce(&crate::transform::Context) -> Vec<crate::transform::Out>,
+    ) -> Vec<crate::transform::Out> {
+        let pseudonym = |name: Option<&str>| self.pseudonym(name);
+        f(&crate::transform::Context {
+            pseudonym: &pseudonym,
+        })
+    }
+
     /// Accepts a row derived from a record already counted (not an input record of its own).
     pub fn derived(&mut self, table: &'static TableSpec, values: Vec<Value>) {
         if validate(table, &values).is_ok() {

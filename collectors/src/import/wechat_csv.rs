@@ -5,7 +5,7 @@
 use super::weibo_crawler::for_each_csv_row;
 use super::{Format, RecordSink, SourceFile, json_formats::emit};
 use crate::Error;
-use crate::transform::{Context, wechat};
+use crate::transform::wechat;
 
 pub struct WechatArticlesSpiderCsv;
 
@@ -42,14 +42,8 @@ impl Format for WechatArticlesSpiderCsv {
         }
         for_each_csv_row(file, sink, |sink, fields, line, raw| {
             let record = fields.to_json();
-            let outs = {
-                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
-                let ctx = Context {
-                    pseudonym: &pseudonym,
-                    collected_at: None,
-                };
-                wechat::exported_article(&record, &ctx, account.as_deref())
-            };
+            let outs =
+                sink.transform(|ctx| wechat::exported_article(&record, ctx, account.as_deref()));
             emit(sink, outs, line, raw);
         })
     }

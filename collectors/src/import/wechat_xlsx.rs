@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::json_formats::emit;
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
-use crate::transform::{Context, wechat};
+use crate::transform::wechat;
 
 /// Header → the exporter JSON's field name.
 const COLUMNS: [(&str, &str); 12] = [
@@ -108,14 +108,8 @@ impl Format for WechatArticleExporterXlsx {
             }
             let record = Json::Object(record);
             let raw = record.to_string();
-            let outs = {
-                let pseudonym = |name: Option<&str>| sink.pseudonym(name);
-                let ctx = Context {
-                    pseudonym: &pseudonym,
-                    collected_at: None,
-                };
-                wechat::exported_article(&record, &ctx, account.as_deref())
-            };
+            let outs =
+                sink.transform(|ctx| wechat::exported_article(&record, ctx, account.as_deref()));
             emit(sink, outs, line, &raw);
         }
         Ok(())

@@ -263,10 +263,7 @@ impl Format for WeiboCrawlerPosts {
                     ],
                 ))
             })();
-            match built {
-                Ok(values) => sink.record(&POSTS, line, values, raw),
-                Err(e) => sink.reject(Some(&POSTS), line, e, raw),
-            }
+            sink.accept(&POSTS, line, built, raw)
         })
     }
 }
@@ -319,10 +316,7 @@ impl Format for WeiboCrawlerUsers {
                     ],
                 ))
             })();
-            match built {
-                Ok(values) => sink.record(&ACCOUNTS, line, values, raw),
-                Err(e) => sink.reject(Some(&ACCOUNTS), line, e, raw),
-            }
+            sink.accept(&ACCOUNTS, line, built, raw)
         })
     }
 }
@@ -391,10 +385,7 @@ impl Format for WeiboCrawlerComments {
                     ],
                 ))
             })();
-            match built {
-                Ok(values) => sink.record(&COMMENTS, line, values, raw),
-                Err(e) => sink.reject(Some(&COMMENTS), line, e, raw),
-            }
+            sink.accept(&COMMENTS, line, built, raw)
         })
     }
 }

@@ -105,10 +105,7 @@ impl Format for WeiboSpiderCsv {
                     ],
                 ))
             })();
-            match built {
-                Ok(values) => sink.record(&POSTS, line, values, raw),
-                Err(e) => sink.reject(Some(&POSTS), line, e, raw),
-            }
+            sink.accept(&POSTS, line, built, raw)
         })
     }
 }

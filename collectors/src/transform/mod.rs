@@ -25,13 +25,20 @@ pub enum Out {
     Bad(Option<&'static TableSpec>, FieldError),
 }
 
+impl Out {
+    /// A counted row, or the record's failure naming the field.
+    pub fn from_result(table: &'static TableSpec, built: Result<Vec<Value>, FieldError>) -> Out {
+        match built {
+            Ok(values) => Out::Row(table, values),
+            Err(e) => Out::Bad(Some(table), e),
+        }
+    }
+}
+
 /// Context a transform needs beyond the JSON.
 pub struct Context<'a> {
     /// Pseudonymises a commenter's identity (or keeps it, with `--keep-identities`).
     pub pseudonym: &'a dyn Fn(Option<&str>) -> Value,
-    /// When the response was fetched (UTC ms), for menus and other snapshots; `None` when the
-    /// archive does not say.
-    pub collected_at: Option<i64>,
 }
 
 /// A canonical row built by column name.

@@ -266,7 +266,6 @@ mod article_tests {
     fn an_exported_article_gives_its_post_account_and_comments_with_replies() {
         let ctx = super::super::Context {
             pseudonym: &|n: Option<&str>| n.map_or(Value::Null, |_| Value::Str("u_x".into())),
-            collected_at: None,
         };
         let outs = exported_article(
             &json!({"aid": "2650000001_2", "appmsgid": 2650000001u64, "itemidx": 2, "title": "政策解读",

@@ -205,10 +205,7 @@ pub fn comment(c: &Json, ctx: &Context) -> Vec<Out> {
             ],
         ))
     };
-    match build() {
-        Ok(values) => vec![Out::Row(&COMMENTS, values)],
-        Err(e) => vec![Out::Bad(Some(&COMMENTS), e)],
-    }
+    vec![Out::from_result(&COMMENTS, build())]
 }
 
 #[cfg(test)]
@@ -219,7 +216,6 @@ mod tests {
     fn ctx() -> Context<'static> {
         Context {
             pseudonym: &|n: Option<&str>| n.map_or(Value::Null, |n| Value::Str(format!("p({n})"))),
-            collected_at: None,
         }
     }
 
