@@ -26,6 +26,13 @@ fn err(title: &str) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
     move |e| Error::Chart(title.to_string(), e.to_string())
 }
 
+/// The label of band `i` when `at` is its middle (bands are one unit wide, ticks every half
+/// unit), so each bar gets one label under its centre.
+fn band_label(labels: &[String], at: f64) -> Option<&String> {
+    let i = at.floor();
+    ((at - i - 0.5).abs() < 0.26).then(|| labels.get(i as usize))?
+}
+
 /// Reply latency: replies per working-hour bucket, buckets past the deadline in red, the
 /// deadline marked, the reply rate in the caption.
 pub fn reply_latency_svg(
@@ -57,14 +64,7 @@ pub fn reply_latency_svg(
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(labels.len() * 2 + 1)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 0.26 {
-                    labels.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
@@ -124,7 +124,8 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
         let top = items.iter().map(|i| i.weight).fold(1.0, f64::max) * 1.25;
         let n = items.len().max(1) as f64;
         let font = |size| (FONT_FAMILY, size).into_font();
-        let labels: Vec<String> = items.iter().map(|i| i.label.clone()).collect();
+        // Rows are drawn bottom-up: the first item sits at the top.
+        let labels: Vec<String> = items.iter().rev().map(|i| i.label.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(15))
             .margin(10)
@@ -137,17 +138,7 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .disable_y_mesh()
             .light_line_style(TRANSPARENT)
             .y_labels(items.len() * 2 + 1)
-            .y_label_formatter(&|y| {
-                let i = y.floor() as usize;
-                if (y - i as f64 - 0.5).abs() < 0.26 {
-                    labels
-                        .get(labels.len().saturating_sub(i + 1))
-                        .cloned()
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
             .x_desc(lang.pick("得分 / 权重", "points / weight"))
             .label_style(font(11))
             .axis_desc_style(font(11))
@@ -227,15 +218,9 @@ pub fn content_mix_svg(
             .light_line_style(TRANSPARENT)
             .x_labels(months.len() * 2 + 1)
             .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 0.26 {
-                    labels
-                        .get(i)
-                        .map(|m| m[2..].to_string())
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
+                band_label(&labels, *x)
+                    .map(|m| m[2..].to_string())
+                    .unwrap_or_default()
             })
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
@@ -320,15 +305,9 @@ pub fn engagement_svg(
             .light_line_style(TRANSPARENT)
             .x_labels(months.len() * 2 + 1)
             .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 0.26 {
-                    labels
-                        .get(i)
-                        .map(|m| m[2..].to_string())
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
+                band_label(&labels, *x)
+                    .map(|m| m[2..].to_string())
+                    .unwrap_or_default()
             })
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(lang.pick("互动量", "engagement"))
@@ -393,14 +372,7 @@ pub fn tier_distribution_svg(
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(labels.len() * 2 + 1)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - i as f64 - 0.5).abs() < 0.26 {
-                    labels.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
