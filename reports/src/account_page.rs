@@ -511,17 +511,15 @@ pub fn or_dash(v: Option<String>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
 }
 
-/// Reads a string column as owned values.
+/// A column's values as owned text (numbers and other types cast to text).
 pub fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(match df.column(name) {
-        Ok(c) => c
-            .cast(&DataType::String)?
-            .str()?
-            .iter()
-            .map(|v| v.map(String::from))
-            .collect(),
-        Err(_) => vec![None; df.height()],
-    })
+    Ok(df
+        .column(name)?
+        .cast(&DataType::String)?
+        .str()?
+        .iter()
+        .map(|v| v.map(String::from))
+        .collect())
 }
 
 #[cfg(test)]

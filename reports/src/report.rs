@@ -142,15 +142,6 @@ pub fn write_audit_report(
     Ok(report)
 }
 
-fn str_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(df
-        .column(name)?
-        .str()?
-        .iter()
-        .map(|v| v.map(String::from))
-        .collect())
-}
-
 /// The index rows: every audited account with its finding counts by severity.
 fn index_accounts(
     ctx: &AuditContext,
@@ -207,14 +198,14 @@ fn index_accounts(
     )
     .sort(["account_id"], SortMultipleOptions::default())
     .collect()?;
-    let ids = str_values(&df, "account_id")?;
-    let names = str_values(&df, "account_name")?;
-    let platforms = str_values(&df, "platform")?;
-    let orgs = str_values(&df, "org_id")?;
-    let org_names = str_values(&df, "official_name")?;
-    let lasts = str_values(&df, "last_update")?;
-    let score_texts = str_values(&df, "score_text")?;
-    let tiers = str_values(&df, "tier")?;
+    let ids = strings(&df, "account_id")?;
+    let names = strings(&df, "account_name")?;
+    let platforms = strings(&df, "platform")?;
+    let orgs = strings(&df, "org_id")?;
+    let org_names = strings(&df, "official_name")?;
+    let lasts = strings(&df, "last_update")?;
+    let score_texts = strings(&df, "score_text")?;
+    let tiers = strings(&df, "tier")?;
     let count = |name: &str| -> PolarsResult<Vec<u64>> {
         Ok(df
             .column(name)?
@@ -250,7 +241,7 @@ fn index_accounts(
 
 /// Accounts per tier in the pack's order, the veto tier last.
 fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<String, Error> {
-    let tiers = str_values(&scored.scores, "tier")?;
+    let tiers = strings(&scored.scores, "tier")?;
     let veto: Vec<Option<bool>> = scored.scores.column("veto")?.bool()?.iter().collect();
     let mut order: Vec<String> = rubric
         .pack
@@ -304,7 +295,7 @@ fn top_findings(findings: &DataFrame, lang: Lang) -> Result<Vec<TopFinding>, Err
         )
         .limit(10)
         .collect()?;
-    let codes = str_values(&top, "code")?;
+    let codes = strings(&top, "code")?;
     let counts: Vec<u64> = top
         .column("findings")?
         .u64()?
@@ -339,10 +330,10 @@ fn top_findings(findings: &DataFrame, lang: Lang) -> Result<Vec<TopFinding>, Err
 /// The first 20 of every ranking list (the CSV/XLSX have them all).
 fn ranking_groups(rankings: &DataFrame, lang: Lang) -> Result<Vec<RankingGroup>, Error> {
     const SHOWN: usize = 20;
-    let platforms = str_values(rankings, "platform")?;
-    let levels = str_values(rankings, "level")?;
-    let ids = str_values(rankings, "account_id")?;
-    let names = str_values(rankings, "account_name")?;
+    let platforms = strings(rankings, "platform")?;
+    let levels = strings(rankings, "level")?;
+    let ids = strings(rankings, "account_id")?;
+    let names = strings(rankings, "account_name")?;
     let ranks: Vec<Option<u32>> = rankings.column("rank")?.u32()?.iter().collect();
     let tied: Vec<Option<bool>> = rankings.column("tied")?.bool()?.iter().collect();
     let index = strings(rankings, "influence_index")?;
@@ -389,7 +380,7 @@ fn ranking_groups(rankings: &DataFrame, lang: Lang) -> Result<Vec<RankingGroup>,
 
 /// Weekly bars and the cadence threshold per account.
 fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>, f64)>, Error> {
-    let ids = str_values(weekly, "account_id")?;
+    let ids = strings(weekly, "account_id")?;
     let starts: Vec<Option<i32>> = weekly
         .column("week_start")?
         .cast(&DataType::Int32)?
@@ -581,8 +572,8 @@ fn page_inputs<'a>(
 
     let mut items: HashMap<String, (String, Vec<Option<f64>>)> = HashMap::new();
     {
-        let ids = str_values(&scored.scores, "account_id")?;
-        let platforms = str_values(&scored.scores, "platform")?;
+        let ids = strings(&scored.scores, "account_id")?;
+        let platforms = strings(&scored.scores, "platform")?;
         let columns: Vec<Vec<Option<f64>>> = rubric
             .items
             .iter()
@@ -611,7 +602,7 @@ fn page_inputs<'a>(
 
     let mut latency: HashMap<String, Vec<i64>> = HashMap::new();
     {
-        let ids = str_values(&result.reply_latency, "account_id")?;
+        let ids = strings(&result.reply_latency, "account_id")?;
         let buckets = i64_values(&result.reply_latency, "bucket")?;
         let replies = i64_values(&result.reply_latency, "replies")?;
         for (i, id) in ids.into_iter().enumerate() {
@@ -628,8 +619,8 @@ fn page_inputs<'a>(
     let mut monthly: HashMap<String, Vec<MonthRow>> = HashMap::new();
     {
         let m = &result.monthly;
-        let ids = str_values(m, "account_id")?;
-        let months = str_values(m, "month")?;
+        let ids = strings(m, "account_id")?;
+        let months = strings(m, "month")?;
         let cats: Vec<Vec<i64>> = CATEGORY_COLUMNS
             .iter()
             .map(|(_, c)| i64_values(m, c))
@@ -656,11 +647,11 @@ fn page_inputs<'a>(
     let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::new();
     {
         let f = &result.findings;
-        let ids = str_values(f, "account_id")?;
-        let codes = str_values(f, "code")?;
-        let severities = str_values(f, "severity")?;
-        let messages = str_values(f, "message")?;
-        let evidence = str_values(f, "evidence")?;
+        let ids = strings(f, "account_id")?;
+        let codes = strings(f, "code")?;
+        let severities = strings(f, "severity")?;
+        let messages = strings(f, "message")?;
+        let evidence = strings(f, "evidence")?;
         let occurred = instant_texts(f.column("occurred_at")?)?;
         for i in 0..f.height() {
             let Some(id) = ids[i].clone() else { continue };
