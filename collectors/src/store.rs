@@ -155,23 +155,9 @@ impl Store {
             .map(|(k, n)| (k.clone(), *n))
             .collect();
         if path.exists() {
-            let stored = self
-                .scan_table(spec)?
-                .group_by([col(first_key)])
-                .agg([len().alias("n")])
-                .collect()
-                .map_err(at)?;
-            let keys = stored
-                .column(first_key)
-                .and_then(|c| c.str().cloned())
-                .map_err(at)?;
-            let ns = stored
-                .column("n")
-                .and_then(|c| c.cast(&DataType::UInt64))
-                .map_err(at)?;
-            let ns = ns.u64().map_err(at)?;
-            for (k, n) in keys.iter().zip(ns.iter()) {
-                *counts.entry(k.unwrap_or_default().to_string()).or_default() += n.unwrap_or(0);
+            let stored = rows_per_key(self.scan_table(spec)?, first_key).map_err(at)?;
+            for (k, n) in stored {
+                *counts.entry(k).or_default() += n;
             }
         }
         let ranges = key_ranges(&counts, range_rows);
@@ -424,23 +410,20 @@ pub fn write_spill_file(
         .with_row_group_size(Some(ROW_GROUP_ROWS / 4))
         .finish(&mut sorted)
         .map_err(at)?;
-    let first_key = spec.key[0];
+    Ok(rows_per_key(rows.clone().lazy(), spec.key[0])
+        .map_err(at)?
+        .into_iter()
+        .collect())
+}
+
+/// Rows per value of a key column.
+fn rows_per_key(rows: LazyFrame, key: &str) -> PolarsResult<Vec<(String, u64)>> {
     let counts = rows
-        .clone()
-        .lazy()
-        .group_by([col(first_key)])
-        .agg([len().alias("n")])
-        .collect()
-        .map_err(at)?;
-    let keys = counts
-        .column(first_key)
-        .and_then(|c| c.str().cloned())
-        .map_err(at)?;
-    let ns = counts
-        .column("n")
-        .and_then(|c| c.cast(&DataType::UInt64))
-        .map_err(at)?;
-    let ns = ns.u64().map_err(at)?;
+        .group_by([col(key)])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    let keys = counts.column(key)?.str()?.clone();
+    let ns = counts.column("n")?.u64()?.clone();
     Ok(keys
         .iter()
         .zip(ns.iter())
