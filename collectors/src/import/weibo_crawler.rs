@@ -170,26 +170,32 @@ impl WeiboCrawlerPosts {
     /// The account behind a posts file: the user id is the file name, the screen name the
     /// folder (weibo/<name>/<user_id>.csv).
     fn account(file: &SourceFile) -> Result<(String, Option<String>), Error> {
-        let stem = file
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::Input(format!(
+        match weibo_file_names(file) {
+            (Some(uid), name) => Ok((uid, name)),
+            (None, _) => Err(Error::Input(format!(
                 "{}: a weibo-crawler posts file is named after the user id \
                  (weibo/<name>/<user_id>.csv); cannot tell whose posts these are",
                 file.display()
-            )));
+            ))),
         }
-        let name = file
-            .path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().to_string())
-            .filter(|n| n != "weibo" && !n.is_empty());
-        Ok((stem, name))
     }
+}
+
+/// What the exporters' `weibo/<name>/<user_id>.csv` layout says: the user id when the file is
+/// named after one, and the screen name from the folder (not the top `weibo` folder).
+pub(crate) fn weibo_file_names(file: &SourceFile) -> (Option<String>, Option<String>) {
+    let stem = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+    let folder = file
+        .path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string())
+        .filter(|n| n != "weibo" && !n.is_empty());
+    (stem, folder)
 }
 
 impl Format for WeiboCrawlerPosts {

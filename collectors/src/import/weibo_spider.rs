@@ -4,7 +4,7 @@
 //! `weibo/<name>/<user_id>.csv`; when it is named after the screen name only, the account id is
 //! derived from the name (stable, and said in the import log).
 
-use super::weibo_crawler::for_each_csv_row;
+use super::weibo_crawler::{for_each_csv_row, weibo_file_names};
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
 use crate::record::{FieldError, Value};
@@ -37,28 +37,24 @@ impl Format for WeiboSpiderCsv {
     }
 
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
-        let stem = file
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let folder = file
-            .path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().to_string())
-            .filter(|n| n != "weibo" && !n.is_empty());
-        let (account_id, name) = if !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()) {
-            (format!("weibo:{stem}"), folder)
-        } else {
-            let name = folder
-                .filter(|f| f.bytes().any(|b| !b.is_ascii_digit()))
-                .unwrap_or(stem);
-            let id = derived_weibo_id(&name);
-            sink.note(format!(
-                "no user id in the file name: account id {id} derived from the name {name:?}"
-            ));
-            (id, Some(name))
+        let (account_id, name) = match weibo_file_names(file) {
+            (Some(uid), folder) => (format!("weibo:{uid}"), folder),
+            (None, folder) => {
+                // Named after the screen name: the folder's, else the file's own.
+                let name = folder
+                    .filter(|f| f.bytes().any(|b| !b.is_ascii_digit()))
+                    .unwrap_or_else(|| {
+                        file.path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().to_string())
+                            .unwrap_or_default()
+                    });
+                let id = derived_weibo_id(&name);
+                sink.note(format!(
+                    "no user id in the file name: account id {id} derived from the name {name:?}"
+                ));
+                (id, Some(name))
+            }
         };
         if let Some(name) = name {
             sink.derived(
