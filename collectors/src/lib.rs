@@ -10,8 +10,10 @@ pub mod links;
 pub mod record;
 pub mod schema;
 pub mod store;
-#[cfg(all(test, feature = "http"))]
-mod testserver;
+/// The local HTTP server the collector tests (here and end to end) run against.
+#[cfg(feature = "http")]
+#[doc(hidden)]
+pub mod testserver;
 pub mod time;
 pub mod transform;
 

@@ -83,6 +83,11 @@ pub fn shanghai_midnight_ms(date: NaiveDate) -> i64 {
     shanghai_naive_to_ms(date.and_hms_opt(0, 0, 0).expect("midnight")).expect("midnight exists")
 }
 
+/// The calendar day of an instant in Asia/Shanghai.
+pub fn shanghai_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Shanghai).date_naive()
+}
+
 /// Formats UTC milliseconds as RFC 3339 in Beijing time (`2024-03-01T09:30:00+08:00`).
 pub fn format_shanghai(ms: i64) -> String {
     let offset = FixedOffset::east_opt(8 * 3600).expect("+08:00");

@@ -1,271 +1,304 @@
-//! Live collection (`govmedia collect`): extract steps that talk to the platform APIs and save
-//! raw responses to `landing/<platform>/<account>/` in the store, then the importers' transform
-//! on that folder. So far: WeChat published articles.
+//! Live collection (`govmedia collect <wechat|weibo|app>`): extract steps that talk to the
+//! platform APIs through one rate-limited, retrying client per platform ([`http::Api`]) and
+//! save every raw response unchanged to `landing/<platform>/<account>/<run>/` with a checkpoint
+//! after each page ([`landing`]); then the importers' transform on those folders, so a saved
+//! response means the same whether collected or imported, and a crashed run resumes where its
+//! checkpoint says.
 
+pub mod app;
 pub mod config;
+pub mod http;
+pub mod landing;
 pub mod wechat;
+pub mod weibo;
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Error;
 use crate::import::{ImportOptions, ImportReport, import_paths};
 use crate::store::Store;
 use config::CollectConfig;
+use landing::Landing;
 
-/// Collects every configured WeChat account's published articles and imports what was saved.
-pub fn collect_wechat(
+/// The platforms `collect` speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Wechat,
+    Weibo,
+    App,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Wechat => "wechat",
+            Platform::Weibo => "weibo",
+            Platform::App => "app",
+        }
+    }
+}
+
+/// How a collection runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Collect nothing published before this day (Asia/Shanghai): timelines stop paging there,
+    /// statistics start there. A resumed run keeps the `since` it started with.
+    pub since: Option<NaiveDate>,
+    /// Draw progress bars on the terminal (never drawn when stderr is not a terminal).
+    pub progress: bool,
+    /// The run's clock (tests fix it).
+    pub now: DateTime<Utc>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            since: None,
+            progress: false,
+            now: Utc::now(),
+        }
+    }
+}
+
+/// What one account's collection did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountRun {
+    pub account: String,
+    /// This run continued one that had stopped.
+    pub resumed: bool,
+    pub requests: u64,
+    pub posts: u64,
+    pub comments: u64,
+    pub menus: u64,
+    pub stats: u64,
+    pub token_refreshes: u64,
+    /// Set when the account stopped early on purpose (daily quota), with where to resume.
+    pub stopped: Option<String>,
+    /// Set when the account failed; its checkpoint stays open, so the next run resumes.
+    pub error: Option<String>,
+    /// What the collector decided along the way (an endpoint without permission …).
+    pub notes: Vec<String>,
+}
+
+/// The end of a run: per account, the import of what was saved, and errors by code.
+#[derive(Debug, Default)]
+pub struct CollectSummary {
+    pub platform: &'static str,
+    pub accounts: Vec<AccountRun>,
+    pub import: ImportReport,
+    /// Every error answer seen (retried or not), by platform code / HTTP status.
+    pub errors: BTreeMap<String, usize>,
+}
+
+impl CollectSummary {
+    pub fn failed(&self) -> impl Iterator<Item = &AccountRun> {
+        self.accounts.iter().filter(|a| a.error.is_some())
+    }
+
+    pub fn totals(&self) -> AccountRun {
+        let mut t = AccountRun {
+            account: "total".into(),
+            ..Default::default()
+        };
+        for a in &self.accounts {
+            t.requests += a.requests;
+            t.posts += a.posts;
+            t.comments += a.comments;
+            t.menus += a.menus;
+            t.stats += a.stats;
+            t.token_refreshes += a.token_refreshes;
+        }
+        t
+    }
+}
+
+/// One account's result, handed back to the driver for the import.
+pub struct AccountOutcome {
+    pub run: AccountRun,
+    pub landing: Option<Landing>,
+}
+
+/// Collects every configured account of `platform`, then imports what was saved.
+pub fn collect(
     store: &Store,
     config: &CollectConfig,
-) -> Result<(Vec<wechat::AccountRun>, ImportReport), Error> {
-    let wechat = config
-        .wechat
-        .as_ref()
-        .ok_or_else(|| Error::Input("the config has no [wechat] section".into()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    platform: Platform,
+    options: &RunOptions,
+) -> Result<CollectSummary, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::io(store.dir(), e))?;
-    let mut runs = Vec::new();
-    let mut folders: Vec<PathBuf> = Vec::new();
-    for account in &wechat.accounts {
-        let secret = config.wechat_secret(account)?;
-        let landing = store.dir().join("landing").join("wechat").join(&account.id);
-        let mut client = wechat::WechatClient::new(&wechat.api_base, account.clone(), secret)?;
-        let mut run = runtime.block_on(client.collect_published(&landing))?;
-        if run.stopped.is_none() {
-            runtime.block_on(client.collect_menu(&landing, &mut run))?;
+    let progress = Progress::new(options.progress);
+    let (outcomes, errors) = runtime.block_on(async {
+        match platform {
+            Platform::Wechat => wechat::collect(store.dir(), config, options, &progress).await,
+            Platform::Weibo => weibo::collect(store.dir(), config, options, &progress).await,
+            Platform::App => app::collect(store.dir(), config, options, &progress).await,
         }
-        runs.push(run);
-        folders.push(landing);
+    })?;
+    drop(runtime);
+    import_outcomes(store, platform, outcomes, errors)
+}
+
+/// Imports the run folders (statistics last: they are matched to stored articles), then closes
+/// the runs that finished.
+fn import_outcomes(
+    store: &Store,
+    platform: Platform,
+    mut outcomes: Vec<AccountOutcome>,
+    errors: BTreeMap<String, usize>,
+) -> Result<CollectSummary, Error> {
+    let mut first = Vec::new();
+    let mut second = Vec::new();
+    for landing in outcomes.iter().filter_map(|o| o.landing.as_ref()) {
+        let (a, b) = import_phases(landing.run_dir())?;
+        first.extend(a);
+        second.extend(b);
     }
-    let report = import_paths(store, &folders, &ImportOptions::default())?;
-    Ok((runs, report))
+    let options = ImportOptions::default();
+    let mut report = import_paths(store, &first, &options)?;
+    if !second.is_empty() {
+        let later = import_paths(store, &second, &options)?;
+        report.files.extend(later.files);
+        report.quarantine.extend(later.quarantine);
+    }
+    if report.failed_files().next().is_none() {
+        for landing in outcomes.iter_mut().filter_map(|o| o.landing.as_mut()) {
+            landing.mark_imported()?;
+        }
+    }
+    Ok(CollectSummary {
+        platform: platform.name(),
+        accounts: outcomes.into_iter().map(|o| o.run).collect(),
+        import: report,
+        errors,
+    })
+}
+
+/// A run folder's entries in import order: everything, then the `datacube` folder (statistics
+/// name articles that must already be in the store).
+fn import_phases(run_dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(run_dir)
+        .map_err(|e| Error::io(run_dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            // Half-written temp files of a crashed run are not responses.
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    let (later, now): (Vec<PathBuf>, Vec<PathBuf>) = entries
+        .into_iter()
+        .partition(|p| p.file_name().is_some_and(|n| n == "datacube"));
+    Ok((now, later))
+}
+
+/// Runs `collect_one` for every account, at most `concurrency` at once; results in input order.
+pub(crate) async fn for_each_account<T, F, Fut>(
+    accounts: Vec<T>,
+    concurrency: usize,
+    collect_one: F,
+) -> Vec<AccountOutcome>
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = AccountOutcome> + Send + 'static,
+{
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, account) in accounts.into_iter().enumerate() {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let work = collect_one(account);
+        tasks.spawn(async move {
+            let outcome = work.await;
+            drop(permit);
+            (i, outcome)
+        });
+    }
+    let mut done: Vec<(usize, AccountOutcome)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(pair) => done.push(pair),
+            // A panicking account task is a bug; say so rather than lose the account quietly.
+            Err(e) => done.push((
+                usize::MAX,
+                AccountOutcome {
+                    run: AccountRun {
+                        account: "?".into(),
+                        error: Some(format!("internal error: {e}")),
+                        ..Default::default()
+                    },
+                    landing: None,
+                },
+            )),
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, o)| o).collect()
+}
+
+/// Progress bars: one per platform (accounts done) and one per account being collected.
+#[derive(Clone)]
+pub struct Progress {
+    bars: MultiProgress,
+}
+
+impl Progress {
+    pub fn new(visible: bool) -> Progress {
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Progress {
+            bars: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    /// The platform's bar, counting finished accounts.
+    pub fn platform(&self, platform: &str, accounts: usize) -> ProgressBar {
+        let bar = self.bars.add(ProgressBar::new(accounts as u64));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} accounts {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(platform.to_string());
+        bar
+    }
+
+    /// A spinner for one account; its message says the endpoint and page.
+    pub fn account(&self, account: &str) -> ProgressBar {
+        let bar = self.bars.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("  {spinner} {prefix}: {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(account.to_string());
+        bar
+    }
+}
+
+/// The account's failure as the summary shows it: endpoint and cause, never a URL or token.
+pub(crate) fn describe(
+    platform: &str,
+    account: &str,
+    endpoint: &str,
+    e: &http::CallError,
+) -> String {
+    format!("{platform} {account}: {endpoint}: {e}")
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-    use crate::testserver::{Request, serve};
-
-    const SECRET: &str = "s3cr3t-AppSecret-do-not-leak";
-
-    fn page(offset: i64) -> String {
-        let ids: Vec<i64> = if offset == 0 { vec![1, 2] } else { vec![3] };
-        let items: Vec<String> = ids
-            .iter()
-            .map(|i| {
-                format!(
-                    r#"{{"article_id":"A{i}","update_time":{},"content":{{"news_item":[{{"title":"第{i}篇","url":"https://mp.weixin.qq.com/s?__biz=B&mid=265000000{i}&idx=1"}}]}}}}"#,
-                    1_709_256_600 + i * 86_400
-                )
-            })
-            .collect();
-        format!(
-            r#"{{"total_count":3,"item_count":{},"item":[{}]}}"#,
-            ids.len(),
-            items.join(",")
-        )
-    }
-
-    #[test]
-    fn articles_are_collected_through_token_expiry_and_a_busy_answer_then_imported() {
-        let tokens = Arc::new(AtomicUsize::new(0));
-        let second_page_calls = Arc::new(AtomicUsize::new(0));
-        let (t, s) = (tokens.clone(), second_page_calls.clone());
-        let handler = move |r: &Request| -> (u16, String) {
-            match r.path.as_str() {
-                "/cgi-bin/token" => {
-                    assert!(r.query.contains("appid=wx123") && r.query.contains(SECRET));
-                    let n = t.fetch_add(1, Ordering::SeqCst) + 1;
-                    (
-                        200,
-                        format!(r#"{{"access_token":"TOKEN{n}","expires_in":7200}}"#),
-                    )
-                }
-                "/cgi-bin/get_current_selfmenu_info" => (
-                    200,
-                    r#"{"is_menu_open":1,"selfmenu_info":{"button":[{"name":"办事","sub_button":{"list":[{"type":"view","name":"网上办事","url":"https://zwfw.example.gov.cn/"}]}}]}}"#.into(),
-                ),
-                "/cgi-bin/freepublish/batchget" => {
-                    assert_eq!(r.method, "POST");
-                    let offset = if r.body.contains("\"offset\":0") {
-                        0
-                    } else {
-                        2
-                    };
-                    if offset == 2 {
-                        match s.fetch_add(1, Ordering::SeqCst) {
-                            // The token expires mid-run, then the server is busy once.
-                            0 => {
-                                return (
-                                    200,
-                                    r#"{"errcode":42001,"errmsg":"access_token expired rid: x"}"#
-                                        .into(),
-                                );
-                            }
-                            1 => return (200, r#"{"errcode":-1,"errmsg":"system error"}"#.into()),
-                            _ => assert!(r.query.contains("TOKEN2"), "the refreshed token is used"),
-                        }
-                    }
-                    (200, page(offset))
-                }
-                _ => (404, "{}".into()),
-            }
-        };
-        let (addr, log) = serve(Arc::new(handler));
-        let store_dir = tempfile::tempdir().unwrap();
-        let config_dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            config_dir.path().join("secrets.toml"),
-            format!("gh_abc123 = \"{SECRET}\"\n"),
-        )
-        .unwrap();
-        let config_path = config_dir.path().join("collect.toml");
-        std::fs::write(
-            &config_path,
-            format!(
-                "secrets_file = \"secrets.toml\"\n[wechat]\napi_base = \"http://{addr}\"\n\
-                 [[wechat.accounts]]\nid = \"gh_abc123\"\nappid = \"wx123\"\n"
-            ),
-        )
-        .unwrap();
-        let config = config::CollectConfig::load(&config_path).unwrap();
-        let store = Store::open(store_dir.path()).unwrap();
-        let (runs, report) = collect_wechat(&store, &config).unwrap();
-        assert_eq!(runs[0].pages, 2);
-        assert_eq!(runs[0].articles, 3);
-        assert_eq!(runs[0].token_refreshes, 1);
-        assert_eq!(tokens.load(Ordering::SeqCst), 2);
-        assert!(
-            report
-                .files
-                .iter()
-                .all(|f| f.error.is_none() && f.reconciles())
-        );
-        let posts = store.read_table(&crate::schema::POSTS).unwrap().unwrap();
-        assert_eq!(posts.height(), 3);
-        assert!(
-            posts
-                .column("account_id")
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .all(|a| a == Some("wechat:gh_abc123"))
-        );
-        assert!(log.lock().unwrap().len() >= 6);
-        let menus = store.read_table(&crate::schema::MENUS).unwrap().unwrap();
-        assert_eq!(
-            menus.column("path").unwrap().str().unwrap().get(0),
-            Some("办事/网上办事")
-        );
-        // The secret and tokens are nowhere in the store (landing pages, tables, logs).
-        for entry in walk(store_dir.path()) {
-            let bytes = std::fs::read(&entry).unwrap();
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(
-                !text.contains(SECRET) && !text.contains("TOKEN1"),
-                "{}",
-                entry.display()
-            );
-        }
-    }
-
-    #[test]
-    fn the_daily_quota_stops_the_account_and_says_where_to_resume() {
-        let handler = |r: &Request| -> (u16, String) {
-            match r.path.as_str() {
-                "/cgi-bin/token" => (200, r#"{"access_token":"T","expires_in":7200}"#.into()),
-                _ if r.body.contains("\"offset\":0") => (200, page(0)),
-                _ => (
-                    200,
-                    r#"{"errcode":45009,"errmsg":"reach max api daily quota limit"}"#.into(),
-                ),
-            }
-        };
-        let (addr, _) = serve(Arc::new(handler));
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s.toml"), format!("gh_q = \"{SECRET}\"\n")).unwrap();
-        let config = config::CollectConfig {
-            secrets_file: Some(dir.path().join("s.toml")),
-            wechat: Some(config::WechatConfig {
-                api_base: format!("http://{addr}"),
-                accounts: vec![config::WechatAccount {
-                    id: "gh_q".into(),
-                    appid: "wx".into(),
-                    secret_env: None,
-                    secret_key: None,
-                }],
-            }),
-        };
-        let store = Store::open(dir.path().join("store")).unwrap();
-        let (runs, report) = collect_wechat(&store, &config).unwrap();
-        assert_eq!(runs[0].pages, 1);
-        assert!(
-            runs[0]
-                .stopped
-                .as_deref()
-                .unwrap()
-                .contains("resume at offset 2")
-        );
-        assert_eq!(
-            report.total().new,
-            2,
-            "what was collected before the stop is imported"
-        );
-    }
-
-    #[test]
-    fn a_secret_in_the_config_is_refused_and_errors_do_not_print_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("collect.toml");
-        std::fs::write(
-            &path,
-            format!("[wechat]\n[[wechat.accounts]]\nid = \"gh_1\"\nappid = \"wx1\"\nsecret = \"{SECRET}\"\n"),
-        )
-        .unwrap();
-        let err = config::CollectConfig::load(&path).unwrap_err().to_string();
-        assert!(err.contains("never written in the config") && !err.contains(SECRET));
-        // A token error's message carries the code, never the secret or the URL.
-        let handler = |_: &Request| {
-            (
-                200,
-                r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#.to_string(),
-            )
-        };
-        let (addr, _) = serve(Arc::new(handler));
-        let account = config::WechatAccount {
-            id: "gh_1".into(),
-            appid: "wx1".into(),
-            secret_env: None,
-            secret_key: None,
-        };
-        std::fs::write(dir.path().join("s.toml"), format!("gh_1 = \"{SECRET}\"\n")).unwrap();
-        let config = config::CollectConfig {
-            secrets_file: Some(dir.path().join("s.toml")),
-            wechat: Some(config::WechatConfig {
-                api_base: format!("http://{addr}"),
-                accounts: vec![account],
-            }),
-        };
-        let store = Store::open(dir.path().join("store")).unwrap();
-        let err = collect_wechat(&store, &config).unwrap_err().to_string();
-        assert!(err.contains("40125") && !err.contains(SECRET), "{err}");
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out
-    }
-}
+mod tests;

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
-use crate::transform::{Out, appstore, wechat, weibo};
+use crate::transform::{Out, app_endpoint, appstore, wechat, weibo};
 
 /// Largest JSON file read whole; larger archives are JSON Lines (canonical) or split files.
 const MAX_JSON_BYTES: u64 = 1 << 30;
@@ -210,6 +210,67 @@ fn head_text(head: &[u8]) -> String {
 
 fn is_json(file: &SourceFile) -> bool {
     file.file_name().to_ascii_lowercase().ends_with(".json")
+}
+
+/// Pages of an app's own JSON endpoint, saved by `govmedia collect app` beside the field
+/// mapping (`app-endpoint.json`) that says how their elements become rows.
+pub struct AppEndpointJson;
+
+impl AppEndpointJson {
+    fn mapping_path(file: &SourceFile) -> Option<std::path::PathBuf> {
+        let path = file.path.parent()?.join(app_endpoint::MAPPING_FILE);
+        path.is_file().then_some(path)
+    }
+}
+
+impl Format for AppEndpointJson {
+    fn name(&self) -> &'static str {
+        "app-endpoint-json"
+    }
+    fn description(&self) -> &'static str {
+        "pages of an app's own JSON endpoint, in a folder with its field mapping (app-endpoint.json)"
+    }
+    fn detect(&self, file: &SourceFile, _head: &[u8]) -> bool {
+        is_json(file) && Self::mapping_path(file).is_some()
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        if file.file_name() == app_endpoint::MAPPING_FILE {
+            sink.note("the field mapping of the pages beside it".into());
+            return Ok(());
+        }
+        let mapping_path = Self::mapping_path(file).ok_or_else(|| {
+            Error::Input(format!(
+                "{}: no {} beside it",
+                file.display(),
+                app_endpoint::MAPPING_FILE
+            ))
+        })?;
+        let text =
+            std::fs::read_to_string(&mapping_path).map_err(|e| Error::io(&mapping_path, e))?;
+        let mapping: app_endpoint::Mapping = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{}: {e}", mapping_path.display())))?;
+        let spec = mapping
+            .check()
+            .map_err(|e| Error::Input(format!("{}: {e}", mapping_path.display())))?;
+        let (_, doc) = read_document(file, sink)?;
+        let Some(list) = mapping.list(&doc) else {
+            return Err(Error::Input(format!(
+                "{}: no list at {:?} (the mapping's `list`)",
+                file.display(),
+                mapping.list
+            )));
+        };
+        let collected = modified_ms(file);
+        if spec.name == "menus" {
+            sink.note("menu snapshot time taken from the file's modification time".into());
+        }
+        for (i, element) in list.iter().enumerate() {
+            let raw = element.to_string();
+            let out = app_endpoint::element(&mapping, spec, element, collected);
+            emit(sink, vec![out], i as u64 + 1, &raw);
+        }
+        Ok(())
+    }
 }
 
 /// Weibo `statuses/user_timeline` responses.
@@ -496,7 +557,11 @@ impl Format for WechatComments {
     }
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
-        is_json(file) && h.contains("\"user_comment_id\"")
+        // An empty page has no comment to recognise: its name and keys say what it is.
+        let empty_page = file.display().contains("comment")
+            && h.contains("\"comment\"")
+            && h.contains("\"total\"");
+        is_json(file) && (h.contains("\"user_comment_id\"") || empty_page)
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
         let account = wechat_account(file, sink)?;

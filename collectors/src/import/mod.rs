@@ -96,10 +96,11 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 20] = [
+    static FORMATS: [&dyn Format; 21] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
+        &json_formats::AppEndpointJson,
         &WeiboCrawlerPosts,
         &WeiboCrawlerUsers,
         &WeiboCrawlerComments,

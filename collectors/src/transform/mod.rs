@@ -5,6 +5,7 @@
 //! items: rows that are input records, rows derived from them (the account a status was posted
 //! by), or a record that cannot be read, with the field at fault.
 
+pub mod app_endpoint;
 pub mod appstore;
 pub mod wechat;
 pub mod weibo;
