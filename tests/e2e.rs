@@ -635,58 +635,51 @@ fn a_local_rubric_pack_and_manual_scores_change_the_scores_without_code() {
     );
 }
 
-/// A minimal HTTP/1.1 server for the collection test: the token endpoint and one page of
-/// published articles, over real TCP.
+/// A local WeChat API (real HTTP over TCP): token, 30 published articles one every 12 days up
+/// to 2025-11-20, an empty news material list, both menu endpoints, two comments per article
+/// and empty statistics.
 fn wechat_mock() -> std::net::SocketAddr {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
+    use govmedia_collectors::testserver::{Reply, Request, serve_with};
+    use serde_json::{Value, json};
+    let handler = |r: &Request| {
+        let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        let answer = match r.path.as_str() {
+            "/cgi-bin/token" => json!({"access_token": "TOK", "expires_in": 7200}),
+            "/cgi-bin/freepublish/batchget" => {
+                let offset = body["offset"].as_i64().unwrap();
+                let items: Vec<Value> = (offset..(offset + 20).min(30))
+                    .map(|i| json!({"article_id": format!("A{i}"),
+                        "update_time": 1_763_600_000 - i * 12 * 86_400,
+                        "content": {"news_item": [{"title": format!("工作动态{i}"),
+                            "url": format!("https://mp.weixin.qq.com/s?__biz=B&mid={}&idx=1", 2_650_000_000i64 + i),
+                            "need_open_comment": 1}]}}))
+                    .collect();
+                json!({"total_count": 30, "item_count": items.len(), "item": items})
             }
-            let mut body = vec![0u8; length];
-            let _ = reader.read_exact(&mut body);
-            let items: Vec<String> = (0..30)
-                .map(|i| {
-                    format!(
-                        r#"{{"article_id":"A{i}","update_time":{},"content":{{"news_item":[{{"title":"工作动态{i}","url":"https://mp.weixin.qq.com/s?__biz=B&mid={}&idx=1","need_open_comment":1}}]}}}}"#,
-                        // One article every 12 days up to 2025-11-20.
-                        1_763_600_000 - i * 12 * 86_400,
-                        2_650_000_000u64 + i as u64
-                    )
-                })
-                .collect();
-            let reply = if line.contains("/cgi-bin/token") {
-                r#"{"access_token":"TOK","expires_in":7200}"#.to_string()
-            } else if line.contains("get_current_selfmenu_info") {
-                r#"{"is_menu_open":1,"selfmenu_info":{"button":[{"type":"view","name":"网上办事","url":"https://zwfw.example.gov.cn/item/1"}]}}"#.to_string()
-            } else {
-                format!(
-                    r#"{{"total_count":30,"item_count":30,"item":[{}]}}"#,
-                    items.join(",")
-                )
-            };
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
-    });
-    addr
+            "/cgi-bin/material/batchget_material" => {
+                json!({"total_count": 0, "item_count": 0, "item": []})
+            }
+            "/cgi-bin/get_current_selfmenu_info" => {
+                json!({"is_menu_open": 1, "selfmenu_info": {"button": [
+                {"type": "view", "name": "网上办事", "url": "https://zwfw.example.gov.cn/item/1"}]}})
+            }
+            "/cgi-bin/menu/get" => json!({"errcode": 46003, "errmsg": "menu no exist"}),
+            "/cgi-bin/comment/list" => {
+                let comments: Vec<Value> = if body["begin"] == 0 {
+                    (1..=2).map(|c| json!({"user_comment_id": c, "openid": format!("oPENID{c}"),
+                        "create_time": 1_763_000_000 + c, "content": "请问办理时间？", "comment_type": 0}))
+                        .collect()
+                } else {
+                    vec![]
+                };
+                json!({"errcode": 0, "total": comments.len(), "comment": comments})
+            }
+            _ if r.path.starts_with("/datacube/") => json!({"list": []}),
+            _ => return Reply::json(404, "{}"),
+        };
+        Reply::json(200, answer.to_string())
+    };
+    serve_with(std::sync::Arc::new(handler)).0
 }
 
 #[test]
@@ -716,7 +709,17 @@ fn collect_then_audit_against_a_local_wechat_api() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("30 articles"), "{}", text(&out));
+    assert!(
+        text(&out).contains("wechat:gh_e2e: 80 requests, 30 posts, 60 comments, 1 menu entries"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("errors by code (retried or not): 46003 ×1"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("note: menu/get: no menu made through the API (46003)"));
     assert!(!text(&out).contains("planted-secret-xyz"));
     let report = dir.path().join("report");
     let out = govmedia(&[
@@ -743,4 +746,185 @@ fn collect_then_audit_against_a_local_wechat_api() {
             "{entry}"
         );
     }
+}
+
+/// A local Weibo API: 120 statuses (20 a page by max_id), every tenth with two comments. The
+/// timeline request for `stall_at_max_id` hangs (once) and reports itself, so the test can kill
+/// the collector in the middle of a step.
+fn weibo_mock(
+    stall_at_max_id: Option<i64>,
+) -> (std::net::SocketAddr, std::sync::mpsc::Receiver<()>) {
+    use govmedia_collectors::testserver::{Reply, Request, serve_with};
+    use serde_json::{Value, json};
+    use std::sync::{Arc, Mutex};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = Mutex::new(Some(tx));
+    let status = |i: i64| {
+        let id = 4_900_000_000i64 - i * 1000;
+        let at = chrono::DateTime::from_timestamp(1_763_600_000 - i * 86_400, 0)
+            .unwrap()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%a %b %d %H:%M:%S %z %Y")
+            .to_string();
+        json!({"created_at": at, "id": id, "idstr": id.to_string(), "text": format!("政务发布{i}"),
+            "reposts_count": 0, "comments_count": if i % 10 == 0 { 2 } else { 0 },
+            "attitudes_count": 1, "user": {"id": 1234567890}})
+    };
+    let handler = move |r: &Request| {
+        let answer = match r.path.as_str() {
+            "/2/users/show.json" => json!({"id": 1234567890, "screen_name": "某市发布",
+                "verified": true, "verified_type": 1, "verified_reason": "某市人民政府新闻办公室",
+                "followers_count": 1000, "statuses_count": 120}),
+            "/2/statuses/user_timeline.json" => {
+                let max_id: Option<i64> = r.param("max_id").map(|m| m.parse().unwrap());
+                if max_id.is_some()
+                    && max_id == stall_at_max_id
+                    && let Some(tx) = tx.lock().unwrap().take()
+                {
+                    tx.send(()).unwrap();
+                    return Reply::json(200, "{}").delayed(std::time::Duration::from_secs(60));
+                }
+                let statuses: Vec<Value> = (0..120)
+                    .map(status)
+                    .filter(|s| max_id.is_none_or(|m| s["id"].as_i64().unwrap() <= m))
+                    .take(20)
+                    .collect();
+                json!({"statuses": statuses, "total_number": 120})
+            }
+            "/2/comments/show.json" => {
+                let id: i64 = r.param("id").unwrap().parse().unwrap();
+                let comments: Vec<Value> = if r.param("page").as_deref() == Some("1") {
+                    (0..2)
+                        .map(|c| {
+                            json!({"created_at": "Mon Nov 17 10:00:00 +0800 2025",
+                            "id": id + c + 1, "text": "请问怎么办理？",
+                            "user": {"id": 500 + c, "screen_name": format!("市民{c}")},
+                            "status": {"id": id, "user": {"id": 1234567890}}})
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                };
+                json!({"comments": comments, "total_number": 2})
+            }
+            _ => return Reply::json(404, "{}"),
+        };
+        Reply::json(200, answer.to_string())
+    };
+    (serve_with(Arc::new(handler)).0, rx)
+}
+
+fn weibo_collect(config: &Path, store: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_govmedia"));
+    command
+        .args([
+            "collect",
+            "weibo",
+            "--config",
+            p(config),
+            "--store",
+            p(store),
+        ])
+        .env("GOVMEDIA_E2E_WEIBO_TOKEN", "weibo-token-planted");
+    command
+}
+
+fn write_weibo_config(dir: &Path, addr: std::net::SocketAddr) -> std::path::PathBuf {
+    let config = dir.join("collect.toml");
+    fs::write(
+        &config,
+        format!(
+            "[weibo]\napi_base = \"http://{addr}/2\"\ncount = 20\n\
+             token = {{ env = \"GOVMEDIA_E2E_WEIBO_TOKEN\" }}\n\
+             [weibo.limits]\nqps = 200\nbackoff_ms = 5\n\
+             [[weibo.accounts]]\nuid = \"1234567890\"\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn a_collection_killed_midway_resumes_to_the_same_store_as_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // The uninterrupted run.
+    let (addr, _) = weibo_mock(None);
+    let config = write_weibo_config(dir.path(), addr);
+    let whole = dir.path().join("whole");
+    let out = weibo_collect(&config, &whole).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("weibo:1234567890: 20 requests, 120 posts, 24 comments"),
+        "{}",
+        text(&out)
+    );
+
+    // The same collection, killed (SIGKILL) while waiting for the fourth timeline page.
+    let fourth_page = 4_900_000_000i64 - 59 * 1000 - 1;
+    let (addr, stalled) = weibo_mock(Some(fourth_page));
+    let config = write_weibo_config(dir.path(), addr);
+    let resumed = dir.path().join("resumed");
+    fs::create_dir_all(&resumed).unwrap();
+    // Same pseudonym key, so the commenters' pseudonyms compare.
+    fs::copy(whole.join("secret.key"), resumed.join("secret.key")).unwrap();
+    let mut child = weibo_collect(&config, &resumed)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    stalled
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the collector reached the fourth page");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !resumed.join("posts.parquet").exists(),
+        "killed before the import"
+    );
+    let checkpoint =
+        fs::read_to_string(resumed.join("landing/weibo/1234567890/checkpoint.json")).unwrap();
+    assert!(
+        checkpoint.contains(&format!("\"max_id\": {fourth_page}")),
+        "{checkpoint}"
+    );
+
+    let out = weibo_collect(&config, &resumed).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    // Resumed at the fourth page: three pages were not asked again.
+    assert!(
+        text(&out).contains("weibo:1234567890: 16 requests, 60 posts, 24 comments")
+            && text(&out).contains("(resumed)"),
+        "{}",
+        text(&out)
+    );
+    for table in ["posts", "comments", "accounts"] {
+        assert_eq!(
+            fs::read(whole.join(format!("{table}.parquet"))).unwrap(),
+            fs::read(resumed.join(format!("{table}.parquet"))).unwrap(),
+            "{table}.parquet differs from the uninterrupted run's"
+        );
+    }
+    for store in [&whole, &resumed] {
+        for entry in walk(store) {
+            let bytes = fs::read(&entry).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("weibo-token-planted"),
+                "{}",
+                entry.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

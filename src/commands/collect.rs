@@ -53,12 +53,25 @@ pub fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = collect::collect(&store, &config, platform, &options)?;
     print_summary(&summary);
-    super::import::print_report(&summary.import);
+    println!("import of the saved responses:");
+    super::import::print_report(&summary.import, false);
+    for f in summary.import.failed_files() {
+        eprintln!("error: {}", f.error.as_deref().unwrap_or("failed"));
+    }
     let failed = summary.failed().count();
-    if failed > 0 || summary.import.failed_files().next().is_some() {
+    let unreadable = summary.import.failed_files().count();
+    if failed > 0 {
         eprintln!(
             "{failed} account(s) failed; their checkpoints are kept: run the same command again to resume"
         );
+    }
+    if unreadable > 0 {
+        eprintln!(
+            "{unreadable} saved response(s) could not be imported; the runs stay open, and the \
+             responses stay in the landing folder"
+        );
+    }
+    if failed > 0 || unreadable > 0 {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

@@ -62,7 +62,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;
-    print_report(&report);
+    print_report(&report, true);
     println!("({:.1}s)", started.elapsed().as_secs_f64());
     if report.total().quarantined > 0 {
         println!(
@@ -89,7 +89,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn print_report(report: &ImportReport) {
+/// The per-file counts and the total; with `every_file` false only the files that failed or
+/// had records quarantined (a collection saves hundreds of pages).
+pub fn print_report(report: &ImportReport, every_file: bool) {
     println!(
         "{:<48} {:>10} {:>10} {:>10} {:>10} {:>11}",
         "file", "read", "new", "updated", "duplicate", "quarantined"
@@ -116,7 +118,11 @@ pub fn print_report(report: &ImportReport) {
             c.read, c.new, c.updated, c.duplicates, c.quarantined
         );
     };
-    report.files.iter().for_each(line);
+    report
+        .files
+        .iter()
+        .filter(|f| every_file || f.error.is_some() || f.quarantined > 0)
+        .for_each(line);
     let total = report.total();
     line(&total);
     debug_assert!(total.reconciles());

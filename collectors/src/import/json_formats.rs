@@ -534,7 +534,10 @@ impl Format for WechatPublished {
     }
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
-        is_json(file) && h.contains("\"news_item\"") && h.contains("\"item\"")
+        // An empty page (`"item":[]`) has no news_item; its item_count says what it is.
+        is_json(file)
+            && h.contains("\"item\"")
+            && (h.contains("\"news_item\"") || h.contains("\"item_count\""))
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
         let account = wechat_account(file, sink)?;
@@ -641,7 +644,10 @@ impl Format for WechatDatacube {
     }
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
-        is_json(file) && h.contains("\"msgid\"") && h.contains("\"list\"")
+        // A day without statistics is `{"list":[]}`: the collector's datacube folder says it.
+        is_json(file)
+            && h.contains("\"list\"")
+            && (h.contains("\"msgid\"") || file.display().contains("datacube"))
     }
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
         use polars::prelude::*;
