@@ -111,6 +111,11 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             r#"[{"appmsgid":1,"itemidx":1,"link":"https://mp.weixin.qq.com/s?__biz=B&mid=1&idx=1","create_time":1709256600,"comments":[{"content_id":"c","create_time":1709260000}]}]"#,
         ),
         (
+            "app-endpoint-json",
+            "news/p0001.json",
+            r#"{"data":{"list":[{"id":7,"publishTime":"2025-11-02 09:30","title":"t","views":"1.2万"}]}}"#,
+        ),
+        (
             "wechat-articles-csv",
             "spider.csv",
             "url,title,date,read_num,like_num\nhttps://mp.weixin.qq.com/s?__biz=B&mid=1&idx=1,t,2024-03-03 08:00:00,1.2万,5\n",
@@ -204,6 +209,14 @@ proptest! {
         let path = input.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, mutate(seed, &edits)).unwrap();
+        if format == "app-endpoint-json" {
+            // The mapping the collector saves beside the pages (not mutated: it is ours).
+            std::fs::write(
+                path.with_file_name(crate::transform::app_endpoint::MAPPING_FILE),
+                r#"{"account_id":"app:1","table":"posts","list":"data.list","fields":{"post_id":"id","published_at":"publishTime","title":"title","read_count":"views"}}"#,
+            )
+            .unwrap();
+        }
         let store_dir = tempfile::tempdir().unwrap();
         let store = Store::open(store_dir.path()).unwrap();
         let opts = ImportOptions { format: Some(format.to_string()), ..Default::default() };
