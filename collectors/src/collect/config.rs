@@ -356,3 +356,85 @@ fn mentions_inline_secret(value: &toml::Value) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's example config is the documentation users copy: it must load as written.
+    #[test]
+    fn the_readme_example_config_loads() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+                .unwrap();
+        let start =
+            readme.find("```toml\n# collect.toml").expect("the example") + "```toml\n".len();
+        let example = &readme[start..start + readme[start..].find("```").unwrap()];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collect.toml");
+        std::fs::write(&path, example).unwrap();
+        let config = CollectConfig::load(&path).unwrap();
+        let wechat = config.wechat.as_ref().unwrap();
+        assert_eq!(wechat.token_endpoint, TokenEndpoint::Token);
+        assert_eq!(wechat.limits.qps, 5.0);
+        assert_eq!(
+            wechat.component.as_ref().unwrap().ticket.key.as_deref(),
+            Some("component_verify_ticket")
+        );
+        let weibo = config.weibo.as_ref().unwrap();
+        assert_eq!(weibo.accounts[0].uid, "1234567890");
+        assert_eq!(
+            weibo.limits.qps, 1.0,
+            "platform defaults when no [weibo.limits]"
+        );
+        let app = &config.app.as_ref().unwrap().apps[0];
+        assert_eq!(
+            app.news.as_ref().unwrap().fields["read_count"],
+            "stats.views"
+        );
+        assert_eq!(app.menu.as_ref().unwrap().fields["parent"], "group");
+        assert!(config.secrets_file.unwrap().ends_with("secrets.toml"));
+    }
+
+    #[test]
+    fn a_secret_reference_resolves_from_the_environment_or_the_secrets_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), "weibo = \"from-file\"\n").unwrap();
+        let config = CollectConfig {
+            secrets_file: Some(dir.path().join("s.toml")),
+            ..Default::default()
+        };
+        let by_key = SecretRef {
+            env: None,
+            key: Some("weibo".into()),
+        };
+        assert_eq!(config.secret("x", &by_key).unwrap().expose(), "from-file");
+        assert_eq!(
+            format!("{:?}", config.secret("x", &by_key).unwrap()),
+            "Secret(***)"
+        );
+        let missing = SecretRef {
+            env: Some("GOVMEDIA_TEST_UNSET_VARIABLE".into()),
+            key: None,
+        };
+        let err = config
+            .secret("weibo account 1", &missing)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("GOVMEDIA_TEST_UNSET_VARIABLE is not set"),
+            "{err}"
+        );
+        let unknown = SecretRef {
+            env: None,
+            key: Some("nope".into()),
+        };
+        assert!(
+            config
+                .secret("x", &unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("no key \"nope\"")
+        );
+    }
+}
