@@ -101,7 +101,7 @@ pub(crate) async fn collect(
         }
     })
     .await;
-    overall.finish();
+    overall.finish_and_clear();
     Ok((outcomes, shared.api.errors.snapshot()))
 }
 

@@ -165,6 +165,15 @@ impl Landing {
         self.persist()
     }
 
+    /// The first unfinished step and its cursor (`published at {"offset":20}`), for messages.
+    pub fn resume_point(&self) -> String {
+        match self.state.steps.iter().find(|(_, s)| !s.done) {
+            Some((name, step)) if !step.cursor.is_null() => format!("{name} at {}", step.cursor),
+            Some((name, _)) => format!("{name} from its start"),
+            None => "the next step".into(),
+        }
+    }
+
     /// Records why the run stops early; the checkpoint keeps where to resume.
     pub fn stop(&mut self, why: String) -> Result<(), Error> {
         self.state.stopped = Some(why);

@@ -148,27 +148,36 @@ pub fn collect(
     import_outcomes(store, platform, outcomes, errors)
 }
 
-/// Imports the run folders (statistics last: they are matched to stored articles), then closes
-/// the runs that finished.
+/// Imports the run folders, each saved response with the format its endpoint answers in (not
+/// left to detection: an empty page or a sparse answer is still what it is), statistics last
+/// (they name articles that must already be in the store); then closes the runs that finished.
 fn import_outcomes(
     store: &Store,
     platform: Platform,
     mut outcomes: Vec<AccountOutcome>,
     errors: BTreeMap<String, usize>,
 ) -> Result<CollectSummary, Error> {
-    let mut first = Vec::new();
-    let mut second = Vec::new();
+    let mut groups: BTreeMap<usize, (&'static str, Vec<PathBuf>)> = BTreeMap::new();
     for landing in outcomes.iter().filter_map(|o| o.landing.as_ref()) {
-        let (a, b) = import_phases(landing.run_dir())?;
-        first.extend(a);
-        second.extend(b);
+        for file in saved_responses(landing.run_dir())? {
+            let relative = file.strip_prefix(landing.run_dir()).unwrap_or(&file);
+            let (order, format) = landing_format(platform, relative);
+            groups
+                .entry(order)
+                .or_insert((format, Vec::new()))
+                .1
+                .push(file);
+        }
     }
-    let options = ImportOptions::default();
-    let mut report = import_paths(store, &first, &options)?;
-    if !second.is_empty() {
-        let later = import_paths(store, &second, &options)?;
-        report.files.extend(later.files);
-        report.quarantine.extend(later.quarantine);
+    let mut report = ImportReport::default();
+    for (format, files) in groups.into_values() {
+        let options = ImportOptions {
+            format: Some(format.to_string()),
+            ..Default::default()
+        };
+        let part = import_paths(store, &files, &options)?;
+        report.files.extend(part.files);
+        report.quarantine.extend(part.quarantine);
     }
     if report.failed_files().next().is_none() {
         for landing in outcomes.iter_mut().filter_map(|o| o.landing.as_mut()) {
@@ -183,23 +192,55 @@ fn import_outcomes(
     })
 }
 
-/// A run folder's entries in import order: everything, then the `datacube` folder (statistics
-/// name articles that must already be in the store).
-fn import_phases(run_dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(run_dir)
-        .map_err(|e| Error::io(run_dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            // Half-written temp files of a crashed run are not responses.
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    let (later, now): (Vec<PathBuf>, Vec<PathBuf>) = entries
-        .into_iter()
-        .partition(|p| p.file_name().is_some_and(|n| n == "datacube"));
-    Ok((now, later))
+/// The import format of a saved response, from where the collector saved it, with its place in
+/// the import order.
+fn landing_format(platform: Platform, relative: &Path) -> (usize, &'static str) {
+    let first = relative
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .unwrap_or_default();
+    let name = first.as_str();
+    match platform {
+        Platform::Wechat => match name {
+            "authorizer.json" => (0, "wechat-api-authorizer"),
+            "selfmenu.json" | "menu.json" => (2, "wechat-api-menu"),
+            "comments" => (3, "wechat-api-comments"),
+            "datacube" => (4, "wechat-api-datacube"),
+            _ => (1, "wechat-api-articles"),
+        },
+        Platform::Weibo => match name {
+            "user.json" => (0, "weibo-api-user"),
+            "comments" => (2, "weibo-api-comments"),
+            _ => (1, "weibo-api-timeline"),
+        },
+        Platform::App => match name {
+            "lookup.json" => (0, "appstore-lookup"),
+            _ => (1, "app-endpoint-json"),
+        },
+    }
+}
+
+/// Every saved response of a run folder, sorted; half-written temp files of a crashed run are
+/// not responses.
+fn saved_responses(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
+        if path.is_dir() {
+            out.extend(saved_responses(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Runs `collect_one` for every account, at most `concurrency` at once; results in input order.
@@ -286,6 +327,7 @@ impl Progress {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.set_prefix(account.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     }
 }

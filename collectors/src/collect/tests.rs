@@ -469,7 +469,7 @@ fn the_daily_quota_stops_the_account_and_the_next_run_resumes_there() {
     let first = collect(&store, &config, Platform::Wechat, &options()).unwrap();
     let stopped = first.accounts[0].stopped.as_deref().unwrap();
     assert!(
-        stopped.contains("45009") && stopped.contains("freepublish/batchget"),
+        stopped.contains("45009") && stopped.contains("published at {\"offset\":20}"),
         "{stopped}"
     );
     assert_eq!(first.accounts[0].error, None);
@@ -699,9 +699,11 @@ fn weibo_handler(rate_limited: Arc<Mutex<u32>>) -> impl Fn(&Request) -> Reply {
                 }
                 let count: i64 = r.param("count").unwrap().parse().unwrap();
                 let max_id: Option<i64> = r.param("max_id").map(|m| m.parse().unwrap());
+                let page: usize = r.param("page").map_or(1, |p| p.parse().unwrap());
                 let statuses: Vec<Json> = (0..STATUSES)
                     .map(status)
                     .filter(|s| max_id.is_none_or(|m| s["id"].as_i64().unwrap() <= m))
+                    .skip((page - 1) * count as usize)
                     .take(count as usize)
                     .collect();
                 json!({"statuses": statuses, "total_number": STATUSES, "previous_cursor": 0, "next_cursor": 0})
@@ -823,6 +825,22 @@ fn weibo_since_stops_paging_and_an_expired_token_says_to_renew_it() {
     // Two a day back from 11-09: 11-01 is reached within the first page of 20.
     assert_eq!(summary.accounts[0].posts, 20);
     assert_eq!(count_requests(&log, "/2/statuses/user_timeline.json"), 1);
+
+    // Page paging: 100, 100, 50 — the third page reaches total_number.
+    let (addr, log) = serve_with(Arc::new(weibo_handler(Arc::new(Mutex::new(0)))));
+    let paged = weibo_config(dir.path(), addr, "paging = \"page\"\ncomments = false\n");
+    let store = Store::open(dir.path().join("paged")).unwrap();
+    let summary = collect(&store, &paged, Platform::Weibo, &options()).unwrap();
+    assert_eq!(summary.accounts[0].posts, STATUSES as u64);
+    let pages: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path == "/2/statuses/user_timeline.json")
+        .map(|r| r.param("page").unwrap())
+        .collect();
+    assert_eq!(pages, ["1", "2", "3"]);
+    assert_eq!(table(&store, &POSTS).height(), STATUSES as usize);
 
     std::fs::write(dir.path().join("secrets.toml"), "weibo = \"expired\"\n").unwrap();
     let other = Store::open(dir.path().join("other")).unwrap();

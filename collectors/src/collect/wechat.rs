@@ -121,7 +121,7 @@ pub(crate) async fn collect(
         }
     })
     .await;
-    overall.finish();
+    overall.finish_and_clear();
     Ok((outcomes, shared.api.errors.snapshot()))
 }
 
@@ -197,7 +197,8 @@ impl Session {
             }
             Err(Halt::Call(endpoint, e)) if e.verdict() == Some(Verdict::Quota) => {
                 let why = format!(
-                    "daily quota exhausted (45009) at {endpoint}; the next run resumes there"
+                    "daily quota exhausted (45009) at {endpoint}; the next run resumes at {}",
+                    landing.resume_point()
                 );
                 if let Err(e) = landing.stop(why.clone()) {
                     self.run.error = Some(e.to_string());

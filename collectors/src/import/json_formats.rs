@@ -318,7 +318,8 @@ impl Format for WeiboComments {
                 .trim_start()
                 .starts_with('{')
             && h.contains("\"comments\"")
-            && h.contains("\"status\"")
+            // An empty page has no status to show, only its total.
+            && (h.contains("\"status\"") || h.contains("\"total_number\""))
             && !h.contains("\"statuses\"")
             && !h.contains("\"appmsgid\"")
     }
@@ -344,7 +345,7 @@ impl Format for WeiboUser {
         let h = head_text(head);
         is_json(file)
             && h.contains("\"screen_name\"")
-            && h.contains("\"followers_count\"")
+            && (h.contains("\"followers_count\"") || h.contains("\"verified_type\""))
             && !h.contains("\"statuses\"")
             && !h.contains("\"weibo\"")
             && !h.contains("\"comments\"")
