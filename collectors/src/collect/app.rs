@@ -18,9 +18,12 @@ use indicatif::ProgressBar;
 use serde_json::{Value as Json, json};
 
 use super::config::{AppConfig, AppEntry, CollectConfig, Endpoint};
-use super::http::{Api, ApiFault, CallError, Fetched, Verdict};
+use super::http::{Api, ApiFault, Fetched, Verdict};
 use super::landing::Landing;
-use super::{AccountOutcome, AccountRun, Progress, RunOptions, describe, for_each_account};
+use super::{
+    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions, drive,
+    for_each_account,
+};
 use crate::Error;
 use crate::transform::app_endpoint::{MAPPING_FILE, Mapping};
 
@@ -78,30 +81,41 @@ pub(crate) async fn collect(
         store_dir: store_dir.to_path_buf(),
         options: options.clone(),
     });
-    let overall = progress.platform("app", app.apps.len());
-    let outcomes = for_each_account(app.apps.clone(), app.limits.concurrency, |entry| {
-        let shared = shared.clone();
-        let bar = progress.account(&entry.track_id.to_string());
-        let overall = overall.clone();
-        async move {
-            let outcome = Session {
-                run: AccountRun {
-                    account: format!("app:{}", entry.track_id),
-                    ..Default::default()
-                },
-                shared,
-                entry,
-                bar: bar.clone(),
+    let accounts: Vec<(String, AppEntry)> = app
+        .apps
+        .iter()
+        .map(|entry| (entry.track_id.to_string(), entry.clone()))
+        .collect();
+    let outcomes = for_each_account(
+        Platform::App,
+        accounts,
+        app.limits.concurrency,
+        progress,
+        |entry, bar| {
+            let shared = shared.clone();
+            async move {
+                let folder = entry.track_id.to_string();
+                let session = Session {
+                    run: AccountRun {
+                        account: format!("app:{folder}"),
+                        ..Default::default()
+                    },
+                    shared: shared.clone(),
+                    entry,
+                    bar,
+                };
+                drive(
+                    session,
+                    &shared.store_dir,
+                    Platform::App,
+                    &folder,
+                    &shared.options,
+                )
+                .await
             }
-            .run()
-            .await;
-            bar.finish_and_clear();
-            overall.inc(1);
-            outcome
-        }
-    })
+        },
+    )
     .await;
-    overall.finish_and_clear();
     Ok((outcomes, shared.api.errors.snapshot()))
 }
 
@@ -115,17 +129,6 @@ fn mapping(entry: &AppEntry, table_of: &str, endpoint: &Endpoint) -> Mapping {
     }
 }
 
-enum Halt {
-    Call(String, CallError),
-    Store(Error),
-}
-
-impl From<Error> for Halt {
-    fn from(e: Error) -> Halt {
-        Halt::Store(e)
-    }
-}
-
 struct Session {
     shared: Arc<Shared>,
     entry: AppEntry,
@@ -133,45 +136,23 @@ struct Session {
     bar: ProgressBar,
 }
 
-impl Session {
-    async fn run(mut self) -> AccountOutcome {
-        let options = &self.shared.options;
-        let mut landing = match Landing::open(
-            &self.shared.store_dir,
-            "app",
-            &self.entry.track_id.to_string(),
-            options.since,
-            options.now,
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                self.run.error = Some(e.to_string());
-                return AccountOutcome {
-                    run: self.run,
-                    landing: None,
-                };
-            }
-        };
-        self.run.resumed = landing.resumed;
-        match self.steps(&mut landing).await {
-            Ok(()) => {
-                if let Err(e) = landing.mark_collected() {
-                    self.run.error = Some(e.to_string());
-                }
-            }
-            Err(Halt::Call(endpoint, e)) => {
-                let id = self.entry.track_id.to_string();
-                self.run.error = Some(describe("app", &id, &endpoint, &e));
-            }
-            Err(Halt::Store(e)) => self.run.error = Some(e.to_string()),
-        }
-        AccountOutcome {
-            run: self.run,
-            landing: Some(landing),
-        }
+impl AccountSteps for Session {
+    fn run_mut(&mut self) -> &mut AccountRun {
+        &mut self.run
     }
+    fn into_run(self) -> AccountRun {
+        self.run
+    }
+    fn steps<'a>(
+        &'a mut self,
+        landing: &'a mut Landing,
+    ) -> impl std::future::Future<Output = Result<(), Halt>> + Send + 'a {
+        self.collect_steps(landing)
+    }
+}
 
-    async fn steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
+impl Session {
+    async fn collect_steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
         if !landing.step("lookup").done {
             self.bar.set_message("App Store lookup");
             let base = self.shared.config.lookup_base.trim_end_matches('/');

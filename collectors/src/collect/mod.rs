@@ -243,26 +243,113 @@ fn saved_responses(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(out)
 }
 
-/// Runs `collect_one` for every account, at most `concurrency` at once; results in input order.
+/// Why an account's steps ended early: a request that failed (with its endpoint), or the store.
+pub(crate) enum Halt {
+    Call(String, http::CallError),
+    Store(Error),
+}
+
+impl From<Error> for Halt {
+    fn from(e: Error) -> Halt {
+        Halt::Store(e)
+    }
+}
+
+/// One account's collection: its steps, run against its landing folder by [`drive`].
+pub(crate) trait AccountSteps: Send {
+    fn run_mut(&mut self) -> &mut AccountRun;
+    fn into_run(self) -> AccountRun;
+    /// Every endpoint in order, each skipping what its checkpoint says is done.
+    fn steps<'a>(
+        &'a mut self,
+        landing: &'a mut Landing,
+    ) -> impl Future<Output = Result<(), Halt>> + Send + 'a;
+}
+
+/// Opens the account's landing folder (resuming an open run), runs its steps and records how
+/// they ended: collected, stopped by a quota (with where the next run resumes), or failed
+/// (checkpoint kept open).
+pub(crate) async fn drive<S: AccountSteps>(
+    mut session: S,
+    store_dir: &Path,
+    platform: Platform,
+    folder: &str,
+    options: &RunOptions,
+) -> AccountOutcome {
+    let opened = Landing::open(
+        store_dir,
+        platform.name(),
+        folder,
+        options.since,
+        options.now,
+    );
+    let mut landing = match opened {
+        Ok(landing) => landing,
+        Err(e) => {
+            session.run_mut().error = Some(e.to_string());
+            return AccountOutcome {
+                run: session.into_run(),
+                landing: None,
+            };
+        }
+    };
+    session.run_mut().resumed = landing.resumed;
+    let result = session.steps(&mut landing).await;
+    let run = session.run_mut();
+    let bookkeeping = match result {
+        Ok(()) => landing.mark_collected(),
+        Err(Halt::Call(endpoint, e)) if e.verdict() == Some(http::Verdict::Quota) => {
+            let why = format!(
+                "daily quota exhausted ({}) at {endpoint}; the next run resumes at {}",
+                e.code(),
+                landing.resume_point()
+            );
+            run.stopped = Some(why.clone());
+            landing.stop(why)
+        }
+        Err(Halt::Call(endpoint, e)) => {
+            run.error = Some(format!("{} {folder}: {endpoint}: {e}", platform.name()));
+            Ok(())
+        }
+        Err(Halt::Store(e)) => Err(e),
+    };
+    if let Err(e) = bookkeeping {
+        run.error = Some(e.to_string());
+    }
+    AccountOutcome {
+        run: session.into_run(),
+        landing: Some(landing),
+    }
+}
+
+/// Runs `collect_one` for every (label, account), at most `concurrency` at once, with the
+/// platform's progress bar and a spinner per account; results in input order.
 pub(crate) async fn for_each_account<T, F, Fut>(
-    accounts: Vec<T>,
+    platform: Platform,
+    accounts: Vec<(String, T)>,
     concurrency: usize,
+    progress: &Progress,
     collect_one: F,
 ) -> Vec<AccountOutcome>
 where
     T: Send + 'static,
-    F: Fn(T) -> Fut,
+    F: Fn(T, ProgressBar) -> Fut,
     Fut: Future<Output = AccountOutcome> + Send + 'static,
 {
+    let overall = progress.platform(platform.name(), accounts.len());
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, account) in accounts.into_iter().enumerate() {
+    for (i, (label, account)) in accounts.into_iter().enumerate() {
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
-        let work = collect_one(account);
+        let bar = progress.account(&label);
+        let work = collect_one(account, bar.clone());
+        let overall = overall.clone();
         tasks.spawn(async move {
             let outcome = work.await;
+            bar.finish_and_clear();
+            overall.inc(1);
             drop(permit);
             (i, outcome)
         });
@@ -285,6 +372,7 @@ where
             )),
         }
     }
+    overall.finish_and_clear();
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, o)| o).collect()
 }
@@ -330,16 +418,6 @@ impl Progress {
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     }
-}
-
-/// The account's failure as the summary shows it: endpoint and cause, never a URL or token.
-pub(crate) fn describe(
-    platform: &str,
-    account: &str,
-    endpoint: &str,
-    e: &http::CallError,
-) -> String {
-    format!("{platform} {account}: {endpoint}: {e}")
 }
 
 #[cfg(test)]

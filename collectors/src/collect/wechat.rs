@@ -27,7 +27,10 @@ use serde_json::{Value as Json, json};
 use super::config::{CollectConfig, Secret, TokenEndpoint, WechatAccount, WechatConfig};
 use super::http::{Api, ApiFault, CallError, Fetched, Verdict};
 use super::landing::Landing;
-use super::{AccountOutcome, AccountRun, Progress, RunOptions, describe, for_each_account};
+use super::{
+    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions, drive,
+    for_each_account,
+};
 use crate::Error;
 use crate::transform::wechat::link_ids;
 
@@ -87,7 +90,10 @@ pub(crate) async fn collect(
     let mut accounts = Vec::new();
     for account in &wechat.accounts {
         super::landing::check_folder_name(&account.id)?;
-        accounts.push((account.clone(), config.wechat_secret(account)?));
+        accounts.push((
+            account.id.clone(),
+            (account.clone(), config.wechat_secret(account)?),
+        ));
     }
     let component = match &wechat.component {
         Some(c) => Some((
@@ -106,35 +112,29 @@ pub(crate) async fn collect(
         component,
         component_token: tokio::sync::Mutex::new(None),
     });
-    let overall = progress.platform("wechat", accounts.len());
-    let outcomes = for_each_account(accounts, wechat.limits.concurrency, |(account, secret)| {
-        let shared = shared.clone();
-        let bar = progress.account(&account.id);
-        let overall = overall.clone();
-        async move {
-            let outcome = Session::new(shared, account, secret, bar.clone())
-                .run()
-                .await;
-            bar.finish_and_clear();
-            overall.inc(1);
-            outcome
-        }
-    })
+    let outcomes = for_each_account(
+        Platform::Wechat,
+        accounts,
+        wechat.limits.concurrency,
+        progress,
+        |(account, secret), bar| {
+            let shared = shared.clone();
+            async move {
+                let folder = account.id.clone();
+                let session = Session::new(shared.clone(), account, secret, bar);
+                drive(
+                    session,
+                    &shared.store_dir,
+                    Platform::Wechat,
+                    &folder,
+                    &shared.options,
+                )
+                .await
+            }
+        },
+    )
     .await;
-    overall.finish_and_clear();
     Ok((outcomes, shared.api.errors.snapshot()))
-}
-
-/// Why a step ended early.
-enum Halt {
-    Call(String, CallError),
-    Store(Error),
-}
-
-impl From<Error> for Halt {
-    fn from(e: Error) -> Halt {
-        Halt::Store(e)
-    }
 }
 
 struct Session {
@@ -146,6 +146,21 @@ struct Session {
     force_refresh: bool,
     run: AccountRun,
     bar: ProgressBar,
+}
+
+impl AccountSteps for Session {
+    fn run_mut(&mut self) -> &mut AccountRun {
+        &mut self.run
+    }
+    fn into_run(self) -> AccountRun {
+        self.run
+    }
+    fn steps<'a>(
+        &'a mut self,
+        landing: &'a mut Landing,
+    ) -> impl std::future::Future<Output = Result<(), Halt>> + Send + 'a {
+        self.collect_steps(landing)
+    }
 }
 
 impl Session {
@@ -170,53 +185,7 @@ impl Session {
         }
     }
 
-    async fn run(mut self) -> AccountOutcome {
-        let options = &self.shared.options;
-        let mut landing = match Landing::open(
-            &self.shared.store_dir,
-            "wechat",
-            &self.account.id,
-            options.since,
-            options.now,
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                self.run.error = Some(e.to_string());
-                return AccountOutcome {
-                    run: self.run,
-                    landing: None,
-                };
-            }
-        };
-        self.run.resumed = landing.resumed;
-        match self.steps(&mut landing).await {
-            Ok(()) => {
-                if let Err(e) = landing.mark_collected() {
-                    self.run.error = Some(e.to_string());
-                }
-            }
-            Err(Halt::Call(endpoint, e)) if e.verdict() == Some(Verdict::Quota) => {
-                let why = format!(
-                    "daily quota exhausted (45009) at {endpoint}; the next run resumes at {}",
-                    landing.resume_point()
-                );
-                if let Err(e) = landing.stop(why.clone()) {
-                    self.run.error = Some(e.to_string());
-                }
-                self.run.stopped = Some(why);
-            }
-            Err(Halt::Call(endpoint, e)) => {
-                self.run.error = Some(describe("wechat", &self.account.id, &endpoint, &e));
-            }
-            Err(Halt::Store(e)) => self.run.error = Some(e.to_string()),
-        }
-        AccountOutcome {
-            run: self.run,
-            landing: Some(landing),
-        }
-    }
-
-    async fn steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
+    async fn collect_steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
         self.news(landing, "published", "cgi-bin/freepublish/batchget", None)
             .await?;
         if self.shared.config.material {

@@ -21,9 +21,12 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::config::{CollectConfig, Secret, WeiboAccount, WeiboConfig};
-use super::http::{Api, ApiFault, CallError, Fetched, Verdict};
+use super::http::{Api, ApiFault, Fetched, Verdict};
 use super::landing::Landing;
-use super::{AccountOutcome, AccountRun, Progress, RunOptions, describe, for_each_account};
+use super::{
+    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions, drive,
+    for_each_account,
+};
 use crate::Error;
 
 /// `comments/show` allows up to 200 a page.
@@ -96,7 +99,10 @@ pub(crate) async fn collect(
                 account.uid
             )));
         }
-        accounts.push((account.clone(), config.weibo_token(weibo, account)?));
+        accounts.push((
+            account.uid.clone(),
+            (account.clone(), config.weibo_token(weibo, account)?),
+        ));
     }
     let shared = Arc::new(Shared {
         api: Api::new(&weibo.limits, classify)?,
@@ -105,43 +111,38 @@ pub(crate) async fn collect(
         store_dir: store_dir.to_path_buf(),
         options: options.clone(),
     });
-    let overall = progress.platform("weibo", accounts.len());
-    let outcomes = for_each_account(accounts, weibo.limits.concurrency, |(account, token)| {
-        let shared = shared.clone();
-        let bar = progress.account(&account.uid);
-        let overall = overall.clone();
-        async move {
-            let outcome = Session {
-                run: AccountRun {
-                    account: format!("weibo:{}", account.uid),
-                    ..Default::default()
-                },
-                shared,
-                account,
-                token,
-                bar: bar.clone(),
+    let outcomes = for_each_account(
+        Platform::Weibo,
+        accounts,
+        weibo.limits.concurrency,
+        progress,
+        |(account, token), bar| {
+            let shared = shared.clone();
+            async move {
+                let folder = account.uid.clone();
+                let session = Session {
+                    run: AccountRun {
+                        account: format!("weibo:{folder}"),
+                        ..Default::default()
+                    },
+                    shared: shared.clone(),
+                    account,
+                    token,
+                    bar,
+                };
+                drive(
+                    session,
+                    &shared.store_dir,
+                    Platform::Weibo,
+                    &folder,
+                    &shared.options,
+                )
+                .await
             }
-            .run()
-            .await;
-            bar.finish_and_clear();
-            overall.inc(1);
-            outcome
-        }
-    })
+        },
+    )
     .await;
-    overall.finish_and_clear();
     Ok((outcomes, shared.api.errors.snapshot()))
-}
-
-enum Halt {
-    Call(String, CallError),
-    Store(Error),
-}
-
-impl From<Error> for Halt {
-    fn from(e: Error) -> Halt {
-        Halt::Store(e)
-    }
 }
 
 struct Session {
@@ -152,45 +153,23 @@ struct Session {
     bar: ProgressBar,
 }
 
-impl Session {
-    async fn run(mut self) -> AccountOutcome {
-        let options = &self.shared.options;
-        let mut landing = match Landing::open(
-            &self.shared.store_dir,
-            "weibo",
-            &self.account.uid,
-            options.since,
-            options.now,
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                self.run.error = Some(e.to_string());
-                return AccountOutcome {
-                    run: self.run,
-                    landing: None,
-                };
-            }
-        };
-        self.run.resumed = landing.resumed;
-        let result = self.steps(&mut landing).await;
-        match result {
-            Ok(()) => {
-                if let Err(e) = landing.mark_collected() {
-                    self.run.error = Some(e.to_string());
-                }
-            }
-            Err(Halt::Call(endpoint, e)) => {
-                self.run.error = Some(describe("weibo", &self.account.uid, &endpoint, &e));
-            }
-            Err(Halt::Store(e)) => self.run.error = Some(e.to_string()),
-        }
-        AccountOutcome {
-            run: self.run,
-            landing: Some(landing),
-        }
+impl AccountSteps for Session {
+    fn run_mut(&mut self) -> &mut AccountRun {
+        &mut self.run
     }
+    fn into_run(self) -> AccountRun {
+        self.run
+    }
+    fn steps<'a>(
+        &'a mut self,
+        landing: &'a mut Landing,
+    ) -> impl std::future::Future<Output = Result<(), Halt>> + Send + 'a {
+        self.collect_steps(landing)
+    }
+}
 
-    async fn steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
+impl Session {
+    async fn collect_steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
         if !landing.step("user").done {
             self.bar.set_message("users/show");
             let user = self
