@@ -440,6 +440,64 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_is_a_network_error_and_is_retried() {
+        let calls = Arc::new(Mutex::new(0usize));
+        let seen = calls.clone();
+        let handler = move |_: &Request| {
+            let mut n = seen.lock().unwrap();
+            *n += 1;
+            if *n == 1 {
+                Reply::json(200, "{}").delayed(Duration::from_millis(1500))
+            } else {
+                Reply::json(200, r#"{"ok":1}"#)
+            }
+        };
+        let (addr, _) = serve_with(Arc::new(handler));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let api = Api::new(
+            &Limits {
+                timeout_secs: 1,
+                ..fast(100.0)
+            },
+            no_fault,
+        )
+        .unwrap();
+        let ok = runtime
+            .block_on(api.fetch(|| {
+                api.http()
+                    .get(format!("http://{addr}/slow?access_token=TOKEN"))
+            }))
+            .unwrap();
+        assert_eq!(ok.json["ok"], 1);
+        assert_eq!(api.errors.snapshot()["network"], 1);
+        assert_eq!(*calls.lock().unwrap(), 2);
+        // A failure's message never carries the URL (and so never the token in it).
+        let (dead, _) = serve_with(Arc::new(|_: &Request| {
+            Reply::json(200, "{}").delayed(Duration::from_millis(1500))
+        }));
+        let api = Api::new(
+            &Limits {
+                timeout_secs: 1,
+                retries: 0,
+                ..fast(100.0)
+            },
+            no_fault,
+        )
+        .unwrap();
+        let err = runtime
+            .block_on(api.fetch(|| {
+                api.http()
+                    .get(format!("http://{dead}/slow?access_token=TOKEN"))
+            }))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("network error") && !err.contains("TOKEN"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn malformed_json_is_reported_not_a_panic() {
         let handler = |_: &Request| Reply::json(200, r#"{"item":[{"title":"半截"#);
         let (addr, _) = serve_with(Arc::new(handler));

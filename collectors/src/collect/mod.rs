@@ -294,6 +294,14 @@ pub(crate) async fn drive<S: AccountSteps>(
         }
     };
     session.run_mut().resumed = landing.resumed;
+    if landing.resumed && landing.since() != options.since {
+        let kept = landing
+            .since()
+            .map_or("none".to_string(), |d| d.to_string());
+        session.run_mut().notes.push(format!(
+            "resumed an open run, which keeps the --since it started with ({kept})"
+        ));
+    }
     let result = session.steps(&mut landing).await;
     let run = session.run_mut();
     let bookkeeping = match result {

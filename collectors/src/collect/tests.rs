@@ -523,8 +523,20 @@ fn a_run_that_fails_midway_resumes_to_the_same_store_as_an_uninterrupted_run() {
 
     mock.faults.lock().unwrap().down.clear();
     let before = mock.log.lock().unwrap().len();
-    let second = collect(&store, &config, Platform::Wechat, &options()).unwrap();
+    // A different --since does not change an open run: it keeps its own, and says so.
+    let later = RunOptions {
+        since: NaiveDate::from_ymd_opt(2025, 11, 1),
+        ..options()
+    };
+    let second = collect(&store, &config, Platform::Wechat, &later).unwrap();
     assert!(second.accounts[0].resumed);
+    assert!(
+        second.accounts[0].notes.contains(
+            &"resumed an open run, which keeps the --since it started with (none)".into()
+        ),
+        "{:?}",
+        second.accounts[0].notes
+    );
     assert_eq!(second.accounts[0].error, None);
     let log = mock.log.lock().unwrap();
     let resumed: Vec<&Request> = log[before..].iter().collect();
