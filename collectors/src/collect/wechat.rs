@@ -457,7 +457,8 @@ impl Session {
             article = next_article;
             begin = next_begin;
         }
-        if articles.is_empty() {
+        // No post with comments, or a cursor already past the last one: the step is done.
+        if !landing.step("comments").done {
             landing.advance("comments", None)?;
         }
         Ok(())

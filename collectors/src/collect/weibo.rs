@@ -325,7 +325,8 @@ impl Session {
             index = next_index;
             page = next_page;
         }
-        if statuses.is_empty() {
+        // No post with comments, or a cursor already past the last one: the step is done.
+        if !landing.step("comments").done {
             landing.advance("comments", None)?;
         }
         Ok(())
