@@ -897,6 +897,7 @@ fn a_collection_killed_midway_resumes_to_the_same_store_as_an_uninterrupted_run(
         "{}",
         text(&out)
     );
+    assert!(!text(&out).contains("weibo-token-planted"));
     for table in ["posts", "comments", "accounts"] {
         assert_eq!(
             fs::read(whole.join(format!("{table}.parquet"))).unwrap(),
