@@ -298,52 +298,28 @@ pub fn check_store_links(
 
 #[cfg(test)]
 mod tests {
-    use std::io::{BufRead, BufReader, Write};
-    use std::net::{SocketAddr, TcpListener};
+    use std::net::SocketAddr;
+    use std::sync::Arc;
 
     use super::*;
+    use crate::testserver::{Reply, Request, serve_with};
 
-    /// A small HTTP/1.1 server on 127.0.0.1 speaking the real protocol over TCP.
+    /// Redirects, a redirect loop, 404, a server refusing HEAD, a slow answer.
     fn serve() -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut request = String::new();
-                    if reader.read_line(&mut request).is_err() {
-                        return;
-                    }
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).is_ok() && line.trim() != "" {
-                        line.clear();
-                    }
-                    let mut parts = request.split_whitespace();
-                    let method = parts.next().unwrap_or("").to_string();
-                    let path = parts.next().unwrap_or("").to_string();
-                    let (status, extra) = match (method.as_str(), path.as_str()) {
-                        (_, "/ok") => ("200 OK", String::new()),
-                        (_, "/moved") => ("301 Moved Permanently", "Location: /ok\r\n".to_string()),
-                        (_, "/loop") => ("302 Found", "Location: /loop\r\n".to_string()),
-                        (_, "/missing") => ("404 Not Found", String::new()),
-                        ("HEAD", "/nohead") => ("405 Method Not Allowed", String::new()),
-                        ("GET", "/nohead") => ("200 OK", String::new()),
-                        (_, "/slow") => {
-                            std::thread::sleep(std::time::Duration::from_secs(3));
-                            ("200 OK", String::new())
-                        }
-                        _ => ("500 Internal Server Error", String::new()),
-                    };
-                    let mut stream = stream;
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 {status}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
-                    );
-                });
+        let handler = |r: &Request| {
+            let reply = |status| Reply::json(status, "");
+            match (r.method.as_str(), r.path.as_str()) {
+                (_, "/ok") => reply(200),
+                (_, "/moved") => reply(301).header("Location", "/ok"),
+                (_, "/loop") => reply(302).header("Location", "/loop"),
+                (_, "/missing") => reply(404),
+                ("HEAD", "/nohead") => reply(405),
+                ("GET", "/nohead") => reply(200),
+                (_, "/slow") => reply(200).delayed(std::time::Duration::from_secs(3)),
+                _ => reply(500),
             }
-        });
-        addr
+        };
+        serve_with(Arc::new(handler)).0
     }
 
     fn run(urls: Vec<String>, allow_private: bool) -> Vec<LinkResult> {

@@ -56,17 +56,8 @@ impl Reply {
     }
 }
 
-pub type Handler = dyn Fn(&Request) -> (u16, String) + Send + Sync;
 pub type ReplyHandler = dyn Fn(&Request) -> Reply + Send + Sync;
 pub type RequestLog = Arc<Mutex<Vec<Request>>>;
-
-/// Starts a server whose handler answers with a status and a JSON body.
-pub fn serve(handler: Arc<Handler>) -> (SocketAddr, RequestLog) {
-    serve_with(Arc::new(move |r: &Request| {
-        let (status, body) = handler(r);
-        Reply::json(status, body)
-    }))
-}
 
 /// Starts the server; returns its address and the log of requests received.
 pub fn serve_with(handler: Arc<ReplyHandler>) -> (SocketAddr, RequestLog) {
