@@ -140,19 +140,8 @@ impl AccountSteps for Session {
     fn run_mut(&mut self) -> &mut AccountRun {
         &mut self.run
     }
-    fn into_run(self) -> AccountRun {
-        self.run
-    }
-    fn steps<'a>(
-        &'a mut self,
-        landing: &'a mut Landing,
-    ) -> impl std::future::Future<Output = Result<(), Halt>> + Send + 'a {
-        self.collect_steps(landing)
-    }
-}
 
-impl Session {
-    async fn collect_steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
+    async fn steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
         if !landing.step("lookup").done {
             self.bar.set_message("App Store lookup");
             let base = self.shared.config.lookup_base.trim_end_matches('/');
@@ -183,7 +172,9 @@ impl Session {
         }
         Ok(())
     }
+}
 
+impl Session {
     async fn get(
         &mut self,
         url: &str,

@@ -257,13 +257,10 @@ impl From<Error> for Halt {
 
 /// One account's collection: its steps, run against its landing folder by [`drive`].
 pub(crate) trait AccountSteps: Send {
+    /// What the account's run has done so far.
     fn run_mut(&mut self) -> &mut AccountRun;
-    fn into_run(self) -> AccountRun;
     /// Every endpoint in order, each skipping what its checkpoint says is done.
-    fn steps<'a>(
-        &'a mut self,
-        landing: &'a mut Landing,
-    ) -> impl Future<Output = Result<(), Halt>> + Send + 'a;
+    fn steps(&mut self, landing: &mut Landing) -> impl Future<Output = Result<(), Halt>> + Send;
 }
 
 /// Opens the account's landing folder (resuming an open run), runs its steps and records how
@@ -288,7 +285,7 @@ pub(crate) async fn drive<S: AccountSteps>(
         Err(e) => {
             session.run_mut().error = Some(e.to_string());
             return AccountOutcome {
-                run: session.into_run(),
+                run: std::mem::take(session.run_mut()),
                 landing: None,
             };
         }
@@ -325,7 +322,7 @@ pub(crate) async fn drive<S: AccountSteps>(
         run.error = Some(e.to_string());
     }
     AccountOutcome {
-        run: session.into_run(),
+        run: std::mem::take(run),
         landing: Some(landing),
     }
 }

@@ -152,14 +152,30 @@ impl AccountSteps for Session {
     fn run_mut(&mut self) -> &mut AccountRun {
         &mut self.run
     }
-    fn into_run(self) -> AccountRun {
-        self.run
-    }
-    fn steps<'a>(
-        &'a mut self,
-        landing: &'a mut Landing,
-    ) -> impl std::future::Future<Output = Result<(), Halt>> + Send + 'a {
-        self.collect_steps(landing)
+
+    async fn steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
+        self.news(landing, "published", "cgi-bin/freepublish/batchget", None)
+            .await?;
+        if self.shared.config.material {
+            self.news(
+                landing,
+                "material",
+                "cgi-bin/material/batchget_material",
+                Some("news"),
+            )
+            .await?;
+        }
+        self.menus(landing).await?;
+        if self.shared.config.comments {
+            self.comments(landing).await?;
+        }
+        if self.shared.config.datacube {
+            self.datacube(landing).await?;
+        }
+        if self.shared.component.is_some() {
+            self.authorizer(landing).await?;
+        }
+        Ok(())
     }
 }
 
@@ -183,31 +199,6 @@ impl Session {
             run,
             bar,
         }
-    }
-
-    async fn collect_steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
-        self.news(landing, "published", "cgi-bin/freepublish/batchget", None)
-            .await?;
-        if self.shared.config.material {
-            self.news(
-                landing,
-                "material",
-                "cgi-bin/material/batchget_material",
-                Some("news"),
-            )
-            .await?;
-        }
-        self.menus(landing).await?;
-        if self.shared.config.comments {
-            self.comments(landing).await?;
-        }
-        if self.shared.config.datacube {
-            self.datacube(landing).await?;
-        }
-        if self.shared.component.is_some() {
-            self.authorizer(landing).await?;
-        }
-        Ok(())
     }
 
     /// The access token, fetched when missing or about to expire.

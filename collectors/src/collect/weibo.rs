@@ -157,19 +157,8 @@ impl AccountSteps for Session {
     fn run_mut(&mut self) -> &mut AccountRun {
         &mut self.run
     }
-    fn into_run(self) -> AccountRun {
-        self.run
-    }
-    fn steps<'a>(
-        &'a mut self,
-        landing: &'a mut Landing,
-    ) -> impl std::future::Future<Output = Result<(), Halt>> + Send + 'a {
-        self.collect_steps(landing)
-    }
-}
 
-impl Session {
-    async fn collect_steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
+    async fn steps(&mut self, landing: &mut Landing) -> Result<(), Halt> {
         if !landing.step("user").done {
             self.bar.set_message("users/show");
             let user = self
@@ -183,7 +172,9 @@ impl Session {
         }
         Ok(())
     }
+}
 
+impl Session {
     async fn get(&mut self, endpoint: &str, params: &[(&str, String)]) -> Result<Fetched, Halt> {
         let shared = self.shared.clone();
         let url = format!("{}/{endpoint}", shared.base);
