@@ -432,8 +432,11 @@ fn tables_of(store: &Store) -> Vec<(String, DataFrame)> {
         .collect()
 }
 
-fn assert_same_tables(left: &Store, right: &Store) {
-    let (left, right) = (tables_of(left), tables_of(right));
+/// The collected tables of `store` equal those of the same collection run without faults.
+fn assert_same_as_uninterrupted(store: &Store) {
+    let reference = tempfile::tempdir().unwrap();
+    let uninterrupted = uninterrupted_wechat_store(reference.path(), store);
+    let (left, right) = (tables_of(store), tables_of(&uninterrupted));
     assert_eq!(left.len(), right.len());
     for ((name, l), (_, r)) in left.iter().zip(&right) {
         assert!(l.equals_missing(r), "{name} differs:\n{l:?}\n{r:?}");
@@ -493,11 +496,7 @@ fn the_daily_quota_stops_the_account_and_the_next_run_resumes_there() {
         first_page.body
     );
     drop(log);
-    let reference = tempfile::tempdir().unwrap();
-    assert_same_tables(
-        &store,
-        &uninterrupted_wechat_store(reference.path(), &store),
-    );
+    assert_same_as_uninterrupted(&store);
 }
 
 #[test]
@@ -556,15 +555,11 @@ fn a_run_that_fails_midway_resumes_to_the_same_store_as_an_uninterrupted_run() {
         first_comment.body
     );
     drop(log);
-    let reference = tempfile::tempdir().unwrap();
-    assert_same_tables(
-        &store,
-        &uninterrupted_wechat_store(reference.path(), &store),
-    );
+    assert_same_as_uninterrupted(&store);
 }
 
 #[test]
-fn malformed_json_fails_that_account_with_a_clear_error_and_the_others_go_on() {
+fn malformed_json_is_retried_then_fails_the_account_naming_the_endpoint() {
     let mock = wechat_mock();
     mock.faults.lock().unwrap().once.insert(
         "cgi-bin/get_current_selfmenu_info".into(),
