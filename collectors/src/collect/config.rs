@@ -397,6 +397,22 @@ mod tests {
     }
 
     #[test]
+    fn a_config_with_an_unknown_key_is_an_error_naming_the_file_and_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collect.toml");
+        std::fs::write(
+            &path,
+            "[weibo]\npageing = \"page\"\n[[weibo.accounts]]\nuid = \"1\"\n",
+        )
+        .unwrap();
+        let err = CollectConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("collect.toml") && err.contains("pageing"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_secret_reference_resolves_from_the_environment_or_the_secrets_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("s.toml"), "weibo = \"from-file\"\n").unwrap();

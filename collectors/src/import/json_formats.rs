@@ -826,6 +826,60 @@ mod import_tests {
     use crate::store::Store;
 
     #[test]
+    fn app_endpoint_pages_name_the_bad_mapping_or_the_bad_record() {
+        let input = tempfile::tempdir().unwrap();
+        let news = input.path().join("news");
+        fs::create_dir_all(&news).unwrap();
+        fs::write(
+            news.join("app-endpoint.json"),
+            r#"{"account_id":"app:1","table":"posts","list":"data","fields":{"post_id":"id","published_at":"t"}}"#,
+        )
+        .unwrap();
+        fs::write(
+            news.join("p0001.json"),
+            r#"{"data":[{"id":1,"t":"2025-11-02 09:30"},{"id":2,"t":"上周"},{"id":3,"t":1762047000}]}"#,
+        )
+        .unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::open(store_dir.path()).unwrap();
+        let report = import_paths(
+            &store,
+            std::slice::from_ref(&news),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let page = report
+            .files
+            .iter()
+            .find(|f| f.source.ends_with("p0001.json"))
+            .unwrap();
+        assert_eq!(page.format.as_deref(), Some("app-endpoint-json"));
+        assert_eq!((page.read, page.new, page.quarantined), (3, 2, 1));
+        let bad = &report.quarantine[0];
+        assert!(bad.source.ends_with("p0001.json"));
+        assert_eq!((bad.line, bad.field.as_deref()), (2, Some("published_at")));
+        assert!(bad.reason.contains("field `t`"), "{}", bad.reason);
+
+        // A mapping naming a column posts do not have: the page fails, naming the mapping.
+        fs::write(
+            news.join("app-endpoint.json"),
+            r#"{"account_id":"app:1","table":"posts","list":"data","fields":{"post_id":"id","published_at":"t","colour":"c"}}"#,
+        )
+        .unwrap();
+        let report = import_paths(&store, &[news], &ImportOptions::default()).unwrap();
+        let page = report
+            .files
+            .iter()
+            .find(|f| f.source.ends_with("p0001.json"))
+            .unwrap();
+        let error = page.error.as_deref().unwrap();
+        assert!(
+            error.contains("app-endpoint.json") && error.contains("fields.colour"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn every_json_format_is_detected_and_reconciles_and_a_truncated_file_keeps_its_head() {
         let input = tempfile::tempdir().unwrap();
         let w = |name: &str, text: &str| fs::write(input.path().join(name), text).unwrap();
