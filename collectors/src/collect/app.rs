@@ -21,7 +21,7 @@ use super::config::{AppConfig, AppEntry, CollectConfig, Endpoint};
 use super::http::{Api, ApiFault, Fetched, Verdict};
 use super::landing::Landing;
 use super::{
-    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions, drive,
+    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions,
     for_each_account,
 };
 use crate::Error;
@@ -41,8 +41,6 @@ pub fn classify(body: &Json) -> Option<ApiFault> {
 struct Shared {
     api: Api,
     config: AppConfig,
-    store_dir: std::path::PathBuf,
-    options: RunOptions,
 }
 
 pub(crate) async fn collect(
@@ -78,8 +76,6 @@ pub(crate) async fn collect(
     let shared = Arc::new(Shared {
         api: Api::new(&app.limits, classify)?,
         config: app.clone(),
-        store_dir: store_dir.to_path_buf(),
-        options: options.clone(),
     });
     let accounts: Vec<(String, AppEntry)> = app
         .apps
@@ -91,28 +87,16 @@ pub(crate) async fn collect(
         accounts,
         app.limits.concurrency,
         progress,
-        |entry, bar| {
-            let shared = shared.clone();
-            async move {
-                let folder = entry.track_id.to_string();
-                let session = Session {
-                    run: AccountRun {
-                        account: format!("app:{folder}"),
-                        ..Default::default()
-                    },
-                    shared: shared.clone(),
-                    entry,
-                    bar,
-                };
-                drive(
-                    session,
-                    &shared.store_dir,
-                    Platform::App,
-                    &folder,
-                    &shared.options,
-                )
-                .await
-            }
+        store_dir,
+        options,
+        |entry, bar| Session {
+            run: AccountRun {
+                account: format!("app:{}", entry.track_id),
+                ..Default::default()
+            },
+            shared: shared.clone(),
+            entry,
+            bar,
         },
     )
     .await;

@@ -327,32 +327,34 @@ pub(crate) async fn drive<S: AccountSteps>(
     }
 }
 
-/// Runs `collect_one` for every (label, account), at most `concurrency` at once, with the
+/// Collects every (folder, account) — the folder names the account's landing folder — at most
+/// `concurrency` at once, each session made by `session_of` and run by [`drive`], with the
 /// platform's progress bar and a spinner per account; results in input order.
-pub(crate) async fn for_each_account<T, F, Fut>(
+pub(crate) async fn for_each_account<T, S>(
     platform: Platform,
     accounts: Vec<(String, T)>,
     concurrency: usize,
     progress: &Progress,
-    collect_one: F,
+    store_dir: &Path,
+    options: &RunOptions,
+    session_of: impl Fn(T, ProgressBar) -> S,
 ) -> Vec<AccountOutcome>
 where
-    T: Send + 'static,
-    F: Fn(T, ProgressBar) -> Fut,
-    Fut: Future<Output = AccountOutcome> + Send + 'static,
+    S: AccountSteps + 'static,
 {
     let overall = progress.platform(platform.name(), accounts.len());
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, (label, account)) in accounts.into_iter().enumerate() {
+    for (i, (folder, account)) in accounts.into_iter().enumerate() {
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
-        let bar = progress.account(&label);
-        let work = collect_one(account, bar.clone());
-        let overall = overall.clone();
+        let bar = progress.account(&folder);
+        let session = session_of(account, bar.clone());
+        let (overall, store_dir, options) =
+            (overall.clone(), store_dir.to_path_buf(), options.clone());
         tasks.spawn(async move {
-            let outcome = work.await;
+            let outcome = drive(session, &store_dir, platform, &folder, &options).await;
             bar.finish_and_clear();
             overall.inc(1);
             drop(permit);

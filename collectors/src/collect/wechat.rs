@@ -28,7 +28,7 @@ use super::config::{CollectConfig, Secret, TokenEndpoint, WechatAccount, WechatC
 use super::http::{Api, ApiFault, CallError, Fetched, Verdict};
 use super::landing::Landing;
 use super::{
-    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions, drive,
+    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions,
     for_each_account,
 };
 use crate::Error;
@@ -70,7 +70,6 @@ struct Shared {
     api: Api,
     config: WechatConfig,
     base: String,
-    store_dir: std::path::PathBuf,
     options: RunOptions,
     component: Option<(String, Secret, Secret)>,
     component_token: tokio::sync::Mutex<Option<(String, Instant)>>,
@@ -107,7 +106,6 @@ pub(crate) async fn collect(
         api: Api::new(&wechat.limits, classify)?,
         config: wechat.clone(),
         base: wechat.api_base.trim_end_matches('/').to_string(),
-        store_dir: store_dir.to_path_buf(),
         options: options.clone(),
         component,
         component_token: tokio::sync::Mutex::new(None),
@@ -117,21 +115,9 @@ pub(crate) async fn collect(
         accounts,
         wechat.limits.concurrency,
         progress,
-        |(account, secret), bar| {
-            let shared = shared.clone();
-            async move {
-                let folder = account.id.clone();
-                let session = Session::new(shared.clone(), account, secret, bar);
-                drive(
-                    session,
-                    &shared.store_dir,
-                    Platform::Wechat,
-                    &folder,
-                    &shared.options,
-                )
-                .await
-            }
-        },
+        store_dir,
+        options,
+        |(account, secret), bar| Session::new(shared.clone(), account, secret, bar),
     )
     .await;
     Ok((outcomes, shared.api.errors.snapshot()))

@@ -24,7 +24,7 @@ use super::config::{CollectConfig, Secret, WeiboAccount, WeiboConfig};
 use super::http::{Api, ApiFault, Fetched, Verdict};
 use super::landing::Landing;
 use super::{
-    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions, drive,
+    AccountOutcome, AccountRun, AccountSteps, Halt, Platform, Progress, RunOptions,
     for_each_account,
 };
 use crate::Error;
@@ -77,8 +77,6 @@ struct Shared {
     api: Api,
     config: WeiboConfig,
     base: String,
-    store_dir: std::path::PathBuf,
-    options: RunOptions,
 }
 
 pub(crate) async fn collect(
@@ -108,37 +106,23 @@ pub(crate) async fn collect(
         api: Api::new(&weibo.limits, classify)?,
         config: weibo.clone(),
         base: weibo.api_base.trim_end_matches('/').to_string(),
-        store_dir: store_dir.to_path_buf(),
-        options: options.clone(),
     });
     let outcomes = for_each_account(
         Platform::Weibo,
         accounts,
         weibo.limits.concurrency,
         progress,
-        |(account, token), bar| {
-            let shared = shared.clone();
-            async move {
-                let folder = account.uid.clone();
-                let session = Session {
-                    run: AccountRun {
-                        account: format!("weibo:{folder}"),
-                        ..Default::default()
-                    },
-                    shared: shared.clone(),
-                    account,
-                    token,
-                    bar,
-                };
-                drive(
-                    session,
-                    &shared.store_dir,
-                    Platform::Weibo,
-                    &folder,
-                    &shared.options,
-                )
-                .await
-            }
+        store_dir,
+        options,
+        |(account, token), bar| Session {
+            run: AccountRun {
+                account: format!("weibo:{}", account.uid),
+                ..Default::default()
+            },
+            shared: shared.clone(),
+            account,
+            token,
+            bar,
         },
     )
     .await;
