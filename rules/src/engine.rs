@@ -261,6 +261,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
                     col("url"),
                     col("occurred_at").alias("published_at"),
                     col("category"),
+                    col("reason"),
                 ])
                 .sort(
                     ["account_id", "published_at", "post_id"],

@@ -5,6 +5,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::Error;
+use crate::labeller::LabelPack;
 
 /// Parses a one-term-per-line list: `#` starts a comment, blank lines are skipped.
 pub fn parse_terms(text: &str) -> Vec<String> {
@@ -26,14 +27,18 @@ pub struct Lexicons {
     pub improper: Vec<String>,
     pub comment_spam: Vec<String>,
     pub perfunctory: Vec<String>,
-    /// (category, keyword) in priority order.
+    /// (category, keyword): keywords that label a post outright (users' additions; the built-in
+    /// labelling is the label pack).
     pub categories: Vec<(String, String)>,
+    /// The weighted patterns for categories and the ad / off-topic flags
+    /// (`packs/labels/post_labels.toml`).
+    pub post_labels: LabelPack,
     pub menu_service: Vec<String>,
     pub menu_query: Vec<String>,
 }
 
 /// The names a config uses for the lexicons, with their embedded defaults.
-pub const LEXICON_FILES: [(&str, &str); 11] = [
+pub const LEXICON_FILES: [(&str, &str); 12] = [
     ("ads", include_str!("../packs/lexicons/ads.txt")),
     ("ads_allow", include_str!("../packs/lexicons/ads_allow.txt")),
     (
@@ -66,10 +71,15 @@ pub const LEXICON_FILES: [(&str, &str); 11] = [
         "menu_query",
         include_str!("../packs/lexicons/menu_query.txt"),
     ),
+    (
+        "post_labels",
+        include_str!("../packs/labels/post_labels.toml"),
+    ),
 ];
 
-/// The post categories in priority order (a results post mentions the consultation, an
-/// interpretation names the document it explains); a post matching none is `动态`.
+/// The post categories in priority order, which breaks ties between equal scores (a results post
+/// mentions the consultation, an interpretation names the document it explains); a post reaching
+/// none is `动态`.
 pub const CATEGORY_ORDER: [&str; 6] = [
     "结果反馈",
     "征集调查",
@@ -92,6 +102,10 @@ impl Default for Lexicons {
             comment_spam: vec![],
             perfunctory: vec![],
             categories: vec![],
+            post_labels: LabelPack {
+                threshold: 2,
+                patterns: vec![],
+            },
             menu_service: vec![],
             menu_query: vec![],
         };
@@ -112,6 +126,14 @@ impl Lexicons {
         replace: bool,
         source: &str,
     ) -> Result<(), Error> {
+        if name == "post_labels" {
+            if replace {
+                self.post_labels = LabelPack::parse(text, source)?;
+            } else {
+                self.post_labels.extend(text, source)?;
+            }
+            return Ok(());
+        }
         if name == "categories" {
             let mut entries = Vec::new();
             for (i, line) in parse_terms(text).iter().enumerate() {
@@ -235,38 +257,6 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// Labels a text with the highest-priority category whose keyword occurs in it. Keywords may
-/// overlap (意见征集结果 holds both 意见征集 and 征集结果), so every occurrence is considered.
-pub struct CategoryMatcher {
-    automaton: AhoCorasick,
-    category_of: Vec<u8>,
-}
-
-impl CategoryMatcher {
-    pub fn new(categories: &[(String, String)]) -> Result<CategoryMatcher, Error> {
-        let rank = |c: &str| {
-            CATEGORY_ORDER
-                .iter()
-                .position(|o| *o == c)
-                .unwrap_or(CATEGORY_ORDER.len() - 1) as u8
-        };
-        let automaton = AhoCorasick::new(categories.iter().map(|(_, k)| k.as_str()))
-            .map_err(|e| Error::Config(format!("categories lexicon: {e}")))?;
-        Ok(CategoryMatcher {
-            automaton,
-            category_of: categories.iter().map(|(c, _)| rank(c)).collect(),
-        })
-    }
-
-    /// The best (lowest) category rank found in the text, if any.
-    pub fn best(&self, text: &str) -> Option<u8> {
-        self.automaton
-            .find_overlapping_iter(text)
-            .map(|m| self.category_of[m.pattern().as_usize()])
-            .min()
-    }
-}
-
 /// Finds the terms of several lexicons in one leftmost-longest pass.
 pub struct Matcher {
     automaton: AhoCorasick,
@@ -336,10 +326,12 @@ mod tests {
         let lex = Lexicons::default();
         assert!(lex.ads.contains(&"限时抢购".to_string()));
         assert!(lex.ads_allow.contains(&"公益广告".to_string()));
+        assert!(lex.categories.is_empty());
         assert!(
-            lex.categories
+            lex.post_labels
+                .patterns
                 .iter()
-                .any(|(c, k)| c == "政策解读" && k == "一图读懂")
+                .any(|p| p.label == "政策解读" && p.regex.contains("一图"))
         );
     }
 

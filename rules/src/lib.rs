@@ -12,6 +12,7 @@ pub mod exprs;
 pub mod findings;
 pub mod indices;
 pub mod interaction;
+pub mod labeller;
 pub mod lexicon;
 pub mod measurements;
 pub mod naming;

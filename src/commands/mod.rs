@@ -4,6 +4,7 @@ mod audit;
 mod check_links;
 mod collect;
 mod demo;
+mod eval_labels;
 mod import;
 mod rules;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Collect(collect::CollectArgs),
     /// Check every menu target and post link of a store (results into link_checks).
     CheckLinks(check_links::CheckLinksArgs),
+    /// Measure the post labeller on a labelled CSV: precision, recall, confusion matrix.
+    EvalLabels(eval_labels::EvalLabelsArgs),
 }
 
 /// Report language.
@@ -85,5 +88,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rule(args) => rules::run_one(args),
         Command::CheckLinks(args) => check_links::run(args),
         Command::Collect(args) => collect::run(args),
+        Command::EvalLabels(args) => eval_labels::run(args),
     }
 }

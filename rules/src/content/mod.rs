@@ -16,8 +16,8 @@ use crate::engine::RuleInfo;
 use crate::exprs::int_text;
 use crate::findings::rule_output;
 
-/// Findings for the scan hits with `tag`: one per (post, matched term), the term in the message,
-/// the term with ±20 characters of context and the post link as evidence.
+/// Findings for the scan hits with `tag`: one per post, the first matched term in the message,
+/// the term with ±20 characters of context, what decided it and the post link as evidence.
 pub(crate) fn hit_findings(
     ctx: &AuditContext,
     info: &RuleInfo,
@@ -64,6 +64,9 @@ pub(crate) fn hit_findings(
             col("field"),
             lit(": "),
             col("context"),
+            lit(" ["),
+            col("reason"),
+            lit("]"),
             when(col("url").is_not_null())
                 .then(concat_str([lit(" — "), col("url")], "", true))
                 .otherwise(lit("")),
@@ -84,6 +87,7 @@ pub(crate) fn hit_findings(
             col("field").first(),
             col("term").first(),
             col("context").first(),
+            col("reason").first(),
             len().cast(DataType::Int64).alias("hits"),
         ])
         .select(rule_output(

@@ -9,25 +9,22 @@ use polars::prelude::*;
 
 use crate::context::AuditContext;
 use crate::exprs::local_day;
-use crate::lexicon::{
-    CATEGORY_ORDER, CategoryMatcher, DEFAULT_CATEGORY, Hit, Matcher, PRICE_PHRASES, PRICE_SIGNS,
-    Tag, context, price_end,
-};
+use crate::labeller::{CONTEXT_CHARS, PostClassifier, TextHit};
+use crate::lexicon::{DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
 use crate::measurements::CATEGORY_COLUMNS;
 
 /// Posts read per slice.
 const SLICE_ROWS: usize = 1 << 20;
-/// Characters of context kept on each side of a match.
-pub const CONTEXT_CHARS: usize = 20;
 
 /// What the scan found.
 pub struct PostScan {
     /// One row per (post, tag, term): `account_id, post_id, url, occurred_at (epoch ms), field,
-    /// tag, term, context`. Tags: `ad`, `ad_slot`, `off_topic`, `improper`, `commercial_link`.
+    /// tag, term, context, reason`. Tags: `ad`, `ad_slot`, `off_topic`, `improper`,
+    /// `commercial_link`; the reason says what decided it (`lexicon ads`, `pattern …`).
     pub hits: DataFrame,
     /// One row per post in the window labelled other than `动态` (a national store has tens of
     /// millions of posts, most of them news): `account_id, post_id, url, occurred_at, day,
-    /// category`.
+    /// category, reason` (the patterns that decided it).
     pub categories: DataFrame,
     /// Per account: `posts_in_window` and one count per category column of
     /// [`crate::measurements::CATEGORY_COLUMNS`], `动态` included.
@@ -44,6 +41,7 @@ struct HitRows {
     tag: Vec<&'static str>,
     term: Vec<String>,
     context: Vec<String>,
+    reason: Vec<String>,
 }
 
 #[derive(Default)]
@@ -54,6 +52,7 @@ struct CategoryRows {
     at: Vec<i64>,
     day: Vec<i64>,
     category: Vec<&'static str>,
+    reason: Vec<String>,
 }
 
 /// The posts of each account's window that are not deleted, one slice of the table at a time.
@@ -98,19 +97,7 @@ fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
 pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let lex = &ctx.lexicons;
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
-    let price_signs: Vec<String> = PRICE_SIGNS.iter().map(|s| s.to_string()).collect();
-    let price_phrases: Vec<String> = PRICE_PHRASES.iter().map(|s| s.to_string()).collect();
-    let lists: Vec<(Tag, &[String])> = vec![
-        (Tag::Ad, &lex.ads),
-        (Tag::Allowed, &lex.ads_allow),
-        (Tag::OffTopic, &lex.off_topic),
-        (Tag::Improper, &lex.improper),
-        (Tag::AdSlot, &lex.ad_slot_markers),
-        (Tag::PriceSign, &price_signs),
-        (Tag::PricePhrase, &price_phrases),
-    ];
-    let category_matcher = CategoryMatcher::new(&lex.categories).map_err(to_err)?;
-    let text_matcher = Matcher::new(&lists).map_err(to_err)?;
+    let classifier = PostClassifier::new(lex).map_err(to_err)?;
     let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
     let commercial: HashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
 
@@ -161,51 +148,26 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                 continue;
             };
             let when = at.get(i).unwrap_or(0);
-            let mut push =
-                |field: &'static str, tag: &'static str, term: String, ctx_text: String| {
-                    hits.account_id.push(account.to_string());
-                    hits.post_id.push(post.to_string());
-                    hits.url.push(url.get(i).map(String::from));
-                    hits.at.push(when);
-                    hits.field.push(field);
-                    hits.tag.push(tag);
-                    hits.term.push(term);
-                    hits.context.push(ctx_text);
-                };
-            let mut seen: HashSet<(Tag, String)> = HashSet::new();
-            let mut best_category: Option<u8> = None;
-            for (field, value) in [("title", title.get(i)), ("text", text.get(i))] {
-                let Some(value) = value else { continue };
-                if let Some(c) = category_matcher.best(value) {
-                    best_category = Some(best_category.map_or(c, |b| b.min(c)));
-                }
-                for Hit {
-                    tag,
-                    term,
-                    start,
-                    end,
-                } in text_matcher.find(value)
-                {
-                    // A price anchor is ad wording only when an amount follows it.
-                    let (tag, term, end) = match tag {
-                        Tag::PriceSign | Tag::PricePhrase => {
-                            match price_end(value, end, tag == Tag::PricePhrase) {
-                                Some(e) => (Tag::Ad, value[start..e].to_string(), e),
-                                None => continue,
-                            }
-                        }
-                        _ => (tag, term, end),
-                    };
-                    // A WeChat text often repeats the title: report each term once per post.
-                    if seen.insert((tag, term.clone())) {
-                        push(
-                            field,
-                            tag.as_str(),
-                            term,
-                            context(value, start, end, CONTEXT_CHARS),
-                        );
-                    }
-                }
+            let mut push = |hit: TextHit| {
+                hits.account_id.push(account.to_string());
+                hits.post_id.push(post.to_string());
+                hits.url.push(url.get(i).map(String::from));
+                hits.at.push(when);
+                hits.field.push(hit.field);
+                hits.tag.push(hit.tag);
+                hits.term.push(hit.term);
+                hits.context.push(hit.context);
+                hits.reason.push(hit.reason);
+            };
+            let verdict = classifier.classify(title.get(i), text.get(i));
+            // A WeChat text often repeats the title: the classifier reports each term once.
+            let mut seen: HashSet<(&'static str, String)> = verdict
+                .hits
+                .iter()
+                .map(|h| (h.tag, h.term.clone()))
+                .collect();
+            for hit in verdict.hits {
+                push(hit);
             }
             if let Some(value) = html.get(i) {
                 for Hit {
@@ -215,25 +177,32 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                     end,
                 } in html_matcher.find(value)
                 {
-                    if seen.insert((tag, term.clone())) {
-                        push(
-                            "content_html",
-                            tag.as_str(),
+                    if seen.insert((tag.as_str(), term.clone())) {
+                        push(TextHit {
+                            field: "content_html",
+                            tag: tag.as_str(),
                             term,
-                            context(value, start, end, CONTEXT_CHARS),
-                        );
+                            context: context(value, start, end, CONTEXT_CHARS),
+                            reason: "lexicon ad_slot_markers".into(),
+                        });
                     }
                 }
             }
             for link in post_links.iter().flatten() {
                 if let Some(domain) = registrable_domain(link)
                     && commercial.contains(domain.as_str())
-                    && seen.insert((Tag::Ad, format!("link:{domain}")))
+                    && seen.insert(("commercial_link", domain.clone()))
                 {
-                    push("links", "commercial_link", domain, link.clone());
+                    push(TextHit {
+                        field: "links",
+                        tag: "commercial_link",
+                        term: domain,
+                        context: link.clone(),
+                        reason: "lexicon commercial_domains".into(),
+                    });
                 }
             }
-            let category = best_category.map_or(DEFAULT_CATEGORY, |c| CATEGORY_ORDER[c as usize]);
+            let category = verdict.category;
             let slot = CATEGORY_COLUMNS
                 .iter()
                 .position(|(c, _)| *c == category)
@@ -248,6 +217,8 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                 cats.at.push(when);
                 cats.day.push(day.get(i).unwrap_or(0));
                 cats.category.push(category);
+                cats.reason
+                    .push(verdict.category_reason.unwrap_or_default());
             }
         }
     }
@@ -261,6 +232,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         Column::new("tag".into(), hits.tag),
         Column::new("term".into(), hits.term),
         Column::new("context".into(), hits.context),
+        Column::new("reason".into(), hits.reason),
     ])?;
     let categories = DataFrame::new_infer_height(vec![
         Column::new("account_id".into(), cats.account_id),
@@ -269,6 +241,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         Column::new("occurred_at".into(), cats.at),
         Column::new("day".into(), cats.day),
         Column::new("category".into(), cats.category),
+        Column::new("reason".into(), cats.reason),
     ])?;
     let mut count_columns = vec![
         Column::new(

@@ -62,6 +62,9 @@ impl Rule for SurveyWithoutFeedback {
             [
                 lit("post "),
                 col("post_id"),
+                lit(" ["),
+                col("reason"),
+                lit("]"),
                 when(col("url").is_not_null())
                     .then(concat_str([lit(": "), col("url")], "", true))
                     .otherwise(lit("")),
