@@ -99,6 +99,18 @@ fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
         );
     }
 
+    // Every labelled post says why: its category, score and the patterns that decided it.
+    let (headers, rows) = read_csv_table(&report.join("post_categories.csv"));
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (category, reason) = (column("category"), column("reason"));
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(
+            row[reason].starts_with(&format!("{} ", row[category])) && row[reason].contains('「'),
+            "{row:?}"
+        );
+    }
+
     // The same default seed: the demo archive's manifest lists the planted cases.
     let archive = dir.path().join("archive");
     let out = govmedia(&["demo", "--out", p(&archive)]);
@@ -928,4 +940,45 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn eval_labels_prints_the_figures_and_names_bad_input() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/post_labels_own.csv");
+    let out = govmedia(&["eval-labels", p(&fixture), "--mistakes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    for line in [
+        "50 labelled posts",
+        "动态 posts given another category: 0 of 25 (0.0%)",
+        "0 mistakes",
+    ] {
+        assert!(printed.contains(line), "{line} missing:\n{printed}");
+    }
+    // The required kinds as one class: 18 in the file, all found.
+    let required = printed.lines().find(|l| l.starts_with("required")).unwrap();
+    assert_eq!(
+        required.split_whitespace().collect::<Vec<_>>(),
+        ["required", "18", "18", "18", "1.00", "1.00"]
+    );
+
+    // A wrong label value names the file, the line and the field.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    fs::write(
+        &bad,
+        "category,ad,offtopic,text\n动态,0,0,好\n政策文件,yes,0,坏\n",
+    )
+    .unwrap();
+    let out = govmedia(&["eval-labels", p(&bad)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let message = text(&out);
+    assert!(
+        message.contains("bad.csv: line 3: field `ad`: expected 0 or 1, got \"yes\""),
+        "{message}"
+    );
+    // A missing column too.
+    fs::write(&bad, "category,ad,text\n动态,0,好\n").unwrap();
+    let message = text(&govmedia(&["eval-labels", p(&bad)]));
+    assert!(message.contains("missing column `offtopic`"), "{message}");
 }

@@ -189,6 +189,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "ads.txt", "# local\n本地特卖\n");
         write(dir.path(), "phrases.txt", "已阅\n");
+        write(
+            dir.path(),
+            "labels.toml",
+            "[[pattern]]\nlabel = \"政策解读\"\nname = \"local\"\ntitle = 3\nregex = '^政策一点通'\n",
+        );
         let cfg = write(
             dir.path(),
             "govmedia.toml",
@@ -202,9 +207,13 @@ ignore = ["CNT005"]
 [lexicons]
 ads = { add = ["ads.txt"] }
 perfunctory = { replace = "phrases.txt" }
+post_labels = { add = ["labels.toml"] }
 "#,
         );
         let c = AuditConfig::load(&cfg).unwrap();
+        let patterns = &c.lexicons.post_labels.patterns;
+        assert_eq!(patterns.last().unwrap().name, "local");
+        assert!(patterns.len() > 20, "the built-in patterns stay");
         assert_eq!(c.selection.select, ["UPD", "CNT"]);
         assert_eq!(c.params["UPD001.min_per_period"], ParamValue::Int(2));
         assert_eq!(c.params["UPD.count_reposts"], ParamValue::Bool(false));
@@ -218,6 +227,11 @@ perfunctory = { replace = "phrases.txt" }
     #[test]
     fn unknown_codes_parameters_and_lexicons_are_errors_naming_them() {
         let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "bad.toml",
+            "[[pattern]]\nlabel = \"ad\"\nname = \"broken\"\nbody = 2\nregex = '('\n",
+        );
         for (text, needle) in [
             ("select = [\"XYZ\"]", "XYZ"),
             ("[params]\n\"UPD001.nope\" = 1", "UPD001.nope"),
@@ -226,6 +240,10 @@ perfunctory = { replace = "phrases.txt" }
                 "must be an integer",
             ),
             ("[lexicons]\nmystery = { add = [] }", "mystery"),
+            (
+                "[lexicons]\npost_labels = { add = [\"bad.toml\"] }",
+                "bad.toml: pattern 1 (\"broken\"): invalid regex",
+            ),
             ("colour = \"red\"", "colour"),
         ] {
             let cfg = write(dir.path(), "govmedia.toml", text);

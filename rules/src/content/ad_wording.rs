@@ -3,9 +3,12 @@
 //! # What it does
 //!
 //! Looks for the terms of the `ads` lexicon (限时抢购, 优惠券, 点击购买, 扫码领取红包, 代理加盟,
-//! 招商加盟 …) and for price tags (`¥99`, `仅需99元`) in the title and text of every post in the
-//! window that is not deleted. A match inside a phrase of the `ads_allow` lexicon (公益广告,
-//! 招聘公告, 政府采购公告 …) never fires. One finding per post and term.
+//! 招商加盟 …), for price tags (`¥99`, `仅需99元`) and for the `ad` patterns of the label pack (a
+//! product at a price: `59元获300万元保障`, `只要199元`, `到手价`) in the title and text of every
+//! post in the window that is not deleted. A match inside a phrase of the `ads_allow` lexicon
+//! (公益广告, 招聘公告, 政府采购公告 …) never fires. One finding per post; the evidence ends with
+//! what decided it (`[lexicon ads]`, `[price tag]`, `[pattern ad 3: price-for-cover(…)]`).
+//! `docs/labels.md` explains the patterns and their measured precision.
 //!
 //! # Why it matters
 //!
@@ -16,7 +19,8 @@
 //! # Example
 //!
 //! A post "限时抢购！本地特产礼盒仅需99元，点击购买还送优惠券" is a finding with the evidence
-//! `text: 【限时抢购】！本地特产礼盒仅需99元，点击购买还送优…`. A post "【公益广告】文明出行" is not.
+//! `text: 【限时抢购】！本地特产礼盒仅需99元，点击购买还送优… [lexicon ads]`. A post
+//! "【公益广告】文明出行" is not, nor a 消费券 notice "满100元减20元".
 //!
 //! # How to fix
 //!

