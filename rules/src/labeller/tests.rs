@@ -58,6 +58,8 @@ fn a_document_named_in_passing_is_news() {
             // A situation bulletin is not a policy document.
             "【最新通报】本市昨日无新增病例，有关情况通报如下。",
             "【新闻发布会】今天下午3点市政府召开新闻发布会，介绍防汛工作。",
+            // An event's programme.
+            "【全民健身日活动下周六举行】活动具体安排如下：上午9点开幕式……",
         ],
     );
 }
@@ -179,14 +181,14 @@ fn every_label_carries_its_reason() {
 #[test]
 fn ads_are_offers_at_a_price_never_public_notices() {
     let c = classifier();
-    let ad = c.classify(None, Some("【团购福利】年度会员只要199元，名额有限！"));
+    let ad = c.classify(None, Some("【年货节】精选礼盒到手价199元，名额有限！"));
     let hit = ad.hits.iter().find(|h| h.tag == "ad").expect("an ad hit");
     assert!(
         hit.reason.starts_with("pattern ad 3: price-from"),
         "{hit:?}"
     );
-    assert!(hit.context.contains("【只要199元】"), "{hit:?}");
-    let cover = c.classify(None, Some("每人每年59元即可获得百万医疗保障，赶紧投保"));
+    assert!(hit.context.contains("【到手价】"), "{hit:?}");
+    let cover = c.classify(None, Some("每人每年59元即可获得100万元医疗保障，赶紧投保"));
     assert!(cover.has("ad"), "{cover:?}");
     let lexicon = c.classify(None, Some("限时抢购，点击购买"));
     assert_eq!(lexicon.hits[0].reason, "lexicon ads");
@@ -197,6 +199,11 @@ fn ads_are_offers_at_a_price_never_public_notices() {
         "【补贴到账】符合条件的老人每人每月可领取200元补贴",
         "【出租车起步价调整】起步价由10元调整为12元",
         "全市一季度社会消费品零售总额850亿元，同比增长6%",
+        // Public insurance, public services bought by the government, fares and fees.
+        "城乡居民医保个人缴费380元即可享受基本医疗保障待遇",
+        "政府以每人每年300元标准购买居家养老服务",
+        "【公交优惠】持老年卡乘车只要1元",
+        "【停车收费标准】首小时5元起，之后每小时2元",
     ] {
         assert!(!c.classify(None, Some(clean)).has("ad"), "{clean}");
     }
@@ -224,6 +231,13 @@ fn off_topic_is_entertainment_and_chatter_not_public_service() {
         "【体操世界杯我市选手夺冠】",
         "【节日问候】祝全市人民新春快乐！",
         "【操作指南】如何在线办理居住证",
+        "【早安】今日天气晴，最高气温26℃",
+        "运动员们不断实现自我超越",
+        "他和其他妈妈们一起参加了家长会",
+        "【援藏干部尼玛次仁：扎根高原二十年】",
+        "山西巴士公司新开通三条线路",
+        "【志愿者服务队十年如一日，功德无量】",
+        "【文化综艺节目《中国诗词大会》开播】",
     ] {
         assert!(!c.classify(None, Some(text)).has("off_topic"), "{text}");
     }
