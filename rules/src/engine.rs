@@ -177,8 +177,8 @@ pub struct AuditResult {
     pub rules_run: Vec<&'static str>,
     /// Selected rules that could not be assessed, with the reason (reported, never guessed).
     pub not_assessed: Vec<(&'static str, String)>,
-    /// The keyword classifier's label of every post in the window labelled other than `动态`
-    /// (CNT006, INT006): `account_id, post_id, url, published_at, category`.
+    /// The labeller's label of every post in the window labelled other than `动态` (CNT006,
+    /// INT006): `account_id, post_id, url, published_at, category, score, reason`.
     pub post_categories: DataFrame,
 }
 
@@ -261,6 +261,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
                     col("url"),
                     col("occurred_at").alias("published_at"),
                     col("category"),
+                    col("score"),
                     col("reason"),
                 ])
                 .sort(

@@ -24,7 +24,7 @@ pub struct PostScan {
     pub hits: DataFrame,
     /// One row per post in the window labelled other than `动态` (a national store has tens of
     /// millions of posts, most of them news): `account_id, post_id, url, occurred_at, day,
-    /// category, reason` (the patterns that decided it).
+    /// category, score, reason` (the patterns that decided it and their weights).
     pub categories: DataFrame,
     /// Per account: `posts_in_window` and one count per category column of
     /// [`crate::measurements::CATEGORY_COLUMNS`], `动态` included.
@@ -52,6 +52,7 @@ struct CategoryRows {
     at: Vec<i64>,
     day: Vec<i64>,
     category: Vec<&'static str>,
+    score: Vec<i32>,
     reason: Vec<String>,
 }
 
@@ -217,6 +218,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                 cats.at.push(when);
                 cats.day.push(day.get(i).unwrap_or(0));
                 cats.category.push(category);
+                cats.score.push(verdict.category_score);
                 cats.reason
                     .push(verdict.category_reason.unwrap_or_default());
             }
@@ -241,6 +243,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         Column::new("occurred_at".into(), cats.at),
         Column::new("day".into(), cats.day),
         Column::new("category".into(), cats.category),
+        Column::new("score".into(), cats.score),
         Column::new("reason".into(), cats.reason),
     ])?;
     let mut count_columns = vec![

@@ -164,7 +164,14 @@ fn pattern_findings_say_which_pattern_decided() {
         .unwrap()
         .get(0)
         .unwrap();
-    assert!(reason.starts_with("政策解读 "), "{reason}");
+    let score = labels
+        .column("score")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(score, 10, "{reason}");
     assert!(
         reason.contains("column-tag(title「【政策解读」+4)"),
         "{reason}"

@@ -65,6 +65,10 @@ impl Rule for SurveyWithoutFeedback {
                 lit("post "),
                 col("post_id"),
                 lit(" ["),
+                col("category"),
+                lit(" "),
+                col("score").cast(DataType::String),
+                lit(": "),
                 col("reason"),
                 lit("]"),
                 when(col("url").is_not_null())

@@ -195,7 +195,11 @@ pub fn evaluate(classifier: &PostClassifier, posts: &[LabelledPost]) -> Evaluati
                 "category",
                 post.category.clone(),
                 verdict.category.to_string(),
-                verdict.category_reason.clone().unwrap_or_default(),
+                verdict
+                    .category_reason
+                    .as_ref()
+                    .map(|r| format!("{} {}: {r}", verdict.category, verdict.category_score))
+                    .unwrap_or_default(),
             );
         }
         for (what, truth, tag, counts) in [

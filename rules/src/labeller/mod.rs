@@ -201,6 +201,9 @@ impl PostLabeller {
                 .collect();
             let set = RegexSetBuilder::new(index.iter().map(|&i| patterns[i].regex.as_str()))
                 .size_limit(64 << 20)
+                // The lazy DFA gives up (and the set falls back to a far slower engine) when its
+                // cache fills: Unicode classes with bounded repeats need room.
+                .dfa_size_limit(64 << 20)
                 .build()
                 .map_err(|e| Error::Config(format!("label pack: {e}")))?;
             Ok((set, index))
@@ -275,8 +278,8 @@ impl PostLabeller {
         scores
     }
 
-    /// The category of a post and why (`None` for 动态 with nothing to say), from its scores.
-    pub fn category(&self, scores: &[LabelScore; LABELS]) -> (&'static str, Option<String>) {
+    /// The category of a post, its score and why (`None` for 动态), from its scores.
+    pub fn category(&self, scores: &[LabelScore; LABELS]) -> (&'static str, i32, Option<String>) {
         let mut chosen: Option<usize> = None;
         for (c, s) in scores.iter().enumerate().take(CATEGORY_ORDER.len() - 1) {
             // Ties go to the earlier category in priority order.
@@ -287,12 +290,10 @@ impl PostLabeller {
         match chosen {
             Some(c) => (
                 CATEGORY_ORDER[c],
-                Some(format!(
-                    "{} {}: {}",
-                    CATEGORY_ORDER[c], scores[c].score, scores[c].reason
-                )),
+                scores[c].score,
+                Some(scores[c].reason.clone()),
             ),
-            None => (DEFAULT_CATEGORY, None),
+            None => (DEFAULT_CATEGORY, 0, None),
         }
     }
 
@@ -336,7 +337,9 @@ pub struct TextHit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub category: &'static str,
-    /// `政策文件 5: notice-issued(headline「发布通告」+3) …`; `None` for a plain 动态.
+    /// The category's score (0 for 动态).
+    pub category_score: i32,
+    /// The patterns that made the score: `notice-issued(title「发布通告」+3) …`; `None` for 动态.
     pub category_reason: Option<String>,
     /// Each (tag, term) once.
     pub hits: Vec<TextHit>,
@@ -428,9 +431,10 @@ impl PostClassifier {
                 reason: format!("pattern {flag} {}: {}", s.score, s.reason),
             });
         }
-        let (category, category_reason) = self.labeller.category(&scores);
+        let (category, category_score, category_reason) = self.labeller.category(&scores);
         Verdict {
             category,
+            category_score,
             category_reason,
             hits,
         }
