@@ -129,6 +129,8 @@ fn calls_need_an_invitation_and_not_an_investigation() {
             "【超12万网民参与问卷调查】市网信办通报网络素养问卷调查活动开展情况。",
             "【规划编制征求意见座谈会召开】与会代表提出意见建议30余条。",
             "【马拉松报名开始！】欢迎跑友报名参加。",
+            // A call that has closed, before its results.
+            "【城市口号征集活动圆满结束】本次征集活动共收到投稿作品1200余件，评选结果将于近日公布。",
         ],
     );
 }
