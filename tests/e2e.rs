@@ -982,3 +982,57 @@ fn eval_labels_prints_the_figures_and_names_bad_input() {
     let message = text(&govmedia(&["eval-labels", p(&bad)]));
     assert!(message.contains("missing column `offtopic`"), "{message}");
 }
+
+/// The `href="…"` targets of a page that point into the report's account pages.
+fn account_links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|h| h.starts_with("accounts"))
+        .map(|h| h.replace("&#x2f;", "/"))
+        .collect()
+}
+
+#[test]
+fn pages_flagged_writes_pages_only_for_flagged_accounts_and_none_writes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let flagged = dir.path().join("flagged");
+    let out = govmedia(&[
+        "audit",
+        "--demo",
+        "--pages",
+        "flagged",
+        "--out",
+        p(&flagged),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Accounts with a veto or deduct finding, from the findings table.
+    let (headers, rows) = read_csv_table(&flagged.join("findings.csv"));
+    let (severity, account) = (
+        headers.iter().position(|h| h == "severity").unwrap(),
+        headers.iter().position(|h| h == "account_id").unwrap(),
+    );
+    let expected: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r[severity] == "veto" || r[severity] == "deduct")
+        .map(|r| r[account].as_str())
+        .collect();
+    let pages = fs::read_dir(flagged.join("accounts")).unwrap().count();
+    assert!(expected.len() < 80, "some demo accounts are clean");
+    assert_eq!(pages, expected.len());
+    // Every link of the index opens a page that exists.
+    let index = fs::read_to_string(flagged.join("index.html")).unwrap();
+    let links = account_links(&index);
+    assert!(!links.is_empty());
+    for link in &links {
+        assert!(flagged.join(link).is_file(), "{link} is a dangling link");
+    }
+
+    let none = dir.path().join("none");
+    let out = govmedia(&["audit", "--demo", "--pages", "none", "--out", p(&none)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!none.join("accounts").exists());
+    let index = fs::read_to_string(none.join("index.html")).unwrap();
+    assert!(account_links(&index).is_empty());
+    assert!(none.join("findings.csv").is_file());
+}

@@ -1,7 +1,7 @@
 //! Writes everything `govmedia audit` produces into the output folder: the findings and
 //! measurements tables, one weekly-cadence chart per account, and the index page.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use govmedia_collectors::time::days_to_date;
@@ -38,6 +38,29 @@ pub struct ReportFiles {
     pub pages: usize,
 }
 
+/// Which accounts get a page of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageSelection {
+    All,
+    /// Accounts with a veto or deduct finding: what an evaluator opens at national scale.
+    Flagged,
+    None,
+}
+
+impl PageSelection {
+    /// Up to this many accounts every account gets a page by default; above, flagged ones.
+    pub const ALL_UP_TO: usize = 5_000;
+
+    /// The default for an audit of `accounts` accounts.
+    pub fn default_for(accounts: usize) -> PageSelection {
+        if accounts <= Self::ALL_UP_TO {
+            PageSelection::All
+        } else {
+            PageSelection::Flagged
+        }
+    }
+}
+
 pub fn write_audit_report(
     out: &Path,
     ctx: &AuditContext,
@@ -45,6 +68,7 @@ pub fn write_audit_report(
     scored: &ScoreTables,
     rubric: &RubricPack,
     notes: &[String],
+    pages: PageSelection,
 ) -> Result<ReportFiles, Error> {
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
     let mut report = ReportFiles::default();
@@ -98,9 +122,27 @@ pub fn write_audit_report(
         report.files.push(csv);
     }
 
-    let accounts = index_accounts(ctx, result, &scored.scores)?;
-    let inputs = page_inputs(ctx, result, scored, rubric)?;
-    report.pages = write_account_pages(out, &inputs)?;
+    let mut accounts = index_accounts(ctx, result, &scored.scores)?;
+    let paged: HashSet<String> = accounts
+        .iter()
+        .filter(|a| match pages {
+            PageSelection::All => true,
+            PageSelection::Flagged => a.veto + a.deduct > 0,
+            PageSelection::None => false,
+        })
+        .map(|a| a.account_id.clone())
+        .collect();
+    // No link points at a page that was not written.
+    for a in &mut accounts {
+        if !paged.contains(&a.account_id) {
+            a.chart_href.clear();
+        }
+    }
+    if !paged.is_empty() {
+        let mut inputs = page_inputs(ctx, result, scored, rubric)?;
+        inputs.headers.retain(|h| paged.contains(&h.account_id));
+        report.pages = write_account_pages(out, &inputs)?;
+    }
 
     let mut platforms: Vec<PlatformCount> = Vec::new();
     for p in ["wechat", "weibo", "app"] {
@@ -127,7 +169,7 @@ pub fn write_audit_report(
         notes: notes.to_vec(),
         tier_chart: tier_chart(scored, rubric, ctx.lang)?,
         top_findings: top_findings(&result.findings, ctx.lang)?,
-        rankings: ranking_groups(&scored.rankings, ctx.lang)?,
+        rankings: ranking_groups(&scored.rankings, ctx.lang, &paged)?,
         accounts: accounts
             .into_iter()
             .map(|mut a| {
@@ -328,7 +370,11 @@ fn top_findings(findings: &DataFrame, lang: Lang) -> Result<Vec<TopFinding>, Err
 }
 
 /// The first 20 of every ranking list (the CSV/XLSX have them all).
-fn ranking_groups(rankings: &DataFrame, lang: Lang) -> Result<Vec<RankingGroup>, Error> {
+fn ranking_groups(
+    rankings: &DataFrame,
+    lang: Lang,
+    paged: &HashSet<String>,
+) -> Result<Vec<RankingGroup>, Error> {
     const SHOWN: usize = 20;
     let platforms = strings(rankings, "platform")?;
     let levels = strings(rankings, "level")?;
@@ -367,7 +413,11 @@ fn ranking_groups(rankings: &DataFrame, lang: Lang) -> Result<Vec<RankingGroup>,
             group.rows.push(RankingRow {
                 rank: format!("{}{tie}", ranks[i].unwrap_or(0)),
                 name: names[i].clone().unwrap_or_else(|| id.clone()),
-                href: format!("{ACCOUNTS_DIR}/{}.html", account_file_stem(&id)),
+                href: if paged.contains(&id) {
+                    format!("{ACCOUNTS_DIR}/{}.html", account_file_stem(&id))
+                } else {
+                    String::new()
+                },
                 influence: or_dash(index[i].clone()),
                 score: or_dash(score[i].clone()),
                 failed: tier_text == lang.pick("不合格", "failed"),

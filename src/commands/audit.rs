@@ -11,7 +11,7 @@ use govmedia_collectors::demo::{DemoOptions, generate};
 use govmedia_collectors::import::{ImportOptions, import_paths, read_table_file};
 use govmedia_collectors::schema::ORGS;
 use govmedia_collectors::store::Store;
-use govmedia_reports::report::write_audit_report;
+use govmedia_reports::report::{PageSelection, write_audit_report};
 use govmedia_rules::context::Tables;
 use govmedia_rules::engine::{Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
@@ -85,6 +85,27 @@ pub struct AuditArgs {
     /// Period of the influence index.
     #[arg(long, value_enum, default_value = "month")]
     pub index_period: IndexPeriod,
+    /// Which accounts get a page under accounts/: all, flagged (a veto or deduct finding) or
+    /// none. Default: all up to 5,000 accounts, flagged above.
+    #[arg(long, value_enum)]
+    pub pages: Option<PagesArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PagesArg {
+    All,
+    Flagged,
+    None,
+}
+
+impl From<PagesArg> for PageSelection {
+    fn from(p: PagesArg) -> PageSelection {
+        match p {
+            PagesArg::All => PageSelection::All,
+            PagesArg::Flagged => PageSelection::Flagged,
+            PagesArg::None => PageSelection::None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -223,7 +244,35 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     notes.extend(scored.notes.iter().cloned());
-    let report = write_audit_report(&args.out, &ctx, &result, &scored, &scoring.rubric, &notes)?;
+    let pages = match args.pages {
+        Some(p) => p.into(),
+        None => {
+            let default = PageSelection::default_for(ctx.accounts.height());
+            if default == PageSelection::Flagged {
+                let note = match lang {
+                    Lang::Zh => format!(
+                        "账号超过 {} 个：仅为有否决项或扣分项的账号生成单独页面（--pages all 生成全部）",
+                        PageSelection::ALL_UP_TO
+                    ),
+                    Lang::En => format!(
+                        "More than {} accounts: pages only for accounts with a veto or deduct finding (--pages all writes every page)",
+                        PageSelection::ALL_UP_TO
+                    ),
+                };
+                notes.push(note);
+            }
+            default
+        }
+    };
+    let report = write_audit_report(
+        &args.out,
+        &ctx,
+        &result,
+        &scored,
+        &scoring.rubric,
+        &notes,
+        pages,
+    )?;
     let write_secs = written.elapsed().as_secs_f64();
 
     let severity_counts = count_by_severity(&result.findings)?;
