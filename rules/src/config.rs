@@ -25,8 +25,9 @@ use serde::Deserialize;
 use crate::Error;
 use crate::calendar::Calendar;
 use crate::context::ParamValue;
-use crate::engine::{Selection, registry};
+use crate::engine::Selection;
 use crate::lexicon::Lexicons;
+use crate::registry::registry;
 
 #[derive(Debug, Clone)]
 pub struct AuditConfig {

@@ -1,12 +1,14 @@
-//! The rule registry, selection (`--select` / `--ignore`), and the audit run that combines the
-//! selected rules' lazy plans, adds the account columns once, and collects once.
+//! The rule interface, selection (`--select` / `--ignore`), and the audit run that combines the
+//! selected rules' lazy plans, adds the account columns once, and collects once. The rules
+//! themselves are listed in `registry.rs`.
 
 use polars::prelude::*;
 
+use crate::Error;
 use crate::context::{AuditContext, ParamValue};
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
-use crate::{Error, content, interaction, naming, service, update};
+use crate::registry::registry;
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -75,46 +77,6 @@ pub trait Rule: Sync {
     fn not_assessed(&self, _ctx: &AuditContext) -> Option<String> {
         None
     }
-}
-
-/// Every rule, in catalogue order.
-pub fn registry() -> &'static [&'static dyn Rule] {
-    static RULES: [&dyn Rule; 26] = [
-        &update::empty_period::EmptyPeriod,
-        &update::no_update_in_two_weeks::NoUpdateInTwoWeeks,
-        &update::dormant_account::DormantAccount,
-        &content::ad_wording::AdWording,
-        &content::commercial_link::CommercialLink,
-        &content::ad_slot::AdSlot,
-        &content::off_topic::OffTopic,
-        &content::improper_wording::ImproperWording,
-        &content::missing_required_kind::MissingRequiredKind,
-        &naming::name_mismatch::NameMismatch,
-        &naming::cross_platform_name::CrossPlatformName,
-        &naming::uncertified::Uncertified,
-        &naming::former_name::FormerName,
-        &naming::unverified::Unverified,
-        &naming::internal_department::InternalDepartment,
-        &naming::one_account_per_platform::OneAccountPerPlatform,
-        &interaction::late_reply::LateReply,
-        &interaction::unanswered::Unanswered,
-        &interaction::improper_reply::ImproperReply,
-        &interaction::improper_comment_visible::ImproperCommentVisible,
-        &interaction::no_interaction::NoInteraction,
-        &interaction::survey_without_feedback::SurveyWithoutFeedback,
-        &service::no_service_entry::NoServiceEntry,
-        &service::no_query_entry::NoQueryEntry,
-        &service::dead_menu_link::DeadMenuLink,
-        &service::portal_root_jump::PortalRootJump,
-    ];
-    &RULES
-}
-
-pub fn rule_by_code(code: &str) -> Option<&'static dyn Rule> {
-    registry()
-        .iter()
-        .copied()
-        .find(|r| r.info().code.eq_ignore_ascii_case(code))
 }
 
 /// Which rules run: codes or family prefixes to select and ignore. The more specific (longer)

@@ -17,6 +17,7 @@ pub mod lexicon;
 pub mod measurements;
 pub mod naming;
 pub mod ranking;
+pub mod registry;
 pub mod scoring;
 pub mod service;
 #[cfg(test)]
@@ -24,8 +25,9 @@ mod testing;
 pub mod update;
 
 pub use context::{AuditContext, Lang};
-pub use engine::{AuditResult, Rule, RuleInfo, registry, run_audit};
+pub use engine::{AuditResult, Rule, RuleInfo, run_audit};
 pub use findings::Severity;
+pub use registry::{registry, rule_by_code};
 
 /// Errors of the rule engine.
 #[derive(Debug, thiserror::Error)]

@@ -4,10 +4,15 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Args;
-use govmedia_rules::engine::{registry, rule_by_code};
+use govmedia_rules::registry::{registry, rule_by_code};
 
 #[derive(Args, Debug)]
-pub struct RulesArgs {}
+pub struct RulesArgs {
+    /// Print the whole catalogue as Markdown (docs/checks.md): every rule's documentation and
+    /// parameters.
+    #[arg(long)]
+    pub markdown: bool,
+}
 
 #[derive(Args, Debug)]
 pub struct RuleArgs {
@@ -18,7 +23,11 @@ pub struct RuleArgs {
     pub config: Option<std::path::PathBuf>,
 }
 
-pub fn run_list(_args: RulesArgs) -> anyhow::Result<ExitCode> {
+pub fn run_list(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    if args.markdown {
+        print!("{}", govmedia_rules::registry::catalogue_markdown());
+        return Ok(ExitCode::SUCCESS);
+    }
     for rule in registry() {
         let info = rule.info();
         println!(
