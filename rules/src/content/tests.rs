@@ -1,13 +1,10 @@
 //! CNT fixtures: OK posts first, then violating ones.
 
-use std::collections::BTreeMap;
-
-use chrono::NaiveDate;
-use govmedia_collectors::import::frame_from_jsonl;
 use govmedia_collectors::schema::{ACCOUNTS, POSTS};
 
-use crate::context::{AuditContext, Lang, Tables};
-use crate::engine::{AuditResult, Selection, run_audit};
+use crate::context::Lang;
+use crate::engine::AuditResult;
+use crate::testing::{Fixture, finding_rows};
 
 const ACCOUNTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_a","platform":"wechat","name":"某市发布","account_kind":"subscription","first_seen":"2025-01-01T00:00:00+08:00"}
@@ -32,50 +29,15 @@ const POSTS_JSONL: &str = r#"
 "#;
 
 fn audit(lang: Lang) -> AuditResult {
-    let tables = Tables::from_frames(vec![
-        (
-            &ACCOUNTS,
-            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
-        ),
-        (
-            &POSTS,
-            frame_from_jsonl(&POSTS, POSTS_JSONL, "posts").unwrap(),
-        ),
-    ]);
-    let as_of = NaiveDate::from_ymd_opt(2025, 11, 30).unwrap();
-    let ctx = AuditContext::new(tables, as_of, None, lang, BTreeMap::new()).unwrap();
-    run_audit(
-        &ctx,
-        &Selection {
-            select: vec!["CNT".into()],
-            ignore: vec![],
-        },
-    )
-    .unwrap()
+    Fixture::at("2025-11-30")
+        .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+        .jsonl(&POSTS, POSTS_JSONL)
+        .lang(lang)
+        .audit(&["CNT"])
 }
 
 fn rows(r: &AuditResult) -> Vec<String> {
-    let f = &r.findings;
-    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
-    let (code, account, item, message, evidence) = (
-        s("code"),
-        s("account_id"),
-        s("item_id"),
-        s("message"),
-        s("evidence"),
-    );
-    (0..f.height())
-        .map(|i| {
-            format!(
-                "{} | {} | {} | {} | {}",
-                code.get(i).unwrap(),
-                account.get(i).unwrap(),
-                item.get(i).unwrap_or("∅"),
-                message.get(i).unwrap(),
-                evidence.get(i).unwrap()
-            )
-        })
-        .collect()
+    finding_rows(r)
 }
 
 fn codes_for(r: &AuditResult, post: &str) -> Vec<String> {

@@ -1,14 +1,9 @@
 //! INT fixtures: OK cases first, then violations, with working time across 调休 and holidays.
 
-use std::collections::BTreeMap;
-
-use chrono::NaiveDate;
-use govmedia_collectors::import::frame_from_jsonl;
 use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, MENUS, POSTS};
 
-use crate::context::{AuditContext, Lang, Tables};
-use crate::engine::{AuditResult, Selection, run_audit};
-use crate::testing::finding_keys;
+use crate::engine::AuditResult;
+use crate::testing::{Fixture, finding_keys, finding_rows};
 
 const ACCOUNTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_a","platform":"wechat","name":"某市发布","first_seen":"2024-01-01T00:00:00+08:00"}
@@ -48,33 +43,12 @@ const MENUS_JSONL: &str = r#"
 "#;
 
 fn audit_at(as_of: &str) -> Result<AuditResult, crate::Error> {
-    let tables = Tables::from_frames(vec![
-        (
-            &ACCOUNTS,
-            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
-        ),
-        (
-            &POSTS,
-            frame_from_jsonl(&POSTS, POSTS_JSONL, "posts").unwrap(),
-        ),
-        (
-            &COMMENTS,
-            frame_from_jsonl(&COMMENTS, COMMENTS_JSONL, "comments").unwrap(),
-        ),
-        (
-            &MENUS,
-            frame_from_jsonl(&MENUS, MENUS_JSONL, "menus").unwrap(),
-        ),
-    ]);
-    let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    let ctx = AuditContext::new(tables, as_of, None, Lang::Zh, BTreeMap::new())?;
-    run_audit(
-        &ctx,
-        &Selection {
-            select: vec!["INT".into()],
-            ignore: vec![],
-        },
-    )
+    Fixture::at(as_of)
+        .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+        .jsonl(&POSTS, POSTS_JSONL)
+        .jsonl(&COMMENTS, COMMENTS_JSONL)
+        .jsonl(&MENUS, MENUS_JSONL)
+        .try_audit(&["INT"])
 }
 
 fn audit() -> AuditResult {
@@ -190,19 +164,13 @@ fn a_date_outside_the_holiday_calendar_is_an_error() {
 
 #[test]
 fn snapshot_of_int_findings() {
-    let r = audit();
-    let f = &r.findings;
-    let s = |c: &str| f.column(c).unwrap().str().unwrap().clone();
-    let (code, item, message, evidence) = (s("code"), s("item_id"), s("message"), s("evidence"));
-    let text: Vec<String> = (0..f.height())
-        .map(|i| {
-            format!(
-                "{} | {} | {} | {}",
-                code.get(i).unwrap(),
-                item.get(i).unwrap_or("∅"),
-                message.get(i).unwrap(),
-                evidence.get(i).unwrap()
-            )
+    // Code, item, message and evidence: the account is in the item ids already.
+    let text: Vec<String> = finding_rows(&audit())
+        .into_iter()
+        .map(|row| {
+            let mut fields: Vec<&str> = row.split(" | ").collect();
+            fields.remove(1);
+            fields.join(" | ")
         })
         .collect();
     insta::assert_snapshot!("int_findings_zh", text.join("\n"));

@@ -1,14 +1,10 @@
 //! NAM and OPN fixtures: OK accounts first, then violations.
 
-use std::collections::BTreeMap;
-
-use chrono::NaiveDate;
-use govmedia_collectors::import::{frame_from_csv, frame_from_jsonl};
 use govmedia_collectors::schema::{ACCOUNTS, ORGS, POSTS};
 
 use super::normalise_name;
-use crate::context::{AuditContext, Lang, Tables};
-use crate::engine::{AuditResult, Selection, run_audit};
+use crate::engine::AuditResult;
+use crate::testing::Fixture;
 
 const ORGS_CSV: &str = "org_id,official_name,short_names,former_names,duty_keywords,admin_level,group,region,internal_dept
 org-js,江苏省卫生健康委员会,江苏卫健委,江苏省卫生和计划生育委员会@2018-11-01,卫健|健康,province,省级,江苏省,false
@@ -33,36 +29,13 @@ const POSTS_JSONL: &str = r#"
 "#;
 
 fn audit_with(orgs: bool, as_of: &str) -> AuditResult {
-    let mut frames = vec![
-        (
-            &ACCOUNTS,
-            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
-        ),
-        (
-            &POSTS,
-            frame_from_jsonl(&POSTS, POSTS_JSONL, "posts").unwrap(),
-        ),
-    ];
+    let mut fixture = Fixture::at(as_of)
+        .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+        .jsonl(&POSTS, POSTS_JSONL);
     if orgs {
-        frames.push((&ORGS, frame_from_csv(&ORGS, ORGS_CSV, "orgs.csv").unwrap()));
+        fixture = fixture.csv(&ORGS, ORGS_CSV);
     }
-    let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    let ctx = AuditContext::new(
-        Tables::from_frames(frames),
-        as_of,
-        None,
-        Lang::Zh,
-        BTreeMap::new(),
-    )
-    .unwrap();
-    run_audit(
-        &ctx,
-        &Selection {
-            select: vec!["NAM".into(), "OPN".into()],
-            ignore: vec![],
-        },
-    )
-    .unwrap()
+    fixture.audit(&["NAM", "OPN"])
 }
 
 fn keys(r: &AuditResult) -> Vec<String> {

@@ -1,15 +1,10 @@
 //! SVC fixtures: a complete menu first, then the violations.
 
-use std::collections::BTreeMap;
-
-use chrono::NaiveDate;
-use govmedia_collectors::import::frame_from_jsonl;
 use govmedia_collectors::schema::{ACCOUNTS, LINK_CHECKS, MENUS};
 
 use super::portal_root_jump::is_site_root;
-use crate::context::{AuditContext, Lang, Tables};
-use crate::engine::{AuditResult, Selection, run_audit};
-use crate::testing::finding_keys;
+use crate::engine::AuditResult;
+use crate::testing::{Fixture, finding_keys};
 
 const ACCOUNTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_ok","platform":"wechat","name":"好","first_seen":"2025-01-01T00:00:00+08:00"}
@@ -37,40 +32,15 @@ const CHECKS_JSONL: &str = r#"
 "#;
 
 fn audit(with_menus: bool) -> AuditResult {
-    let mut frames = vec![
-        (
-            &ACCOUNTS,
-            frame_from_jsonl(&ACCOUNTS, ACCOUNTS_JSONL, "accounts").unwrap(),
-        ),
-        (
-            &LINK_CHECKS,
-            frame_from_jsonl(&LINK_CHECKS, CHECKS_JSONL, "checks").unwrap(),
-        ),
-    ];
+    let mut fixture = Fixture::at("2025-11-30")
+        .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+        .jsonl(&LINK_CHECKS, CHECKS_JSONL);
     if with_menus {
-        frames.push((
-            &MENUS,
-            frame_from_jsonl(&MENUS, MENUS_JSONL, "menus").unwrap(),
-        ));
+        fixture = fixture.jsonl(&MENUS, MENUS_JSONL);
     }
-    let as_of = NaiveDate::from_ymd_opt(2025, 11, 30).unwrap();
-    let ctx = AuditContext::new(
-        Tables::from_frames(frames),
-        as_of,
-        None,
-        Lang::Zh,
-        BTreeMap::new(),
-    )
-    .unwrap();
-    run_audit(
-        &ctx,
-        &Selection {
-            select: vec!["SVC".into()],
-            ignore: vec![],
-        },
-    )
-    .unwrap()
+    fixture.audit(&["SVC"])
 }
+
 #[test]
 fn a_complete_menu_only_has_its_dead_link() {
     let k = finding_keys(&audit(true));

@@ -2,18 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-use govmedia_collectors::import::frame_from_jsonl;
 use govmedia_collectors::schema::{ACCOUNTS, POSTS};
 
-use crate::context::{AuditContext, Lang, ParamValue, Tables};
-use crate::engine::{AuditResult, Selection, run_audit};
+use crate::context::{Lang, ParamValue};
+use crate::engine::AuditResult;
 use crate::findings::instant_texts;
-use crate::testing::finding_keys;
-
-fn date(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
+use crate::testing::{Fixture, date, finding_keys};
 
 fn audit_with(
     accounts: &str,
@@ -22,25 +16,12 @@ fn audit_with(
     from: Option<&str>,
     params: BTreeMap<String, ParamValue>,
 ) -> AuditResult {
-    let tables = Tables::from_frames(vec![
-        (
-            &ACCOUNTS,
-            frame_from_jsonl(&ACCOUNTS, accounts, "accounts fixture").unwrap(),
-        ),
-        (
-            &POSTS,
-            frame_from_jsonl(&POSTS, posts, "posts fixture").unwrap(),
-        ),
-    ]);
-    let ctx = AuditContext::new(tables, date(as_of), from.map(date), Lang::Zh, params).unwrap();
-    run_audit(
-        &ctx,
-        &Selection {
-            select: vec!["UPD".into()],
-            ignore: vec![],
-        },
-    )
-    .unwrap()
+    Fixture::at(as_of)
+        .jsonl(&ACCOUNTS, accounts)
+        .jsonl(&POSTS, posts)
+        .from(from)
+        .params(params)
+        .audit(&["UPD"])
 }
 
 fn audit(accounts: &str, posts: &str, as_of: &str, from: Option<&str>) -> AuditResult {
@@ -268,28 +249,11 @@ fn snapshot_of_upd_findings() {
     "#;
     let zh = audit(accounts, posts, "2025-11-30", Some("2025-11-03"));
     insta::assert_snapshot!("upd_findings_zh", render(&zh));
-    let tables = Tables::from_frames(vec![
-        (
-            &ACCOUNTS,
-            frame_from_jsonl(&ACCOUNTS, accounts, "a").unwrap(),
-        ),
-        (&POSTS, frame_from_jsonl(&POSTS, posts, "p").unwrap()),
-    ]);
-    let ctx = AuditContext::new(
-        tables,
-        date("2025-11-30"),
-        Some(date("2025-11-03")),
-        Lang::En,
-        BTreeMap::new(),
-    )
-    .unwrap();
-    let en = run_audit(
-        &ctx,
-        &Selection {
-            select: vec!["UPD".into()],
-            ignore: vec![],
-        },
-    )
-    .unwrap();
+    let en = Fixture::at("2025-11-30")
+        .jsonl(&ACCOUNTS, accounts)
+        .jsonl(&POSTS, posts)
+        .from(Some("2025-11-03"))
+        .lang(Lang::En)
+        .audit(&["UPD"]);
     insta::assert_snapshot!("upd_findings_en", render(&en));
 }
