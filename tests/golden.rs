@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use govmedia_collectors::demo::{DemoOptions, generate};
 use govmedia_collectors::import::{ImportOptions, import_paths};
+use govmedia_collectors::layout::TARGET_BUCKET_ROWS;
 use govmedia_collectors::store::Store;
 use govmedia_rules::context::Tables;
 use govmedia_rules::engine::{Selection, run_audit};
@@ -36,8 +37,9 @@ fn golden_dir(accounts: usize) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/demo-{accounts}"))
 }
 
-/// The four tables of a full audit of the demo with `accounts` accounts, at the demo's as-of.
-fn audit_demo(accounts: usize) -> Vec<(&'static str, DataFrame)> {
+/// The four tables of a full audit of the demo with `accounts` accounts, at the demo's as-of,
+/// from a store whose buckets hold about `bucket_rows` rows.
+fn audit_demo(accounts: usize, bucket_rows: u64) -> Vec<(&'static str, DataFrame)> {
     let tmp = tempfile::tempdir().unwrap();
     let opts = DemoOptions {
         accounts,
@@ -45,8 +47,12 @@ fn audit_demo(accounts: usize) -> Vec<(&'static str, DataFrame)> {
     };
     let archive = tmp.path().join("archive");
     generate(&archive, &opts).unwrap();
-    let store = Store::open(tmp.path().join("store")).unwrap();
+    let store = Store::open_sized(tmp.path().join("store"), bucket_rows).unwrap();
     import_paths(&store, &[archive], &ImportOptions::default()).unwrap();
+    let buckets = store.manifest().unwrap().buckets("posts").unwrap();
+    if bucket_rows < TARGET_BUCKET_ROWS {
+        assert!(buckets >= 16, "{buckets} buckets of posts");
+    }
     let ctx = AuditContext::new(
         Tables::from_store(&store).unwrap(),
         opts.as_of,
@@ -164,11 +170,11 @@ fn differences(name: &str, golden: &DataFrame, current: &DataFrame) -> Vec<Strin
     out
 }
 
-fn check_golden(accounts: usize) {
+fn check_golden(accounts: usize, bucket_rows: u64) {
     let dir = golden_dir(accounts);
     let update = std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some();
     let mut problems = Vec::new();
-    for (name, mut current) in audit_demo(accounts) {
+    for (name, mut current) in audit_demo(accounts, bucket_rows) {
         let path = dir.join(format!("{name}.parquet"));
         if update {
             write(&mut current, &path);
@@ -190,12 +196,22 @@ fn check_golden(accounts: usize) {
 
 #[test]
 fn the_engine_gives_the_golden_answers_on_the_80_account_demo() {
-    check_golden(80);
+    check_golden(80, TARGET_BUCKET_ROWS);
 }
 
 #[test]
 fn the_engine_gives_the_golden_answers_on_the_2000_account_demo() {
-    check_golden(2000);
+    check_golden(2000, TARGET_BUCKET_ROWS);
+}
+
+/// The same answers from a store cut into many tiny buckets (about 500 posts each: 32 buckets
+/// of posts for the 80-account demo).
+#[test]
+fn a_store_of_tiny_buckets_gives_the_golden_answers() {
+    if std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some() {
+        return;
+    }
+    check_golden(80, 500);
 }
 
 /// The comparison itself: a changed value, a float beyond the tolerance and a missing row are

@@ -6,6 +6,9 @@ pub mod collect;
 pub mod demo;
 pub mod import;
 #[cfg(feature = "http")]
+pub mod layout;
+#[cfg(test)]
+mod layout_tests;
 pub mod links;
 pub mod record;
 pub mod schema;

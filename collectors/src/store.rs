@@ -1,6 +1,8 @@
-//! The canonical store: one Parquet file per table in a directory, plus the quarantine and the
-//! import log as JSON Lines. Every write goes to a temporary file in the same directory and is
-//! renamed into place, so a crash never leaves a half-written table.
+//! The canonical store: a directory of Parquet tables (layout v2, `layout.rs`: `posts` and
+//! `comments` in account-hash buckets, the small tables as single files, `store.json` as the
+//! manifest), plus the quarantine and the import log as JSON Lines. Every write goes to a
+//! temporary file in the same directory and is renamed into place, so a crash never leaves a
+//! half-written file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -10,7 +12,20 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::Error;
+use crate::layout::{
+    self, Manifest, PART_FILE, TableEntry, bucket_dir, bucket_hash_range, bucket_of, buckets_for,
+    is_partitioned,
+};
 use crate::schema::{MergeRule, TABLES, TableSpec};
+
+/// The hash column of spill files of partitioned tables (sorted by it, so a bucket is a range):
+/// the account hash shifted right by one, which keeps the order and fits a signed 64-bit
+/// literal.
+const HASH_COL: &str = "__hash";
+
+fn stored_hash(hash: u64) -> i64 {
+    (hash >> 1) as i64
+}
 
 pub const QUARANTINE_FILE: &str = "quarantine.jsonl";
 pub const IMPORT_LOG_FILE: &str = "import_log.jsonl";
@@ -23,6 +38,8 @@ pub const SEQ_COL: &str = "_seq";
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
+    /// Rows a bucket of a new partitioned table is sized for.
+    target_bucket_rows: u64,
 }
 
 /// How one incoming record changed the store.
@@ -34,18 +51,37 @@ pub enum Outcome {
 }
 
 impl Store {
-    /// Opens (and creates if needed) a store directory.
+    /// Opens (and creates if needed) a store directory; a layout-1 store is upgraded in place.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Store, Error> {
-        let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        Ok(Store { dir })
+        Store::open_sized(dir, layout::TARGET_BUCKET_ROWS)
     }
 
-    /// Opens an existing store, failing when the directory holds no table at all.
+    /// Like [`Store::open`], sizing the buckets of tables it creates (or upgrades) for
+    /// `target_bucket_rows` rows each; an existing partitioned table keeps its bucket count.
+    /// Tests force many small buckets with it.
+    pub fn open_sized(dir: impl Into<PathBuf>, target_bucket_rows: u64) -> Result<Store, Error> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let store = Store {
+            dir,
+            target_bucket_rows: target_bucket_rows.max(1),
+        };
+        store.upgrade_v1()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store, failing when the directory holds no table at all; a layout-1
+    /// store is upgraded in place.
     pub fn open_existing(dir: impl Into<PathBuf>) -> Result<Store, Error> {
         let dir = dir.into();
-        let store = Store { dir };
-        if !store.dir.is_dir() || TABLES.iter().all(|t| !store.table_path(t).exists()) {
+        let store = Store {
+            dir,
+            target_bucket_rows: layout::TARGET_BUCKET_ROWS,
+        };
+        let holds_a_table = TABLES
+            .iter()
+            .any(|t| store.table_path(t).exists() || store.v1_path(t).exists());
+        if !store.dir.is_dir() || !holds_a_table {
             return Err(Error::Input(format!(
                 "{}: not a govmedia store (no table files such as accounts.parquet); \
                  create one with `govmedia import FILES --store {}`",
@@ -53,19 +89,267 @@ impl Store {
                 store.dir.display()
             )));
         }
+        store.upgrade_v1()?;
         Ok(store)
+    }
+
+    /// The manifest (`store.json`).
+    pub fn manifest(&self) -> Result<Manifest, Error> {
+        Manifest::read(&self.dir)
+    }
+
+    /// Where layout 1 kept a table: one file.
+    fn v1_path(&self, spec: &TableSpec) -> PathBuf {
+        self.dir.join(format!("{}.parquet", spec.name))
+    }
+
+    /// The bucket files of a partitioned table, in bucket order.
+    pub fn partition_files(&self, spec: &TableSpec) -> Result<Vec<PathBuf>, Error> {
+        let dir = self.table_path(spec);
+        let mut buckets: Vec<(u32, PathBuf)> = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(n) = name
+                .strip_prefix("bucket=")
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let file = entry.path().join(PART_FILE);
+            if file.is_file() {
+                buckets.push((n, file));
+            }
+        }
+        buckets.sort();
+        Ok(buckets.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// Rewrites a layout-1 table file (`posts.parquet`, `comments.parquet`) as buckets, then
+    /// records them in the manifest, then removes the old file: a crash at any point leaves the
+    /// old file, and the next open upgrades again from it. Says so on standard error.
+    fn upgrade_v1(&self) -> Result<(), Error> {
+        for spec in TABLES.iter().copied().filter(|t| is_partitioned(t)) {
+            let old = self.v1_path(spec);
+            if !old.is_file() {
+                continue;
+            }
+            let at = |e: PolarsError| Error::polars(&old, e);
+            let scan = || {
+                LazyFrame::scan_parquet(
+                    PlRefPath::new(old.to_string_lossy().as_ref()),
+                    ScanArgsParquet::default(),
+                )
+            };
+            let rows = scan()
+                .and_then(|s| s.select([len()]).collect())
+                .map_err(at)?
+                .column("len")
+                .and_then(|c| c.cast(&DataType::UInt64))
+                .and_then(|c| c.u64().map(|ca| ca.get(0).unwrap_or(0)))
+                .map_err(at)?;
+            let buckets = buckets_for(rows, self.target_bucket_rows);
+            let table_dir = self.table_path(spec);
+            if table_dir.exists() {
+                // A partial upgrade of a run that was stopped: start again from the old file.
+                fs::remove_dir_all(&table_dir).map_err(|e| Error::io(&table_dir, e))?;
+            }
+            let spill = tempfile::Builder::new()
+                .prefix(".upgrade-")
+                .tempdir_in(&self.dir)
+                .map_err(|e| Error::io(&self.dir, e))?;
+            let mut spilled = Vec::new();
+            let mut offset = 0u64;
+            while offset < rows {
+                let slice = scan()
+                    .map_err(at)?
+                    .slice(offset as i64, SPILL_SLICE_ROWS as IdxSize)
+                    .collect()
+                    .map_err(at)?;
+                let path = spill.path().join(format!("{}-{offset}.parquet", spec.name));
+                write_spill_file(spec, &slice, &path)?;
+                spilled.push(path);
+                offset += SPILL_SLICE_ROWS as u64;
+            }
+            self.write_buckets_from_spills(spec, buckets, &spilled, None)?;
+            self.record_table(spec, Some(buckets))?;
+            fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
+            eprintln!(
+                "{}: upgraded `{}` to store layout {} ({} rows in {buckets} bucket(s) under {}/)",
+                self.dir.display(),
+                spec.name,
+                layout::LAYOUT_VERSION,
+                rows,
+                spec.name
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes the rows of a partitioned table's spill files bucket by bucket, merging each with
+    /// the stored bucket when `on_bucket` is given (an import) or writing them as they are (an
+    /// upgrade, whose rows are already unique). Only buckets with incoming rows are rewritten.
+    fn write_buckets_from_spills(
+        &self,
+        spec: &'static TableSpec,
+        buckets: u32,
+        spilled: &[PathBuf],
+        mut on_bucket: Option<&mut dyn FnMut(Vec<Merged>)>,
+    ) -> Result<(), Error> {
+        if spilled.is_empty() {
+            return Ok(());
+        }
+        let paths: Vec<PlRefPath> = spilled
+            .iter()
+            .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+            .collect();
+        let table_dir = self.table_path(spec);
+        let at = |e: PolarsError| Error::polars(&table_dir, e);
+        for bucket in 0..buckets {
+            let (lo, hi) = bucket_hash_range(bucket, buckets);
+            let (lo, hi) = (stored_hash(lo), stored_hash(hi));
+            let incoming =
+                LazyFrame::scan_parquet_files(paths.clone().into(), ScanArgsParquet::default())
+                    .map_err(at)?
+                    .filter(
+                        col(HASH_COL)
+                            .gt_eq(lit(lo))
+                            .and(col(HASH_COL).lt_eq(lit(hi))),
+                    )
+                    .drop(cols([HASH_COL]))
+                    .collect()
+                    .map_err(at)?;
+            if incoming.height() == 0 {
+                continue;
+            }
+            let merged = match on_bucket.as_mut() {
+                Some(on_bucket) => {
+                    let existing = self.read_bucket(spec, bucket, buckets)?;
+                    let (merged, outcomes) = merge_frames(spec, existing, incoming).map_err(at)?;
+                    on_bucket(outcomes);
+                    merged
+                }
+                None => incoming,
+            };
+            self.write_bucket(spec, bucket, buckets, &merged)?;
+        }
+        Ok(())
+    }
+
+    fn bucket_file(&self, spec: &TableSpec, bucket: u32, buckets: u32) -> PathBuf {
+        bucket_dir(&self.dir, spec.name, bucket, buckets).join(PART_FILE)
+    }
+
+    /// A bucket's stored rows (none when it does not exist yet).
+    fn read_bucket(&self, spec: &TableSpec, bucket: u32, buckets: u32) -> Result<DataFrame, Error> {
+        let path = self.bucket_file(spec, bucket, buckets);
+        if !path.exists() {
+            return Ok(DataFrame::empty_with_schema(&spec.polars_schema()));
+        }
+        let file = fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        ParquetReader::new(file)
+            .finish()
+            .map_err(|e| Error::polars(&path, e))
+    }
+
+    /// Writes a bucket atomically in natural-key order.
+    fn write_bucket(
+        &self,
+        spec: &TableSpec,
+        bucket: u32,
+        buckets: u32,
+        df: &DataFrame,
+    ) -> Result<(), Error> {
+        let path = self.bucket_file(spec, bucket, buckets);
+        write_sorted_file(spec, df, &path)
+    }
+
+    /// Records a table's rows (and bucket count) in the manifest.
+    fn record_table(&self, spec: &TableSpec, buckets: Option<u32>) -> Result<(), Error> {
+        let mut manifest = self.manifest()?;
+        let rows = self.row_count(spec)? as u64;
+        manifest
+            .tables
+            .insert(spec.name.to_string(), TableEntry { buckets, rows });
+        manifest.write(&self.dir)
+    }
+
+    /// The bucket count of a partitioned table: the manifest's, or one for `rows` when new.
+    fn bucket_count(&self, spec: &TableSpec, rows: u64) -> Result<u32, Error> {
+        Ok(self
+            .manifest()?
+            .buckets(spec.name)
+            .unwrap_or_else(|| buckets_for(rows, self.target_bucket_rows)))
+    }
+
+    /// Merges incoming rows into a partitioned table, one touched bucket at a time.
+    fn merge_partitioned(
+        &self,
+        spec: &'static TableSpec,
+        incoming: DataFrame,
+    ) -> Result<Vec<Merged>, Error> {
+        let table_dir = self.table_path(spec);
+        let at = |e: PolarsError| Error::polars(&table_dir, e);
+        let stored = self.row_count(spec)? as u64;
+        let buckets = self.bucket_count(spec, stored + incoming.height() as u64)?;
+        let ids = incoming
+            .column("account_id")
+            .map_err(at)?
+            .str()
+            .map_err(at)?;
+        let mut rows_of: BTreeMap<u32, Vec<IdxSize>> = BTreeMap::new();
+        for (i, id) in ids.iter().enumerate() {
+            rows_of
+                .entry(bucket_of(id.unwrap_or_default(), buckets))
+                .or_default()
+                .push(i as IdxSize);
+        }
+        let mut outcomes = Vec::new();
+        for (bucket, rows) in rows_of {
+            let part = incoming
+                .take(&IdxCa::from_vec("rows".into(), rows))
+                .map_err(at)?;
+            let existing = self.read_bucket(spec, bucket, buckets)?;
+            let (merged, bucket_outcomes) = merge_frames(spec, existing, part).map_err(at)?;
+            self.write_bucket(spec, bucket, buckets, &merged)?;
+            outcomes.extend(bucket_outcomes);
+        }
+        outcomes.sort_by_key(|m| m.seq);
+        self.record_table(spec, Some(buckets))?;
+        Ok(outcomes)
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// A table's file, or for a partitioned table its folder of buckets.
     pub fn table_path(&self, spec: &TableSpec) -> PathBuf {
-        self.dir.join(format!("{}.parquet", spec.name))
+        if is_partitioned(spec) {
+            self.dir.join(spec.name)
+        } else {
+            self.v1_path(spec)
+        }
     }
 
     /// Reads a whole table, or `None` when the store does not hold it yet.
     pub fn read_table(&self, spec: &TableSpec) -> Result<Option<DataFrame>, Error> {
+        if is_partitioned(spec) {
+            if self.partition_files(spec)?.is_empty() {
+                return Ok(None);
+            }
+            let path = self.table_path(spec);
+            return self
+                .scan_table(spec)?
+                .collect()
+                .map(Some)
+                .map_err(|e| Error::polars(&path, e));
+        }
         let path = self.table_path(spec);
         if !path.exists() {
             return Ok(None);
@@ -81,6 +365,26 @@ impl Store {
     /// rules never need to special-case a store without comments or menus.
     pub fn scan_table(&self, spec: &TableSpec) -> Result<LazyFrame, Error> {
         let path = self.table_path(spec);
+        if is_partitioned(spec) {
+            let files = self.partition_files(spec)?;
+            if files.is_empty() {
+                return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
+            }
+            let paths: Vec<PlRefPath> = files
+                .iter()
+                .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+                .collect();
+            // The bucket is in the folder names for other engines; the rules do not need it.
+            let args = ScanArgsParquet {
+                hive_options: HiveOptions {
+                    enabled: Some(false),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            return LazyFrame::scan_parquet_files(paths.into(), args)
+                .map_err(|e| Error::polars(&path, e));
+        }
         if !path.exists() {
             return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
         }
@@ -94,7 +398,12 @@ impl Store {
 
     /// Rows a table holds (0 when the store does not hold it yet), from the file's metadata.
     pub fn row_count(&self, spec: &TableSpec) -> Result<usize, Error> {
-        if !self.table_path(spec).exists() {
+        let absent = if is_partitioned(spec) {
+            self.partition_files(spec)?.is_empty()
+        } else {
+            !self.table_path(spec).exists()
+        };
+        if absent {
             return Ok(0);
         }
         let df = self
@@ -123,6 +432,9 @@ impl Store {
         spec: &'static TableSpec,
         incoming: DataFrame,
     ) -> Result<Vec<Merged>, Error> {
+        if is_partitioned(spec) {
+            return self.merge_partitioned(spec, incoming);
+        }
         let path = self.table_path(spec);
         let existing = self
             .read_table(spec)?
@@ -130,6 +442,7 @@ impl Store {
         let (merged, outcomes) =
             merge_frames(spec, existing, incoming).map_err(|e| Error::polars(&path, e))?;
         self.write_sorted_table(spec, &merged)?;
+        self.record_table(spec, None)?;
         Ok(outcomes)
     }
 
@@ -147,6 +460,14 @@ impl Store {
         range_rows: usize,
         on_range: &mut dyn FnMut(Vec<Merged>),
     ) -> Result<(), Error> {
+        if is_partitioned(spec) {
+            // Memory is bounded by a bucket: each bucket is merged with its own incoming rows.
+            let stored = self.row_count(spec)? as u64;
+            let incoming: u64 = incoming_counts.values().sum();
+            let buckets = self.bucket_count(spec, stored + incoming)?;
+            self.write_buckets_from_spills(spec, buckets, incoming_files, Some(on_range))?;
+            return self.record_table(spec, Some(buckets));
+        }
         let path = self.table_path(spec);
         let at = |e: PolarsError| Error::polars(&path, e);
         let first_key = spec.key[0];
@@ -204,20 +525,14 @@ impl Store {
                 write_sorted_rows(spec, &merged, &mut writer).map_err(to_io)?;
             }
             writer.finish().map_err(to_io)
-        })
+        })?;
+        self.record_table(spec, None)
     }
 
-    /// Writes a table atomically in natural-key order, so the same content always gives the
-    /// same file.
+    /// Writes a single-file table atomically in natural-key order, so the same content always
+    /// gives the same file.
     pub fn write_sorted_table(&self, spec: &TableSpec, df: &DataFrame) -> Result<(), Error> {
-        let path = self.table_path(spec);
-        let schema = df.schema().as_ref().clone();
-        write_atomic(&path, |file| {
-            let to_io = std::io::Error::other;
-            let mut writer = RowGroupWriter::new(file, &schema).map_err(to_io)?;
-            write_sorted_rows(spec, df, &mut writer).map_err(to_io)?;
-            writer.finish().map_err(to_io)
-        })
+        write_sorted_file(spec, df, &self.table_path(spec))
     }
 
     /// The store's secret for pseudonymising commenters (`secret.key`, 32 random bytes created
@@ -385,18 +700,46 @@ fn write_sorted_rows<W: Write>(
     Ok(())
 }
 
+/// Writes rows atomically to a Parquet file in natural-key order, as fixed row groups.
+fn write_sorted_file(spec: &TableSpec, df: &DataFrame, path: &Path) -> Result<(), Error> {
+    let schema = df.schema().as_ref().clone();
+    write_atomic(path, |file| {
+        let to_io = std::io::Error::other;
+        let mut writer = RowGroupWriter::new(file, &schema).map_err(to_io)?;
+        write_sorted_rows(spec, df, &mut writer).map_err(to_io)?;
+        writer.finish().map_err(to_io)
+    })
+}
+
+/// Rows of a large table read at a time when it is rewritten as buckets.
+const SPILL_SLICE_ROWS: usize = 1 << 20;
+
 /// Writes incoming rows (with [`FILE_COL`] and [`SEQ_COL`]) to a temporary Parquet file for
 /// [`Store::merge_in_ranges`]: sorted by key in small row groups, so each key range reads little
-/// of it. Returns the rows per first-key value.
+/// of it; for a partitioned table with the account hash first, so each bucket is a range.
+/// Returns the rows per first-key value.
 pub fn write_spill_file(
     spec: &TableSpec,
     rows: &DataFrame,
     path: &Path,
 ) -> Result<HashMap<String, u64>, Error> {
     let at = |e: PolarsError| Error::polars(path, e);
-    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
-    let mut sorted = rows
-        .clone()
+    let mut keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let mut rows_to_write = rows.clone();
+    if is_partitioned(spec) {
+        let hashes: Vec<i64> = rows
+            .column("account_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(at)?
+            .iter()
+            .map(|id| stored_hash(layout::account_hash(id.unwrap_or_default())))
+            .collect();
+        rows_to_write
+            .with_column(Column::new(HASH_COL.into(), hashes))
+            .map_err(at)?;
+        keys.insert(0, col(HASH_COL));
+    }
+    let mut sorted = rows_to_write
         .lazy()
         .sort_by_exprs(
             keys,

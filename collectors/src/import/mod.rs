@@ -889,7 +889,12 @@ mod tests {
         };
         let report = import_paths(&store, &[input.to_path_buf()], &opts).unwrap();
         let table = store.read_table(&crate::schema::POSTS).unwrap().unwrap();
-        let bytes = fs::read(store.table_path(&crate::schema::POSTS)).unwrap();
+        let bytes: Vec<u8> = store
+            .partition_files(&crate::schema::POSTS)
+            .unwrap()
+            .iter()
+            .flat_map(|p| fs::read(p).unwrap())
+            .collect();
         let counts = report
             .files
             .iter()
@@ -952,10 +957,13 @@ mod tests {
             ..Default::default()
         };
         import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
-        let path = store.table_path(&crate::schema::POSTS);
-        let before = fs::read(&path).unwrap();
+        let bytes = || -> Vec<Vec<u8>> {
+            let files = store.partition_files(&crate::schema::POSTS).unwrap();
+            files.iter().map(|p| fs::read(p).unwrap()).collect()
+        };
+        let before = bytes();
         let again = import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), before);
+        assert_eq!(bytes(), before);
         let total = again.total();
         assert_eq!((total.read, total.duplicates, total.new), (40, 40, 0));
     }
