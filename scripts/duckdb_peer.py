@@ -70,7 +70,11 @@ def main():
     as_of_end_ms = (as_of_day + 1) * 86_400_000 - 8 * 3_600_000
 
     store = Path(args.store)
-    posts = f"read_parquet('{store / 'posts.parquet'}')"
+    # Layout 2 keeps posts in account-hash buckets (docs/schema.md); layout 1 in one file.
+    if (store / "posts").is_dir():
+        posts = f"read_parquet('{store / 'posts'}/**/*.parquet', hive_partitioning = true)"
+    else:
+        posts = f"read_parquet('{store / 'posts.parquet'}')"
     accounts = f"read_parquet('{store / 'accounts.parquet'}')"
     con = duckdb.connect()
     if args.threads:
