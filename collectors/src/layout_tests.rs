@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use crate::import::{ImportOptions, frame_from_jsonl, import_paths};
 use crate::layout::{MANIFEST_FILE, Manifest, bucket_of};
-use crate::schema::{COMMENTS, POSTS};
+use crate::schema::{ACCOUNTS, COMMENTS, POSTS};
 use crate::store::Store;
 
 /// 40 posts of 7 accounts (with ids differing only in non-ASCII characters) and 12 comments.
@@ -139,6 +139,15 @@ fn v1_store(dir: &Path, input: &Path) -> DataFrame {
     ParquetWriter::new(fs::File::create(dir.join("posts.parquet")).unwrap())
         .finish(&mut sorted_posts)
         .unwrap();
+    let mut accounts = frame_from_jsonl(
+        &ACCOUNTS,
+        "{\"account_id\":\"weibo:1\",\"platform\":\"weibo\",\"name\":\"某市发布\"}\n{\"account_id\":\"weibo:甲\",\"platform\":\"weibo\",\"name\":\"某市发布\"}\n",
+        "accounts.jsonl",
+    )
+    .unwrap();
+    ParquetWriter::new(fs::File::create(dir.join("accounts.parquet")).unwrap())
+        .finish(&mut accounts)
+        .unwrap();
     sorted_posts
 }
 
@@ -161,6 +170,7 @@ fn a_layout_1_store_is_upgraded_in_place_with_nothing_lost() {
     let manifest = Manifest::read(dir.path()).unwrap();
     assert_eq!(manifest.buckets("posts"), Some(16));
     assert_eq!(manifest.tables["posts"].rows, 40);
+    assert_eq!(manifest.tables["accounts"].rows, 2);
     // Opening again changes nothing; an audit-style open of the existing store works too.
     let again = Store::open_existing(dir.path()).unwrap();
     assert!(sorted(again.read_table(&POSTS).unwrap().unwrap()).equals_missing(&original));

@@ -134,6 +134,7 @@ impl Store {
     /// records them in the manifest, then removes the old file: a crash at any point leaves the
     /// old file, and the next open upgrades again from it. Says so on standard error.
     fn upgrade_v1(&self) -> Result<(), Error> {
+        let mut upgraded = false;
         for spec in TABLES.iter().copied().filter(|t| is_partitioned(t)) {
             let old = self.v1_path(spec);
             if !old.is_file() {
@@ -179,6 +180,7 @@ impl Store {
             self.write_buckets_from_spills(spec, buckets, &spilled, None)?;
             self.record_table(spec, Some(buckets))?;
             fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
+            upgraded = true;
             eprintln!(
                 "{}: upgraded `{}` to store layout {} ({} rows in {buckets} bucket(s) under {}/)",
                 self.dir.display(),
@@ -187,6 +189,14 @@ impl Store {
                 rows,
                 spec.name
             );
+        }
+        if upgraded {
+            // The manifest lists every table the store holds, not only the rewritten ones.
+            for spec in TABLES.iter().copied().filter(|t| !is_partitioned(t)) {
+                if self.table_path(spec).exists() {
+                    self.record_table(spec, None)?;
+                }
+            }
         }
         Ok(())
     }
