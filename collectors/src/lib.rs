@@ -5,10 +5,10 @@
 pub mod collect;
 pub mod demo;
 pub mod import;
-#[cfg(feature = "http")]
 pub mod layout;
 #[cfg(test)]
 mod layout_tests;
+#[cfg(feature = "http")]
 pub mod links;
 pub mod record;
 pub mod schema;

@@ -1,5 +1,6 @@
 //! Writes a table as CSV (UTF-8 with BOM, so Excel opens Chinese correctly), JSON (an array of
-//! objects) and Parquet, each atomically. Instants are written in Beijing time (RFC 3339).
+//! objects) and Parquet, each atomically. Instants are written in Beijing time (RFC 3339). The
+//! text writers stream: cells are made for one chunk of rows at a time, never for the whole table.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -109,48 +110,90 @@ pub fn frame_cells(df: &DataFrame) -> PolarsResult<Vec<Vec<Cell>>> {
     df.columns().iter().map(column_cells).collect()
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Store(govmedia_collectors::Error::io(
-        path,
-        std::io::Error::other(e.to_string()),
-    ))
+/// Rows turned into cells at a time by the streaming writers.
+pub const CHUNK_ROWS: usize = 1 << 16;
+
+/// Calls `each` with the cells (column by column) of every chunk of `chunk_rows` rows, in order.
+pub fn for_each_chunk(
+    df: &DataFrame,
+    chunk_rows: usize,
+    mut each: impl FnMut(&[Vec<Cell>], usize) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut offset = 0;
+    while offset < df.height() {
+        let chunk = df.slice(offset as i64, chunk_rows.max(1));
+        let cells = frame_cells(&chunk).map_err(std::io::Error::other)?;
+        each(&cells, chunk.height())?;
+        offset += chunk.height();
+    }
+    Ok(())
 }
 
 pub fn write_csv(df: &DataFrame, path: &Path) -> Result<(), Error> {
-    let cells = frame_cells(df)?;
+    write_csv_in_chunks(df, path, CHUNK_ROWS)
+}
+
+fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result<(), Error> {
     let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
     write_atomic(path, |file| {
         // The BOM makes Excel read the file as UTF-8.
         file.write_all(b"\xEF\xBB\xBF")?;
-        let mut w = csv::Writer::from_writer(file);
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
         w.write_record(&names)?;
-        for row in 0..df.height() {
-            w.write_record(cells.iter().map(|c| c[row].text()))?;
-        }
+        for_each_chunk(df, chunk_rows, |cells, rows| {
+            for row in 0..rows {
+                w.write_record(cells.iter().map(|c| c[row].text()))?;
+            }
+            Ok(())
+        })?;
         w.flush()
     })?;
     Ok(())
 }
 
 pub fn write_json(df: &DataFrame, path: &Path) -> Result<(), Error> {
-    let cells = frame_cells(df)?;
+    write_json_in_chunks(df, path, CHUNK_ROWS)
+}
+
+/// The same text as `serde_json::to_string_pretty` of the array of row objects, written one row
+/// at a time: each object pretty-printed on its own, indented one level.
+fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result<(), Error> {
     let names: Vec<String> = df
         .get_column_names()
         .iter()
         .map(|n| n.to_string())
         .collect();
-    let rows: Vec<serde_json::Value> = (0..df.height())
-        .map(|row| {
-            let obj: serde_json::Map<String, serde_json::Value> = names
-                .iter()
-                .zip(&cells)
-                .map(|(n, c)| (n.clone(), c[row].json()))
-                .collect();
-            serde_json::Value::Object(obj)
-        })
-        .collect();
-    let text = serde_json::to_string_pretty(&rows).map_err(|e| io_err(path, e))?;
-    write_atomic(path, |f| f.write_all(text.as_bytes()))?;
+    write_atomic(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        if df.height() == 0 {
+            return out.write_all(b"[]").and_then(|_| out.flush());
+        }
+        out.write_all(b"[")?;
+        let mut first = true;
+        for_each_chunk(df, chunk_rows, |cells, rows| {
+            for row in 0..rows {
+                let obj: serde_json::Map<String, serde_json::Value> = names
+                    .iter()
+                    .zip(cells)
+                    .map(|(n, c)| (n.clone(), c[row].json()))
+                    .collect();
+                let text = serde_json::to_string_pretty(&serde_json::Value::Object(obj))
+                    .map_err(std::io::Error::other)?;
+                out.write_all(if first { b"\n" } else { b",\n" })?;
+                first = false;
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n")?;
+                    }
+                    out.write_all(b"  ")?;
+                    out.write_all(line.as_bytes())?;
+                }
+            }
+            Ok(())
+        })?;
+        out.write_all(b"\n]")?;
+        out.flush()
+    })?;
     Ok(())
 }
 
@@ -209,5 +252,53 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
         assert_eq!(v[1]["n"], serde_json::Value::Null);
         assert_eq!(v[0]["name"], "某市发布");
+    }
+
+    /// Chunked writing gives the bytes of writing everything at once, whatever the chunk size;
+    /// the JSON is exactly `serde_json`'s pretty form of the whole array.
+    #[test]
+    fn streaming_in_chunks_changes_no_byte() {
+        let df = df!(
+            "name" => ["甲", "b\n\"q\"", "", "d", "e"],
+            "n" => [Some(1i64), None, Some(-3), Some(4), None],
+            "x" => [Some(0.5f64), Some(1e-9), None, Some(2.0), Some(-1.25)],
+            "ok" => [Some(true), None, Some(false), Some(true), Some(false)],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        let whole = df.height() + 1;
+        for chunk in [whole, 1, 2, 3] {
+            write_csv_in_chunks(&df, &dir.path().join(format!("c{chunk}.csv")), chunk).unwrap();
+            write_json_in_chunks(&df, &dir.path().join(format!("j{chunk}.json")), chunk).unwrap();
+            assert_eq!(
+                read(&format!("c{chunk}.csv")),
+                read(&format!("c{whole}.csv"))
+            );
+            assert_eq!(
+                read(&format!("j{chunk}.json")),
+                read(&format!("j{whole}.json"))
+            );
+        }
+        let cells = frame_cells(&df).unwrap();
+        let names = df.get_column_names();
+        let rows: Vec<serde_json::Value> = (0..df.height())
+            .map(|r| {
+                serde_json::Value::Object(
+                    names
+                        .iter()
+                        .zip(&cells)
+                        .map(|(n, c)| (n.to_string(), c[r].json()))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            String::from_utf8(read("j1.json")).unwrap(),
+            serde_json::to_string_pretty(&rows).unwrap()
+        );
+        let empty = df.head(Some(0));
+        write_json_in_chunks(&empty, &dir.path().join("e.json"), 2).unwrap();
+        assert_eq!(read("e.json"), b"[]");
     }
 }

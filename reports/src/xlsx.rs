@@ -10,11 +10,13 @@ use polars::prelude::*;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::Error;
-use crate::tables::{Cell, column_cells};
+use crate::tables::{CHUNK_ROWS, Cell, column_cells, frame_cells};
 
 /// Data rows a sheet can hold below its header (Excel's limit less the header and the note).
 const MAX_DATA_ROWS: usize = 1_048_576 - 2;
 const MAX_WIDTH: f64 = 60.0;
+/// Rows a column's width is fitted to.
+const WIDTH_SAMPLE_ROWS: usize = 2_000;
 
 /// A sheet: its name, the table and a header label per column (the column name when absent).
 pub struct Sheet<'a> {
@@ -46,45 +48,49 @@ fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Res
     let mut widths = Vec::with_capacity(table.width());
     // Freeze and widths must be set before constant-memory rows are flushed.
     worksheet.set_freeze_panes(1, 0)?;
-    let mut columns: Vec<Vec<Cell>> = Vec::with_capacity(table.width());
+    let cell_error =
+        |name: &str, e: PolarsError| XlsxError::ParameterError(format!("column {name}: {e}"));
     for (c, column) in table.columns().iter().enumerate() {
         let label = (sheet.labels)(column.name());
-        let cells = column_cells(&column.slice(0, rows))
-            .map_err(|e| XlsxError::ParameterError(format!("column {}: {e}", column.name())))?;
         // Fit to the header and the first rows: enough to size a column, cheap on long sheets.
-        let width = cells
+        let width = column_cells(&column.slice(0, rows.min(WIDTH_SAMPLE_ROWS)))
+            .map_err(|e| cell_error(column.name(), e))?
             .iter()
-            .take(2_000)
             .map(|cell| text_width(&cell.text()))
             .fold(text_width(&label), f64::max);
         widths.push((width + 2.0).min(MAX_WIDTH));
         worksheet.set_column_width(c as u16, widths[c])?;
-        columns.push(cells);
-        let _ = label;
     }
     for (c, column) in table.columns().iter().enumerate() {
         worksheet.write_string_with_format(0, c as u16, (sheet.labels)(column.name()), header)?;
     }
-    for r in 0..rows {
-        let row = (r + 1) as u32;
-        for (c, cells) in columns.iter().enumerate() {
-            let c = c as u16;
-            match &cells[r] {
-                Cell::Null => {}
-                Cell::Str(s) => {
-                    worksheet.write_string(row, c, s)?;
-                }
-                Cell::Int(i) => {
-                    worksheet.write_number(row, c, *i as f64)?;
-                }
-                Cell::Float(f) => {
-                    worksheet.write_number(row, c, *f)?;
-                }
-                Cell::Bool(b) => {
-                    worksheet.write_boolean(row, c, *b)?;
+    // Cells are made one chunk of rows at a time; constant-memory sheets flush row by row.
+    let mut offset = 0;
+    while offset < rows {
+        let chunk = table.slice(offset as i64, CHUNK_ROWS.min(rows - offset));
+        let columns = frame_cells(&chunk).map_err(|e| cell_error("(chunk)", e))?;
+        for r in 0..chunk.height() {
+            let row = (offset + r + 1) as u32;
+            for (c, cells) in columns.iter().enumerate() {
+                let c = c as u16;
+                match &cells[r] {
+                    Cell::Null => {}
+                    Cell::Str(s) => {
+                        worksheet.write_string(row, c, s)?;
+                    }
+                    Cell::Int(i) => {
+                        worksheet.write_number(row, c, *i as f64)?;
+                    }
+                    Cell::Float(f) => {
+                        worksheet.write_number(row, c, *f)?;
+                    }
+                    Cell::Bool(b) => {
+                        worksheet.write_boolean(row, c, *b)?;
+                    }
                 }
             }
         }
+        offset += chunk.height();
     }
     if table.height() > rows {
         worksheet.write_string(
