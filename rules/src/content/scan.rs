@@ -1,9 +1,9 @@
 //! The scan of the window's posts behind the content rules: one Aho-Corasick pass over each text
 //! column (title, text, article HTML) finding every lexicon and price-tag anchor at once, links to
 //! commercial domains, and each post's category. Posts are read in slices so memory stays
-//! bounded on a national-scale store.
+//! bounded on a national-scale store; each slice is scanned on every core.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use polars::prelude::*;
 
@@ -54,6 +54,168 @@ struct CategoryRows {
     category: Vec<&'static str>,
     score: Vec<i32>,
     reason: Vec<String>,
+}
+
+impl HitRows {
+    fn append(&mut self, other: HitRows) {
+        self.account_id.extend(other.account_id);
+        self.post_id.extend(other.post_id);
+        self.url.extend(other.url);
+        self.at.extend(other.at);
+        self.field.extend(other.field);
+        self.tag.extend(other.tag);
+        self.term.extend(other.term);
+        self.context.extend(other.context);
+        self.reason.extend(other.reason);
+    }
+}
+
+impl CategoryRows {
+    fn append(&mut self, other: CategoryRows) {
+        self.account_id.extend(other.account_id);
+        self.post_id.extend(other.post_id);
+        self.url.extend(other.url);
+        self.at.extend(other.at);
+        self.day.extend(other.day);
+        self.category.extend(other.category);
+        self.score.extend(other.score);
+        self.reason.extend(other.reason);
+    }
+}
+
+/// What scanning a run of posts found.
+#[derive(Default)]
+struct Found {
+    hits: HitRows,
+    cats: CategoryRows,
+    /// Posts per account and category column.
+    counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]>,
+}
+
+impl Found {
+    /// Adds a later run's findings after this one's.
+    fn append(&mut self, other: Found) {
+        self.hits.append(other.hits);
+        self.cats.append(other.cats);
+        for (account, n) in other.counts {
+            let mine = self
+                .counts
+                .entry(account)
+                .or_insert([0; CATEGORY_COLUMNS.len()]);
+            for (m, o) in mine.iter_mut().zip(n) {
+                *m += o;
+            }
+        }
+    }
+}
+
+/// The matchers a scan worker shares.
+struct Scanners<'a> {
+    classifier: &'a PostClassifier,
+    html: &'a Matcher,
+    commercial: &'a HashSet<&'a str>,
+}
+
+/// The columns of one slice of posts.
+struct SliceColumns<'a> {
+    account: &'a StringChunked,
+    post: &'a StringChunked,
+    url: &'a StringChunked,
+    title: &'a StringChunked,
+    text: &'a StringChunked,
+    html: &'a StringChunked,
+    at: &'a Int64Chunked,
+    day: &'a Int64Chunked,
+    links: Vec<Option<Vec<String>>>,
+}
+
+/// Labels and scans the posts `rows` of a slice.
+fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scanners) -> Found {
+    let mut found = Found::default();
+    let (hits, cats, counts) = (&mut found.hits, &mut found.cats, &mut found.counts);
+    for i in rows {
+        let (Some(account), Some(post)) = (slice.account.get(i), slice.post.get(i)) else {
+            continue;
+        };
+        let when = slice.at.get(i).unwrap_or(0);
+        let url = slice.url.get(i);
+        let mut push = |hit: TextHit| {
+            hits.account_id.push(account.to_string());
+            hits.post_id.push(post.to_string());
+            hits.url.push(url.map(String::from));
+            hits.at.push(when);
+            hits.field.push(hit.field);
+            hits.tag.push(hit.tag);
+            hits.term.push(hit.term);
+            hits.context.push(hit.context);
+            hits.reason.push(hit.reason);
+        };
+        let verdict = scanners
+            .classifier
+            .classify(slice.title.get(i), slice.text.get(i));
+        // A WeChat text often repeats the title: the classifier reports each term once.
+        let mut seen: HashSet<(&'static str, String)> = verdict
+            .hits
+            .iter()
+            .map(|h| (h.tag, h.term.clone()))
+            .collect();
+        for hit in verdict.hits {
+            push(hit);
+        }
+        if let Some(value) = slice.html.get(i) {
+            for Hit {
+                tag,
+                term,
+                start,
+                end,
+            } in scanners.html.find(value)
+            {
+                if seen.insert((tag.as_str(), term.clone())) {
+                    push(TextHit {
+                        field: "content_html",
+                        tag: tag.as_str(),
+                        term,
+                        context: context(value, start, end, CONTEXT_CHARS),
+                        reason: "lexicon ad_slot_markers".into(),
+                    });
+                }
+            }
+        }
+        for link in slice.links[i].iter().flatten() {
+            if let Some(domain) = registrable_domain(link)
+                && scanners.commercial.contains(domain.as_str())
+                && seen.insert(("commercial_link", domain.clone()))
+            {
+                push(TextHit {
+                    field: "links",
+                    tag: "commercial_link",
+                    term: domain,
+                    context: link.clone(),
+                    reason: "lexicon commercial_domains".into(),
+                });
+            }
+        }
+        let category = verdict.category;
+        let slot = CATEGORY_COLUMNS
+            .iter()
+            .position(|(c, _)| *c == category)
+            .unwrap_or(CATEGORY_COLUMNS.len() - 1);
+        counts
+            .entry(account.to_string())
+            .or_insert([0; CATEGORY_COLUMNS.len()])[slot] += 1;
+        if category != DEFAULT_CATEGORY {
+            cats.account_id.push(account.to_string());
+            cats.post_id.push(post.to_string());
+            cats.url.push(url.map(String::from));
+            cats.at.push(when);
+            cats.day.push(slice.day.get(i).unwrap_or(0));
+            cats.category.push(category);
+            cats.score.push(verdict.category_score);
+            cats.reason
+                .push(verdict.category_reason.unwrap_or_default());
+        }
+    }
+    found
 }
 
 /// The posts of each account's window that are not deleted, one slice of the table at a time.
@@ -114,116 +276,62 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         .get(0)
         .unwrap_or(0) as usize;
 
-    let mut hits = HitRows::default();
-    let mut cats = CategoryRows::default();
-    let mut counts: std::collections::BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]> =
-        Default::default();
+    let scanners = Scanners {
+        classifier: &classifier,
+        html: &html_matcher,
+        commercial: &commercial,
+    };
+    // Both cores: each slice is cut into one run of rows per worker, scanned in parallel and
+    // joined in row order, so the result is the same as one thread's.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut found = Found::default();
     let mut offset = 0;
     while offset < total {
         let df = window_slice(ctx, offset)?;
         offset += SLICE_ROWS;
-        let account = df.column("account_id")?.str()?;
-        let post = df.column("post_id")?.str()?;
-        let url = df.column("url")?.str()?;
-        let title = df.column("title")?.str()?;
-        let text = df.column("text")?.str()?;
-        let html = df.column("content_html")?.str()?;
-        let at = df.column("at")?.i64()?;
-        let day = df.column("day")?.i64()?;
-        let links: Vec<Option<Vec<String>>> = df
-            .column("links")?
-            .list()?
-            .amortized_iter()
-            .map(|v| {
-                v.map(|s| {
-                    s.as_ref()
-                        .str()
-                        .map(|ca| ca.iter().flatten().map(String::from).collect())
-                        .unwrap_or_default()
+        let slice = SliceColumns {
+            account: df.column("account_id")?.str()?,
+            post: df.column("post_id")?.str()?,
+            url: df.column("url")?.str()?,
+            title: df.column("title")?.str()?,
+            text: df.column("text")?.str()?,
+            html: df.column("content_html")?.str()?,
+            at: df.column("at")?.i64()?,
+            day: df.column("day")?.i64()?,
+            links: df
+                .column("links")?
+                .list()?
+                .amortized_iter()
+                .map(|v| {
+                    v.map(|s| {
+                        s.as_ref()
+                            .str()
+                            .map(|ca| ca.iter().flatten().map(String::from).collect())
+                            .unwrap_or_default()
+                    })
                 })
-            })
-            .collect();
-
-        for (i, post_links) in links.iter().enumerate() {
-            let (Some(account), Some(post)) = (account.get(i), post.get(i)) else {
-                continue;
-            };
-            let when = at.get(i).unwrap_or(0);
-            let mut push = |hit: TextHit| {
-                hits.account_id.push(account.to_string());
-                hits.post_id.push(post.to_string());
-                hits.url.push(url.get(i).map(String::from));
-                hits.at.push(when);
-                hits.field.push(hit.field);
-                hits.tag.push(hit.tag);
-                hits.term.push(hit.term);
-                hits.context.push(hit.context);
-                hits.reason.push(hit.reason);
-            };
-            let verdict = classifier.classify(title.get(i), text.get(i));
-            // A WeChat text often repeats the title: the classifier reports each term once.
-            let mut seen: HashSet<(&'static str, String)> = verdict
-                .hits
-                .iter()
-                .map(|h| (h.tag, h.term.clone()))
+                .collect(),
+        };
+        let rows = df.height();
+        let run = rows.div_ceil(workers).max(1);
+        let parts: Vec<Found> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..rows)
+                .step_by(run)
+                .map(|start| {
+                    let (slice, scanners) = (&slice, &scanners);
+                    scope.spawn(move || scan_rows(slice, start..(start + run).min(rows), scanners))
+                })
                 .collect();
-            for hit in verdict.hits {
-                push(hit);
-            }
-            if let Some(value) = html.get(i) {
-                for Hit {
-                    tag,
-                    term,
-                    start,
-                    end,
-                } in html_matcher.find(value)
-                {
-                    if seen.insert((tag.as_str(), term.clone())) {
-                        push(TextHit {
-                            field: "content_html",
-                            tag: tag.as_str(),
-                            term,
-                            context: context(value, start, end, CONTEXT_CHARS),
-                            reason: "lexicon ad_slot_markers".into(),
-                        });
-                    }
-                }
-            }
-            for link in post_links.iter().flatten() {
-                if let Some(domain) = registrable_domain(link)
-                    && commercial.contains(domain.as_str())
-                    && seen.insert(("commercial_link", domain.clone()))
-                {
-                    push(TextHit {
-                        field: "links",
-                        tag: "commercial_link",
-                        term: domain,
-                        context: link.clone(),
-                        reason: "lexicon commercial_domains".into(),
-                    });
-                }
-            }
-            let category = verdict.category;
-            let slot = CATEGORY_COLUMNS
-                .iter()
-                .position(|(c, _)| *c == category)
-                .unwrap_or(CATEGORY_COLUMNS.len() - 1);
-            counts
-                .entry(account.to_string())
-                .or_insert([0; CATEGORY_COLUMNS.len()])[slot] += 1;
-            if category != DEFAULT_CATEGORY {
-                cats.account_id.push(account.to_string());
-                cats.post_id.push(post.to_string());
-                cats.url.push(url.get(i).map(String::from));
-                cats.at.push(when);
-                cats.day.push(day.get(i).unwrap_or(0));
-                cats.category.push(category);
-                cats.score.push(verdict.category_score);
-                cats.reason
-                    .push(verdict.category_reason.unwrap_or_default());
-            }
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a scan worker panicked"))
+                .collect()
+        });
+        for part in parts {
+            found.append(part);
         }
     }
+    let Found { hits, cats, counts } = found;
 
     let hits = DataFrame::new_infer_height(vec![
         Column::new("account_id".into(), hits.account_id),
