@@ -57,6 +57,20 @@ struct CategoryRows {
 }
 
 impl HitRows {
+    fn into_frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), self.account_id),
+            Column::new("post_id".into(), self.post_id),
+            Column::new("url".into(), self.url),
+            Column::new("occurred_at".into(), self.at),
+            Column::new("field".into(), self.field),
+            Column::new("tag".into(), self.tag),
+            Column::new("term".into(), self.term),
+            Column::new("context".into(), self.context),
+            Column::new("reason".into(), self.reason),
+        ])
+    }
+
     fn append(&mut self, other: HitRows) {
         self.account_id.extend(other.account_id);
         self.post_id.extend(other.post_id);
@@ -71,6 +85,19 @@ impl HitRows {
 }
 
 impl CategoryRows {
+    fn into_frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), self.account_id),
+            Column::new("post_id".into(), self.post_id),
+            Column::new("url".into(), self.url),
+            Column::new("occurred_at".into(), self.at),
+            Column::new("day".into(), self.day),
+            Column::new("category".into(), self.category),
+            Column::new("score".into(), self.score),
+            Column::new("reason".into(), self.reason),
+        ])
+    }
+
     fn append(&mut self, other: CategoryRows) {
         self.account_id.extend(other.account_id);
         self.post_id.extend(other.post_id);
@@ -98,15 +125,36 @@ impl Found {
         self.hits.append(other.hits);
         self.cats.append(other.cats);
         for (account, n) in other.counts {
-            let mine = self
-                .counts
-                .entry(account)
-                .or_insert([0; CATEGORY_COLUMNS.len()]);
-            for (m, o) in mine.iter_mut().zip(n) {
-                *m += o;
-            }
+            add_counts(
+                self.counts
+                    .entry(account)
+                    .or_insert([0; CATEGORY_COLUMNS.len()]),
+                n,
+            );
         }
     }
+}
+
+fn add_counts(mine: &mut [i64; CATEGORY_COLUMNS.len()], other: [i64; CATEGORY_COLUMNS.len()]) {
+    for (m, o) in mine.iter_mut().zip(other) {
+        *m += o;
+    }
+}
+
+/// The slices' frames as one (`empty` when there were no slices).
+fn concat_frames(
+    frames: Vec<DataFrame>,
+    empty: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> PolarsResult<DataFrame> {
+    let mut frames = frames.into_iter();
+    let Some(mut all) = frames.next() else {
+        return empty();
+    };
+    for f in frames {
+        all.vstack_mut_owned(f)?;
+    }
+    all.rechunk_mut_par();
+    Ok(all)
 }
 
 /// The matchers a scan worker shares.
@@ -284,7 +332,11 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     // Both cores: each slice is cut into one run of rows per worker, scanned in parallel and
     // joined in row order, so the result is the same as one thread's.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut found = Found::default();
+    // Each slice's rows become frames at once: the text of a national store's hits and labels
+    // is never held twice (as Rust strings and as columns) beyond one slice.
+    let mut hit_frames = Vec::new();
+    let mut category_frames = Vec::new();
+    let mut counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]> = BTreeMap::new();
     let mut offset = 0;
     while offset < total {
         let df = window_slice(ctx, offset)?;
@@ -327,33 +379,27 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                 .map(|h| h.join().expect("a scan worker panicked"))
                 .collect()
         });
+        let mut found = Found::default();
         for part in parts {
             found.append(part);
         }
+        let Found {
+            hits,
+            cats,
+            counts: slice_counts,
+        } = found;
+        hit_frames.push(hits.into_frame()?);
+        category_frames.push(cats.into_frame()?);
+        for (account, n) in slice_counts {
+            add_counts(
+                counts.entry(account).or_insert([0; CATEGORY_COLUMNS.len()]),
+                n,
+            );
+        }
     }
-    let Found { hits, cats, counts } = found;
 
-    let hits = DataFrame::new_infer_height(vec![
-        Column::new("account_id".into(), hits.account_id),
-        Column::new("post_id".into(), hits.post_id),
-        Column::new("url".into(), hits.url),
-        Column::new("occurred_at".into(), hits.at),
-        Column::new("field".into(), hits.field),
-        Column::new("tag".into(), hits.tag),
-        Column::new("term".into(), hits.term),
-        Column::new("context".into(), hits.context),
-        Column::new("reason".into(), hits.reason),
-    ])?;
-    let categories = DataFrame::new_infer_height(vec![
-        Column::new("account_id".into(), cats.account_id),
-        Column::new("post_id".into(), cats.post_id),
-        Column::new("url".into(), cats.url),
-        Column::new("occurred_at".into(), cats.at),
-        Column::new("day".into(), cats.day),
-        Column::new("category".into(), cats.category),
-        Column::new("score".into(), cats.score),
-        Column::new("reason".into(), cats.reason),
-    ])?;
+    let hits = concat_frames(hit_frames, || HitRows::default().into_frame())?;
+    let categories = concat_frames(category_frames, || CategoryRows::default().into_frame())?;
     let mut count_columns = vec![
         Column::new(
             "account_id".into(),
