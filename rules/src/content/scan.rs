@@ -70,18 +70,6 @@ impl HitRows {
             Column::new("reason".into(), self.reason),
         ])
     }
-
-    fn append(&mut self, other: HitRows) {
-        self.account_id.extend(other.account_id);
-        self.post_id.extend(other.post_id);
-        self.url.extend(other.url);
-        self.at.extend(other.at);
-        self.field.extend(other.field);
-        self.tag.extend(other.tag);
-        self.term.extend(other.term);
-        self.context.extend(other.context);
-        self.reason.extend(other.reason);
-    }
 }
 
 impl CategoryRows {
@@ -97,17 +85,6 @@ impl CategoryRows {
             Column::new("reason".into(), self.reason),
         ])
     }
-
-    fn append(&mut self, other: CategoryRows) {
-        self.account_id.extend(other.account_id);
-        self.post_id.extend(other.post_id);
-        self.url.extend(other.url);
-        self.at.extend(other.at);
-        self.day.extend(other.day);
-        self.category.extend(other.category);
-        self.score.extend(other.score);
-        self.reason.extend(other.reason);
-    }
 }
 
 /// What scanning a run of posts found.
@@ -117,28 +94,6 @@ struct Found {
     cats: CategoryRows,
     /// Posts per account and category column.
     counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]>,
-}
-
-impl Found {
-    /// Adds a later run's findings after this one's.
-    fn append(&mut self, other: Found) {
-        self.hits.append(other.hits);
-        self.cats.append(other.cats);
-        for (account, n) in other.counts {
-            add_counts(
-                self.counts
-                    .entry(account)
-                    .or_insert([0; CATEGORY_COLUMNS.len()]),
-                n,
-            );
-        }
-    }
-}
-
-fn add_counts(mine: &mut [i64; CATEGORY_COLUMNS.len()], other: [i64; CATEGORY_COLUMNS.len()]) {
-    for (m, o) in mine.iter_mut().zip(other) {
-        *m += o;
-    }
 }
 
 /// The slices' frames as one (`empty` when there were no slices).
@@ -379,22 +334,16 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                 .map(|h| h.join().expect("a scan worker panicked"))
                 .collect()
         });
-        let mut found = Found::default();
+        // Worker results in row order: frames appended in that order equal one thread's.
         for part in parts {
-            found.append(part);
-        }
-        let Found {
-            hits,
-            cats,
-            counts: slice_counts,
-        } = found;
-        hit_frames.push(hits.into_frame()?);
-        category_frames.push(cats.into_frame()?);
-        for (account, n) in slice_counts {
-            add_counts(
-                counts.entry(account).or_insert([0; CATEGORY_COLUMNS.len()]),
-                n,
-            );
+            hit_frames.push(part.hits.into_frame()?);
+            category_frames.push(part.cats.into_frame()?);
+            for (account, n) in part.counts {
+                let mine = counts.entry(account).or_insert([0; CATEGORY_COLUMNS.len()]);
+                for (m, o) in mine.iter_mut().zip(n) {
+                    *m += o;
+                }
+            }
         }
     }
 

@@ -102,11 +102,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, truth: bool, predicted: bool) {
+    fn add(&mut self, truth: bool, predicted: bool, n: usize) {
         match (truth, predicted) {
-            (true, true) => self.true_pos += 1,
-            (false, true) => self.false_pos += 1,
-            (true, false) => self.false_neg += 1,
+            (true, true) => self.true_pos += n,
+            (false, true) => self.false_pos += n,
+            (true, false) => self.false_neg += n,
             (false, false) => {}
         }
     }
@@ -170,6 +170,7 @@ pub fn evaluate(classifier: &PostClassifier, posts: &[LabelledPost]) -> Evaluati
         e.required.add(
             REQUIRED_KINDS.contains(&post.category.as_str()),
             REQUIRED_KINDS.contains(&verdict.category),
+            1,
         );
         let reason_of = |tag: &str| {
             verdict
@@ -207,7 +208,7 @@ pub fn evaluate(classifier: &PostClassifier, posts: &[LabelledPost]) -> Evaluati
             ("offtopic", post.off_topic, "off_topic", &mut e.off_topic),
         ] {
             let predicted = verdict.has(tag);
-            counts.add(truth, predicted);
+            counts.add(truth, predicted, 1);
             if truth != predicted {
                 mistake(
                     what,
@@ -228,12 +229,7 @@ impl Evaluation {
         let mut counts = Counts::default();
         for (expected, row) in self.confusion.iter().enumerate() {
             for (predicted, n) in row.iter().enumerate() {
-                match (expected == c, predicted == c) {
-                    (true, true) => counts.true_pos += n,
-                    (false, true) => counts.false_pos += n,
-                    (true, false) => counts.false_neg += n,
-                    (false, false) => {}
-                }
+                counts.add(expected == c, predicted == c, *n);
             }
         }
         counts

@@ -45,50 +45,53 @@ impl LabelPack {
     /// Parses and checks a pack: known labels, valid regular expressions, a positive threshold.
     /// Errors name the source and the pattern.
     pub fn parse(text: &str, source: &str) -> Result<LabelPack, Error> {
-        let file: PackFile =
-            toml::from_str(text).map_err(|e| Error::Config(format!("{source}: {e}")))?;
-        let threshold = file.threshold.unwrap_or(DEFAULT_THRESHOLD);
-        if threshold < 1 {
-            return Err(Error::Config(format!(
-                "{source}: threshold must be at least 1, got {threshold}"
-            )));
-        }
-        for (i, p) in file.pattern.iter().enumerate() {
-            let at = format!("{source}: pattern {} ({:?})", i + 1, p.name);
-            if !is_label(&p.label) {
-                return Err(Error::Config(format!(
-                    "{at}: unknown label {:?} (expected one of {}, {})",
-                    p.label,
-                    CATEGORY_ORDER[..CATEGORY_ORDER.len() - 1].join(", "),
-                    FLAG_LABELS.join(", ")
-                )));
-            }
-            if p.title == 0 && p.body == 0 {
-                return Err(Error::Config(format!(
-                    "{at}: `title` and `body` are both 0, so it can never count"
-                )));
-            }
-            regex::Regex::new(&p.regex)
-                .map_err(|e| Error::Config(format!("{at}: invalid regex: {e}")))?;
-        }
+        let (threshold, patterns) = parse_file(text, source)?;
         Ok(LabelPack {
-            threshold,
-            patterns: file.pattern,
+            threshold: threshold.unwrap_or(DEFAULT_THRESHOLD),
+            patterns,
         })
     }
 
     /// Adds the patterns of another pack; its threshold, when it sets one, wins.
     pub fn extend(&mut self, text: &str, source: &str) -> Result<(), Error> {
-        let sets_threshold = toml::from_str::<PackFile>(text)
-            .map(|f| f.threshold.is_some())
-            .unwrap_or(false);
-        let other = LabelPack::parse(text, source)?;
-        if sets_threshold {
-            self.threshold = other.threshold;
+        let (threshold, patterns) = parse_file(text, source)?;
+        if let Some(t) = threshold {
+            self.threshold = t;
         }
-        self.patterns.extend(other.patterns);
+        self.patterns.extend(patterns);
         Ok(())
     }
+}
+
+/// A checked pack file: its threshold if it sets one, and its patterns.
+fn parse_file(text: &str, source: &str) -> Result<(Option<i32>, Vec<LabelPattern>), Error> {
+    let file: PackFile =
+        toml::from_str(text).map_err(|e| Error::Config(format!("{source}: {e}")))?;
+    let threshold = file.threshold.unwrap_or(DEFAULT_THRESHOLD);
+    if threshold < 1 {
+        return Err(Error::Config(format!(
+            "{source}: threshold must be at least 1, got {threshold}"
+        )));
+    }
+    for (i, p) in file.pattern.iter().enumerate() {
+        let at = format!("{source}: pattern {} ({:?})", i + 1, p.name);
+        if !is_label(&p.label) {
+            return Err(Error::Config(format!(
+                "{at}: unknown label {:?} (expected one of {}, {})",
+                p.label,
+                CATEGORY_ORDER[..CATEGORY_ORDER.len() - 1].join(", "),
+                FLAG_LABELS.join(", ")
+            )));
+        }
+        if p.title == 0 && p.body == 0 {
+            return Err(Error::Config(format!(
+                "{at}: `title` and `body` are both 0, so it can never count"
+            )));
+        }
+        regex::Regex::new(&p.regex)
+            .map_err(|e| Error::Config(format!("{at}: invalid regex: {e}")))?;
+    }
+    Ok((file.threshold, file.pattern))
 }
 
 /// A category other than 动态, or a flag.
