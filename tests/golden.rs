@@ -12,9 +12,9 @@ use govmedia_collectors::demo::{DemoOptions, generate};
 use govmedia_collectors::import::{ImportOptions, import_paths};
 use govmedia_collectors::layout::TARGET_BUCKET_ROWS;
 use govmedia_collectors::store::Store;
-use govmedia_rules::context::Tables;
+
 use govmedia_rules::engine::{Selection, run_audit};
-use govmedia_rules::indices::{IndexPack, Period};
+use govmedia_rules::indices::IndexPack;
 use govmedia_rules::scoring::{Scoring, score_and_rank};
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
@@ -53,23 +53,10 @@ fn audit_demo(accounts: usize, bucket_rows: u64) -> Vec<(&'static str, DataFrame
     if bucket_rows < TARGET_BUCKET_ROWS {
         assert!(buckets >= 16, "{buckets} buckets of posts");
     }
-    let ctx = AuditContext::new(
-        Tables::from_store(&store).unwrap(),
-        opts.as_of,
-        None,
-        Lang::Zh,
-        Default::default(),
-    )
-    .unwrap();
+    let ctx =
+        AuditContext::new_in_units(&store, opts.as_of, None, Lang::Zh, Default::default()).unwrap();
     let result = run_audit(&ctx, &Selection::default()).unwrap();
-    let scored = score_and_rank(
-        &ctx,
-        &result,
-        &Scoring::builtin(),
-        &IndexPack::builtin(),
-        Period::Month,
-    )
-    .unwrap();
+    let scored = score_and_rank(&ctx, &result, &Scoring::builtin(), &IndexPack::builtin()).unwrap();
     let tables = [
         result.findings,
         result.measurements,

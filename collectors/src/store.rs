@@ -105,6 +105,48 @@ impl Store {
 
     /// The bucket files of a partitioned table, in bucket order.
     pub fn partition_files(&self, spec: &TableSpec) -> Result<Vec<PathBuf>, Error> {
+        Ok(self
+            .numbered_partition_files(spec)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
+    }
+
+    /// How many audit units the store splits into: the smallest bucket count among its
+    /// partitioned tables (1 when none is partitioned). Bucket counts are powers of two and a
+    /// bucket is the top bits of the account hash, so unit `u` of `n` holds exactly the
+    /// accounts whose hash's top `log2(n)` bits are `u`, in every table.
+    pub fn audit_units(&self) -> Result<u32, Error> {
+        let manifest = self.manifest()?;
+        Ok(crate::schema::TABLES
+            .iter()
+            .filter(|spec| is_partitioned(spec))
+            .filter_map(|spec| manifest.buckets(spec.name))
+            .min()
+            .unwrap_or(1))
+    }
+
+    /// A lazy scan of the rows of one audit unit (`audit_units`) of a partitioned table: the
+    /// files of the buckets inside it. For a table kept in one file, the whole table.
+    pub fn scan_unit(&self, spec: &TableSpec, unit: u32, units: u32) -> Result<LazyFrame, Error> {
+        if !is_partitioned(spec) {
+            return self.scan_table(spec);
+        }
+        let buckets = self.manifest()?.buckets(spec.name).unwrap_or(1);
+        let shift = buckets
+            .trailing_zeros()
+            .saturating_sub(units.trailing_zeros());
+        let files: Vec<PathBuf> = self
+            .numbered_partition_files(spec)?
+            .into_iter()
+            .filter(|(bucket, _)| bucket >> shift == unit)
+            .map(|(_, p)| p)
+            .collect();
+        self.scan_files(spec, &files)
+    }
+
+    /// The bucket files of a partitioned table with their bucket numbers, in bucket order.
+    fn numbered_partition_files(&self, spec: &TableSpec) -> Result<Vec<(u32, PathBuf)>, Error> {
         let dir = self.table_path(spec);
         let mut buckets: Vec<(u32, PathBuf)> = Vec::new();
         let entries = match fs::read_dir(&dir) {
@@ -127,7 +169,7 @@ impl Store {
             }
         }
         buckets.sort();
-        Ok(buckets.into_iter().map(|(_, p)| p).collect())
+        Ok(buckets)
     }
 
     /// Rewrites a layout-1 table file (`posts.parquet`, `comments.parquet`) as buckets, then
@@ -154,7 +196,7 @@ impl Store {
                 .and_then(|c| c.cast(&DataType::UInt64))
                 .and_then(|c| c.u64().map(|ca| ca.get(0).unwrap_or(0)))
                 .map_err(at)?;
-            let buckets = buckets_for(rows, self.target_bucket_rows);
+            let buckets = self.bucket_count(spec, rows)?;
             let table_dir = self.table_path(spec);
             if table_dir.exists() {
                 // A partial upgrade of a run that was stopped: start again from the old file.
@@ -289,11 +331,19 @@ impl Store {
         manifest.write(&self.dir)
     }
 
-    /// The bucket count of a partitioned table: the manifest's, or one for `rows` when new.
+    /// The bucket count of a partitioned table: the manifest's; for a new table, the count the
+    /// store's other partitioned tables already have (one count per store, so that an audit
+    /// unit is whole buckets of every table), else one for `rows`.
     fn bucket_count(&self, spec: &TableSpec, rows: u64) -> Result<u32, Error> {
-        Ok(self
-            .manifest()?
+        let manifest = self.manifest()?;
+        Ok(manifest
             .buckets(spec.name)
+            .or_else(|| {
+                TABLES
+                    .iter()
+                    .filter(|t| is_partitioned(t))
+                    .find_map(|t| manifest.buckets(t.name))
+            })
             .unwrap_or_else(|| buckets_for(rows, self.target_bucket_rows)))
     }
 
@@ -376,24 +426,7 @@ impl Store {
     pub fn scan_table(&self, spec: &TableSpec) -> Result<LazyFrame, Error> {
         let path = self.table_path(spec);
         if is_partitioned(spec) {
-            let files = self.partition_files(spec)?;
-            if files.is_empty() {
-                return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
-            }
-            let paths: Vec<PlRefPath> = files
-                .iter()
-                .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-                .collect();
-            // The bucket is in the folder names for other engines; the rules do not need it.
-            let args = ScanArgsParquet {
-                hive_options: HiveOptions {
-                    enabled: Some(false),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            return LazyFrame::scan_parquet_files(paths.into(), args)
-                .map_err(|e| Error::polars(&path, e));
+            return self.scan_files(spec, &self.partition_files(spec)?);
         }
         if !path.exists() {
             return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
@@ -404,6 +437,27 @@ impl Store {
             ScanArgsParquet::default(),
         )
         .map_err(|e| Error::polars(&path, e))
+    }
+
+    /// A lazy scan of some bucket files of a partitioned table (an empty frame for none).
+    fn scan_files(&self, spec: &TableSpec, files: &[PathBuf]) -> Result<LazyFrame, Error> {
+        if files.is_empty() {
+            return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
+        }
+        let paths: Vec<PlRefPath> = files
+            .iter()
+            .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+            .collect();
+        // The bucket is in the folder names for other engines; the rules do not need it.
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        LazyFrame::scan_parquet_files(paths.into(), args)
+            .map_err(|e| Error::polars(&self.table_path(spec), e))
     }
 
     /// Rows a table holds (0 when the store does not hold it yet), from the file's metadata.

@@ -16,7 +16,9 @@ use crate::Error;
 use crate::calendar::Calendar;
 use crate::content::scan::PostScan;
 use crate::exprs::local_day;
+use crate::indices::Period;
 use crate::lexicon::Lexicons;
+use govmedia_collectors::layout::bucket_of;
 
 /// Language of messages and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,6 +66,7 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// The whole store as one unit.
     pub fn from_store(store: &Store) -> Result<Tables, Error> {
         Ok(Tables {
             accounts: store.scan_table(&ACCOUNTS)?,
@@ -73,6 +76,44 @@ impl Tables {
             link_checks: store.scan_table(&LINK_CHECKS)?,
             orgs: store.scan_table(&ORGS)?,
         })
+    }
+
+    /// The store split into its audit units (`Store::audit_units`): unit `u` holds the posts and
+    /// comments of the buckets inside it and the rows of the small per-account tables
+    /// (`accounts`, `menus`) whose account hashes into it; every unit sees the whole `orgs`
+    /// registry and `link_checks` (per URL). Every account's rows are in exactly one unit.
+    pub fn units_of_store(store: &Store) -> Result<Vec<Tables>, Error> {
+        let units = store.audit_units()?;
+        if units <= 1 {
+            return Ok(vec![Tables::from_store(store)?]);
+        }
+        let split = |spec: &TableSpec| -> Result<Vec<LazyFrame>, Error> {
+            let df = store.scan_table(spec)?.collect()?;
+            Ok(split_by_unit(&df, units)?
+                .into_iter()
+                .map(IntoLazy::lazy)
+                .collect())
+        };
+        let (accounts, menus) = (split(&ACCOUNTS)?, split(&MENUS)?);
+        // Link checks are per URL, shared by accounts: every unit sees them all, as the
+        // registry.
+        let (link_checks, orgs) = (
+            store.scan_table(&LINK_CHECKS)?.collect()?.lazy(),
+            store.scan_table(&ORGS)?,
+        );
+        (0..units)
+            .map(|u| {
+                let i = u as usize;
+                Ok(Tables {
+                    accounts: accounts[i].clone(),
+                    posts: store.scan_unit(&POSTS, u, units)?,
+                    comments: store.scan_unit(&COMMENTS, u, units)?,
+                    menus: menus[i].clone(),
+                    link_checks: link_checks.clone(),
+                    orgs: orgs.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Tables from in-memory frames (tests, fixtures); missing tables are empty.
@@ -95,6 +136,21 @@ impl Tables {
     }
 }
 
+/// The rows of a small per-account table split by audit unit, in their order.
+fn split_by_unit(df: &DataFrame, units: u32) -> PolarsResult<Vec<DataFrame>> {
+    let ids = df.column("account_id")?.str()?;
+    let unit_of_row: Vec<u32> = ids
+        .iter()
+        .map(|id| bucket_of(id.unwrap_or_default(), units))
+        .collect();
+    (0..units)
+        .map(|u| {
+            let mask: BooleanChunked = unit_of_row.iter().map(|&r| r == u).collect();
+            df.filter(&mask)
+        })
+        .collect()
+}
+
 pub struct AuditContext {
     pub as_of: NaiveDate,
     /// Beijing day number of as_of.
@@ -108,8 +164,14 @@ pub struct AuditContext {
     /// from_day, as_of_day` — the accounts table plus accounts only known from their posts.
     pub accounts: DataFrame,
     /// Every update (`docs/checks.md`: published, not deleted, by the account itself; a WeChat
-    /// mass-send counts once) up to as_of: `account_id, post_id, published_at, day`.
-    pub updates: DataFrame,
+    /// mass-send counts once) up to as_of: `account_id, post_id, published_at, day`; computed
+    /// on first use (`updates()`).
+    updates: OnceLock<DataFrame>,
+    /// The influence index period (the index inputs are counted per unit with the rules).
+    pub index_period: Period,
+    /// The store split into audit units (`Tables::units_of_store`), each with its accounts;
+    /// empty: `tables` is the one unit.
+    units: Vec<(Tables, DataFrame)>,
     /// The lexicons text rules match (built-in unless the config replaces them).
     pub lexicons: Lexicons,
     /// The official calendar of working days (reply deadlines).
@@ -136,6 +198,31 @@ impl AuditContext {
         lang: Lang,
         params: BTreeMap<String, ParamValue>,
     ) -> Result<AuditContext, Error> {
+        Self::assemble(tables, Vec::new(), as_of, from, lang, params)
+    }
+
+    /// Prepares an audit of a store unit by unit (`Tables::units_of_store`): memory is bounded
+    /// by a unit, not the store, and the answers are those of one whole-store unit.
+    pub fn new_in_units(
+        store: &Store,
+        as_of: NaiveDate,
+        from: Option<NaiveDate>,
+        lang: Lang,
+        params: BTreeMap<String, ParamValue>,
+    ) -> Result<AuditContext, Error> {
+        let units = Tables::units_of_store(store)?;
+        let units = if units.len() > 1 { units } else { Vec::new() };
+        Self::assemble(Tables::from_store(store)?, units, as_of, from, lang, params)
+    }
+
+    fn assemble(
+        tables: Tables,
+        units: Vec<Tables>,
+        as_of: NaiveDate,
+        from: Option<NaiveDate>,
+        lang: Lang,
+        params: BTreeMap<String, ParamValue>,
+    ) -> Result<AuditContext, Error> {
         let default_from = as_of
             .checked_sub_months(Months::new(12))
             .ok_or_else(|| Error::Config(format!("as_of {as_of} is too early")))?;
@@ -155,7 +242,9 @@ impl AuditContext {
             params,
             tables,
             accounts: DataFrame::empty(),
-            updates: DataFrame::empty(),
+            updates: OnceLock::new(),
+            index_period: Period::default(),
+            units: Vec::new(),
             lexicons: Lexicons::default(),
             calendar: Calendar::official(),
             orgs: DataFrame::empty(),
@@ -164,10 +253,71 @@ impl AuditContext {
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
         };
-        ctx.updates = ctx.updates_plan().collect()?;
-        ctx.accounts = ctx.accounts_plan()?.collect()?;
+        if units.is_empty() {
+            ctx.accounts = ctx.accounts_plan(&ctx.tables)?.collect()?;
+        } else {
+            // Every account is in one unit: the store's accounts are the units' accounts.
+            let mut all = Vec::with_capacity(units.len());
+            for tables in units {
+                let accounts = ctx.accounts_plan(&tables)?.collect()?;
+                all.push(accounts.clone().lazy());
+                ctx.units.push((tables, accounts));
+            }
+            ctx.accounts = concat(all, UnionArgs::default())?
+                .sort(["account_id"], SortMultipleOptions::default())
+                .collect()?;
+        }
         ctx.orgs = ctx.tables.orgs.clone().collect()?;
         Ok(ctx)
+    }
+
+    /// The same audit (time point, window, parameters, lexicons, calendar, registry) over one
+    /// audit unit's tables and accounts.
+    pub(crate) fn for_unit(&self, tables: Tables, accounts: DataFrame) -> AuditContext {
+        AuditContext {
+            as_of: self.as_of,
+            as_of_day: self.as_of_day,
+            from_day: self.from_day,
+            lang: self.lang,
+            params: self.params.clone(),
+            tables,
+            accounts,
+            updates: OnceLock::new(),
+            lexicons: self.lexicons.clone(),
+            calendar: self.calendar.clone(),
+            orgs: self.orgs.clone(),
+            index_period: self.index_period,
+            units: Vec::new(),
+            post_scan: OnceLock::new(),
+            comment_scan: OnceLock::new(),
+            timed_comments: OnceLock::new(),
+            naming: OnceLock::new(),
+        }
+    }
+
+    /// The audit units with their accounts; an audit without units is one unit, its own tables.
+    pub(crate) fn units(&self) -> &[(Tables, DataFrame)] {
+        &self.units
+    }
+
+    /// The naming facts of every account, gathered from the units.
+    pub(crate) fn set_naming(&self, naming: Vec<crate::naming::AccountNaming>) {
+        let _ = self.naming.set(naming);
+    }
+
+    /// Counts the influence index inputs over this period.
+    pub fn with_index_period(mut self, period: Period) -> Self {
+        self.index_period = period;
+        self
+    }
+
+    /// The updates up to as_of (see the field), computed once.
+    pub fn updates(&self) -> PolarsResult<&DataFrame> {
+        if let Some(u) = self.updates.get() {
+            return Ok(u);
+        }
+        let u = self.updates_plan().collect()?;
+        Ok(self.updates.get_or_init(|| u))
     }
 
     /// Uses this calendar of working days instead of the official one.
@@ -287,15 +437,14 @@ impl AuditContext {
             ])
     }
 
-    fn accounts_plan(&self) -> PolarsResult<LazyFrame> {
+    fn accounts_plan(&self, tables: &Tables) -> PolarsResult<LazyFrame> {
         // Accounts only known from their posts are audited too, with their id as name.
-        let from_posts = self
-            .tables
+        let from_posts = tables
             .posts
             .clone()
             .group_by([col("account_id")])
             .agg([local_day(col("published_at")).min().alias("first_post_day")]);
-        let listed = self.tables.accounts.clone().select([
+        let listed = tables.accounts.clone().select([
             col("account_id"),
             col("platform"),
             col("account_kind"),

@@ -8,6 +8,7 @@ use crate::Error;
 use crate::context::{AuditContext, ParamValue};
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
+use crate::naming::{AccountNaming, accounts_naming};
 use crate::registry::registry;
 
 /// A documented parameter of a rule, with its default.
@@ -77,6 +78,11 @@ pub trait Rule: Sync {
     fn not_assessed(&self, _ctx: &AuditContext) -> Option<String> {
         None
     }
+    /// Whether an account's findings depend on other accounts (e.g. every account of a unit):
+    /// such a rule runs once over every account's summary, after the audit units.
+    fn cross_account(&self) -> bool {
+        false
+    }
 }
 
 /// Which rules run: codes or family prefixes to select and ignore. The more specific (longer)
@@ -142,8 +148,15 @@ pub struct AuditResult {
     /// The labeller's label of every post in the window labelled other than `动态` (CNT006,
     /// INT006): `account_id, post_id, url, published_at, category, score, reason`.
     pub post_categories: DataFrame,
+    /// The period the influence index inputs were counted over.
+    pub index_period: crate::indices::Period,
+    /// The influence index inputs per account over that period (`indices::period_counters`).
+    pub index_counters: DataFrame,
 }
 
+/// Runs the selected rules: the per-account rules and the measurements unit by unit (each unit
+/// a pure function of its tables, `docs/architecture.md`), then the cross-account rules on the
+/// gathered per-account summaries.
 pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResult, Error> {
     selection.validate()?;
     let mut rules: Vec<&dyn Rule> = Vec::new();
@@ -158,6 +171,163 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             None => rules.push(rule),
         }
     }
+    let (cross_account, per_account): (Vec<&dyn Rule>, Vec<&dyn Rule>) =
+        rules.iter().partition(|r| r.cross_account());
+    let needs_naming = !cross_account.is_empty();
+    let parts = if ctx.units().is_empty() {
+        vec![run_unit(ctx, &per_account, needs_naming)?]
+    } else {
+        ctx.units()
+            .iter()
+            .map(|(tables, accounts)| {
+                let unit = ctx.for_unit(tables.clone(), accounts.clone());
+                run_unit(&unit, &per_account, needs_naming)
+            })
+            .collect::<Result<Vec<_>, Error>>()?
+    };
+    if needs_naming && !ctx.units().is_empty() {
+        let mut naming: Vec<AccountNaming> = parts
+            .iter()
+            .flat_map(|p| p.naming.iter().cloned())
+            .collect();
+        naming.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        ctx.set_naming(naming);
+    }
+    let mut findings: Vec<DataFrame> = Vec::with_capacity(parts.len() + 1);
+    if !cross_account.is_empty() {
+        findings.push(findings_of(ctx, &cross_account)?);
+    }
+    let mut gathered = Gathered::default();
+    for part in parts {
+        findings.push(part.findings);
+        gathered.add(part.tables);
+    }
+    let mut findings = sorted(
+        concat_frames(findings, empty_findings())?,
+        &["account_id", "code", "occurred_at", "item_id"],
+    )?;
+    tag_utc(&mut findings, "occurred_at")?;
+    let [
+        measurements,
+        weekly_updates,
+        reply_latency,
+        monthly,
+        post_categories,
+        index_counters,
+    ] = gathered.finish()?;
+    Ok(AuditResult {
+        findings,
+        measurements,
+        weekly_updates,
+        reply_latency,
+        monthly,
+        rules_run: rules.iter().map(|r| r.info().code).collect(),
+        not_assessed,
+        post_categories,
+        index_period: ctx.index_period,
+        index_counters,
+    })
+}
+
+/// What one audit unit yields: its findings (with the account columns) and its per-account
+/// tables, each sorted within the unit.
+struct UnitResult {
+    findings: DataFrame,
+    tables: [DataFrame; UNIT_TABLES.len()],
+    /// The naming facts of the unit's accounts, for the cross-account rules.
+    naming: Vec<AccountNaming>,
+}
+
+/// The per-account tables of a unit, with the columns the gathered table is sorted by.
+const UNIT_TABLES: [&[&str]; 6] = [
+    &["account_id"],
+    &["account_id", "week_start"],
+    &["account_id", "bucket"],
+    &["account_id", "month"],
+    &["account_id", "published_at", "post_id"],
+    &["account_id"],
+];
+
+/// The per-account tables of every unit, gathered.
+#[derive(Default)]
+struct Gathered {
+    parts: Vec<Vec<DataFrame>>,
+}
+
+impl Gathered {
+    fn add(&mut self, tables: [DataFrame; UNIT_TABLES.len()]) {
+        if self.parts.is_empty() {
+            self.parts = vec![Vec::new(); UNIT_TABLES.len()];
+        }
+        for (all, df) in self.parts.iter_mut().zip(tables) {
+            all.push(df);
+        }
+    }
+
+    /// One table each, in the order a single-unit audit gives (units hold disjoint accounts).
+    fn finish(self) -> Result<[DataFrame; UNIT_TABLES.len()], Error> {
+        let mut out: Vec<DataFrame> = Vec::with_capacity(UNIT_TABLES.len());
+        for (parts, keys) in self.parts.into_iter().zip(UNIT_TABLES) {
+            if parts.len() == 1 {
+                out.extend(parts);
+                continue;
+            }
+            let empty = parts[0].clear();
+            out.push(sorted(concat_frames(parts, empty)?, keys)?);
+        }
+        out.try_into()
+            .map_err(|_| Error::Config("an audit without units".into()))
+    }
+}
+
+/// The rules, measurements and labels of one unit.
+fn run_unit(
+    ctx: &AuditContext,
+    rules: &[&dyn Rule],
+    needs_naming: bool,
+) -> Result<UnitResult, Error> {
+    let findings = findings_of(ctx, rules)?;
+    let mut post_categories = ctx
+        .post_scan()?
+        .categories
+        .clone()
+        .lazy()
+        .select([
+            col("account_id"),
+            col("post_id"),
+            col("url"),
+            col("occurred_at").alias("published_at"),
+            col("category"),
+            col("score"),
+            col("reason"),
+        ])
+        .sort(
+            ["account_id", "published_at", "post_id"],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    tag_utc(&mut post_categories, "published_at")?;
+    let naming = if needs_naming {
+        accounts_naming(ctx)?.to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(UnitResult {
+        findings,
+        tables: [
+            measurements::per_account(ctx)?.collect()?,
+            measurements::weekly_updates(ctx)?.collect()?,
+            measurements::reply_latency_buckets(ctx)?.collect()?,
+            measurements::monthly(ctx)?.collect()?,
+            post_categories,
+            crate::indices::period_counters(ctx, ctx.index_period.days()).collect()?,
+        ],
+        naming,
+    })
+}
+
+/// The findings of these rules over the context's accounts, with the account columns.
+fn findings_of(ctx: &AuditContext, rules: &[&dyn Rule]) -> Result<DataFrame, Error> {
     let plans = rules
         .iter()
         .map(|r| {
@@ -171,70 +341,50 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             })
         })
         .collect::<PolarsResult<Vec<_>>>()?;
-    let findings = if plans.is_empty() {
-        empty_findings()
-    } else {
-        let accounts = ctx.accounts.clone().lazy().select([
-            col("account_id"),
-            col("platform"),
-            col("account_name"),
-            col("org_id"),
-        ]);
-        let mut findings = concat(plans, UnionArgs::default())?
-            .join(
-                accounts,
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .select(FINDING_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
-            .sort_by_exprs(
-                [
-                    col("account_id"),
-                    col("code"),
-                    col("occurred_at"),
-                    col("item_id"),
-                ],
-                SortMultipleOptions::default()
-                    .with_nulls_last(true)
-                    .with_maintain_order(true),
-            )
-            .collect()?;
-        tag_utc(&mut findings, "occurred_at")?;
-        findings
+    if plans.is_empty() {
+        return Ok(empty_findings());
+    }
+    let accounts = ctx.accounts.clone().lazy().select([
+        col("account_id"),
+        col("platform"),
+        col("account_name"),
+        col("org_id"),
+    ]);
+    Ok(concat(plans, UnionArgs::default())?
+        .join(
+            accounts,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select(FINDING_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .collect()?)
+}
+
+/// Frames of one schema stacked (`empty` when there are none).
+fn concat_frames(frames: Vec<DataFrame>, empty: DataFrame) -> Result<DataFrame, Error> {
+    let mut frames = frames.into_iter().filter(|f| f.height() > 0);
+    let Some(mut out) = frames.next() else {
+        return Ok(empty);
     };
-    Ok(AuditResult {
-        findings,
-        measurements: measurements::per_account(ctx)?.collect()?,
-        weekly_updates: measurements::weekly_updates(ctx)?.collect()?,
-        reply_latency: measurements::reply_latency_buckets(ctx)?.collect()?,
-        monthly: measurements::monthly(ctx)?.collect()?,
-        rules_run: rules.iter().map(|r| r.info().code).collect(),
-        not_assessed,
-        post_categories: {
-            let mut df = ctx
-                .post_scan()?
-                .categories
-                .clone()
-                .lazy()
-                .select([
-                    col("account_id"),
-                    col("post_id"),
-                    col("url"),
-                    col("occurred_at").alias("published_at"),
-                    col("category"),
-                    col("score"),
-                    col("reason"),
-                ])
-                .sort(
-                    ["account_id", "published_at", "post_id"],
-                    SortMultipleOptions::default(),
-                )
-                .collect()?;
-            tag_utc(&mut df, "published_at")?;
-            df
-        },
-    })
+    for f in frames {
+        out.vstack_mut_owned(f)?;
+    }
+    out.rechunk_mut();
+    Ok(out)
+}
+
+/// A frame sorted by these columns, nulls last, ties in their order.
+fn sorted(df: DataFrame, keys: &[&str]) -> Result<DataFrame, Error> {
+    Ok(df
+        .lazy()
+        .sort_by_exprs(
+            keys.iter().map(|k| col(*k)).collect::<Vec<_>>(),
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .collect()?)
 }
 
 /// An empty findings table with the canonical column types.

@@ -249,7 +249,7 @@ fn counter_aggs() -> Vec<Expr> {
 
 /// Per-account counters over the period `(as_of − days, as_of]` (Beijing days), deleted posts
 /// left out.
-fn period_counters(ctx: &AuditContext, days: i64) -> LazyFrame {
+pub fn period_counters(ctx: &AuditContext, days: i64) -> LazyFrame {
     let first_day = ctx.as_of_day - days + 1;
     ctx.tables
         .posts
@@ -273,6 +273,7 @@ pub fn influence(
     ctx: &AuditContext,
     pack: &IndexPack,
     period: Period,
+    counters: &DataFrame,
     days_since_update: &DataFrame,
 ) -> Result<DataFrame, Error> {
     let days = period.days();
@@ -281,7 +282,7 @@ pub fn influence(
         .clone()
         .lazy()
         .select([col("account_id"), col("platform")]);
-    let joined = left_join_on(accounts, period_counters(ctx, days), &["account_id"]);
+    let joined = left_join_on(accounts, counters.clone().lazy(), &["account_id"]);
     let joined = left_join_on(
         joined,
         days_since_update.clone().lazy().select([

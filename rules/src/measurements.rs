@@ -183,7 +183,7 @@ pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     ]);
 
     let in_window = ctx
-        .updates
+        .updates()?
         .clone()
         .lazy()
         .join(
@@ -213,7 +213,7 @@ pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .group_by([col("account_id")])
         .agg([col("gap").max().alias("max_gap")]);
 
-    let last = last_updates(ctx).select([col("account_id"), col("last_day"), col("days_since")]);
+    let last = last_updates(ctx)?.select([col("account_id"), col("last_day"), col("days_since")]);
     let mut lf = windows(ctx);
     for other in [periods, counts, gaps, last] {
         lf = left_join_on(lf, other, &["account_id"]);
@@ -253,7 +253,7 @@ pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     )])?
     .lazy();
     let counts = ctx
-        .updates
+        .updates()?
         .clone()
         .lazy()
         .with_column(iso_week(col("day")).alias("week"))

@@ -12,7 +12,6 @@ use govmedia_collectors::import::{ImportOptions, import_paths, read_table_file};
 use govmedia_collectors::schema::ORGS;
 use govmedia_collectors::store::Store;
 use govmedia_reports::report::{PageSelection, write_audit_report};
-use govmedia_rules::context::Tables;
 use govmedia_rules::engine::{Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
 use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
@@ -205,15 +204,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
 
     let lang: Lang = args.lang.into();
-    let mut ctx = AuditContext::new(
-        Tables::from_store(&store)?,
-        as_of,
-        from,
-        lang,
-        config.params.clone(),
-    )?
-    .with_lexicons(config.lexicons.clone())
-    .with_calendar(config.calendar.clone());
+    let mut ctx = AuditContext::new_in_units(&store, as_of, from, lang, config.params.clone())?
+        .with_lexicons(config.lexicons.clone())
+        .with_calendar(config.calendar.clone())
+        .with_index_period(args.index_period.into());
     if let Some(path) = &args.orgs {
         ctx = ctx.with_orgs(read_table_file(&ORGS, path)?);
     }
@@ -229,13 +223,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             None => by_reason.push((why.as_str(), vec![code])),
         }
     }
-    let scored = score_and_rank(
-        &ctx,
-        &result,
-        &scoring,
-        &IndexPack::builtin(),
-        args.index_period.into(),
-    )?;
+    let scored = score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())?;
     let mut notes: Vec<String> = by_reason
         .iter()
         .map(|(why, codes)| match lang {

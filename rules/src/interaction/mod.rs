@@ -149,8 +149,20 @@ fn timed_comments_plan(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 
 /// Working milliseconds as hours, one decimal, for messages.
 pub fn hours_text(ms: Expr) -> Expr {
-    ((ms.cast(DataType::Float64) / lit(360_000.0)).round(0, RoundMode::HalfToEven) / lit(10.0))
-        .cast(DataType::String)
+    // Whole tenths, written as text: dividing a float by ten printed float noise
+    // (`143.20000000000002`) depending on how the engine evaluated the division.
+    let tenths = (ms.cast(DataType::Float64) / lit(360_000.0))
+        .round(0, RoundMode::HalfToEven)
+        .cast(DataType::Int64);
+    concat_str(
+        [
+            tenths.clone().floor_div(lit(10i64)).cast(DataType::String),
+            lit("."),
+            (tenths % lit(10i64)).cast(DataType::String),
+        ],
+        "",
+        false,
+    )
 }
 
 /// Lexicon hits in comments and replies: `account_id, post_id, comment_id, created_ms, field,

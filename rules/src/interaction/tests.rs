@@ -175,3 +175,32 @@ fn snapshot_of_int_findings() {
         .collect();
     insta::assert_snapshot!("int_findings_zh", text.join("\n"));
 }
+
+/// Working hours are written in whole tenths, never with float noise: the old engine wrote
+/// `143.20000000000002` for 143.2 hours when the division was evaluated as a multiplication
+/// (caught by the golden outputs when the audit ran unit by unit).
+#[test]
+fn working_hours_are_written_in_tenths_without_float_noise() {
+    use polars::prelude::*;
+    let ms = Column::new(
+        "ms".into(),
+        [
+            Some(143_2 * 360_000i64),
+            Some(73 * 3_600_000),
+            Some(179_999),
+            Some(180_001),
+            None,
+        ],
+    );
+    let df = DataFrame::new(5, vec![ms])
+        .unwrap()
+        .lazy()
+        .select([super::hours_text(col("ms")).alias("text")])
+        .collect()
+        .unwrap();
+    let text: Vec<Option<&str>> = df.column("text").unwrap().str().unwrap().iter().collect();
+    assert_eq!(
+        text,
+        [Some("143.2"), Some("73.0"), Some("0.0"), Some("0.1"), None]
+    );
+}

@@ -54,6 +54,11 @@ impl Rule for CrossPlatformName {
         &INFO
     }
 
+    // Compares the accounts of one organisation, which live in different units.
+    fn cross_account(&self) -> bool {
+        true
+    }
+
     fn not_assessed(&self, ctx: &AuditContext) -> Option<String> {
         registry_missing(ctx)
     }

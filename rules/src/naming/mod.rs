@@ -160,7 +160,7 @@ fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming
         .map(|o| (o.org_id.clone(), o))
         .collect();
     let active = ctx
-        .updates
+        .updates()?
         .clone()
         .lazy()
         .join(

@@ -50,6 +50,11 @@ impl Rule for OneAccountPerPlatform {
         &INFO
     }
 
+    // Compares the accounts of one organisation, which live in different units.
+    fn cross_account(&self) -> bool {
+        true
+    }
+
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let accounts = accounts_naming(ctx)?;
         let mut groups: BTreeMap<(&str, &str), Vec<&AccountNaming>> = BTreeMap::new();

@@ -324,8 +324,8 @@ pub fn score_and_rank(
     result: &crate::AuditResult,
     scoring: &Scoring,
     index_pack: &crate::indices::IndexPack,
-    period: crate::indices::Period,
 ) -> Result<ScoreTables, Error> {
+    let period = result.index_period;
     let not_assessed: BTreeSet<&str> = result.not_assessed.iter().map(|(c, _)| *c).collect();
     let assessed_rules: BTreeSet<String> = result
         .rules_run
@@ -340,7 +340,13 @@ pub fn score_and_rank(
         &assessed_rules,
         ctx.lang,
     )?;
-    let indices = crate::indices::influence(ctx, index_pack, period, &result.measurements)?;
+    let indices = crate::indices::influence(
+        ctx,
+        index_pack,
+        period,
+        &result.index_counters,
+        &result.measurements,
+    )?;
     let rankings = crate::ranking::rank(&scores, &indices, &ctx.orgs, ctx.lang)?;
     let scores = crate::exprs::left_join_on(
         scores.lazy(),

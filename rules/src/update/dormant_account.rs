@@ -58,6 +58,6 @@ impl Rule for DormantAccount {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let days = ctx.int_param(DAYS.key, 180);
-        Ok(silent_accounts(ctx, days).select(silence_output(ctx, INFO.code, INFO.severity, days)))
+        Ok(silent_accounts(ctx, days)?.select(silence_output(ctx, INFO.code, INFO.severity, days)))
     }
 }

@@ -98,7 +98,7 @@ pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         );
 
     let counts = ctx
-        .updates
+        .updates()?
         .clone()
         .lazy()
         .join(
@@ -136,9 +136,9 @@ pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 
 /// Per account: the last update up to as_of and the days since it: `account_id, from_day,
 /// last_at, last_day, last_url, days_since` (nulls when the account never updated).
-pub fn last_updates(ctx: &AuditContext) -> LazyFrame {
+pub fn last_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let last = ctx
-        .updates
+        .updates()?
         .clone()
         .lazy()
         .group_by([col("account_id")])
@@ -163,7 +163,8 @@ pub fn last_updates(ctx: &AuditContext) -> LazyFrame {
         [col("account_id"), col("post_id")],
         JoinArgs::new(JoinType::Left),
     );
-    ctx.accounts
+    Ok(ctx
+        .accounts
         .clone()
         .lazy()
         .select([col("account_id"), col("from_day"), col("as_of_day")])
@@ -173,7 +174,7 @@ pub fn last_updates(ctx: &AuditContext) -> LazyFrame {
             [col("account_id")],
             JoinArgs::new(JoinType::Left),
         )
-        .with_column((col("as_of_day") - col("last_day")).alias("days_since"))
+        .with_column((col("as_of_day") - col("last_day")).alias("days_since")))
 }
 
 #[cfg(test)]

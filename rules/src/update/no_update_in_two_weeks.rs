@@ -59,17 +59,17 @@ impl Rule for NoUpdateInTwoWeeks {
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         let days = ctx.int_param(DAYS.key, 14);
-        Ok(silent_accounts(ctx, days).select(silence_output(ctx, INFO.code, INFO.severity, days)))
+        Ok(silent_accounts(ctx, days)?.select(silence_output(ctx, INFO.code, INFO.severity, days)))
     }
 }
 
 /// Accounts whose last update is `days` or more days before as_of, or that never updated.
-pub(super) fn silent_accounts(ctx: &AuditContext, days: i64) -> LazyFrame {
-    last_updates(ctx).filter(
+pub(super) fn silent_accounts(ctx: &AuditContext, days: i64) -> PolarsResult<LazyFrame> {
+    Ok(last_updates(ctx)?.filter(
         col("days_since")
             .is_null()
             .or(col("days_since").gt_eq(lit(days))),
-    )
+    ))
 }
 
 /// The finding columns shared by UPD002 and UPD003.
