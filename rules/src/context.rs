@@ -259,7 +259,8 @@ impl AuditContext {
             // Every account is in one unit: the store's accounts are the units' accounts.
             let mut all = Vec::with_capacity(units.len());
             for tables in units {
-                let accounts = ctx.accounts_plan(&tables)?.collect()?;
+                let accounts =
+                    crate::trace::stage("unit accounts", || ctx.accounts_plan(&tables)?.collect())?;
                 all.push(accounts.clone().lazy());
                 ctx.units.push((tables, accounts));
             }

@@ -10,6 +10,7 @@ use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
 use crate::naming::{AccountNaming, accounts_naming};
 use crate::registry::registry;
+use crate::trace;
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -286,7 +287,13 @@ fn run_unit(
     rules: &[&dyn Rule],
     needs_naming: bool,
 ) -> Result<UnitResult, Error> {
-    let findings = findings_of(ctx, rules)?;
+    if trace::enabled() {
+        // The shared scans first, so that each shows as its own stage.
+        trace::stage("updates", || ctx.updates().map(|_| ()))?;
+        trace::stage("post scan", || ctx.post_scan().map(|_| ()))?;
+        trace::stage("comment scan", || ctx.comment_scan().map(|_| ()))?;
+    }
+    let findings = trace::stage("rules", || findings_of(ctx, rules))?;
     let mut post_categories = ctx
         .post_scan()?
         .categories
@@ -315,12 +322,20 @@ fn run_unit(
     Ok(UnitResult {
         findings,
         tables: [
-            measurements::per_account(ctx)?.collect()?,
-            measurements::weekly_updates(ctx)?.collect()?,
-            measurements::reply_latency_buckets(ctx)?.collect()?,
-            measurements::monthly(ctx)?.collect()?,
+            trace::stage("per-account measurements", || {
+                measurements::per_account(ctx)?.collect()
+            })?,
+            trace::stage("weekly updates", || {
+                measurements::weekly_updates(ctx)?.collect()
+            })?,
+            trace::stage("reply latency", || {
+                measurements::reply_latency_buckets(ctx)?.collect()
+            })?,
+            trace::stage("monthly", || measurements::monthly(ctx)?.collect())?,
             post_categories,
-            crate::indices::period_counters(ctx, ctx.index_period.days()).collect()?,
+            trace::stage("index inputs", || {
+                crate::indices::period_counters(ctx, ctx.index_period.days()).collect()
+            })?,
         ],
         naming,
     })

@@ -22,6 +22,7 @@ pub mod scoring;
 pub mod service;
 #[cfg(test)]
 mod testing;
+pub mod trace;
 pub mod update;
 
 pub use context::{AuditContext, Lang};

@@ -15,6 +15,7 @@ use govmedia_reports::report::{PageSelection, write_audit_report};
 use govmedia_rules::engine::{Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
 use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
+use govmedia_rules::trace;
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
@@ -223,7 +224,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             None => by_reason.push((why.as_str(), vec![code])),
         }
     }
-    let scored = score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())?;
+    let scored = trace::stage("scores and rankings", || {
+        score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())
+    })?;
     let mut notes: Vec<String> = by_reason
         .iter()
         .map(|(why, codes)| match lang {
@@ -252,15 +255,20 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             default
         }
     };
-    let report = write_audit_report(
-        &args.out,
-        &ctx,
-        &result,
-        &scored,
-        &scoring.rubric,
-        &notes,
-        pages,
-    )?;
+    let report = trace::stage("report", || {
+        write_audit_report(
+            &args.out,
+            &ctx,
+            &result,
+            &scored,
+            &scoring.rubric,
+            &notes,
+            pages,
+        )
+    })?;
+    for line in trace::report() {
+        eprintln!("trace: {line}");
+    }
     let write_secs = written.elapsed().as_secs_f64();
 
     let severity_counts = count_by_severity(&result.findings)?;

@@ -294,7 +294,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let mut counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]> = BTreeMap::new();
     let mut offset = 0;
     while offset < total {
-        let df = window_slice(ctx, offset)?;
+        let df = crate::trace::stage("post scan: read", || window_slice(ctx, offset))?;
         offset += SLICE_ROWS;
         let slice = SliceColumns {
             account: df.column("account_id")?.str()?,
@@ -321,18 +321,22 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         };
         let rows = df.height();
         let run = rows.div_ceil(workers).max(1);
-        let parts: Vec<Found> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..rows)
-                .step_by(run)
-                .map(|start| {
-                    let (slice, scanners) = (&slice, &scanners);
-                    scope.spawn(move || scan_rows(slice, start..(start + run).min(rows), scanners))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a scan worker panicked"))
-                .collect()
+        let parts: Vec<Found> = crate::trace::stage("post scan: label", || {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..rows)
+                    .step_by(run)
+                    .map(|start| {
+                        let (slice, scanners) = (&slice, &scanners);
+                        scope.spawn(move || {
+                            scan_rows(slice, start..(start + run).min(rows), scanners)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a scan worker panicked"))
+                    .collect()
+            })
         });
         // Worker results in row order: frames appended in that order equal one thread's.
         for part in parts {

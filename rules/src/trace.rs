@@ -1,0 +1,46 @@
+//! Stage timings for finding where an audit spends its time: with `GOVMEDIA_TRACE=1` in the
+//! environment, `govmedia audit` prints the wall time of each stage, summed over the audit
+//! units, on standard error. Off by default and free when off.
+
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Stages in the order first seen, with their summed time and count.
+static STAGES: Mutex<Vec<(&'static str, Duration, u32)>> = Mutex::new(Vec::new());
+
+/// Whether `GOVMEDIA_TRACE` is set.
+pub fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("GOVMEDIA_TRACE").is_some_and(|v| v != "0"))
+}
+
+/// Runs `f`, adding its wall time to `stage` when tracing.
+pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
+    if !enabled() {
+        return f();
+    }
+    let started = Instant::now();
+    let out = f();
+    let took = started.elapsed();
+    let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
+    match stages.iter_mut().find(|(n, _, _)| *n == name) {
+        Some((_, total, count)) => {
+            *total += took;
+            *count += 1;
+        }
+        None => stages.push((name, took, 1)),
+    }
+    out
+}
+
+/// The stage timings so far, one line each (empty when not tracing), and resets them.
+pub fn report() -> Vec<String> {
+    let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
+    let lines = stages
+        .iter()
+        .map(|(name, total, count)| format!("{name:<28} {:>8.2} s  ×{count}", total.as_secs_f64()))
+        .collect();
+    stages.clear();
+    lines
+}
