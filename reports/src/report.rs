@@ -72,54 +72,58 @@ pub fn write_audit_report(
 ) -> Result<ReportFiles, Error> {
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
     let mut report = ReportFiles::default();
-    report
-        .files
-        .extend(write_table_set(&result.findings, out, "findings")?);
-    report
-        .files
-        .extend(write_table_set(&result.measurements, out, "measurements")?);
-    report
-        .files
-        .extend(write_table_set(&scored.scores, out, "scores")?);
-    report
-        .files
-        .extend(write_table_set(&scored.rankings, out, "rankings")?);
     let workbook = out.join("scores.xlsx");
     let label = |column: &str| column_label(column, rubric, ctx.lang);
     let (rankings_sheet, scores_sheet, findings_sheet) = match ctx.lang {
         Lang::Zh => ("排名", "得分", "问题清单"),
         Lang::En => ("Rankings", "Scores", "Findings"),
     };
-    write_workbook(
-        &workbook,
-        &[
-            Sheet {
-                name: rankings_sheet,
-                table: &scored.rankings,
-                labels: &label,
-            },
-            Sheet {
-                name: scores_sheet,
-                table: &scored.scores,
-                labels: &label,
-            },
-            Sheet {
-                name: findings_sheet,
-                table: &result.findings,
-                labels: &label,
-            },
-        ],
-    )?;
-    report.files.push(workbook);
-    // Per-post labels can run to tens of millions of rows nationally: always Parquet, CSV for
-    // the sizes a person opens.
-    let labels = out.join("post_categories.parquet");
-    write_parquet(&result.post_categories, &labels)?;
-    report.files.push(labels);
-    if result.post_categories.height() <= CSV_ROW_LIMIT {
-        let csv = out.join("post_categories.csv");
-        write_csv(&result.post_categories, &csv)?;
-        report.files.push(csv);
+    type Writer<'a> = Box<dyn FnOnce() -> Result<Vec<PathBuf>, Error> + Send + 'a>;
+    let writers: Vec<Writer> = vec![
+        Box::new(|| write_table_set(&result.findings, out, "findings")),
+        Box::new(|| write_table_set(&result.measurements, out, "measurements")),
+        Box::new(|| write_table_set(&scored.scores, out, "scores")),
+        Box::new(|| write_table_set(&scored.rankings, out, "rankings")),
+        Box::new(|| {
+            write_workbook(
+                &workbook,
+                &[
+                    Sheet {
+                        name: rankings_sheet,
+                        table: &scored.rankings,
+                        labels: &label,
+                    },
+                    Sheet {
+                        name: scores_sheet,
+                        table: &scored.scores,
+                        labels: &label,
+                    },
+                    Sheet {
+                        name: findings_sheet,
+                        table: &result.findings,
+                        labels: &label,
+                    },
+                ],
+            )?;
+            Ok(vec![workbook.clone()])
+        }),
+        Box::new(|| {
+            // Per-post labels can run to tens of millions of rows nationally: always Parquet,
+            // CSV for the sizes a person opens.
+            let labels = out.join("post_categories.parquet");
+            write_parquet(&result.post_categories, &labels)?;
+            let mut files = vec![labels];
+            if result.post_categories.height() <= CSV_ROW_LIMIT {
+                let csv = out.join("post_categories.csv");
+                write_csv(&result.post_categories, &csv)?;
+                files.push(csv);
+            }
+            Ok(files)
+        }),
+    ];
+    // The table files are independent: written on every core, listed in a fixed order.
+    for files in run_on_every_core(writers) {
+        report.files.extend(files?);
     }
 
     let mut accounts = index_accounts(ctx, result, &scored.scores)?;
@@ -769,4 +773,36 @@ fn column_label(column: &str, rubric: &RubricPack, lang: Lang) -> String {
         _ => return column.to_string(),
     };
     lang.pick(zh, en).to_string()
+}
+
+/// Runs independent jobs on every core (a job per worker at a time) and returns their results
+/// in job order.
+fn run_on_every_core<'a, T: Send>(
+    jobs: Vec<Box<dyn FnOnce() -> T + Send + 'a>>,
+) -> Vec<T> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    // Jobs are taken from the front: the largest tables, listed first, start first.
+                    let job = {
+                        let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                        if q.is_empty() {
+                            break;
+                        }
+                        q.remove(0)
+                    };
+                    let (i, run) = job;
+                    let result = run();
+                    done.lock().unwrap_or_else(|e| e.into_inner()).push((i, result));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
