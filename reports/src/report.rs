@@ -777,9 +777,7 @@ fn column_label(column: &str, rubric: &RubricPack, lang: Lang) -> String {
 
 /// Runs independent jobs on every core (a job per worker at a time) and returns their results
 /// in job order.
-fn run_on_every_core<'a, T: Send>(
-    jobs: Vec<Box<dyn FnOnce() -> T + Send + 'a>>,
-) -> Vec<T> {
+fn run_on_every_core<'a, T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + 'a>>) -> Vec<T> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
     let done = std::sync::Mutex::new(Vec::new());
@@ -797,7 +795,9 @@ fn run_on_every_core<'a, T: Send>(
                     };
                     let (i, run) = job;
                     let result = run();
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push((i, result));
+                    done.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, result));
                 }
             });
         }

@@ -10,13 +10,14 @@ use govmedia_collectors::store::Store;
 use govmedia_collectors::time::date_to_days;
 use polars::prelude::*;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::Error;
 use crate::calendar::Calendar;
 use crate::content::scan::PostScan;
 use crate::exprs::local_day;
 use crate::indices::Period;
+use crate::labeller::PostClassifier;
 use crate::lexicon::Lexicons;
 use govmedia_collectors::layout::bucket_of;
 
@@ -180,6 +181,8 @@ pub struct AuditContext {
     pub orgs: DataFrame,
     /// The post text scan, computed on first use and shared by the content rules.
     post_scan: OnceLock<PostScan>,
+    /// The lexicons and label pack compiled, once per audit (shared by its units).
+    post_classifier: Arc<OnceLock<PostClassifier>>,
     /// The comment and reply scan, computed on first use and shared by INT003 and INT004.
     comment_scan: OnceLock<DataFrame>,
     /// The window's comments with working-time latencies, shared by the INT rules and the
@@ -249,6 +252,7 @@ impl AuditContext {
             calendar: Calendar::official(),
             orgs: DataFrame::empty(),
             post_scan: OnceLock::new(),
+            post_classifier: Arc::default(),
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
@@ -290,6 +294,7 @@ impl AuditContext {
             index_period: self.index_period,
             units: Vec::new(),
             post_scan: OnceLock::new(),
+            post_classifier: Arc::clone(&self.post_classifier),
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
@@ -339,6 +344,7 @@ impl AuditContext {
     pub fn with_lexicons(mut self, lexicons: Lexicons) -> Self {
         self.lexicons = lexicons;
         self.post_scan = OnceLock::new();
+        self.post_classifier = Arc::default();
         self.comment_scan = OnceLock::new();
         self
     }
@@ -350,6 +356,15 @@ impl AuditContext {
         }
         let scan = crate::content::scan::scan_posts(self)?;
         Ok(self.post_scan.get_or_init(|| scan))
+    }
+
+    /// The lexicons and the label pack compiled (once per audit, shared by its units).
+    pub fn post_classifier(&self) -> Result<&PostClassifier, Error> {
+        if let Some(c) = self.post_classifier.get() {
+            return Ok(c);
+        }
+        let c = PostClassifier::new(&self.lexicons)?;
+        Ok(self.post_classifier.get_or_init(|| c))
     }
 
     /// Lexicon hits in the window's comments and replies (computed once).

@@ -263,7 +263,7 @@ fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
 pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let lex = &ctx.lexicons;
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
-    let classifier = PostClassifier::new(lex).map_err(to_err)?;
+    let classifier = ctx.post_classifier().map_err(to_err)?;
     let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
     let commercial: HashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
 
@@ -280,7 +280,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         .unwrap_or(0) as usize;
 
     let scanners = Scanners {
-        classifier: &classifier,
+        classifier,
         html: &html_matcher,
         commercial: &commercial,
     };

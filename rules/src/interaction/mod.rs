@@ -252,11 +252,32 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
 
 /// A reply reduced to its words: punctuation, symbols and spaces removed.
 pub fn normalise_reply(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect::<String>()
-        .to_lowercase()
+    // Replies are ASCII and CJK ideographs almost always: those take a table-free path (the
+    // Unicode tables cost most of the comment scan); anything else the general one.
+    let cjk = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    if !text
+        .chars()
+        .all(|c| c.is_ascii() || cjk(c) || COMMON_CJK_PUNCTUATION.contains(c))
+    {
+        return text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if cjk(c) {
+            out.push(c);
+        }
+    }
+    out
 }
+
+/// Punctuation common in Chinese text (none of it alphanumeric).
+const COMMON_CJK_PUNCTUATION: &str = "，。！？、；：“”‘’（）《》【】…—·～「」『』〔〕　";
 
 #[cfg(test)]
 mod tests;

@@ -204,3 +204,27 @@ fn working_hours_are_written_in_tenths_without_float_noise() {
         [Some("143.2"), Some("73.0"), Some("0.0"), Some("0.1"), None]
     );
 }
+
+/// The fast path of reply normalisation (ASCII and CJK) agrees with the general one.
+#[test]
+fn reply_normalisation_keeps_words_only_on_both_paths() {
+    use super::normalise_reply;
+    assert_eq!(
+        normalise_reply("您好！已收到，谢谢 OK."),
+        "您好已收到谢谢ok"
+    );
+    assert_eq!(normalise_reply(" 感谢您的关注!!! "), "感谢您的关注");
+    // Other characters take the general path: full-width letters and digits, accents, Greek.
+    assert_eq!(normalise_reply("ＯＫ，收到１２３"), "ｏｋ收到１２３");
+    assert_eq!(normalise_reply("Déjà vu — ΣΑΣ"), "déjàvuσας");
+    assert_eq!(normalise_reply("…"), "");
+}
+
+#[test]
+fn the_common_cjk_punctuation_list_holds_no_word_characters() {
+    assert!(
+        super::COMMON_CJK_PUNCTUATION
+            .chars()
+            .all(|c| !c.is_alphanumeric())
+    );
+}
