@@ -220,3 +220,62 @@ fn polars_reads_the_store_as_a_hive_partitioned_dataset() {
         assert_eq!(bucket_of(id.unwrap(), 16), bucket.unwrap());
     }
 }
+
+/// A store has one bucket count for all its partitioned tables (comments adopt the posts'), so
+/// an audit unit is one bucket of each table; the units' rows are the tables' rows, each once.
+#[test]
+fn the_audit_units_split_every_partitioned_table_by_account() {
+    let input = tempfile::tempdir().unwrap();
+    archive(input.path());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sized(dir.path(), 4).unwrap();
+    import(&store, input.path(), None);
+    let manifest = store.manifest().unwrap();
+    // 12 comments alone would make 4 buckets of 4 rows; they share the posts' 16.
+    assert_eq!(manifest.buckets("posts"), Some(16));
+    assert_eq!(manifest.buckets("comments"), Some(16));
+    let units = store.audit_units().unwrap();
+    assert_eq!(units, 16);
+    for (spec, key) in [(&POSTS, "post_id"), (&COMMENTS, "comment_id")] {
+        let mut seen = Vec::new();
+        for unit in 0..units {
+            let df = store
+                .scan_unit(spec, unit, units)
+                .unwrap()
+                .collect()
+                .unwrap();
+            let ids = df.column("account_id").unwrap().str().unwrap().clone();
+            let keys = df.column(key).unwrap().str().unwrap().clone();
+            for (id, k) in ids.iter().zip(keys.iter()) {
+                assert_eq!(bucket_of(id.unwrap(), units), unit);
+                seen.push(k.unwrap().to_string());
+            }
+        }
+        seen.sort();
+        let mut all: Vec<String> = store
+            .read_table(spec)
+            .unwrap()
+            .unwrap()
+            .column(key)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|k| k.unwrap().to_string())
+            .collect();
+        all.sort();
+        assert_eq!(seen, all, "{}", spec.name);
+    }
+    // Fewer units than buckets: a unit is several whole buckets.
+    let halves: usize = (0..2)
+        .map(|u| {
+            store
+                .scan_unit(&POSTS, u, 2)
+                .unwrap()
+                .collect()
+                .unwrap()
+                .height()
+        })
+        .sum();
+    assert_eq!(halves, 40);
+}

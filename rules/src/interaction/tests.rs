@@ -185,7 +185,7 @@ fn working_hours_are_written_in_tenths_without_float_noise() {
     let ms = Column::new(
         "ms".into(),
         [
-            Some(143_2 * 360_000i64),
+            Some(1_432 * 360_000i64),
             Some(73 * 3_600_000),
             Some(179_999),
             Some(180_001),
