@@ -238,12 +238,8 @@ fn the_audit_units_split_every_partitioned_table_by_account() {
     assert_eq!(units, 16);
     for (spec, key) in [(&POSTS, "post_id"), (&COMMENTS, "comment_id")] {
         let mut seen = Vec::new();
-        for unit in 0..units {
-            let df = store
-                .scan_unit(spec, unit, units)
-                .unwrap()
-                .collect()
-                .unwrap();
+        for (unit, scan) in (0..).zip(store.scan_units(spec, units).unwrap()) {
+            let df = scan.collect().unwrap();
             let ids = df.column("account_id").unwrap().str().unwrap().clone();
             let keys = df.column(key).unwrap().str().unwrap().clone();
             for (id, k) in ids.iter().zip(keys.iter()) {
@@ -267,15 +263,36 @@ fn the_audit_units_split_every_partitioned_table_by_account() {
         assert_eq!(seen, all, "{}", spec.name);
     }
     // Fewer units than buckets: a unit is several whole buckets.
-    let halves: usize = (0..2)
-        .map(|u| {
-            store
-                .scan_unit(&POSTS, u, 2)
-                .unwrap()
-                .collect()
-                .unwrap()
-                .height()
-        })
+    let halves: usize = store
+        .scan_units(&POSTS, 2)
+        .unwrap()
+        .into_iter()
+        .map(|scan| scan.collect().unwrap().height())
         .sum();
     assert_eq!(halves, 40);
+}
+
+/// A bucket folder the manifest does not account for is an error naming it, never skipped.
+#[test]
+fn a_bucket_beyond_the_manifest_is_an_error_naming_its_file() {
+    let input = tempfile::tempdir().unwrap();
+    archive(input.path());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sized(dir.path(), 4).unwrap();
+    import(&store, input.path(), None);
+    let stray = dir.path().join("posts/bucket=99");
+    fs::create_dir_all(&stray).unwrap();
+    fs::copy(
+        &store.partition_files(&POSTS).unwrap()[0],
+        stray.join("part-0.parquet"),
+    )
+    .unwrap();
+    let Err(err) = store.scan_units(&POSTS, 16) else {
+        panic!("a stray bucket was read");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("bucket=99") && err.contains("store.json"),
+        "{err}"
+    );
 }

@@ -13,8 +13,8 @@ use polars::prelude::*;
 
 use crate::Error;
 use crate::layout::{
-    self, Manifest, PART_FILE, TableEntry, bucket_dir, bucket_hash_range, bucket_of, buckets_for,
-    is_partitioned,
+    self, MANIFEST_FILE, Manifest, PART_FILE, TableEntry, bucket_dir, bucket_hash_range, bucket_of,
+    buckets_for, is_partitioned,
 };
 use crate::schema::{MergeRule, TABLES, TableSpec};
 
@@ -126,23 +126,32 @@ impl Store {
             .unwrap_or(1))
     }
 
-    /// A lazy scan of the rows of one audit unit (`audit_units`) of a partitioned table: the
-    /// files of the buckets inside it. For a table kept in one file, the whole table.
-    pub fn scan_unit(&self, spec: &TableSpec, unit: u32, units: u32) -> Result<LazyFrame, Error> {
+    /// Lazy scans of the rows of each audit unit (`audit_units`) of a partitioned table, in unit
+    /// order: the files of the buckets inside it. For a table kept in one file, the whole table
+    /// for every unit.
+    pub fn scan_units(&self, spec: &TableSpec, units: u32) -> Result<Vec<LazyFrame>, Error> {
         if !is_partitioned(spec) {
-            return self.scan_table(spec);
+            let all = self.scan_table(spec)?;
+            return Ok(vec![all; units as usize]);
         }
         let buckets = self.manifest()?.buckets(spec.name).unwrap_or(1);
         let shift = buckets
             .trailing_zeros()
             .saturating_sub(units.trailing_zeros());
-        let files: Vec<PathBuf> = self
-            .numbered_partition_files(spec)?
-            .into_iter()
-            .filter(|(bucket, _)| bucket >> shift == unit)
-            .map(|(_, p)| p)
-            .collect();
-        self.scan_files(spec, &files)
+        let mut files: Vec<Vec<PathBuf>> = vec![Vec::new(); units as usize];
+        for (bucket, path) in self.numbered_partition_files(spec)? {
+            let Some(unit) = files.get_mut((bucket >> shift) as usize) else {
+                return Err(Error::Input(format!(
+                    "{}: bucket {bucket} is beyond the {buckets} buckets {MANIFEST_FILE} records",
+                    path.display()
+                )));
+            };
+            unit.push(path);
+        }
+        files
+            .iter()
+            .map(|unit| self.scan_files(spec, unit))
+            .collect()
     }
 
     /// The bucket files of a partitioned table with their bucket numbers, in bucket order.

@@ -102,19 +102,20 @@ impl Tables {
             store.scan_table(&LINK_CHECKS)?.collect()?.lazy(),
             store.scan_table(&ORGS)?,
         );
-        (0..units)
-            .map(|u| {
-                let i = u as usize;
-                Ok(Tables {
-                    accounts: accounts[i].clone(),
-                    posts: store.scan_unit(&POSTS, u, units)?,
-                    comments: store.scan_unit(&COMMENTS, u, units)?,
-                    menus: menus[i].clone(),
-                    link_checks: link_checks.clone(),
-                    orgs: orgs.clone(),
-                })
+        let (posts, comments) = (
+            store.scan_units(&POSTS, units)?,
+            store.scan_units(&COMMENTS, units)?,
+        );
+        Ok((0..units as usize)
+            .map(|i| Tables {
+                accounts: accounts[i].clone(),
+                posts: posts[i].clone(),
+                comments: comments[i].clone(),
+                menus: menus[i].clone(),
+                link_checks: link_checks.clone(),
+                orgs: orgs.clone(),
             })
-            .collect()
+            .collect())
     }
 
     /// Tables from in-memory frames (tests, fixtures); missing tables are empty.

@@ -6,6 +6,7 @@ use polars::prelude::*;
 
 use crate::Error;
 use crate::context::{AuditContext, ParamValue};
+use crate::exprs::concat_frames;
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
 use crate::naming::{AccountNaming, accounts_naming};
@@ -174,19 +175,20 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
     }
     let (cross_account, per_account): (Vec<&dyn Rule>, Vec<&dyn Rule>) =
         rules.iter().partition(|r| r.cross_account());
-    let needs_naming = !cross_account.is_empty();
+    // A single-unit audit computes the naming facts in `ctx` itself; units hand theirs over.
+    let gather_naming = !cross_account.is_empty() && !ctx.units().is_empty();
     let parts = if ctx.units().is_empty() {
-        vec![run_unit(ctx, &per_account, needs_naming)?]
+        vec![run_unit(ctx, &per_account, false)?]
     } else {
         ctx.units()
             .iter()
             .map(|(tables, accounts)| {
                 let unit = ctx.for_unit(tables.clone(), accounts.clone());
-                run_unit(&unit, &per_account, needs_naming)
+                run_unit(&unit, &per_account, gather_naming)
             })
             .collect::<Result<Vec<_>, Error>>()?
     };
-    if needs_naming && !ctx.units().is_empty() {
+    if gather_naming {
         let mut naming: Vec<AccountNaming> = parts
             .iter()
             .flat_map(|p| p.naming.iter().cloned())
@@ -204,7 +206,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         gathered.add(part.tables);
     }
     let mut findings = sorted(
-        concat_frames(findings, empty_findings())?,
+        concat_frames(findings, || Ok(empty_findings()))?,
         &["account_id", "code", "occurred_at", "item_id"],
     )?;
     tag_utc(&mut findings, "occurred_at")?;
@@ -235,7 +237,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
 struct UnitResult {
     findings: DataFrame,
     tables: [DataFrame; UNIT_TABLES.len()],
-    /// The naming facts of the unit's accounts, for the cross-account rules.
+    /// The naming facts of the unit's accounts, when the cross-account rules gather them.
     naming: Vec<AccountNaming>,
 }
 
@@ -274,7 +276,7 @@ impl Gathered {
                 continue;
             }
             let empty = parts[0].clear();
-            out.push(sorted(concat_frames(parts, empty)?, keys)?);
+            out.push(sorted(concat_frames(parts, || Ok(empty))?, keys)?);
         }
         out.try_into()
             .map_err(|_| Error::Config("an audit without units".into()))
@@ -285,7 +287,7 @@ impl Gathered {
 fn run_unit(
     ctx: &AuditContext,
     rules: &[&dyn Rule],
-    needs_naming: bool,
+    gather_naming: bool,
 ) -> Result<UnitResult, Error> {
     if trace::enabled() {
         // The shared scans first, so that each shows as its own stage.
@@ -314,7 +316,7 @@ fn run_unit(
         )
         .collect()?;
     tag_utc(&mut post_categories, "published_at")?;
-    let naming = if needs_naming {
+    let naming = if gather_naming {
         accounts_naming(ctx)?.to_vec()
     } else {
         Vec::new()
@@ -374,19 +376,6 @@ fn findings_of(ctx: &AuditContext, rules: &[&dyn Rule]) -> Result<DataFrame, Err
         )
         .select(FINDING_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
         .collect()?)
-}
-
-/// Frames of one schema stacked (`empty` when there are none).
-fn concat_frames(frames: Vec<DataFrame>, empty: DataFrame) -> Result<DataFrame, Error> {
-    let mut frames = frames.into_iter().filter(|f| f.height() > 0);
-    let Some(mut out) = frames.next() else {
-        return Ok(empty);
-    };
-    for f in frames {
-        out.vstack_mut_owned(f)?;
-    }
-    out.rechunk_mut();
-    Ok(out)
 }
 
 /// A frame sorted by these columns, nulls last, ties in their order.

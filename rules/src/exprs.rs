@@ -69,3 +69,20 @@ pub fn left_join_on(lf: LazyFrame, other: LazyFrame, on: &[&str]) -> LazyFrame {
     let keys: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
     lf.join(other, keys.clone(), keys, JoinArgs::new(JoinType::Left))
 }
+
+/// Frames of one schema stacked in order, empty ones skipped (`empty()` when none has rows):
+/// the slices of a scan, the units of an audit.
+pub fn concat_frames(
+    frames: Vec<DataFrame>,
+    empty: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> PolarsResult<DataFrame> {
+    let mut frames = frames.into_iter().filter(|f| f.height() > 0);
+    let Some(mut all) = frames.next() else {
+        return empty();
+    };
+    for f in frames {
+        all.vstack_mut_owned(f)?;
+    }
+    all.rechunk_mut_par();
+    Ok(all)
+}

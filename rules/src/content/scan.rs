@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::*;
 
 use crate::context::AuditContext;
-use crate::exprs::local_day;
+use crate::exprs::{concat_frames, local_day};
 use crate::labeller::{CONTEXT_CHARS, PostClassifier, TextHit};
 use crate::lexicon::{DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
 use crate::measurements::CATEGORY_COLUMNS;
@@ -94,22 +94,6 @@ struct Found {
     cats: CategoryRows,
     /// Posts per account and category column.
     counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]>,
-}
-
-/// The slices' frames as one (`empty` when there were no slices).
-fn concat_frames(
-    frames: Vec<DataFrame>,
-    empty: impl FnOnce() -> PolarsResult<DataFrame>,
-) -> PolarsResult<DataFrame> {
-    let mut frames = frames.into_iter();
-    let Some(mut all) = frames.next() else {
-        return empty();
-    };
-    for f in frames {
-        all.vstack_mut_owned(f)?;
-    }
-    all.rechunk_mut_par();
-    Ok(all)
 }
 
 /// The matchers a scan worker shares.
