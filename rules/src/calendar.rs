@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use govmedia_collectors::time::{DAY_MS, date_to_days, days_to_date};
+use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, date_to_days, days_to_date};
 use polars::prelude::*;
 use serde::Deserialize;
 
@@ -112,6 +112,26 @@ impl Calendar {
         Ok(self.workdays.contains(&date) || (!weekend && !self.holidays.contains(&date)))
     }
 
+    /// The working-time clock over the days `from` to `to` (inclusive): deadlines and working
+    /// time between instants by table lookup, for many comments at once.
+    pub fn clock(&self, from: NaiveDate, to: NaiveDate) -> Result<WorkingClock, Error> {
+        let days = self.day_table(from, to)?;
+        let column = |name: &str| -> Result<Vec<i64>, Error> {
+            Ok(days.column(name)?.i64()?.into_no_null_iter().collect())
+        };
+        Ok(WorkingClock {
+            first_day: date_to_days(from) as i64,
+            before: column("working_ms_before")?,
+            working: days
+                .column("working")?
+                .bool()?
+                .iter()
+                .map(|w| w.unwrap_or(false))
+                .collect(),
+            calendar_years: self.years(),
+        })
+    }
+
     /// One row per day from `from` to `to` (inclusive): `day` (days since 1970-01-01),
     /// `working` and `working_ms_before`, the working time from `from` to the day's start. The
     /// working time between two instants is the difference of their positions on this table.
@@ -137,6 +157,77 @@ impl Calendar {
             Column::new("working".into(), working),
             Column::new("working_ms_before".into(), before),
         ])?)
+    }
+}
+
+/// Working time on a range of days (see [`Calendar::clock`]): every hour of a working day
+/// counts, none of a day off.
+#[derive(Debug, Clone)]
+pub struct WorkingClock {
+    first_day: i64,
+    /// Working time from the first day's start to each day's start.
+    before: Vec<i64>,
+    working: Vec<bool>,
+    calendar_years: (i32, i32),
+}
+
+impl WorkingClock {
+    fn index(&self, day: i64) -> Result<usize, Error> {
+        let i = day - self.first_day;
+        if (0..self.before.len() as i64).contains(&i) {
+            Ok(i as usize)
+        } else {
+            Err(Error::Config(format!(
+                "{} is outside the holiday calendar ({}–{}) or the days it was prepared for; \
+                 working days cannot be counted for it. Add that year's State Council notice \
+                 to the calendar pack.",
+                days_to_date(day as i32),
+                self.calendar_years.0,
+                self.calendar_years.1
+            )))
+        }
+    }
+
+    /// Working time from the first day's start to an instant (UTC milliseconds).
+    pub fn position(&self, at_ms: i64) -> Result<i64, Error> {
+        let day = (at_ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
+        let i = self.index(day)?;
+        let into_day = at_ms + SHANGHAI_OFFSET_MS - day * DAY_MS;
+        Ok(self.before[i] + if self.working[i] { into_day } else { 0 })
+    }
+
+    /// The first instant at which `position` of working time has passed.
+    fn instant_at(&self, position: i64) -> Result<i64, Error> {
+        // Working time at each day's end never decreases: the first day whose end reaches the
+        // position holds it (a position on a day boundary is the end of the working day).
+        let end_of = |i: usize| self.before[i] + if self.working[i] { DAY_MS } else { 0 };
+        let (mut i, mut hi) = (0, self.before.len());
+        while i < hi {
+            let mid = (i + hi) / 2;
+            if end_of(mid) < position {
+                i = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if i == self.before.len() {
+            // Past the prepared days: name the first day that would be needed.
+            self.index(self.first_day + i as i64)?;
+        }
+        let day = self.first_day + i as i64;
+        Ok(day * DAY_MS - SHANGHAI_OFFSET_MS + (position - self.before[i]).max(0))
+    }
+
+    /// The instant `working_ms` of working time after `start_ms`: a reply deadline. Time on
+    /// days off does not count, so a deadline falls on a working day or at the very start of
+    /// the day after one.
+    pub fn deadline(&self, start_ms: i64, working_ms: i64) -> Result<i64, Error> {
+        self.instant_at(self.position(start_ms)? + working_ms.max(0))
+    }
+
+    /// Working time from `from_ms` to `to_ms`, negative when `to_ms` comes first.
+    pub fn between(&self, from_ms: i64, to_ms: i64) -> Result<i64, Error> {
+        Ok(self.position(to_ms)? - self.position(from_ms)?)
     }
 }
 
@@ -194,6 +285,64 @@ mod tests {
             "{err}"
         );
         assert!(c.is_working_day(d("2027-01-04")).is_err());
+    }
+
+    /// Beijing wall time as UTC milliseconds.
+    fn bj(s: &str) -> i64 {
+        govmedia_collectors::time::shanghai_naive_to_ms(
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn deadlines_skip_weekends_holidays_and_count_adjusted_sundays() {
+        let c = Calendar::official()
+            .clock(d("2025-09-01"), d("2025-12-31"))
+            .unwrap();
+        let three_days = 3 * DAY_MS;
+        // Friday 17:00 → Wednesday 17:00 over an ordinary weekend.
+        assert_eq!(
+            c.deadline(bj("2025-11-14 17:00"), three_days).unwrap(),
+            bj("2025-11-19 17:00")
+        );
+        // Tuesday 30 Sep 2025 10:00: 1–8 October are holidays, Sat 11 Oct is a working day.
+        // 30 Sep gives 14 h, 9 Oct 24 h, 10 Oct 24 h, 11 Oct the last 10 h.
+        assert_eq!(
+            c.deadline(bj("2025-09-30 10:00"), three_days).unwrap(),
+            bj("2025-10-11 10:00")
+        );
+        // Friday 26 Sep 2025 12:00: Sun 28 Sep (调休) is a working day, Sat 27 is not.
+        assert_eq!(
+            c.deadline(bj("2025-09-26 12:00"), three_days).unwrap(),
+            bj("2025-09-30 12:00")
+        );
+        // A comment on a day off starts its clock at the next working day's midnight.
+        assert_eq!(
+            c.deadline(bj("2025-11-15 09:00"), DAY_MS).unwrap(),
+            bj("2025-11-18 00:00")
+        );
+    }
+
+    #[test]
+    fn working_time_between_instants_is_signed_and_matches_deadlines() {
+        let c = Calendar::official()
+            .clock(d("2025-09-01"), d("2026-12-31"))
+            .unwrap();
+        let (a, b) = (bj("2025-09-26 12:00"), bj("2025-09-30 12:00"));
+        assert_eq!(c.between(a, b).unwrap(), 3 * DAY_MS);
+        assert_eq!(c.between(b, a).unwrap(), -3 * DAY_MS);
+        // Saturday to Sunday-adjusted-working: only Sunday counts.
+        assert_eq!(
+            c.between(bj("2025-09-27 08:00"), bj("2025-09-28 06:00"))
+                .unwrap(),
+            6 * 3_600_000
+        );
+        let err = c
+            .deadline(bj("2026-12-30 10:00"), 3 * DAY_MS)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("outside the holiday calendar"), "{err}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod service;
 mod testing;
 pub mod trace;
 pub mod update;
+pub mod warnings;
 
 pub use context::{AuditContext, Lang};
 pub use engine::{AuditResult, Rule, RuleInfo, run_audit};

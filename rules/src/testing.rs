@@ -65,6 +65,18 @@ impl Fixture {
         self
     }
 
+    /// The audit context of the fixture (for what reads facts without running rules).
+    pub fn context(self) -> AuditContext {
+        AuditContext::new(
+            Tables::from_frames(self.frames),
+            self.as_of,
+            self.from,
+            self.lang,
+            self.params,
+        )
+        .unwrap()
+    }
+
     /// Runs the rules whose codes or families are in `select`.
     pub fn try_audit(self, select: &[&str]) -> Result<AuditResult, crate::Error> {
         let ctx = AuditContext::new(

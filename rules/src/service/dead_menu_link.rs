@@ -28,7 +28,7 @@
 
 use polars::prelude::*;
 
-use super::latest_menus;
+use super::{latest_menus, link_check_failed};
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -50,10 +50,7 @@ impl Rule for DeadMenuLink {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let failing = col("error")
-            .is_not_null()
-            .or(col("status").fill_null(lit(0i64)).gt_eq(lit(400i64)))
-            .or(col("status").is_null());
+        let failing = link_check_failed();
         let checks = ctx
             .tables
             .link_checks

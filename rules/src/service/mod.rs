@@ -42,6 +42,15 @@ pub fn latest_menus(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         ]))
 }
 
+/// Whether a `link_checks` row failed: an error (timeout, DNS, TLS, refused …), no status, or
+/// HTTP 400 and above.
+pub fn link_check_failed() -> Expr {
+    col("error")
+        .is_not_null()
+        .or(col("status").fill_null(lit(0i64)).gt_eq(lit(400i64)))
+        .or(col("status").is_null())
+}
+
 /// Why the menu rules cannot run: no menu data at all.
 pub(crate) fn menus_missing(ctx: &AuditContext) -> Option<String> {
     let rows = ctx

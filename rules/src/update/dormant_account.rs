@@ -36,7 +36,7 @@ use crate::findings::Severity;
 
 pub struct DormantAccount;
 
-const DAYS: ParamSpec = ParamSpec {
+pub const DAYS: ParamSpec = ParamSpec {
     key: "UPD003.days",
     default: ParamValue::Int(180),
     help: "days without an update after which an account counts as dormant",

@@ -37,7 +37,7 @@ use crate::findings::{Severity, rule_output};
 
 pub struct NoUpdateInTwoWeeks;
 
-const DAYS: ParamSpec = ParamSpec {
+pub const DAYS: ParamSpec = ParamSpec {
     key: "UPD002.days",
     default: ParamValue::Int(14),
     help: "days before as_of (inclusive) that must contain an update",
