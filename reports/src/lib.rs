@@ -5,7 +5,9 @@
 pub mod account_charts;
 pub mod account_page;
 pub mod charts;
+pub mod digest;
 pub mod html;
+pub mod notify;
 pub mod report;
 pub mod tables;
 pub mod xlsx;
