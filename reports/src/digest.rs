@@ -186,7 +186,30 @@ pub fn digest(warnings: &DataFrame, at_ms: i64, lang: Lang) -> Result<Digest, Er
             defang(&first.account_name),
             platform_label(&first.platform, lang)
         );
-        for r in list.iter().take(PER_ACCOUNT) {
+        // Replies already late are one line per account: a year's backlog is the CSV's job.
+        let late: Vec<&&Row> = list
+            .iter()
+            .filter(|r| r.code == "INT002" && r.deadline.is_some_and(|d| d <= at_ms))
+            .collect();
+        let listed: Vec<&&Row> = list
+            .iter()
+            .filter(|r| !(r.code == "INT002" && r.deadline.is_some_and(|d| d <= at_ms)))
+            .collect();
+        if let Some(oldest) = late.iter().filter_map(|r| r.deadline).min() {
+            block.push_str(&match lang {
+                Lang::Zh => format!(
+                    "- **紧急** INT002 已超过回复时限未回复的留言 {} 条（最早时限 {}），请尽快回复\n",
+                    late.len(),
+                    beijing(oldest)
+                ),
+                Lang::En => format!(
+                    "- **critical** INT002 {} comment(s) unanswered past their deadline (the oldest {}); reply now\n",
+                    late.len(),
+                    beijing(oldest)
+                ),
+            });
+        }
+        for r in listed.iter().take(PER_ACCOUNT) {
             let level = match (lang, r.level.as_str()) {
                 (Lang::Zh, "critical") => "**紧急**",
                 (Lang::Zh, _) => "提醒",
@@ -204,13 +227,11 @@ pub fn digest(warnings: &DataFrame, at_ms: i64, lang: Lang) -> Result<Digest, Er
                 defang(&r.message)
             ));
         }
-        if list.len() > PER_ACCOUNT {
+        if listed.len() > PER_ACCOUNT {
+            let more = listed.len() - PER_ACCOUNT;
             block.push_str(&match lang {
-                Lang::Zh => format!(
-                    "- ……另有 {} 条，见 warnings.csv\n",
-                    list.len() - PER_ACCOUNT
-                ),
-                Lang::En => format!("- … {} more in warnings.csv\n", list.len() - PER_ACCOUNT),
+                Lang::Zh => format!("- ……另有 {more} 条，见 warnings.csv\n"),
+                Lang::En => format!("- … {more} more in warnings.csv\n"),
             });
         }
         blocks.push(block);

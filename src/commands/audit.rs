@@ -5,12 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
-use govmedia_collectors::demo::{DemoOptions, generate};
-use govmedia_collectors::import::{ImportOptions, import_paths, read_table_file};
+use govmedia_collectors::import::read_table_file;
 use govmedia_collectors::schema::ORGS;
-use govmedia_collectors::store::Store;
 use govmedia_reports::report::{PageSelection, write_audit_report};
 use govmedia_rules::engine::{Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
@@ -164,48 +162,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let from = args.from.as_deref().map(parse_date).transpose()?;
 
-    // With --demo the archive and store live in a temporary folder removed at the end.
-    let scratch = if args.demo {
-        Some(tempfile::tempdir().context("creating a temporary folder")?)
-    } else {
-        None
+    let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
+    let as_of = match (&args.as_of, source.demo_as_of) {
+        (Some(d), _) => parse_date(d)?,
+        (None, Some(demo)) => demo,
+        (None, None) => bail!("--as-of YYYY-MM-DD is required with --store"),
     };
-    let (store, as_of) = match (&scratch, &args.store) {
-        (Some(tmp), _) => {
-            let opts = DemoOptions {
-                accounts: args.accounts,
-                ..Default::default()
-            };
-            let archive = tmp.path().join("archive");
-            let summary = generate(&archive, &opts)?;
-            let store = Store::open(tmp.path().join("store"))?;
-            let report = import_paths(&store, &[archive], &ImportOptions::default())?;
-            let total = report.total();
-            println!(
-                "demo: {} accounts, {} posts, {} comments generated; {} records imported, {} quarantined",
-                summary.accounts,
-                summary.posts,
-                summary.comments,
-                total.imported(),
-                total.quarantined
-            );
-            let as_of = match &args.as_of {
-                Some(d) => parse_date(d)?,
-                None => opts.as_of,
-            };
-            (store, as_of)
-        }
-        (None, Some(dir)) => {
-            let Some(as_of) = &args.as_of else {
-                bail!("--as-of YYYY-MM-DD is required with --store")
-            };
-            (Store::open_existing(dir)?, parse_date(as_of)?)
-        }
-        (None, None) => bail!("give --store DIR or --demo"),
-    };
+    let store = &source.store;
 
     let lang: Lang = args.lang.into();
-    let mut ctx = AuditContext::new_in_units(&store, as_of, from, lang, config.params.clone())?
+    let mut ctx = AuditContext::new_in_units(store, as_of, from, lang, config.params.clone())?
         .with_lexicons(config.lexicons.clone())
         .with_calendar(config.calendar.clone())
         .with_index_period(args.index_period.into());

@@ -7,6 +7,7 @@ mod demo;
 mod eval_labels;
 mod import;
 mod rules;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,9 @@ pub enum Command {
     CheckLinks(check_links::CheckLinksArgs),
     /// Measure the post labeller on a labelled CSV: precision, recall, confusion matrix.
     EvalLabels(eval_labels::EvalLabelsArgs),
+    /// Early warnings: what is about to become a finding (deadlines, evidence), optionally
+    /// sent to WeCom, DingTalk or Feishu group robots.
+    Watch(watch::WatchArgs),
 }
 
 /// Report language.
@@ -59,6 +63,58 @@ impl From<LangArg> for govmedia_rules::Lang {
             LangArg::Zh => govmedia_rules::Lang::Zh,
             LangArg::En => govmedia_rules::Lang::En,
         }
+    }
+}
+
+/// The store a command reads: `--store DIR`, or with `--demo` the built-in demo generated and
+/// imported into a temporary folder (removed when this is dropped).
+pub struct Source {
+    pub store: govmedia_collectors::store::Store,
+    /// The demo's own monitoring date (with `--demo`).
+    pub demo_as_of: Option<NaiveDate>,
+    _scratch: Option<tempfile::TempDir>,
+}
+
+pub fn open_source(
+    store: Option<&std::path::Path>,
+    demo: bool,
+    accounts: usize,
+) -> anyhow::Result<Source> {
+    use govmedia_collectors::demo::{DemoOptions, generate};
+    use govmedia_collectors::import::{ImportOptions, import_paths};
+    use govmedia_collectors::store::Store;
+    match (demo, store) {
+        (true, _) => {
+            let tmp = tempfile::tempdir().context("creating a temporary folder")?;
+            let opts = DemoOptions {
+                accounts,
+                ..Default::default()
+            };
+            let archive = tmp.path().join("archive");
+            let summary = generate(&archive, &opts)?;
+            let store = Store::open(tmp.path().join("store"))?;
+            let report = import_paths(&store, &[archive], &ImportOptions::default())?;
+            let total = report.total();
+            println!(
+                "demo: {} accounts, {} posts, {} comments generated; {} records imported, {} quarantined",
+                summary.accounts,
+                summary.posts,
+                summary.comments,
+                total.imported(),
+                total.quarantined
+            );
+            Ok(Source {
+                store,
+                demo_as_of: Some(opts.as_of),
+                _scratch: Some(tmp),
+            })
+        }
+        (false, Some(dir)) => Ok(Source {
+            store: Store::open_existing(dir)?,
+            demo_as_of: None,
+            _scratch: None,
+        }),
+        (false, None) => anyhow::bail!("give --store DIR or --demo"),
     }
 }
 
@@ -89,5 +145,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CheckLinks(args) => check_links::run(args),
         Command::Collect(args) => collect::run(args),
         Command::EvalLabels(args) => eval_labels::run(args),
+        Command::Watch(args) => watch::run(args),
     }
 }

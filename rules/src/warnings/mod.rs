@@ -105,8 +105,9 @@ pub const WARNING_COLUMNS: [&str; 10] = [
     "evidence",
 ];
 
-/// Every warning at the time point, most urgent first: critical before warn, then the earliest
-/// deadline (the oldest late reply first), then account and item.
+/// Every warning at the time point, most urgent first: critical before warn; within a level
+/// the deadlines still ahead (soonest first), then those passed (oldest first), then those
+/// without a clock; then account, code and item.
 pub fn watch(ctx: &AuditContext, opts: &WatchOptions) -> Result<Vec<Warning>, Error> {
     let facts = Facts {
         accounts: audited_accounts(ctx)?,
@@ -118,21 +119,19 @@ pub fn watch(ctx: &AuditContext, opts: &WatchOptions) -> Result<Vec<Warning>, Er
     warnings.extend(reply_deadline::warnings(ctx, opts)?);
     warnings.extend(failing_link::warnings(ctx, opts)?);
     warnings.extend(dormancy::warnings(ctx, opts, &facts)?);
-    warnings.sort_by(|a, b| {
+    // What can still be prevented first (soonest deadline first), then what has already
+    // happened (oldest first), then what has no clock.
+    let at = opts.at_ms;
+    warnings.sort_by_cached_key(|w| {
         (
-            a.level,
-            a.deadline_ms.unwrap_or(i64::MIN),
-            &a.account_id,
-            a.code,
-            &a.item_id,
+            w.level,
+            w.deadline_ms.is_none_or(|d| d <= at),
+            w.deadline_ms.is_none(),
+            w.deadline_ms.unwrap_or(0),
+            w.account_id.clone(),
+            w.code,
+            w.item_id.clone(),
         )
-            .cmp(&(
-                b.level,
-                b.deadline_ms.unwrap_or(i64::MIN),
-                &b.account_id,
-                b.code,
-                &b.item_id,
-            ))
     });
     Ok(warnings)
 }

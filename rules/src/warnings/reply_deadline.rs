@@ -90,21 +90,15 @@ pub(super) fn warnings(ctx: &AuditContext, opts: &WatchOptions) -> Result<Vec<Wa
         let hours = format!("{:.1}", left as f64 / HOUR_MS as f64);
         let sla_days = sla / DAY_MS;
         let message = match (ctx.lang, left <= 0) {
-            (Lang::Zh, true) => format!(
-                "留言已超过{sla_days}个工作日未回复（时限{}），请尽快回复",
-                instant_text(deadline)
-            ),
-            (Lang::Zh, false) => format!(
-                "留言尚未回复，距{sla_days}个工作日回复时限（{}）还剩{hours}个工作小时",
-                instant_text(deadline)
-            ),
-            (Lang::En, true) => format!(
-                "Comment unanswered past its {sla_days}-working-day deadline ({}); reply now",
-                instant_text(deadline)
-            ),
+            (Lang::Zh, true) => format!("留言已超过{sla_days}个工作日未回复，请尽快回复"),
+            (Lang::Zh, false) => {
+                format!("留言尚未回复，距{sla_days}个工作日回复时限还剩{hours}个工作小时")
+            }
+            (Lang::En, true) => {
+                format!("Comment unanswered past its {sla_days}-working-day deadline; reply now")
+            }
             (Lang::En, false) => format!(
-                "Comment unanswered: {hours} working hours left before its {sla_days}-working-day deadline ({})",
-                instant_text(deadline)
+                "Comment unanswered: {hours} working hours left before its {sla_days}-working-day deadline"
             ),
         };
         out.push(Warning {

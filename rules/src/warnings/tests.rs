@@ -71,12 +71,13 @@ fn the_no_update_veto_is_warned_three_days_ahead_and_critical_on_its_last_day() 
     // 9 days since the last post: 5 days left, quiet. 10 days: 4 left, quiet. 11 days
     // (the last post late on the 16th): 3 left, warn. 13 days: the last day, critical.
     // 14 days: vetoed today (a deleted post does not count), critical. Never updated: critical.
+    // What can still be prevented comes first, then what has happened, then what has no clock.
     assert_eq!(
         upd002(&warnings),
         [
-            "UPD002 critical weibo:none -",
-            "UPD002 critical weibo:d14 -",
             "UPD002 critical weibo:d13 -",
+            "UPD002 critical weibo:d14 -",
+            "UPD002 critical weibo:none -",
             "UPD002 warn weibo:d11 -",
         ]
     );

@@ -1,0 +1,157 @@
+//! `govmedia watch`: early warnings at a time point (default: now), written as
+//! `warnings.csv` / `warnings.json` / `digest.md` and optionally sent to group-chat robots.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, days_to_date, parse_instant_ms};
+use govmedia_reports::digest::{digest, write_watch_outputs};
+use govmedia_reports::notify::{load_robots, send_digest};
+use govmedia_rules::warnings::{WatchOptions, warnings_frame, watch};
+use govmedia_rules::{AuditContext, Lang};
+
+use super::LangArg;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOnWarning {
+    /// Exit 1 when any warning exists.
+    Warn,
+    /// Exit 1 when a critical warning exists.
+    Critical,
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// The store to watch (see `govmedia import`).
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub store: Option<PathBuf>,
+    /// Watch the built-in demo (its time point: the demo's date, 10:00 Beijing time).
+    #[arg(long)]
+    pub demo: bool,
+    /// Number of demo accounts (with --demo).
+    #[arg(long, requires = "demo", default_value_t = 80)]
+    pub accounts: usize,
+    /// The time point: `YYYY-MM-DD HH:MM` (Beijing time), RFC 3339 or unix seconds. Default:
+    /// now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Warn this many days before an update deadline (UPD001 period end, UPD002 veto).
+    #[arg(long, default_value_t = 3)]
+    pub days: i64,
+    /// Warn this many days before the 180-day dormancy mark (UPD003).
+    #[arg(long, default_value_t = 30)]
+    pub dormant_days: i64,
+    /// Warn this many working hours before a reply deadline (INT002).
+    #[arg(long, default_value_t = 24)]
+    pub reply_hours: i64,
+    /// Output folder for warnings.csv, warnings.json and digest.md.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Send the digest to the group-chat robots of this TOML file (see README: alerts).
+    #[arg(long)]
+    pub notify: Option<PathBuf>,
+    /// Exit with code 1 when a warning of this level (or worse) exists.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnWarning>,
+    /// Configuration file (parameters, lexicons, calendar). Default: ./govmedia.toml.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Report language.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: LangArg,
+}
+
+pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    for (name, value) in [
+        ("--days", args.days),
+        ("--dormant-days", args.dormant_days),
+        ("--reply-hours", args.reply_hours),
+    ] {
+        if !(0..=3650).contains(&value) {
+            bail!("{name} {value} is out of range (0 to 3650)");
+        }
+    }
+    let config = super::load_config(args.config.as_deref())?;
+    // Secrets are resolved before the work, so a missing one fails fast.
+    let robots = args.notify.as_deref().map(load_robots).transpose()?;
+    let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
+    let at_ms = match (&args.at, source.demo_as_of) {
+        (Some(text), _) => parse_instant_ms(text)
+            .map_err(anyhow::Error::msg)
+            .context("--at")?,
+        (None, Some(demo)) => {
+            govmedia_collectors::time::shanghai_midnight_ms(demo) + 10 * 3_600_000
+        }
+        (None, None) => chrono::Utc::now().timestamp_millis(),
+    };
+    let today = days_to_date(((at_ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS)) as i32);
+    let lang: Lang = args.lang.into();
+    let ctx = AuditContext::new_in_units(&source.store, today, None, lang, config.params.clone())?
+        .with_lexicons(config.lexicons.clone())
+        .with_calendar(config.calendar.clone());
+    let opts = WatchOptions {
+        at_ms,
+        days: args.days,
+        dormant_days: args.dormant_days,
+        reply_hours: args.reply_hours,
+    };
+    let warnings = watch(&ctx, &opts)?;
+    let table = warnings_frame(&ctx, &opts, &warnings)?;
+    let digest = digest(&table, at_ms, lang)?;
+    let files = write_watch_outputs(&args.out, &table, &digest)?;
+    println!(
+        "watched {} accounts at {}: {} warnings ({} critical) written to {} ({} files)",
+        ctx.accounts.height(),
+        govmedia_collectors::time::format_shanghai(at_ms),
+        digest.warnings,
+        digest.critical,
+        args.out.display(),
+        files.len()
+    );
+    if let Some(summary) = digest.blocks.first() {
+        print!("{summary}");
+    }
+    let mut failed = Vec::new();
+    if let Some(robots) = &robots {
+        let deliveries = send_digest(robots, &digest, || chrono::Utc::now().timestamp_millis());
+        for d in deliveries {
+            match &d.failure {
+                None => println!(
+                    "notified {} ({}): {} message(s)",
+                    d.robot,
+                    d.platform.label(),
+                    d.sent
+                ),
+                Some(why) => {
+                    eprintln!(
+                        "notification to {} ({}) failed after {} of {} message(s): {why}",
+                        d.robot,
+                        d.platform.label(),
+                        d.sent,
+                        d.messages
+                    );
+                    failed.push(d.robot.clone());
+                }
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "notification failed for {} (the warnings are in {})",
+            failed.join(", "),
+            args.out.display()
+        );
+    }
+    let failing = match args.fail_on {
+        None => false,
+        Some(FailOnWarning::Warn) => digest.warnings > 0,
+        Some(FailOnWarning::Critical) => digest.critical > 0,
+    };
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
