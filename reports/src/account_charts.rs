@@ -277,6 +277,20 @@ pub fn engagement_svg(
     series: &[(String, Vec<i64>)],
     lang: Lang,
 ) -> Result<String, Error> {
+    let series: Vec<(String, Vec<f64>)> = series
+        .iter()
+        .map(|(name, v)| (name.clone(), v.iter().map(|x| *x as f64).collect()))
+        .collect();
+    line_chart_svg(title, months, &series, lang.pick("互动量", "engagement"))
+}
+
+/// One line per series over labelled points (dates or months: shown without the century).
+pub fn line_chart_svg(
+    title: &str,
+    months: &[String],
+    series: &[(String, Vec<f64>)],
+    y_desc: &str,
+) -> Result<String, Error> {
     let e = err(title);
     let mut svg = String::new();
     {
@@ -286,9 +300,7 @@ pub fn engagement_svg(
         let top = series
             .iter()
             .flat_map(|(_, v)| v.iter().copied())
-            .max()
-            .unwrap_or(0)
-            .max(1) as f64
+            .fold(1.0f64, f64::max)
             * 1.2;
         let font = |size| (FONT_FAMILY, size).into_font();
         let labels = months.to_vec();
@@ -306,11 +318,11 @@ pub fn engagement_svg(
             .x_labels(months.len() * 2 + 1)
             .x_label_formatter(&|x| {
                 band_label(&labels, *x)
-                    .map(|m| m[2..].to_string())
+                    .map(|m| m.get(2..).unwrap_or(m).to_string())
                     .unwrap_or_default()
             })
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(lang.pick("互动量", "engagement"))
+            .y_desc(y_desc)
             .label_style(font(11))
             .axis_desc_style(font(11))
             .draw()
@@ -319,10 +331,7 @@ pub fn engagement_svg(
             let color = CATEGORY_COLORS[s % CATEGORY_COLORS.len()];
             chart
                 .draw_series(LineSeries::new(
-                    values
-                        .iter()
-                        .enumerate()
-                        .map(|(m, v)| (m as f64 + 0.5, *v as f64)),
+                    values.iter().enumerate().map(|(m, v)| (m as f64 + 0.5, *v)),
                     ShapeStyle::from(&color).stroke_width(2),
                 ))
                 .map_err(|x| e(&x))?
@@ -330,6 +339,17 @@ pub fn engagement_svg(
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
                 });
+            // A few points (past audits) are read one by one: mark them.
+            if values.len() <= 12 {
+                chart
+                    .draw_series(
+                        values
+                            .iter()
+                            .enumerate()
+                            .map(|(m, v)| Circle::new((m as f64 + 0.5, *v), 3, color.filled())),
+                    )
+                    .map_err(|x| e(&x))?;
+            }
         }
         chart
             .configure_series_labels()
@@ -344,22 +364,63 @@ pub fn engagement_svg(
     Ok(svg)
 }
 
-/// Accounts per tier, the failing tier in red.
+/// Accounts per tier, the failing (veto) tier in red.
 pub fn tier_distribution_svg(
     title: &str,
     tiers: &[(String, u64)],
     failing: &str,
     lang: Lang,
 ) -> Result<String, Error> {
+    let labels: Vec<String> = tiers.iter().map(|t| t.0.clone()).collect();
+    let counts: Vec<u64> = tiers.iter().map(|t| t.1).collect();
+    tier_bars_svg(title, &labels, &[(None, &counts)], lang, |_, label| {
+        if label == failing { RED } else { BLUE }
+    })
+}
+
+/// Accounts per tier in two audits, side by side (grey: the earlier, blue: the later).
+pub fn tier_movement_svg(
+    title: &str,
+    tiers: &[(String, u64, u64)],
+    earlier: &str,
+    later: &str,
+    lang: Lang,
+) -> Result<String, Error> {
+    let labels: Vec<String> = tiers.iter().map(|t| t.0.clone()).collect();
+    let old: Vec<u64> = tiers.iter().map(|t| t.1).collect();
+    let new: Vec<u64> = tiers.iter().map(|t| t.2).collect();
+    tier_bars_svg(
+        title,
+        &labels,
+        &[(Some(earlier), &old), (Some(later), &new)],
+        lang,
+        |series, _| if series == 0 { GREY } else { BLUE },
+    )
+}
+
+/// One band per tier with one bar per series, the count above each bar, and a legend when the
+/// series are named.
+fn tier_bars_svg(
+    title: &str,
+    labels: &[String],
+    series: &[(Option<&str>, &[u64])],
+    lang: Lang,
+    color: impl Fn(usize, &str) -> RGBColor,
+) -> Result<String, Error> {
     let e = err(title);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (480, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
-        let n = tiers.len().max(1) as f64;
-        let top = tiers.iter().map(|t| t.1).max().unwrap_or(0).max(1) as f64 * 1.2;
+        let n = labels.len().max(1) as f64;
+        let top = series
+            .iter()
+            .flat_map(|s| s.1.iter().copied())
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64
+            * 1.2;
         let font = |size| (FONT_FAMILY, size).into_font();
-        let labels: Vec<String> = tiers.iter().map(|t| t.0.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(15))
             .margin(10)
@@ -372,7 +433,7 @@ pub fn tier_distribution_svg(
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(labels.len() * 2 + 1)
-            .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
+            .x_label_formatter(&|x| band_label(labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
@@ -381,24 +442,44 @@ pub fn tier_distribution_svg(
             .axis_desc_style(font(11))
             .draw()
             .map_err(|x| e(&x))?;
-        chart
-            .draw_series(tiers.iter().enumerate().map(|(i, (name, count))| {
-                let color = if name == failing { RED } else { BLUE };
-                Rectangle::new(
-                    [(i as f64 + 0.2, 0.0), (i as f64 + 0.8, *count as f64)],
-                    color.filled(),
-                )
-            }))
-            .map_err(|x| e(&x))?;
-        chart
-            .draw_series(tiers.iter().enumerate().map(|(i, (_, count))| {
-                Text::new(
-                    count.to_string(),
-                    (i as f64 + 0.38, *count as f64 + top * 0.03),
-                    font(11),
-                )
-            }))
-            .map_err(|x| e(&x))?;
+        // The bars of a band share its middle 60 %.
+        let width = 0.6 / series.len().max(1) as f64;
+        for (k, (name, counts)) in series.iter().enumerate() {
+            let left = |i: usize| i as f64 + 0.2 + k as f64 * width;
+            let bars = chart
+                .draw_series(counts.iter().enumerate().map(|(i, count)| {
+                    Rectangle::new(
+                        [(left(i), 0.0), (left(i) + width, *count as f64)],
+                        color(k, &labels[i]).filled(),
+                    )
+                }))
+                .map_err(|x| e(&x))?;
+            if let Some(name) = name {
+                let c = color(k, "");
+                bars.label(*name).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled())
+                });
+            }
+            chart
+                .draw_series(counts.iter().enumerate().map(|(i, count)| {
+                    Text::new(
+                        count.to_string(),
+                        (left(i) + width * 0.2, *count as f64 + top * 0.03),
+                        font(11),
+                    )
+                }))
+                .map_err(|x| e(&x))?;
+        }
+        if series.iter().any(|s| s.0.is_some()) {
+            chart
+                .configure_series_labels()
+                .label_font(font(11))
+                .background_style(WHITE.mix(0.8))
+                .border_style(GREY)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|x| e(&x))?;
+        }
         root.present().map_err(|x| e(&x))?;
     }
     Ok(svg)

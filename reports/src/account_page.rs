@@ -15,7 +15,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::account_charts::{
-    RubricBar, content_mix_svg, engagement_svg, reply_latency_svg, rubric_svg,
+    RubricBar, content_mix_svg, engagement_svg, line_chart_svg, reply_latency_svg, rubric_svg,
 };
 use crate::charts::{WeekBar, weekly_updates_svg};
 use crate::{Error, account_file_stem};
@@ -266,6 +266,9 @@ pub struct PageInputs<'a> {
     pub monthly: HashMap<String, Vec<MonthRow>>,
     pub findings: HashMap<String, Vec<FindingRow>>,
     pub sla_hours: f64,
+    /// Per account: (as_of, score, findings) over the past audits and this one, oldest first;
+    /// empty without an audit history.
+    pub trend: HashMap<String, Vec<(String, Option<f64>, u64)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -444,6 +447,29 @@ fn charts_for(header: &AccountHeader, inputs: &PageInputs) -> Result<Vec<Chart>,
             (label, months.iter().map(|m| m.counters[c]).collect())
         })
         .collect();
+    if let Some(points) = inputs.trend.get(id).filter(|p| p.len() > 1) {
+        let dates: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
+        let series = vec![
+            (
+                lang.pick("得分", "score").to_string(),
+                points.iter().map(|p| p.1.unwrap_or(0.0)).collect(),
+            ),
+            (
+                lang.pick("问题数", "findings").to_string(),
+                points.iter().map(|p| p.2 as f64).collect(),
+            ),
+        ];
+        charts.push(Chart {
+            kind: "trend",
+            label: lang.pick("历次检查", "past audits").into(),
+            svg: line_chart_svg(
+                lang.pick("历次检查得分与问题数", "Score and findings over audits"),
+                &dates,
+                &series,
+                lang.pick("得分 / 问题数", "score / findings"),
+            )?,
+        });
+    }
     charts.push(Chart {
         kind: "engagement",
         label: lang.pick("互动与影响力", "engagement").into(),
@@ -648,6 +674,7 @@ mod page_tests {
             )]),
             findings,
             sla_hours: 72.0,
+            trend: HashMap::new(),
         }
     }
 

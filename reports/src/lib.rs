@@ -5,7 +5,10 @@
 pub mod account_charts;
 pub mod account_page;
 pub mod charts;
+pub mod diff;
+pub mod diff_page;
 pub mod digest;
+pub mod history;
 pub mod html;
 pub mod notify;
 pub mod report;

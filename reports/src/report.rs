@@ -1,7 +1,7 @@
 //! Writes everything `govmedia audit` produces into the output folder: the findings and
 //! measurements tables, one weekly-cadence chart per account, and the index page.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use govmedia_collectors::time::days_to_date;
@@ -16,6 +16,7 @@ use crate::account_page::{
     write_account_pages,
 };
 use crate::charts::WeekBar;
+use crate::history::HistoryPoint;
 use crate::html::{
     IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, platform_label,
     write_index,
@@ -29,6 +30,20 @@ use govmedia_rules::measurements::{CATEGORY_COLUMNS, LATENCY_BUCKET_HOURS, MONTH
 pub use crate::account_page::ACCOUNTS_DIR;
 /// Largest table also written as CSV (beyond it, Parquet only).
 const CSV_ROW_LIMIT: usize = 1_000_000;
+
+/// What `report.json` says of an audit (written next to its tables): what `diff` and the
+/// history read back.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct AuditSummary {
+    pub as_of: String,
+    pub window_from: String,
+    pub rules_run: Vec<String>,
+    pub accounts: u64,
+    pub findings: u64,
+    pub veto_accounts: u64,
+    pub lang: String,
+    pub govmedia: String,
+}
 
 /// What was written, for the command's summary.
 #[derive(Debug, Default)]
@@ -69,6 +84,7 @@ pub fn write_audit_report(
     rubric: &RubricPack,
     notes: &[String],
     pages: PageSelection,
+    history: &[HistoryPoint],
 ) -> Result<ReportFiles, Error> {
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
     let mut report = ReportFiles::default();
@@ -144,6 +160,9 @@ pub fn write_audit_report(
     }
     if !paged.is_empty() {
         let mut inputs = page_inputs(ctx, result, scored, rubric)?;
+        if !history.is_empty() {
+            inputs.trend = account_trends(history, &scored.scores, &result.findings, ctx)?;
+        }
         inputs.headers.retain(|h| paged.contains(&h.account_id));
         report.pages = write_account_pages(out, &inputs)?;
     }
@@ -172,6 +191,7 @@ pub fn write_audit_report(
             .collect(),
         notes: notes.to_vec(),
         tier_chart: tier_chart(scored, rubric, ctx.lang)?,
+        trend_chart: index_trend(history, scored, ctx)?,
         top_findings: top_findings(&result.findings, ctx.lang)?,
         rankings: ranking_groups(&scored.rankings, ctx.lang, &paged)?,
         accounts: accounts
@@ -185,6 +205,23 @@ pub fn write_audit_report(
     let index = out.join("index.html");
     write_index(&page, ctx.lang, &index)?;
     report.files.push(index);
+
+    let summary = AuditSummary {
+        as_of: ctx.as_of.to_string(),
+        window_from: days_to_date(ctx.from_day as i32).to_string(),
+        rules_run: result.rules_run.iter().map(|c| c.to_string()).collect(),
+        accounts: ctx.accounts.height() as u64,
+        findings: result.findings.height() as u64,
+        veto_accounts: page.veto_accounts,
+        lang: ctx.lang.pick("zh", "en").to_string(),
+        govmedia: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let summary_path = out.join("report.json");
+    let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
+    govmedia_collectors::store::write_atomic(&summary_path, |f| {
+        std::io::Write::write_all(f, json.as_bytes())
+    })?;
+    report.files.push(summary_path);
     Ok(report)
 }
 
@@ -319,6 +356,94 @@ fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<S
         &counts,
         &failing,
         lang,
+    )
+}
+
+/// Each account's (as_of, score, findings) over the past audits and this one.
+fn account_trends(
+    history: &[HistoryPoint],
+    scores: &DataFrame,
+    findings: &DataFrame,
+    ctx: &AuditContext,
+) -> Result<HashMap<String, Vec<(String, Option<f64>, u64)>>, Error> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for id in strings(findings, "account_id")?.into_iter().flatten() {
+        *counts.entry(id).or_default() += 1;
+    }
+    let ids = strings(scores, "account_id")?;
+    let score = scores.column("score")?.cast(&DataType::Float64)?;
+    let score = score.f64()?;
+    let mut trends = HashMap::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        let Some(id) = id else { continue };
+        let mut points: Vec<(String, Option<f64>, u64)> = history
+            .iter()
+            .filter_map(|h| h.accounts.get(&id).map(|(s, n)| (h.as_of.clone(), *s, *n)))
+            .collect();
+        points.push((
+            ctx.as_of.to_string(),
+            score.get(i),
+            counts.get(&id).copied().unwrap_or(0),
+        ));
+        trends.insert(id, points);
+    }
+    Ok(trends)
+}
+
+/// Vetoed accounts and accounts per tier over the past audits and this one (empty without a
+/// history).
+fn index_trend(
+    history: &[HistoryPoint],
+    scored: &ScoreTables,
+    ctx: &AuditContext,
+) -> Result<String, Error> {
+    if history.is_empty() {
+        return Ok(String::new());
+    }
+    let mut current = BTreeMap::new();
+    for tier in strings(&scored.scores, "tier")? {
+        *current
+            .entry(tier.unwrap_or_else(|| "—".into()))
+            .or_insert(0u64) += 1;
+    }
+    let vetoes = scored
+        .scores
+        .column("veto")?
+        .bool()?
+        .iter()
+        .filter(|v| v.unwrap_or(false))
+        .count() as u64;
+    let mut dates: Vec<String> = history.iter().map(|h| h.as_of.clone()).collect();
+    dates.push(ctx.as_of.to_string());
+    let mut tier_names: Vec<String> = history
+        .iter()
+        .flat_map(|h| h.tiers.keys().cloned())
+        .chain(current.keys().cloned())
+        .collect();
+    tier_names.sort();
+    tier_names.dedup();
+    let mut series = vec![(
+        ctx.lang.pick("否决账号", "vetoed accounts").to_string(),
+        history
+            .iter()
+            .map(|h| h.vetoes as f64)
+            .chain([vetoes as f64])
+            .collect::<Vec<f64>>(),
+    )];
+    for tier in tier_names {
+        let values = history
+            .iter()
+            .map(|h| h.tiers.get(&tier).copied().unwrap_or(0) as f64)
+            .chain([current.get(&tier).copied().unwrap_or(0) as f64])
+            .collect();
+        series.push((tier, values));
+    }
+    crate::account_charts::line_chart_svg(
+        ctx.lang
+            .pick("历次检查：否决与等级", "Vetoes and tiers over audits"),
+        &dates,
+        &series,
+        ctx.lang.pick("账号数", "accounts"),
     )
 }
 
@@ -733,6 +858,7 @@ fn page_inputs<'a>(
         monthly,
         findings,
         sla_hours: govmedia_rules::interaction::sla_ms(ctx) as f64 / 3_600_000.0,
+        trend: HashMap::new(),
     })
 }
 

@@ -9,6 +9,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use govmedia_collectors::import::read_table_file;
 use govmedia_collectors::schema::ORGS;
+use govmedia_reports::history::{read_history, record};
 use govmedia_reports::report::{PageSelection, write_audit_report};
 use govmedia_rules::engine::{Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
@@ -87,6 +88,11 @@ pub struct AuditArgs {
     /// none. Default: all up to 5,000 accounts, flagged above.
     #[arg(long, value_enum)]
     pub pages: Option<PagesArg>,
+    /// Keep this audit's tables in an audit history folder, under its --as-of date
+    /// (DIR/YYYY-MM-DD, replacing an earlier run of the same day); pages then show each
+    /// account's score and findings over the past audits. Compare entries with `govmedia diff`.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -221,6 +227,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             default
         }
     };
+    let past = match &args.history {
+        Some(dir) => read_history(dir, &as_of.to_string())?,
+        None => Vec::new(),
+    };
     let report = trace::stage("report", || {
         write_audit_report(
             &args.out,
@@ -230,6 +240,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             &scoring.rubric,
             &notes,
             pages,
+            &past,
         )
     })?;
     for line in trace::report() {
@@ -263,6 +274,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     );
     for note in &notes {
         println!("{note}");
+    }
+    if let Some(dir) = &args.history {
+        let (entry, replaced) = record(dir, &args.out, &as_of.to_string())?;
+        println!(
+            "history: {} {} ({} earlier audit(s) in {})",
+            if replaced { "replaced" } else { "kept" },
+            entry.display(),
+            past.len(),
+            dir.display()
+        );
     }
     let failing = match args.fail_on {
         None => false,

@@ -4,6 +4,7 @@ mod audit;
 mod check_links;
 mod collect;
 mod demo;
+mod diff;
 mod eval_labels;
 mod import;
 mod rules;
@@ -47,6 +48,9 @@ pub enum Command {
     /// Early warnings: what is about to become a finding (deadlines, evidence), optionally
     /// sent to WeCom, DingTalk or Feishu group robots.
     Watch(watch::WatchArgs),
+    /// Compare two audits: findings new / resolved / persisting, score, tier, rank and veto
+    /// changes, totals per platform and group (diff.csv, diff.json, diff.html).
+    Diff(diff::DiffArgs),
 }
 
 /// Report language.
@@ -146,5 +150,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Collect(args) => collect::run(args),
         Command::EvalLabels(args) => eval_labels::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
