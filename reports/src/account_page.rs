@@ -18,6 +18,7 @@ use crate::account_charts::{
     RubricBar, content_mix_svg, engagement_svg, line_chart_svg, reply_latency_svg, rubric_svg,
 };
 use crate::charts::{WeekBar, weekly_updates_svg};
+use crate::history::TrendPoint;
 use crate::{Error, account_file_stem};
 
 pub const ACCOUNTS_DIR: &str = "accounts";
@@ -266,9 +267,9 @@ pub struct PageInputs<'a> {
     pub monthly: HashMap<String, Vec<MonthRow>>,
     pub findings: HashMap<String, Vec<FindingRow>>,
     pub sla_hours: f64,
-    /// Per account: (as_of, score, findings) over the past audits and this one, oldest first;
+    /// Per account: its score and findings over the past audits and this one, oldest first;
     /// empty without an audit history.
-    pub trend: HashMap<String, Vec<(String, Option<f64>, u64)>>,
+    pub trend: HashMap<String, Vec<TrendPoint>>,
 }
 
 #[derive(Debug, Clone)]
@@ -448,15 +449,15 @@ fn charts_for(header: &AccountHeader, inputs: &PageInputs) -> Result<Vec<Chart>,
         })
         .collect();
     if let Some(points) = inputs.trend.get(id).filter(|p| p.len() > 1) {
-        let dates: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
+        let dates: Vec<String> = points.iter().map(|p| p.as_of.clone()).collect();
         let series = vec![
             (
                 lang.pick("得分", "score").to_string(),
-                points.iter().map(|p| p.1.unwrap_or(0.0)).collect(),
+                points.iter().map(|p| p.score.unwrap_or(0.0)).collect(),
             ),
             (
                 lang.pick("问题数", "findings").to_string(),
-                points.iter().map(|p| p.2 as f64).collect(),
+                points.iter().map(|p| p.findings as f64).collect(),
             ),
         ];
         charts.push(Chart {

@@ -18,6 +18,14 @@ pub const ENTRY_FILES: [&str; 4] = [
     "rankings.parquet",
 ];
 
+/// One account in one audit, for its trend chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    pub as_of: String,
+    pub score: Option<f64>,
+    pub findings: u64,
+}
+
 /// One past audit, as the trend charts need it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryPoint {

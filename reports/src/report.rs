@@ -16,7 +16,7 @@ use crate::account_page::{
     write_account_pages,
 };
 use crate::charts::WeekBar;
-use crate::history::HistoryPoint;
+use crate::history::{HistoryPoint, TrendPoint};
 use crate::html::{
     IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, platform_label,
     write_index,
@@ -76,16 +76,29 @@ impl PageSelection {
     }
 }
 
+/// What the report shows besides the audit's tables.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions<'a> {
+    /// Lines for the index page (not-assessed rules, packs used, page selection).
+    pub notes: &'a [String],
+    pub pages: PageSelection,
+    /// The past audits (empty without `--history`): trend charts.
+    pub history: &'a [HistoryPoint],
+}
+
 pub fn write_audit_report(
     out: &Path,
     ctx: &AuditContext,
     result: &AuditResult,
     scored: &ScoreTables,
     rubric: &RubricPack,
-    notes: &[String],
-    pages: PageSelection,
-    history: &[HistoryPoint],
+    options: ReportOptions,
 ) -> Result<ReportFiles, Error> {
+    let ReportOptions {
+        notes,
+        pages,
+        history,
+    } = options;
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
     let mut report = ReportFiles::default();
     let workbook = out.join("scores.xlsx");
@@ -365,7 +378,7 @@ fn account_trends(
     scores: &DataFrame,
     findings: &DataFrame,
     ctx: &AuditContext,
-) -> Result<HashMap<String, Vec<(String, Option<f64>, u64)>>, Error> {
+) -> Result<HashMap<String, Vec<TrendPoint>>, Error> {
     let mut counts: HashMap<String, u64> = HashMap::new();
     for id in strings(findings, "account_id")?.into_iter().flatten() {
         *counts.entry(id).or_default() += 1;
@@ -376,15 +389,21 @@ fn account_trends(
     let mut trends = HashMap::new();
     for (i, id) in ids.into_iter().enumerate() {
         let Some(id) = id else { continue };
-        let mut points: Vec<(String, Option<f64>, u64)> = history
+        let mut points: Vec<TrendPoint> = history
             .iter()
-            .filter_map(|h| h.accounts.get(&id).map(|(s, n)| (h.as_of.clone(), *s, *n)))
+            .filter_map(|h| {
+                h.accounts.get(&id).map(|(s, n)| TrendPoint {
+                    as_of: h.as_of.clone(),
+                    score: *s,
+                    findings: *n,
+                })
+            })
             .collect();
-        points.push((
-            ctx.as_of.to_string(),
-            score.get(i),
-            counts.get(&id).copied().unwrap_or(0),
-        ));
+        points.push(TrendPoint {
+            as_of: ctx.as_of.to_string(),
+            score: score.get(i),
+            findings: counts.get(&id).copied().unwrap_or(0),
+        });
         trends.insert(id, points);
     }
     Ok(trends)

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use govmedia_collectors::import::read_table_file;
 use govmedia_collectors::schema::ORGS;
 use govmedia_reports::history::{read_history, record};
-use govmedia_reports::report::{PageSelection, write_audit_report};
+use govmedia_reports::report::{PageSelection, ReportOptions, write_audit_report};
 use govmedia_rules::engine::{Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
 use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
@@ -238,9 +238,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             &result,
             &scored,
             &scoring.rubric,
-            &notes,
-            pages,
-            &past,
+            ReportOptions {
+                notes: &notes,
+                pages,
+                history: &past,
+            },
         )
     })?;
     for line in trace::report() {

@@ -1,4 +1,5 @@
-//! End-to-end: `govmedia watch` on the demo, with alerts to a local WeCom robot server.
+//! End-to-end monitoring: `govmedia watch` on the demo with alerts to a local WeCom robot
+//! server, and two audits accumulating in an audit history, compared with `govmedia diff`.
 
 use std::fs;
 use std::path::Path;
@@ -147,4 +148,106 @@ fn watch_refuses_an_inline_secret_before_doing_any_work() {
         !said.contains("demo:"),
         "failed before generating the demo: {said}"
     );
+}
+
+#[test]
+fn two_demo_audits_accumulate_in_a_history_and_diff_to_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let audit = |as_of: &str, out: &str| {
+        let run = govmedia(&[
+            "audit",
+            "--demo",
+            "--as-of",
+            as_of,
+            "--out",
+            p(&dir.path().join(out)),
+            "--history",
+            p(&history),
+        ]);
+        assert!(run.status.success(), "{}", text(&run));
+        text(&run)
+    };
+    assert!(audit("2025-08-31", "earlier").contains("history: kept"));
+    let said = audit("2025-11-30", "later");
+    assert!(said.contains("(1 earlier audit(s)"), "{said}");
+    // The same day again replaces its entry, nothing else.
+    assert!(audit("2025-11-30", "later").contains("history: replaced"));
+    let entries: Vec<String> = fs::read_dir(&history)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let mut entries = entries;
+    entries.sort();
+    assert_eq!(entries, ["2025-08-31", "2025-11-30"]);
+
+    let later = dir.path().join("later");
+    let page = fs::read_dir(later.join("accounts"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        fs::read_to_string(page)
+            .unwrap()
+            .contains("data-chart=\"trend\"")
+    );
+    assert!(
+        fs::read_to_string(later.join("index.html"))
+            .unwrap()
+            .contains("data-chart=\"history\"")
+    );
+
+    let out = dir.path().join("diff");
+    let run = govmedia(&[
+        "diff",
+        p(&history.join("2025-08-31")),
+        p(&history.join("2025-11-30")),
+        "--out",
+        p(&out),
+    ]);
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    assert!(
+        said.contains("2025-08-31 → 2025-11-30: 80 accounts"),
+        "{said}"
+    );
+    for f in [
+        "diff.csv",
+        "diff_findings.csv",
+        "diff_findings.parquet",
+        "diff.json",
+        "diff.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("diff.json")).unwrap()).unwrap();
+    assert_eq!(json["old"]["as_of"], "2025-08-31");
+    assert_eq!(json["accounts"].as_array().unwrap().len(), 80);
+    let findings = fs::read_to_string(out.join("diff_findings.csv")).unwrap();
+    for status in ["new", "persisting"] {
+        assert!(findings.contains(&format!("\n{status},")), "{status}");
+    }
+
+    // A report folder diffed with itself: no changes.
+    let run = govmedia(&[
+        "diff",
+        p(&later),
+        p(&later),
+        "--out",
+        p(&dir.path().join("same")),
+    ]);
+    assert!(text(&run).contains("no changes"), "{}", text(&run));
+    // Not an audit folder: an error naming the file.
+    let run = govmedia(&[
+        "diff",
+        p(dir.path()),
+        p(&later),
+        "--out",
+        p(&dir.path().join("x")),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run).contains("report.json"), "{}", text(&run));
 }
