@@ -15,6 +15,15 @@ fn govmedia(args: &[&str]) -> Output {
         .expect("run govmedia")
 }
 
+/// Runs with every log of every crate on (the HTTP client's included).
+fn govmedia_tracing(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args(args)
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("run govmedia")
+}
+
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -44,13 +53,15 @@ fn watch_on_the_demo_writes_warnings_and_a_digest_and_alerts_a_wecom_robot() {
     fs::write(
         &config,
         format!(
-            "[[robot]]\nplatform = \"wecom\"\nname = \"办公室值班群\"\nbase_url = \"http://{addr}\"\nkey = {{ file = {:?} }}\ninterval_ms = 20\n",
+            "[[robot]]\nplatform = \"wecom\"\nname = \"办公室值班群\"\nbase_url = \"http://{addr}\"\nkey = {{ file = {:?} }}\ninterval_ms = 20\n\n\
+             [[robot]]\nplatform = \"wecom\"\nname = \"某局群\"\nbase_url = \"http://{addr}\"\nkey = {{ file = {:?} }}\naccounts = [\"wechat:no-such-account\"]\n",
+            p(&key_file),
             p(&key_file)
         ),
     )
     .unwrap();
     let out = dir.path().join("watch");
-    let run = govmedia(&[
+    let run = govmedia_tracing(&[
         "watch",
         "--demo",
         "--at",
@@ -69,6 +80,11 @@ fn watch_on_the_demo_writes_warnings_and_a_digest_and_alerts_a_wecom_robot() {
         "critical warnings exist: {said}"
     );
     assert!(said.contains("notified 办公室值班群 (WeCom)"), "{said}");
+    // A robot for some accounts only gets theirs: here none.
+    assert!(
+        said.contains("notified 某局群 (WeCom): 1 message(s), 0 warning(s)"),
+        "{said}"
+    );
     let csv = fs::read_to_string(out.join("warnings.csv")).unwrap();
     let header = csv.trim_start_matches('\u{feff}').lines().next().unwrap();
     assert_eq!(
@@ -94,7 +110,8 @@ fn watch_on_the_demo_writes_warnings_and_a_digest_and_alerts_a_wecom_robot() {
         let content = body["markdown"]["content"].as_str().unwrap();
         assert!(content.len() <= 4096);
     }
-    // The key is in the request URL only: not in what the command said or wrote.
+    // The key is in the request URL only: not in what the command said, logged or wrote.
+    assert!(said.contains("TRACE"), "the logs were on");
     assert!(!said.contains(KEY));
     for file in ["warnings.csv", "warnings.json", "digest.md"] {
         assert!(

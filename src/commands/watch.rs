@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, days_to_date, parse_instant_ms};
-use govmedia_reports::digest::{digest, write_watch_outputs};
+use govmedia_reports::digest::{digest as digest_of, write_watch_outputs};
 use govmedia_reports::notify::{load_robots, send_digest};
 use govmedia_rules::warnings::{WatchOptions, warnings_frame, watch};
 use govmedia_rules::{AuditContext, Lang};
+use polars::prelude::BooleanChunked;
 
 use super::LangArg;
 
@@ -99,7 +100,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     };
     let warnings = watch(&ctx, &opts)?;
     let table = warnings_frame(&ctx, &opts, &warnings)?;
-    let digest = digest(&table, at_ms, lang)?;
+    let digest = digest_of(&table, at_ms, lang)?;
     let files = write_watch_outputs(&args.out, &table, &digest)?;
     println!(
         "watched {} accounts at {}: {} warnings ({} critical) written to {} ({} files)",
@@ -115,24 +116,44 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     }
     let mut failed = Vec::new();
     if let Some(robots) = &robots {
-        let deliveries = send_digest(robots, &digest, || chrono::Utc::now().timestamp_millis());
-        for d in deliveries {
-            match &d.failure {
-                None => println!(
-                    "notified {} ({}): {} message(s)",
-                    d.robot,
-                    d.platform.label(),
-                    d.sent
-                ),
-                Some(why) => {
-                    eprintln!(
-                        "notification to {} ({}) failed after {} of {} message(s): {why}",
+        for robot in robots {
+            // A robot for some accounts gets the digest of their warnings only.
+            let digest = match &robot.accounts {
+                None => digest.clone(),
+                Some(ids) => {
+                    let wanted: std::collections::HashSet<&str> =
+                        ids.iter().map(String::as_str).collect();
+                    let mask: BooleanChunked = table
+                        .column("account_id")?
+                        .str()?
+                        .iter()
+                        .map(|id| id.is_some_and(|id| wanted.contains(id)))
+                        .collect();
+                    digest_of(&table.filter(&mask)?, at_ms, lang)?
+                }
+            };
+            let deliveries = send_digest(std::slice::from_ref(robot), &digest, || {
+                chrono::Utc::now().timestamp_millis()
+            });
+            for d in deliveries {
+                match &d.failure {
+                    None => println!(
+                        "notified {} ({}): {} message(s), {} warning(s)",
                         d.robot,
                         d.platform.label(),
                         d.sent,
-                        d.messages
-                    );
-                    failed.push(d.robot.clone());
+                        digest.warnings
+                    ),
+                    Some(why) => {
+                        eprintln!(
+                            "notification to {} ({}) failed after {} of {} message(s): {why}",
+                            d.robot,
+                            d.platform.label(),
+                            d.sent,
+                            d.messages
+                        );
+                        failed.push(d.robot.clone());
+                    }
                 }
             }
         }

@@ -21,6 +21,7 @@
 //! hook = { env = "FEISHU_HOOK_ID" }
 //! secret = { env = "FEISHU_SECRET" }                    # optional: signed requests
 //! base_url = "https://open.larksuite.com"               # optional: Lark, a private deployment
+//! accounts = ["wechat:gh_abc", "weibo:123"]             # optional: only these accounts
 //! ```
 //!
 //! Each digest is split into messages under the platform's size limit, paced under its rate
@@ -129,6 +130,8 @@ struct RobotEntry {
     secret: Option<SecretRef>,
     interval_ms: Option<u64>,
     retry_after_ms: Option<u64>,
+    /// Only these accounts' warnings (a department's group chat); default: all.
+    accounts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +152,8 @@ pub struct Robot {
     pub secret: Option<Secret>,
     pub interval: Duration,
     pub retry_after: Duration,
+    /// Only these accounts' warnings go to this robot (`None`: all).
+    pub accounts: Option<Vec<String>>,
 }
 
 /// Errors of the notification config and of sending.
@@ -262,6 +267,7 @@ pub fn load_robots(path: &Path) -> Result<Vec<Robot>, NotifyError> {
                 .interval_ms
                 .map_or(entry.platform.default_interval(), Duration::from_millis),
             retry_after: Duration::from_millis(entry.retry_after_ms.unwrap_or(60_000)),
+            accounts: entry.accounts.clone(),
         });
     }
     Ok(robots)

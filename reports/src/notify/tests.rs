@@ -25,6 +25,7 @@ fn robot(platform: Platform, base: &str, secret: Option<&str>) -> Robot {
         secret: secret.map(|s| Secret(s.into())),
         interval: Duration::from_millis(120),
         retry_after: Duration::from_millis(50),
+        accounts: None,
     }
 }
 
@@ -299,10 +300,14 @@ fn secrets_are_given_by_reference_never_inline() {
     let write = |text: &str| std::fs::write(&config, text).unwrap();
 
     write(&format!(
-        "[[robot]]\nplatform = \"wecom\"\nname = \"值班群\"\nkey = {{ file = {:?} }}\ninterval_ms = 10\n",
+        "[[robot]]\nplatform = \"wecom\"\nname = \"值班群\"\nkey = {{ file = {:?} }}\ninterval_ms = 10\naccounts = [\"wechat:a\"]\n",
         key_file.display().to_string()
     ));
     let robots = load_robots(&config).unwrap();
+    assert_eq!(
+        robots[0].accounts.as_deref(),
+        Some(&["wechat:a".to_string()][..])
+    );
     assert_eq!(robots[0].address.expose(), KEY, "trailing newline trimmed");
     assert_eq!(robots[0].base_url, "https://qyapi.weixin.qq.com");
     assert_eq!(robots[0].interval, Duration::from_millis(10));
