@@ -34,7 +34,7 @@ pub struct Digest {
 impl Digest {
     pub fn markdown(&self) -> String {
         let mut text = format!("## {}\n\n", self.title);
-        text.push_str(&self.blocks.join("\n"));
+        text.push_str(&self.blocks.concat());
         text
     }
 }
@@ -177,7 +177,8 @@ pub fn digest(warnings: &DataFrame, at_ms: i64, lang: Lang) -> Result<Digest, Er
             rows.len() - critical
         ),
     };
-    let mut blocks = vec![summary];
+    // Each block ends with a blank line, so a message cut between blocks is valid Markdown.
+    let mut blocks = vec![summary + "\n"];
     for account in order.iter().take(ACCOUNTS_LISTED) {
         let list = &by_account[account];
         let first = list[0];
@@ -234,16 +235,17 @@ pub fn digest(warnings: &DataFrame, at_ms: i64, lang: Lang) -> Result<Digest, Er
                 Lang::En => format!("- … {more} more in warnings.csv\n"),
             });
         }
+        block.push('\n');
         blocks.push(block);
     }
     if order.len() > ACCOUNTS_LISTED {
         blocks.push(match lang {
             Lang::Zh => format!(
-                "……另有 {} 个账号的预警，见 warnings.csv\n",
+                "……另有 {} 个账号的预警，见 warnings.csv\n\n",
                 order.len() - ACCOUNTS_LISTED
             ),
             Lang::En => format!(
-                "… warnings on {} more accounts in warnings.csv\n",
+                "… warnings on {} more accounts in warnings.csv\n\n",
                 order.len() - ACCOUNTS_LISTED
             ),
         });
