@@ -1059,3 +1059,63 @@ fn pages_flagged_writes_pages_only_for_flagged_accounts_and_none_writes_none() {
     assert!(account_links(&index).is_empty());
     assert!(none.join("findings.csv").is_file());
 }
+
+#[test]
+fn csv_cells_that_excel_would_run_are_neutralised_unless_csv_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(
+        input.join("accounts.jsonl"),
+        r#"{"account_id":"weibo:1","platform":"weibo","name":"=HYPERLINK(\"http://evil.example\",\"点我\")","first_seen":"2025-01-01T00:00:00+08:00"}"#,
+    )
+    .unwrap();
+    fs::write(
+        input.join("posts.jsonl"),
+        r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-01T10:00:00+08:00","text":"通知"}"#,
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let audit = |out: &Path, raw: bool| {
+        let mut args = vec![
+            "audit",
+            "--store",
+            p(&store),
+            "--as-of",
+            "2025-11-30",
+            "--out",
+            p(out),
+        ];
+        if raw {
+            args.push("--csv-raw");
+        }
+        let run = govmedia(&args);
+        assert!(run.status.success(), "{}", text(&run));
+    };
+    let safe = dir.path().join("safe");
+    audit(&safe, false);
+    for table in ["findings.csv", "scores.csv", "rankings.csv"] {
+        let csv = fs::read_to_string(safe.join(table)).unwrap();
+        assert!(csv.contains("'=HYPERLINK("), "{table}: {csv}");
+        // The name holds commas and quotes, so its cell is quoted: `"'=HYPERLINK(""http…`.
+        assert!(!csv.contains("\"=HYPERLINK("), "{table}");
+    }
+    // JSON and Parquet carry the name as it is: they are data, not spreadsheets.
+    assert!(
+        fs::read_to_string(safe.join("scores.json"))
+            .unwrap()
+            .contains("\"=HYPERLINK(")
+    );
+    let raw = dir.path().join("raw");
+    audit(&raw, true);
+    assert!(
+        fs::read_to_string(raw.join("scores.csv"))
+            .unwrap()
+            .contains("\"=HYPERLINK(")
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use govmedia_collectors::store::write_atomic;
 use govmedia_collectors::time::{days_to_date, format_shanghai};
@@ -129,6 +130,25 @@ pub fn for_each_chunk(
     Ok(())
 }
 
+/// Whether CSV text cells are written as they are (`--csv-raw`), not neutralised.
+static RAW_CSV: AtomicBool = AtomicBool::new(false);
+
+/// Writes CSV text cells as they are from now on (`--csv-raw`): for a pipeline that reads the
+/// CSV as data, never for a file a person opens in Excel or WPS.
+pub fn set_raw_csv(raw: bool) {
+    RAW_CSV.store(raw, Ordering::Relaxed);
+}
+
+/// A text cell as a spreadsheet cannot run it: a cell beginning with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return would be read as a formula (CSV injection), so it gets a leading `'`,
+/// as OWASP recommends. Numbers are numbers, not text: they are never touched.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
 pub fn write_csv(df: &DataFrame, path: &Path) -> Result<(), Error> {
     write_csv_in_chunks(df, path, CHUNK_ROWS)
 }
@@ -139,10 +159,22 @@ fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result
         // The BOM makes Excel read the file as UTF-8.
         file.write_all(b"\xEF\xBB\xBF")?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        w.write_record(&names)?;
+        let raw = RAW_CSV.load(Ordering::Relaxed);
+        let header: Vec<String> = names
+            .iter()
+            .map(|n| neutralise_formula(n).into_owned())
+            .collect();
+        w.write_record(if raw {
+            names.clone()
+        } else {
+            header.iter().map(String::as_str).collect()
+        })?;
         for_each_chunk(df, chunk_rows, |cells, rows| {
             for row in 0..rows {
-                w.write_record(cells.iter().map(|c| c[row].text()))?;
+                w.write_record(cells.iter().map(|c| match &c[row] {
+                    Cell::Str(s) if !raw => neutralise_formula(s).into_owned(),
+                    other => other.text(),
+                }))?;
             }
             Ok(())
         })?;
@@ -223,6 +255,41 @@ pub fn write_table_set(df: &DataFrame, dir: &Path, name: &str) -> Result<Vec<Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {
+        let df = df!(
+            "name" => ["=HYPERLINK(\"http://x\",\"点我\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "某市发布", "a=b"],
+            "score" => [-1.5f64, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+            "rank" => [-1i64, 2, 3, 4, 5, 6, 7, 8],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        write_csv(&df, &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let cells: Vec<Vec<String>> = rows
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        let names: Vec<&str> = cells.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "'=HYPERLINK(\"http://x\",\"点我\")",
+                "'+1",
+                "'-2",
+                "'@SUM(A1)",
+                "'\tx",
+                "'\rx",
+                "某市发布",
+                "a=b"
+            ]
+        );
+        assert_eq!(cells[0][1], "-1.5", "a negative number stays a number");
+        assert_eq!(cells[0][2], "-1");
+    }
 
     #[test]
     fn csv_has_a_bom_and_beijing_times() {

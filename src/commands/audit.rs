@@ -93,6 +93,11 @@ pub struct AuditArgs {
     /// account's score and findings over the past audits. Compare entries with `govmedia diff`.
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// Write CSV text cells exactly as they are. By default a cell beginning with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return gets a leading `'` so Excel and WPS never run it as a
+    /// formula; use this only when a program, not a person, reads the CSV.
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,6 +139,7 @@ impl From<IndexPeriod> for Period {
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    govmedia_reports::tables::set_raw_csv(args.csv_raw);
     let config = super::load_config(args.config.as_deref())?;
     // Selectors on the command line replace the configuration's.
     let selection = Selection {

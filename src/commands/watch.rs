@@ -62,9 +62,15 @@ pub struct WatchArgs {
     /// Report language.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: LangArg,
+    /// Write CSV text cells exactly as they are. By default a cell beginning with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return gets a leading `'` so Excel and WPS never run it as a
+    /// formula; use this only when a program, not a person, reads the CSV.
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    govmedia_reports::tables::set_raw_csv(args.csv_raw);
     for (name, value) in [
         ("--days", args.days),
         ("--dormant-days", args.dormant_days),
