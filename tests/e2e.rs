@@ -1119,3 +1119,62 @@ fn csv_cells_that_excel_would_run_are_neutralised_unless_csv_raw() {
             .contains("\"=HYPERLINK(")
     );
 }
+
+#[test]
+fn an_audit_past_the_holiday_calendar_runs_with_a_note_and_calendar_adds_the_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--as-of",
+        "2027-01-15",
+        "--out",
+        p(&dir.path().join("a")),
+        "--pages",
+        "none",
+    ]);
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    assert!(
+        said.contains("2027 年不在节假日日历内（2019–2026）"),
+        "{said}"
+    );
+    let index = fs::read_to_string(dir.path().join("a/index.html")).unwrap();
+    assert!(index.contains("--calendar FILE"));
+
+    let calendar = dir.path().join("cal-2027.toml");
+    fs::write(
+        &calendar,
+        "[2027] # a test year, not the official notice\nholidays = [\"2027-01-01..2027-01-03\"]\nworkdays = []\n",
+    )
+    .unwrap();
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--as-of",
+        "2027-01-15",
+        "--out",
+        p(&dir.path().join("b")),
+        "--pages",
+        "none",
+        "--calendar",
+        p(&calendar),
+    ]);
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    assert!(!said.contains("不在节假日日历内"), "{said}");
+    fs::write(&calendar, "[2028]\nholidays = []\nworkdays = []\n").unwrap();
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--as-of",
+        "2027-01-15",
+        "--out",
+        p(&dir.path().join("c")),
+        "--calendar",
+        p(&calendar),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run).contains("without a gap"), "{}", text(&run));
+    assert!(!text(&run).contains("demo:"), "refused before any work");
+}

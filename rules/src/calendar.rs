@@ -1,6 +1,9 @@
 //! The official calendar of working days: Monday–Friday that is not a public holiday, plus the
-//! adjusted working weekends (调休上班日), from `packs/calendar/cn_holidays.toml`. Dates outside the
-//! calendar's years are an error, never a guess.
+//! adjusted working weekends (调休上班日), from `packs/calendar/cn_holidays.toml`, extended with
+//! `--calendar FILE` (same format, one `[YEAR]` table per year) when a new year's notice is out.
+//! A date outside the calendar's years counts Monday to Friday as working days — no holidays, no
+//! 调休 — and the audit says so ([`Calendar::outside_note`]): an audit in January is not refused
+//! because the State Council notice for the year has not been added yet.
 //!
 //! Working time counts every hour of a working day and none of other days, so "3 working days"
 //! after a comment posted on Friday 17:00 ends on Wednesday 17:00, and a holiday week adds nothing.
@@ -94,22 +97,63 @@ impl Calendar {
         (self.first_year, self.last_year)
     }
 
-    fn check(&self, date: NaiveDate) -> Result<(), Error> {
-        if (self.first_year..=self.last_year).contains(&date.year()) {
-            Ok(())
-        } else {
-            Err(Error::Config(format!(
-                "{date} is outside the holiday calendar ({}–{}); working days cannot be counted \
-                 for it. Add that year's State Council notice to the calendar pack.",
-                self.first_year, self.last_year
-            )))
-        }
+    /// Whether the calendar has the official arrangement of `date`'s year.
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        (self.first_year..=self.last_year).contains(&date.year())
     }
 
+    /// Working day: Monday–Friday that is not a holiday, or an adjusted working weekend; outside
+    /// the calendar's years, Monday–Friday.
     pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, Error> {
-        self.check(date)?;
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
         Ok(self.workdays.contains(&date) || (!weekend && !self.holidays.contains(&date)))
+    }
+
+    /// The note an audit prints when days from `from` to `to` fall outside the calendar's
+    /// years (their working days were counted Monday to Friday), or `None`.
+    pub fn outside_note(&self, from: NaiveDate, to: NaiveDate, zh: bool) -> Option<String> {
+        let years: Vec<i32> = (from.year()..=to.year())
+            .filter(|y| !(self.first_year..=self.last_year).contains(y))
+            .collect();
+        let list = years
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(if zh { "、" } else { ", " });
+        (!years.is_empty()).then(|| {
+            if zh {
+                format!(
+                    "{list} 年不在节假日日历内（{}–{}）：这些日期按周一至周五为工作日计算（无法定节假日、无调休）。国务院办公厅公布当年安排后，请用 --calendar FILE 补充",
+                    self.first_year, self.last_year
+                )
+            } else {
+                format!(
+                    "{list} outside the holiday calendar ({}–{}): working days there are counted as Monday to Friday (no public holidays, no adjusted weekends); add the year's State Council notice with --calendar FILE",
+                    self.first_year, self.last_year
+                )
+            }
+        })
+    }
+
+    /// This calendar with the years of another calendar file added (a year in both: the file's
+    /// arrangement). The years must stay consecutive.
+    pub fn extended(&self, text: &str, source: &str) -> Result<Calendar, Error> {
+        let extra = Calendar::from_toml(text, source)?;
+        let in_extra = |d: &NaiveDate| (extra.first_year..=extra.last_year).contains(&d.year());
+        let mut merged = self.clone();
+        merged.holidays.retain(|d| !in_extra(d));
+        merged.workdays.retain(|d| !in_extra(d));
+        merged.holidays.extend(extra.holidays);
+        merged.workdays.extend(extra.workdays);
+        merged.first_year = self.first_year.min(extra.first_year);
+        merged.last_year = self.last_year.max(extra.last_year);
+        if extra.first_year > self.last_year + 1 || extra.last_year + 1 < self.first_year {
+            return Err(Error::Config(format!(
+                "{source}: the calendar has {}–{}; the years added ({}–{}) must follow on without a gap",
+                self.first_year, self.last_year, extra.first_year, extra.last_year
+            )));
+        }
+        Ok(merged)
     }
 
     /// The working-time clock over the days `from` to `to` (inclusive): deadlines and working
@@ -128,7 +172,6 @@ impl Calendar {
                 .iter()
                 .map(|w| w.unwrap_or(false))
                 .collect(),
-            calendar_years: self.years(),
         })
     }
 
@@ -136,8 +179,6 @@ impl Calendar {
     /// `working` and `working_ms_before`, the working time from `from` to the day's start. The
     /// working time between two instants is the difference of their positions on this table.
     pub fn day_table(&self, from: NaiveDate, to: NaiveDate) -> Result<DataFrame, Error> {
-        self.check(from)?;
-        self.check(to)?;
         let (first, last) = (date_to_days(from) as i64, date_to_days(to) as i64);
         let mut days = Vec::new();
         let mut working = Vec::new();
@@ -168,7 +209,6 @@ pub struct WorkingClock {
     /// Working time from the first day's start to each day's start.
     before: Vec<i64>,
     working: Vec<bool>,
-    calendar_years: (i32, i32),
 }
 
 impl WorkingClock {
@@ -178,12 +218,10 @@ impl WorkingClock {
             Ok(i as usize)
         } else {
             Err(Error::Config(format!(
-                "{} is outside the holiday calendar ({}–{}) or the days it was prepared for; \
-                 working days cannot be counted for it. Add that year's State Council notice \
-                 to the calendar pack.",
+                "{} is past the days the working-time clock was prepared for ({} to {})",
                 days_to_date(day as i32),
-                self.calendar_years.0,
-                self.calendar_years.1
+                days_to_date(self.first_day as i32),
+                days_to_date((self.first_day + self.before.len() as i64 - 1) as i32)
             )))
         }
     }
@@ -277,14 +315,50 @@ mod tests {
     }
 
     #[test]
-    fn dates_outside_the_calendar_are_errors() {
+    fn dates_outside_the_calendar_count_monday_to_friday_with_a_note() {
         let c = Calendar::official();
-        let err = c.is_working_day(d("2018-12-31")).unwrap_err().to_string();
+        // 2027-01-01 is a Friday: a public holiday every year, but the calendar does not know
+        // 2027, so it counts as a working day, and the audit says so.
+        assert!(c.is_working_day(d("2027-01-01")).unwrap());
+        assert!(!c.is_working_day(d("2027-01-02")).unwrap(), "a Saturday");
+        assert!(c.is_working_day(d("2018-12-31")).unwrap(), "a Monday");
+        assert!(!c.covers(d("2027-01-01")));
+        assert_eq!(c.outside_note(d("2026-03-01"), d("2026-12-31"), true), None);
+        let note = c
+            .outside_note(d("2026-03-01"), d("2027-03-01"), false)
+            .unwrap();
         assert!(
-            err.contains("outside the holiday calendar (2019–2026)"),
+            note.starts_with("2027 outside the holiday calendar (2019–2026)"),
+            "{note}"
+        );
+        assert!(note.contains("--calendar FILE"), "{note}");
+    }
+
+    #[test]
+    fn a_calendar_file_adds_a_year_and_must_follow_on() {
+        let c = Calendar::official()
+            .extended(
+                "[2027]\nholidays = [\"2027-01-01..2027-01-03\"]\nworkdays = [\"2027-01-09\"]\n",
+                "cal-2027.toml",
+            )
+            .unwrap();
+        assert!(c.covers(d("2027-06-01")));
+        assert!(!c.is_working_day(d("2027-01-01")).unwrap());
+        assert!(
+            c.is_working_day(d("2027-01-09")).unwrap(),
+            "an adjusted Saturday"
+        );
+        // The official years are kept.
+        assert!(!c.is_working_day(d("2026-10-01")).unwrap());
+        assert_eq!(c.outside_note(d("2026-03-01"), d("2027-03-01"), true), None);
+        let err = Calendar::official()
+            .extended("[2029]\nholidays = []\nworkdays = []\n", "cal-2029.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cal-2029.toml") && err.contains("without a gap"),
             "{err}"
         );
-        assert!(c.is_working_day(d("2027-01-04")).is_err());
     }
 
     /// Beijing wall time as UTC milliseconds.
@@ -342,7 +416,12 @@ mod tests {
             .deadline(bj("2026-12-30 10:00"), 3 * DAY_MS)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("outside the holiday calendar"), "{err}");
+        assert!(
+            err.contains(
+                "past the days the working-time clock was prepared for (2025-09-01 to 2026-12-31)"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

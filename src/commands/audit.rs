@@ -98,6 +98,11 @@ pub struct AuditArgs {
     /// formula; use this only when a program, not a person, reads the CSV.
     #[arg(long)]
     pub csv_raw: bool,
+    /// A holiday calendar file adding years to the official one (same TOML format as
+    /// rules/packs/calendar/cn_holidays.toml: `[2027]` with `holidays` and `workdays`), for a
+    /// year whose State Council notice the tool does not ship yet.
+    #[arg(long)]
+    pub calendar: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -173,6 +178,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         manual,
     };
     let from = args.from.as_deref().map(parse_date).transpose()?;
+    let calendar = super::calendar_with(&config, args.calendar.as_deref())?;
 
     let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
     let as_of = match (&args.as_of, source.demo_as_of) {
@@ -185,7 +191,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let lang: Lang = args.lang.into();
     let mut ctx = AuditContext::new_in_units(store, as_of, from, lang, config.params.clone())?
         .with_lexicons(config.lexicons.clone())
-        .with_calendar(config.calendar.clone())
+        .with_calendar(calendar)
         .with_index_period(args.index_period.into());
     if let Some(path) = &args.orgs {
         ctx = ctx.with_orgs(read_table_file(&ORGS, path)?);
@@ -213,6 +219,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     notes.extend(scored.notes.iter().cloned());
+    let window_from = govmedia_collectors::time::days_to_date(ctx.from_day as i32);
+    notes.extend(
+        ctx.calendar
+            .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
+    );
     let pages = match args.pages {
         Some(p) => p.into(),
         None => {

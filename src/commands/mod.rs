@@ -139,6 +139,23 @@ pub fn load_config(
     })
 }
 
+/// The configuration's calendar with the years of `--calendar FILE` added.
+pub fn calendar_with(
+    config: &govmedia_rules::config::AuditConfig,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<govmedia_rules::calendar::Calendar> {
+    Ok(match file {
+        None => config.calendar.clone(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the calendar {}", path.display()))?;
+            config
+                .calendar
+                .extended(&text, &path.display().to_string())?
+        }
+    })
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo::run(args),

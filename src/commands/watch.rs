@@ -67,6 +67,11 @@ pub struct WatchArgs {
     /// formula; use this only when a program, not a person, reads the CSV.
     #[arg(long)]
     pub csv_raw: bool,
+    /// A holiday calendar file adding years to the official one (same TOML format as
+    /// rules/packs/calendar/cn_holidays.toml: `[2027]` with `holidays` and `workdays`), for a
+    /// year whose State Council notice the tool does not ship yet.
+    #[arg(long)]
+    pub calendar: Option<PathBuf>,
 }
 
 pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
@@ -81,6 +86,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let config = super::load_config(args.config.as_deref())?;
+    let calendar = super::calendar_with(&config, args.calendar.as_deref())?;
     // Secrets are resolved before the work, so a missing one fails fast.
     let robots = args.notify.as_deref().map(load_robots).transpose()?;
     let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
@@ -97,13 +103,21 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let lang: Lang = args.lang.into();
     let ctx = AuditContext::new_in_units(&source.store, today, None, lang, config.params.clone())?
         .with_lexicons(config.lexicons.clone())
-        .with_calendar(config.calendar.clone());
+        .with_calendar(calendar);
     let opts = WatchOptions {
         at_ms,
         days: args.days,
         dormant_days: args.dormant_days,
         reply_hours: args.reply_hours,
     };
+    let window_from = days_to_date(ctx.from_day as i32);
+    if let Some(note) = ctx.calendar.outside_note(
+        window_from,
+        today + chrono::Duration::days(45),
+        matches!(lang, Lang::Zh),
+    ) {
+        eprintln!("note: {note}");
+    }
     let warnings = watch(&ctx, &opts)?;
     let table = warnings_frame(&ctx, &opts, &warnings)?;
     let digest = digest_of(&table, at_ms, lang)?;

@@ -154,12 +154,17 @@ fn consultations_need_a_results_post() {
 }
 
 #[test]
-fn a_date_outside_the_holiday_calendar_is_an_error() {
-    let err = match audit_at("2027-03-01") {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("2027 is outside the calendar"),
-    };
-    assert!(err.contains("outside the holiday calendar"), "{err}");
+fn a_date_outside_the_holiday_calendar_counts_monday_to_friday() {
+    // 2027 is not in the calendar: the audit runs all the INT rules (the CLI prints the
+    // calendar's note) instead of refusing.
+    let result = audit_at("2027-03-01").unwrap();
+    for code in ["INT001", "INT002"] {
+        assert!(result.rules_run.contains(&code), "{code}");
+        assert!(
+            !result.not_assessed.iter().any(|(c, _)| *c == code),
+            "{code}"
+        );
+    }
 }
 
 #[test]
