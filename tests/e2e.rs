@@ -1178,3 +1178,47 @@ fn an_audit_past_the_holiday_calendar_runs_with_a_note_and_calendar_adds_the_yea
     assert!(text(&run).contains("without a gap"), "{}", text(&run));
     assert!(!text(&run).contains("demo:"), "refused before any work");
 }
+
+#[test]
+fn an_orgs_file_listing_an_org_twice_is_refused_naming_both_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let csv = dir.path().join("orgs.csv");
+    fs::write(
+        &csv,
+        "\u{feff}org_id,official_name,group\norg-1,某市人民政府,地市级\norg-2,某县人民政府,区县\norg-1,某市人民政府办公室,地市级\n",
+    )
+    .unwrap();
+    let jsonl = dir.path().join("orgs.jsonl");
+    fs::write(
+        &jsonl,
+        "{\"org_id\":\"org-9\",\"official_name\":\"甲\"}\n\n{\"org_id\":\"org-9\",\"official_name\":\"乙\"}\n",
+    )
+    .unwrap();
+    for (file, lines) in [(&csv, "line 2 and line 4"), (&jsonl, "line 1 and line 3")] {
+        let run = govmedia(&[
+            "audit",
+            "--store",
+            p(&store),
+            "--as-of",
+            "2025-11-30",
+            "--out",
+            p(&dir.path().join("r")),
+            "--orgs",
+            p(file),
+        ]);
+        let said = text(&run);
+        assert_eq!(run.status.code(), Some(2), "{said}");
+        assert!(said.contains(lines), "{said}");
+        assert!(said.contains(p(file)), "names the file: {said}");
+        assert_eq!(said.matches("listed twice").count(), 1, "said once: {said}");
+    }
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
-use govmedia_collectors::import::read_table_file;
+use govmedia_collectors::import::read_registry_file;
 use govmedia_collectors::schema::ORGS;
 use govmedia_reports::history::{read_history, record};
 use govmedia_reports::report::{PageSelection, ReportOptions, write_audit_report};
@@ -179,6 +179,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let from = args.from.as_deref().map(parse_date).transpose()?;
     let calendar = super::calendar_with(&config, args.calendar.as_deref())?;
+    let orgs = args
+        .orgs
+        .as_deref()
+        .map(|path| read_registry_file(&ORGS, path, "org_id"))
+        .transpose()?;
 
     let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
     let as_of = match (&args.as_of, source.demo_as_of) {
@@ -193,8 +198,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .with_lexicons(config.lexicons.clone())
         .with_calendar(calendar)
         .with_index_period(args.index_period.into());
-    if let Some(path) = &args.orgs {
-        ctx = ctx.with_orgs(read_table_file(&ORGS, path)?);
+    if let Some(orgs) = orgs {
+        ctx = ctx.with_orgs(orgs);
     }
     let checked = Instant::now();
     let result = run_audit(&ctx, &selection)?;

@@ -608,6 +608,64 @@ pub fn read_table_file(spec: &'static TableSpec, path: &Path) -> Result<DataFram
     }
 }
 
+/// Reads a registry file (one row per key, such as `--orgs`) like [`read_table_file`], refusing
+/// a key listed twice with an error naming both lines: a duplicated org would rank each of its
+/// accounts twice, tied with itself.
+pub fn read_registry_file(
+    spec: &'static TableSpec,
+    path: &Path,
+    key: &str,
+) -> Result<DataFrame, Error> {
+    let df = read_table_file(spec, path)?;
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    // (key, line) of every record, in file order.
+    let mut keys: Vec<(String, u64)> = Vec::new();
+    if is_csv {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let column = reader
+            .headers()
+            .ok()
+            .and_then(|h| h.iter().position(|c| c.trim() == key));
+        if let Some(column) = column {
+            for record in reader.records().flatten() {
+                let line = record.position().map_or(0, |p| p.line());
+                if let Some(value) = record.get(column).map(str::trim).filter(|v| !v.is_empty()) {
+                    keys.push((value.to_string(), line));
+                }
+            }
+        }
+    } else {
+        for (i, line) in text.lines().enumerate() {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(line.trim()) else {
+                continue;
+            };
+            let id = match &value[key] {
+                serde_json::Value::String(s) => s.trim().to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            keys.push((id, i as u64 + 1));
+        }
+    }
+    let mut first_line: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (id, line) in &keys {
+        if let Some(earlier) = first_line.insert(id, *line) {
+            return Err(Error::Input(format!(
+                "{}: {key} {id:?} is listed twice, on line {earlier} and line {line}; each must \
+                 be listed once",
+                path.display()
+            )));
+        }
+    }
+    Ok(df)
+}
+
 /// Expands files, folders (recursively, in name order, hidden entries skipped) and `.zip`
 /// archives (extracted under `scratch`, nested archives too). A refused archive is a file with a
 /// problem, reported like any file that cannot be read; the others still import.
