@@ -1222,3 +1222,48 @@ fn an_orgs_file_listing_an_org_twice_is_refused_naming_both_lines() {
         assert_eq!(said.matches("listed twice").count(), 1, "said once: {said}");
     }
 }
+
+#[test]
+fn accounts_whose_ids_differ_only_in_chinese_get_their_own_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(
+        input.join("accounts.jsonl"),
+        "{\"account_id\":\"weibo:甲\",\"platform\":\"weibo\",\"name\":\"甲局\",\"first_seen\":\"2025-01-01T00:00:00+08:00\"}\n\
+         {\"account_id\":\"weibo:乙\",\"platform\":\"weibo\",\"name\":\"乙局\",\"first_seen\":\"2025-01-01T00:00:00+08:00\"}\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let out = dir.path().join("report");
+    let run = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(&out),
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    let links = account_links(&fs::read_to_string(out.join("index.html")).unwrap());
+    let mut pages: Vec<String> = links.into_iter().collect();
+    pages.sort();
+    pages.dedup();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    // Each page is its own account's (before, both were written to `weibo__.html`).
+    let names: Vec<bool> = pages
+        .iter()
+        .map(|page| fs::read_to_string(out.join(page)).unwrap().contains("甲局"))
+        .collect();
+    assert_eq!(
+        names.iter().filter(|x| **x).count(),
+        1,
+        "one page per account"
+    );
+}
