@@ -1267,3 +1267,50 @@ fn accounts_whose_ids_differ_only_in_chinese_get_their_own_pages() {
         "one page per account"
     );
 }
+
+#[test]
+fn two_imports_at_once_take_turns_and_keep_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut inputs = Vec::new();
+    for n in 0..2 {
+        let input = dir.path().join(format!("in{n}"));
+        fs::create_dir_all(&input).unwrap();
+        let accounts: String = (0..200)
+            .map(|i| {
+                format!(
+                    "{{\"account_id\":\"weibo:{n}{i:04}\",\"platform\":\"weibo\",\"name\":\"账号{n}-{i}\"}}\n"
+                )
+            })
+            .collect();
+        fs::write(input.join("accounts.jsonl"), accounts).unwrap();
+        let posts: String = (0..4000)
+            .map(|i| {
+                format!(
+                    "{{\"account_id\":\"weibo:{n}{:04}\",\"post_id\":\"p{i}\",\"published_at\":\"2025-11-01T10:00:00+08:00\",\"text\":\"通知\"}}\n",
+                    i % 200
+                )
+            })
+            .collect();
+        fs::write(input.join("posts.jsonl"), posts).unwrap();
+        inputs.push(input);
+    }
+    // Started together: the second waits for the first's writer lock.
+    let running: Vec<_> = inputs
+        .iter()
+        .map(|input| {
+            Command::new(env!("CARGO_BIN_EXE_govmedia"))
+                .args(["import", p(input), "--store", p(&store), "--wait"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in running {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(read_store_table(&store, "accounts").height(), 400);
+    assert_eq!(read_store_table(&store, "posts").height(), 8000);
+}

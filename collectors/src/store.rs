@@ -42,6 +42,17 @@ pub struct Store {
     target_bucket_rows: u64,
 }
 
+/// The file whose OS lock makes a store's writers take turns.
+pub const WRITER_LOCK_FILE: &str = "writer.lock";
+
+/// One writer at a time: an exclusive OS lock on `writer.lock` (flock on Unix, LockFileEx on
+/// Windows), held while this value lives and released by the OS when the process ends, however
+/// it ends (a `kill -9` leaves no stale lock). The file names the holder for the next writer.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: fs::File,
+}
+
 /// How one incoming record changed the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -91,6 +102,50 @@ impl Store {
         }
         store.upgrade_v1()?;
         Ok(store)
+    }
+
+    /// Takes the store's writer lock. When another process holds it: with `wait`, waits for
+    /// it; without, an error naming the holder (its pid and when it started).
+    pub fn lock_writer(&self, wait: bool) -> Result<WriterLock, Error> {
+        let path = self.dir.join(WRITER_LOCK_FILE);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                let holder = holder.trim();
+                let holder = if holder.is_empty() {
+                    "another process".to_string()
+                } else {
+                    holder.to_string()
+                };
+                if !wait {
+                    return Err(Error::Input(format!(
+                        "{}: the store is being written by {holder}; run again when it is done, \
+                         or pass --wait to wait for it",
+                        self.dir.display()
+                    )));
+                }
+                tracing::warn!(store = %self.dir.display(), "waiting for {holder} to finish writing");
+                file.lock().map_err(|e| Error::io(&path, e))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        // Who holds it, for a writer that finds it busy.
+        use std::io::{Seek, Write};
+        let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        file.set_len(0)
+            .and_then(|_| file.seek(std::io::SeekFrom::Start(0)))
+            .and_then(|_| write!(file, "pid {} (started {started})", std::process::id()))
+            .and_then(|_| file.flush())
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(WriterLock { _file: file })
     }
 
     /// The manifest (`store.json`).
@@ -1091,6 +1146,58 @@ pub fn merge_frames(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_writer_at_a_time_and_the_busy_one_hears_who_holds_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let held = store.lock_writer(false).unwrap();
+        let err = store.lock_writer(false).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("being written by pid {}", std::process::id())),
+            "{err}"
+        );
+        assert!(err.contains("--wait"), "{err}");
+        // A waiting writer gets the store once the holder is done.
+        let waiter = {
+            let store = Store::open(dir.path()).unwrap();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let _lock = store.lock_writer(true).unwrap();
+                started.elapsed()
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(held);
+        let waited = waiter.join().unwrap();
+        assert!(
+            waited >= std::time::Duration::from_millis(250),
+            "{waited:?}"
+        );
+        // And once every writer is gone, the store is free again.
+        drop(store.lock_writer(false).unwrap());
+    }
+
+    #[test]
+    fn an_import_into_a_store_being_written_stops_naming_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store")).unwrap();
+        let input = dir.path().join("accounts.jsonl");
+        fs::write(
+            &input,
+            r#"{"account_id":"weibo:1","platform":"weibo","name":"某市发布"}"#,
+        )
+        .unwrap();
+        let _held = store.lock_writer(false).unwrap();
+        let err = crate::import::import_paths(&store, &[input], &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the store is being written by pid"), "{err}");
+        assert!(
+            !store.table_path(&crate::schema::ACCOUNTS).exists(),
+            "nothing written"
+        );
+    }
     use super::*;
     use crate::record::{TableBuilder, Value};
     use crate::schema::POSTS;

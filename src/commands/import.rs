@@ -36,6 +36,10 @@ pub struct ImportArgs {
     /// List the formats the importer understands and exit.
     #[arg(long)]
     pub list_formats: bool,
+    /// When another import or collection is writing the store, wait for it to finish instead
+    /// of stopping with a message naming it.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -59,6 +63,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         encoding: args.encoding,
         keep_identities: args.keep_identities,
         account: args.account,
+        wait_for_writer: args.wait,
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;

@@ -173,6 +173,8 @@ fn import_outcomes(
     for (format, files) in groups.into_values() {
         let options = ImportOptions {
             format: Some(format.to_string()),
+            // What was collected is landed already: wait for a running import, never drop it.
+            wait_for_writer: true,
             ..Default::default()
         };
         let part = import_paths(store, &files, &options)?;

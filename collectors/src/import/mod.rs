@@ -154,6 +154,8 @@ pub struct ImportOptions {
     /// The account saved API responses belong to when their path does not say
     /// (`wechat:gh_…`); WeChat responses otherwise take it from a `gh_…` folder or file name.
     pub account: Option<String>,
+    /// When another process is writing the store: wait for it instead of failing.
+    pub wait_for_writer: bool,
 }
 
 /// One quarantined input record.
@@ -841,6 +843,9 @@ pub fn import_paths(
     paths: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<ImportReport, Error> {
+    // One writer at a time: two imports merging into the same tables would each rewrite them
+    // from what they read, and one import's rows would be lost.
+    let _writer = store.lock_writer(opts.wait_for_writer)?;
     // Archives are extracted next to the store (same disk, removed when the import ends).
     let scratch = tempfile::Builder::new()
         .prefix(".extract-")
