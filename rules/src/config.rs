@@ -25,6 +25,7 @@ use serde::Deserialize;
 use crate::Error;
 use crate::calendar::Calendar;
 use crate::context::ParamValue;
+use crate::engine::ParamSpec;
 use crate::engine::Selection;
 use crate::lexicon::Lexicons;
 use crate::registry::registry;
@@ -74,11 +75,11 @@ struct LexiconChange {
 }
 
 /// Every parameter a rule declares, with its default.
-pub fn known_params() -> BTreeMap<&'static str, ParamValue> {
+pub fn known_params() -> BTreeMap<&'static str, &'static ParamSpec> {
     registry()
         .iter()
         .flat_map(|r| r.info().params.iter())
-        .map(|p| (p.key, p.default.clone()))
+        .map(|p| (p.key, p))
         .collect()
 }
 
@@ -113,14 +114,23 @@ impl AuditConfig {
         let known = known_params();
         let mut params = BTreeMap::new();
         for (key, value) in file.params {
-            let Some(default) = known.get(key.as_str()) else {
+            let Some(spec) = known.get(key.as_str()) else {
                 return Err(Error::Config(format!(
                     "{source}: unknown parameter {key:?}; `govmedia rule CODE` lists each rule's parameters"
                 )));
             };
-            let parsed = match (default, &value) {
-                (ParamValue::Int(_), toml::Value::Integer(i)) => ParamValue::Int(*i),
-                (ParamValue::Bool(_), toml::Value::Boolean(b)) => ParamValue::Bool(*b),
+            let parsed = match (&spec.default, value) {
+                (ParamValue::Int(_), toml::Value::Integer(i)) => {
+                    let (lo, hi) = spec.range;
+                    if !(lo..=hi).contains(&i) {
+                        return Err(Error::Config(format!(
+                            "{source}: parameter {key:?} = {i} is out of range: it must be from {lo} to {hi} ({})",
+                            spec.help
+                        )));
+                    }
+                    ParamValue::Int(i)
+                }
+                (ParamValue::Bool(_), toml::Value::Boolean(b)) => ParamValue::Bool(b),
                 (ParamValue::Int(_), other) => {
                     return Err(Error::Config(format!(
                         "{source}: parameter {key:?} must be an integer, got {other:?}"
@@ -226,6 +236,20 @@ post_labels = { add = ["labels.toml"] }
     }
 
     #[test]
+    fn every_parameter_default_is_inside_its_range() {
+        for (key, spec) in known_params() {
+            let (lo, hi) = spec.range;
+            assert!(lo <= hi, "{key}");
+            if let ParamValue::Int(d) = spec.default {
+                assert!(
+                    (lo..=hi).contains(&d),
+                    "{key}: default {d} outside {lo}..={hi}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn unknown_codes_parameters_and_lexicons_are_errors_naming_them() {
         let dir = tempfile::tempdir().unwrap();
         write(
@@ -239,6 +263,18 @@ post_labels = { add = ["labels.toml"] }
             (
                 "[params]\n\"UPD001.min_per_period\" = \"two\"",
                 "must be an integer",
+            ),
+            (
+                "[params]\n\"UPD002.days\" = 0",
+                "parameter \"UPD002.days\" = 0 is out of range: it must be from 1 to 365",
+            ),
+            (
+                "[params]\n\"UPD002.days\" = -5",
+                "parameter \"UPD002.days\" = -5 is out of range",
+            ),
+            (
+                "[params]\n\"INT.sla_working_days\" = 0",
+                "\"INT.sla_working_days\" = 0 is out of range",
             ),
             ("[lexicons]\nmystery = { add = [] }", "mystery"),
             (

@@ -19,6 +19,9 @@ pub struct ParamSpec {
     /// Key in the config: `CODE.name` or `FAMILY.name` for a family-wide parameter.
     pub key: &'static str,
     pub default: ParamValue,
+    /// The values that make sense, inclusive (integers; `(0, 1)` for a switch): a value outside
+    /// is a configuration error, not a silent veto of every account.
+    pub range: (i64, i64),
     pub help: &'static str,
 }
 

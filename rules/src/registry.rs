@@ -90,10 +90,16 @@ pub fn catalogue_markdown() -> String {
             lines.collect::<Vec<_>>().join("\n").trim_end()
         ));
         if !info.params.is_empty() {
-            md.push_str("\n### Parameters\n\n| key | default | meaning |\n|---|---|---|\n");
+            md.push_str(
+                "\n### Parameters\n\n| key | default | allowed | meaning |\n|---|---|---|---|\n",
+            );
             for p in info.params {
+                let allowed = match p.default {
+                    crate::context::ParamValue::Bool(_) => "true, false".to_string(),
+                    crate::context::ParamValue::Int(_) => format!("{} – {}", p.range.0, p.range.1),
+                };
                 md.push_str(&format!(
-                    "| `{}` | {} | {} |\n",
+                    "| `{}` | {} | {allowed} | {} |\n",
                     p.key,
                     p.default,
                     p.help.replace('|', "\\|")

@@ -58,11 +58,17 @@ pub fn run_one(args: RuleArgs) -> anyhow::Result<ExitCode> {
     println!("{}\n", info.doc());
     if !info.params.is_empty() {
         let config = super::load_config(args.config.as_deref())?;
-        println!("# Parameters (current value, default)\n");
+        println!("# Parameters (current value, default, allowed values)\n");
         for p in info.params {
             let current = config.param_value(p.key, &p.default);
+            let allowed = match p.default {
+                govmedia_rules::context::ParamValue::Bool(_) => "true or false".to_string(),
+                govmedia_rules::context::ParamValue::Int(_) => {
+                    format!("{} to {}", p.range.0, p.range.1)
+                }
+            };
             println!(
-                "{:<32} = {:<6} (default {}) {}",
+                "{:<32} = {:<6} (default {}; {allowed}) {}",
                 p.key,
                 current.to_string(),
                 p.default,

@@ -38,6 +38,7 @@ pub struct ImproperReply;
 const MAX_SAME_REPLY: ParamSpec = ParamSpec {
     key: "INT003.max_same_reply",
     default: ParamValue::Int(3),
+    range: (2, 1000),
     help: "the same reply text used for this many comments or more is a copy-paste reply",
 };
 

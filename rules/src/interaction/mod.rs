@@ -20,6 +20,7 @@ use crate::lexicon::{Matcher, Tag, context};
 pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
     key: "INT.sla_working_days",
     default: ParamValue::Int(3),
+    range: (1, 60),
     help: "working days within which a comment or message must be answered",
 };
 

@@ -39,6 +39,7 @@ pub struct DormantAccount;
 pub const DAYS: ParamSpec = ParamSpec {
     key: "UPD003.days",
     default: ParamValue::Int(180),
+    range: (15, 3650),
     help: "days without an update after which an account counts as dormant",
 };
 

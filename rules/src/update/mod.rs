@@ -13,21 +13,25 @@ use crate::exprs::{iso_week, week_monday};
 pub const MIN_PER_PERIOD: ParamSpec = ParamSpec {
     key: "UPD001.min_per_period",
     default: ParamValue::Int(1),
+    range: (1, 100),
     help: "updates required in each period",
 };
 pub const PERIOD_WEEKS: ParamSpec = ParamSpec {
     key: "UPD001.period_weeks",
     default: ParamValue::Int(1),
+    range: (1, 52),
     help: "period length in ISO weeks",
 };
 pub const SERVICE_PERIOD_WEEKS: ParamSpec = ParamSpec {
     key: "UPD001.service_period_weeks",
     default: ParamValue::Int(2),
+    range: (1, 52),
     help: "period length in ISO weeks for WeChat service accounts (服务号)",
 };
 pub const COUNT_REPOSTS: ParamSpec = ParamSpec {
     key: "UPD.count_reposts",
     default: ParamValue::Bool(true),
+    range: (0, 1),
     help: "whether a plain Weibo repost counts as an update",
 };
 

@@ -40,6 +40,7 @@ pub struct NoUpdateInTwoWeeks;
 pub const DAYS: ParamSpec = ParamSpec {
     key: "UPD002.days",
     default: ParamValue::Int(14),
+    range: (1, 365),
     help: "days before as_of (inclusive) that must contain an update",
 };
 
