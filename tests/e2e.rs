@@ -1314,3 +1314,72 @@ fn two_imports_at_once_take_turns_and_keep_every_row() {
     assert_eq!(read_store_table(&store, "accounts").height(), 400);
     assert_eq!(read_store_table(&store, "posts").height(), 8000);
 }
+
+#[test]
+fn an_account_first_seen_after_the_time_point_is_not_assessed_not_vetoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(
+        input.join("accounts.jsonl"),
+        "{\"account_id\":\"weibo:old\",\"platform\":\"weibo\",\"name\":\"老账号\",\"first_seen\":\"2025-01-01T00:00:00+08:00\"}\n\
+         {\"account_id\":\"weibo:new\",\"platform\":\"weibo\",\"name\":\"新账号\",\"first_seen\":\"2025-10-01T00:00:00+08:00\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        input.join("posts.jsonl"),
+        "{\"account_id\":\"weibo:old\",\"post_id\":\"a\",\"published_at\":\"2025-06-20T10:00:00+08:00\",\"text\":\"通知\"}\n\
+         {\"account_id\":\"weibo:new\",\"post_id\":\"b\",\"published_at\":\"2025-10-02T10:00:00+08:00\",\"text\":\"通知\"}\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let out = dir.path().join("r");
+    let run = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2025-06-30",
+        "--out",
+        p(&out),
+    ]);
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("audited 1 accounts"), "{said}");
+    assert!(
+        said.contains("1 个账号在监测时间点 2025-06-30 之后才首次出现"),
+        "{said}"
+    );
+    assert!(said.contains("weibo:new"), "{said}");
+    let findings = finding_pairs(&out);
+    assert!(
+        findings
+            .iter()
+            .all(|(_, account, _)| account != "weibo:new"),
+        "{findings:?}"
+    );
+    let scores = fs::read_to_string(out.join("scores.csv")).unwrap();
+    assert!(!scores.contains("weibo:new"));
+
+    // Before any data at all: nothing audited, nothing vetoed, a note.
+    let run = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2024-06-30",
+        "--out",
+        p(&dir.path().join("e")),
+    ]);
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    assert!(
+        said.contains("audited 0 accounts at 2024-06-30: 0 findings"),
+        "{said}"
+    );
+}

@@ -191,6 +191,9 @@ pub struct AuditContext {
     pub(crate) timed_comments: OnceLock<DataFrame>,
     /// The naming facts of every account, shared by the NAM and OPN rules.
     pub(crate) naming: OnceLock<Vec<crate::naming::AccountNaming>>,
+    /// Accounts of the store first seen after as_of (by `first_seen` and their first post):
+    /// not assessed at this time point.
+    pub not_yet_seen: Vec<String>,
 }
 
 impl AuditContext {
@@ -257,6 +260,7 @@ impl AuditContext {
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
+            not_yet_seen: Vec::new(),
         };
         if units.is_empty() {
             ctx.accounts = ctx.accounts_plan(&ctx.tables)?.collect()?;
@@ -274,6 +278,7 @@ impl AuditContext {
                 .collect()?;
         }
         ctx.orgs = ctx.tables.orgs.clone().collect()?;
+        ctx.not_yet_seen = ctx.accounts_first_seen_later()?;
         Ok(ctx)
     }
 
@@ -299,6 +304,7 @@ impl AuditContext {
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
+            not_yet_seen: Vec::new(),
         }
     }
 
@@ -454,6 +460,31 @@ impl AuditContext {
             ])
     }
 
+    /// The accounts table's accounts that are not audited because they were first seen after
+    /// as_of (the audited accounts are `self.accounts`).
+    fn accounts_first_seen_later(&self) -> PolarsResult<Vec<String>> {
+        let listed = self
+            .tables
+            .accounts
+            .clone()
+            .select([col("account_id")])
+            .join(
+                self.accounts.clone().lazy().select([col("account_id")]),
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .sort(["account_id"], SortMultipleOptions::default())
+            .collect()?;
+        Ok(listed
+            .column("account_id")?
+            .str()?
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect())
+    }
+
     fn accounts_plan(&self, tables: &Tables) -> PolarsResult<LazyFrame> {
         // Accounts only known from their posts are audited too, with their id as name.
         let from_posts = tables
@@ -506,6 +537,9 @@ impl AuditContext {
                 // Typed: an untyped integer literal becomes a 32-bit column.
                 lit(self.as_of_day).cast(DataType::Int64).alias("as_of_day"),
             ])
+            // An account first seen after the time point did not exist then: it is not
+            // assessed (listed in `not_yet_seen`), never vetoed for having no update.
+            .filter(col("from_day").lt_eq(col("as_of_day")))
             .select([
                 col("account_id"),
                 col("platform"),

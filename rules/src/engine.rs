@@ -370,12 +370,17 @@ fn findings_of(ctx: &AuditContext, rules: &[&dyn Rule]) -> Result<DataFrame, Err
         col("account_name"),
         col("org_id"),
     ]);
+    // Findings of audited accounts only: an account first seen after as_of is not assessed,
+    // whatever its menus or link checks say.
     Ok(concat(plans, UnionArgs::default())?
         .join(
             accounts,
             [col("account_id")],
             [col("account_id")],
-            JoinArgs::new(JoinType::Left),
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Inner)
+            },
         )
         .select(FINDING_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
         .collect()?)

@@ -224,6 +224,31 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     notes.extend(scored.notes.iter().cloned());
+    if !ctx.not_yet_seen.is_empty() {
+        let shown: Vec<&str> = ctx
+            .not_yet_seen
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        let more = if ctx.not_yet_seen.len() > shown.len() {
+            lang.pick(" 等", " …")
+        } else {
+            ""
+        };
+        notes.push(match lang {
+            Lang::Zh => format!(
+                "{} 个账号在监测时间点 {as_of} 之后才首次出现（first_seen 与首条发文均晚于它），未评估：{}{more}",
+                ctx.not_yet_seen.len(),
+                shown.join("、")
+            ),
+            Lang::En => format!(
+                "{} account(s) first seen after the time point {as_of} (first_seen and first post both later) were not assessed: {}{more}",
+                ctx.not_yet_seen.len(),
+                shown.join(", ")
+            ),
+        });
+    }
     let window_from = govmedia_collectors::time::days_to_date(ctx.from_day as i32);
     notes.extend(
         ctx.calendar
