@@ -1383,3 +1383,69 @@ fn an_account_first_seen_after_the_time_point_is_not_assessed_not_vetoed() {
         "{said}"
     );
 }
+
+#[test]
+fn a_report_folder_is_replaced_whole_and_out_is_checked_before_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let run = govmedia(&["audit", "--demo", "--out", p(&out), "--accounts", "12"]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(out.join("accounts").is_dir());
+    // The same folder again without pages: no stale page survives, nothing temporary is left.
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--out",
+        p(&out),
+        "--accounts",
+        "12",
+        "--pages",
+        "none",
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(!out.join("accounts").exists(), "stale pages removed");
+    assert!(out.join("report.json").is_file());
+    let leftovers: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".govmedia"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let file = dir.path().join("a-file");
+    fs::write(&file, "x").unwrap();
+    let mine = dir.path().join("my-folder");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join("notes.docx"), "mine").unwrap();
+    for (target, message) in [(&file, "is a file"), (&mine, "not a govmedia report")] {
+        let run = govmedia(&["audit", "--demo", "--out", p(target), "--accounts", "12"]);
+        assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+        assert!(text(&run).contains(message), "{}", text(&run));
+        assert_eq!(text(&run).matches(message).count(), 1, "said once");
+    }
+    assert!(
+        mine.join("notes.docx").is_file(),
+        "a user's folder is never replaced"
+    );
+
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let run = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(&store.join("report")),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run).contains("is inside the store"), "{}", text(&run));
+}

@@ -192,6 +192,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("--as-of YYYY-MM-DD is required with --store"),
     };
     let store = &source.store;
+    // Checked before the long work: a wrong --out fails at once.
+    let staged = super::output::StagedOutput::prepare(&args.out, args.store.as_deref())?;
 
     let lang: Lang = args.lang.into();
     let mut ctx = AuditContext::new_in_units(store, as_of, from, lang, config.params.clone())?
@@ -280,7 +282,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let report = trace::stage("report", || {
         write_audit_report(
-            &args.out,
+            staged.dir(),
             &ctx,
             &result,
             &scored,
@@ -292,6 +294,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             },
         )
     })?;
+    staged.commit()?;
     for line in trace::report() {
         eprintln!("trace: {line}");
     }

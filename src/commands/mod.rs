@@ -7,6 +7,7 @@ mod demo;
 mod diff;
 mod eval_labels;
 mod import;
+mod output;
 mod rules;
 mod watch;
 
