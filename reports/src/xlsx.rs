@@ -41,6 +41,31 @@ fn text_width(text: &str) -> f64 {
         .sum()
 }
 
+/// Characters an Excel cell holds.
+pub const CELL_CHARS: usize = 32_767;
+/// What ends a cut cell.
+const CUT_MARKER: &str = "…〔超出 Excel 单元格长度，已截断；全文见 CSV / Parquet〕";
+
+/// A text within Excel's cell limit: a longer one is cut, with a marker saying so and where the
+/// whole text is (one account with a 40,000-character name must not fail the workbook).
+pub fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    // Excel counts UTF-16 code units.
+    if text.encode_utf16().count() <= CELL_CHARS {
+        return text.into();
+    }
+    let room = CELL_CHARS - CUT_MARKER.encode_utf16().count();
+    let mut units = 0;
+    let mut end = 0;
+    for (i, ch) in text.char_indices() {
+        if units + ch.len_utf16() > room {
+            break;
+        }
+        units += ch.len_utf16();
+        end = i + ch.len_utf8();
+    }
+    format!("{}{CUT_MARKER}", &text[..end]).into()
+}
+
 fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Result<(), XlsxError> {
     worksheet.set_name(sheet.name)?;
     let table = sheet.table;
@@ -76,7 +101,7 @@ fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Res
                 match &cells[r] {
                     Cell::Null => {}
                     Cell::Str(s) => {
-                        worksheet.write_string(row, c, s)?;
+                        worksheet.write_string(row, c, fit_cell(s).as_ref())?;
                     }
                     Cell::Int(i) => {
                         worksheet.write_number(row, c, *i as f64)?;
@@ -127,6 +152,32 @@ pub fn write_workbook(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_over_the_cell_limit_is_cut_with_a_marker_and_the_workbook_is_written() {
+        let long = "名".repeat(40_000);
+        let cut = fit_cell(&long);
+        assert_eq!(cut.encode_utf16().count(), CELL_CHARS);
+        assert!(cut.ends_with(CUT_MARKER));
+        assert_eq!(fit_cell("某市发布"), "某市发布");
+        // A character outside the BMP is two units: never split.
+        let emoji = "😀".repeat(20_000);
+        assert!(fit_cell(&emoji).encode_utf16().count() <= CELL_CHARS);
+        let df = df!("account_name" => [long.as_str(), "某市发布"]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.xlsx");
+        let label = |c: &str| c.to_string();
+        write_workbook(
+            &path,
+            &[Sheet {
+                name: "得分",
+                table: &df,
+                labels: &label,
+            }],
+        )
+        .unwrap();
+        assert!(path.metadata().unwrap().len() > 0);
+    }
 
     #[test]
     fn the_workbook_has_the_sheets_with_frozen_headers() {
