@@ -8,6 +8,20 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The error and its causes, each said once: a library error that already names its cause
+/// (`file: No such file or directory`) is not followed by the cause again.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` or a pager that exits early ends the program quietly, as other
     // command-line tools do, instead of a panic on the broken pipe.
@@ -27,7 +41,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err));
             // Exit code 2: usage or input error (mission contract).
             ExitCode::from(2)
         }

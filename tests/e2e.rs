@@ -1449,3 +1449,25 @@ fn a_report_folder_is_replaced_whole_and_out_is_checked_before_the_work() {
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run).contains("is inside the store"), "{}", text(&run));
 }
+
+#[test]
+fn an_error_and_its_cause_are_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-orgs.csv");
+    let run = govmedia(&[
+        "audit",
+        "--demo",
+        "--out",
+        p(&dir.path().join("r")),
+        "--orgs",
+        p(&missing),
+    ]);
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(said.contains(p(&missing)), "names the file: {said}");
+    assert_eq!(
+        said.matches("No such file or directory").count(),
+        1,
+        "{said}"
+    );
+}
