@@ -707,29 +707,42 @@ impl Store {
             return Ok(());
         }
         let path = self.dir.join(file_name);
-        let existing = match fs::read_to_string(&path) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        // The existing lines are read one at a time and remembered by a 128-bit hash: a
+        // quarantine of millions of lines is never held in memory.
+        let hash = |line: &str| -> u128 {
+            let digest = blake3::hash(line.as_bytes());
+            u128::from_le_bytes(digest.as_bytes()[..16].try_into().expect("16 bytes"))
+        };
+        let mut seen: std::collections::HashSet<u128> = std::collections::HashSet::new();
+        let existing = match fs::File::open(&path) {
+            Ok(file) => {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(file).lines() {
+                    seen.insert(hash(&line.map_err(|e| Error::io(&path, e))?));
+                }
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let seen: std::collections::HashSet<&str> = existing.lines().collect();
-        let mut fresh: Vec<&String> = Vec::new();
-        let mut added = std::collections::HashSet::new();
-        for line in lines {
-            if !seen.contains(line.as_str()) && added.insert(line.as_str()) {
-                fresh.push(line);
-            }
-        }
+        let fresh: Vec<&String> = lines.iter().filter(|l| seen.insert(hash(l))).collect();
         if fresh.is_empty() {
             return Ok(());
         }
-        write_atomic(&path, |file| {
-            file.write_all(existing.as_bytes())?;
-            for line in &fresh {
-                file.write_all(line.as_bytes())?;
-                file.write_all(b"\n")?;
+        // The quarantine keeps rejected records as they came, commenters' identities included:
+        // owner-only, like the store's key.
+        let private = file_name == QUARANTINE_FILE;
+        replace_file_with_mode(&path, true, if private { 0o600 } else { 0o644 }, |file| {
+            if existing {
+                let mut old = fs::File::open(&path)?;
+                std::io::copy(&mut old, file)?;
             }
-            Ok(())
+            let mut out = std::io::BufWriter::new(file);
+            for line in &fresh {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()
         })
     }
 }
@@ -948,6 +961,15 @@ fn replace_file(
     durable: bool,
     write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
 ) -> Result<(), Error> {
+    replace_file_with_mode(path, durable, 0o644, write)
+}
+
+fn replace_file_with_mode(
+    path: &Path,
+    durable: bool,
+    mode: u32,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -963,9 +985,11 @@ fn replace_file(
     {
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
+            .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| Error::io(path, e))?;
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
     if durable {
         tmp.as_file_mut()
@@ -1146,6 +1170,35 @@ pub fn merge_frames(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn quarantine_lines_are_appended_once_and_the_file_is_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let lines: Vec<String> = (0..1000).map(|i| format!("{{\"line\":{i}}}")).collect();
+        store.append_lines(QUARANTINE_FILE, &lines[..600]).unwrap();
+        store.append_lines(QUARANTINE_FILE, &lines[400..]).unwrap();
+        store.append_lines(QUARANTINE_FILE, &lines).unwrap();
+        let text = fs::read_to_string(dir.path().join(QUARANTINE_FILE)).unwrap();
+        let got: Vec<&str> = text.lines().collect();
+        assert_eq!(got.len(), 1000);
+        assert_eq!(got, lines.iter().map(String::as_str).collect::<Vec<_>>());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(QUARANTINE_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+            store.append_lines(IMPORT_LOG_FILE, &lines[..1]).unwrap();
+            let log = fs::metadata(dir.path().join(IMPORT_LOG_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(log & 0o777, 0o644, "the import log holds no records");
+        }
+    }
 
     #[test]
     fn one_writer_at_a_time_and_the_busy_one_hears_who_holds_the_store() {
