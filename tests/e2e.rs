@@ -1471,3 +1471,57 @@ fn an_error_and_its_cause_are_said_once() {
         "{said}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn links_and_special_files_in_an_input_folder_are_reported_and_the_rest_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    let secret = dir.path().join("outside-secret.jsonl");
+    fs::write(
+        &secret,
+        "{\"account_id\":\"weibo:9\",\"content\":\"SECRET-LINE\"}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&secret, input.join("comments.jsonl")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone"), input.join("posts.jsonl")).unwrap();
+    let fifo = input.join("menus.jsonl");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success());
+    let store = dir.path().join("store");
+    let run = govmedia(&["import", p(&input), "--store", p(&store)]);
+    let said = text(&run);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "problems are an input error: {said}"
+    );
+    assert!(said.contains("a symbolic link, not followed"), "{said}");
+    if made.unwrap_or(false) {
+        assert!(said.contains("not a regular file"), "{said}");
+    }
+    assert_eq!(
+        read_store_table(&store, "accounts").height(),
+        1,
+        "the rest imported"
+    );
+    let quarantine = fs::read_to_string(store.join("quarantine.jsonl")).unwrap_or_default();
+    assert!(!quarantine.contains("SECRET-LINE"));
+    assert!(!said.contains("SECRET-LINE"));
+
+    // Followed on request, but never out of the input folder.
+    let run = govmedia(&[
+        "import",
+        p(&input),
+        "--store",
+        p(&store),
+        "--follow-symlinks",
+    ]);
+    let said = text(&run);
+    assert!(said.contains("outside the input folder"), "{said}");
+    assert!(said.contains("dangling symbolic link"), "{said}");
+}

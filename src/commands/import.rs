@@ -40,6 +40,10 @@ pub struct ImportArgs {
     /// of stopping with a message naming it.
     #[arg(long)]
     pub wait: bool,
+    /// Follow symbolic links inside input folders (never to a target outside the folder
+    /// given). By default a link is reported and not followed.
+    #[arg(long)]
+    pub follow_symlinks: bool,
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -64,6 +68,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         keep_identities: args.keep_identities,
         account: args.account,
         wait_for_writer: args.wait,
+        follow_symlinks: args.follow_symlinks,
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;

@@ -156,6 +156,8 @@ pub struct ImportOptions {
     pub account: Option<String>,
     /// When another process is writing the store: wait for it instead of failing.
     pub wait_for_writer: bool,
+    /// Follow symbolic links inside input folders (only to targets inside the folder).
+    pub follow_symlinks: bool,
 }
 
 /// One quarantined input record.
@@ -671,16 +673,57 @@ pub fn read_registry_file(
 /// Expands files, folders (recursively, in name order, hidden entries skipped) and `.zip`
 /// archives (extracted under `scratch`, nested archives too). A refused archive is a file with a
 /// problem, reported like any file that cannot be read; the others still import.
-pub fn expand_paths(paths: &[PathBuf], scratch: &Path) -> Result<Vec<SourceFile>, Error> {
+///
+/// Inside a folder, a symbolic link is not followed unless `follow_symlinks`, and then only to
+/// a target inside the folder named on the command line; a FIFO, socket or device, a dangling
+/// link or an unreadable entry is reported as that entry's problem while the rest imports.
+pub fn expand_paths(
+    paths: &[PathBuf],
+    scratch: &Path,
+    follow_symlinks: bool,
+) -> Result<Vec<SourceFile>, Error> {
     fn is_zip(path: &Path) -> bool {
         path.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
     }
+    /// Why a folder entry is not walked, if it is not: links, special files, unreadable.
+    fn entry_problem(entry: &Path, root: &Path, follow_symlinks: bool) -> Option<String> {
+        let shown = entry.display();
+        let meta = match fs::symlink_metadata(entry) {
+            Ok(m) => m,
+            Err(e) => return Some(format!("{shown}: cannot be read: {e}")),
+        };
+        if meta.file_type().is_symlink() {
+            if !follow_symlinks {
+                return Some(format!(
+                    "{shown}: a symbolic link, not followed (--follow-symlinks imports links \
+                     that stay inside the input folder)"
+                ));
+            }
+            return match (fs::canonicalize(entry), fs::canonicalize(root)) {
+                (Ok(target), Ok(root)) if target.starts_with(&root) => None,
+                (Ok(target), _) => Some(format!(
+                    "{shown}: a symbolic link to {}, outside the input folder: not followed",
+                    target.display()
+                )),
+                (Err(e), _) => Some(format!("{shown}: a dangling symbolic link: {e}")),
+            };
+        }
+        if !meta.is_file() && !meta.is_dir() {
+            return Some(format!(
+                "{shown}: not a regular file (a FIFO, socket or device): skipped"
+            ));
+        }
+        None
+    }
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         path: &Path,
         label: Option<String>,
         scratch: &Path,
         depth: usize,
+        root: &Path,
+        follow_symlinks: bool,
         out: &mut Vec<SourceFile>,
     ) -> Result<(), Error> {
         let label_of = |p: &Path| -> Option<String> {
@@ -705,7 +748,23 @@ pub fn expand_paths(paths: &[PathBuf], scratch: &Path) -> Result<Vec<SourceFile>
             entries.sort();
             for entry in entries {
                 let entry_label = label_of(&entry);
-                walk(&entry, entry_label, scratch, depth, out)?;
+                if let Some(problem) = entry_problem(&entry, root, follow_symlinks) {
+                    out.push(SourceFile {
+                        path: entry,
+                        label: entry_label,
+                        problem: Some(problem),
+                    });
+                    continue;
+                }
+                walk(
+                    &entry,
+                    entry_label,
+                    scratch,
+                    depth,
+                    root,
+                    follow_symlinks,
+                    out,
+                )?;
             }
             Ok(())
         } else if path.is_file() && is_zip(path) {
@@ -730,6 +789,8 @@ pub fn expand_paths(paths: &[PathBuf], scratch: &Path) -> Result<Vec<SourceFile>
                             Some(format!("{shown}!/{name}")),
                             scratch,
                             depth + 1,
+                            &into,
+                            false,
                             out,
                         )?;
                     }
@@ -753,7 +814,8 @@ pub fn expand_paths(paths: &[PathBuf], scratch: &Path) -> Result<Vec<SourceFile>
     }
     let mut out = Vec::new();
     for p in paths {
-        walk(p, None, scratch, 0, &mut out)?;
+        // A path named on the command line is the user's choice: followed as given.
+        walk(p, None, scratch, 0, p, follow_symlinks, &mut out)?;
     }
     Ok(out)
 }
@@ -851,7 +913,7 @@ pub fn import_paths(
         .prefix(".extract-")
         .tempdir_in(store.dir())
         .map_err(|e| Error::io(store.dir(), e))?;
-    let files = expand_paths(paths, scratch.path())?;
+    let files = expand_paths(paths, scratch.path(), opts.follow_symlinks)?;
     let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
