@@ -145,7 +145,49 @@ impl Store {
             .and_then(|_| write!(file, "pid {} (started {started})", std::process::id()))
             .and_then(|_| file.flush())
             .map_err(|e| Error::io(&path, e))?;
+        // Holding the lock, no other writer runs: what a killed writer left is garbage.
+        let removed = self.remove_orphans();
+        if removed > 0 {
+            tracing::info!(store = %self.dir.display(), removed, "removed files a killed run left");
+        }
         Ok(WriterLock { _file: file })
+    }
+
+    /// Removes the temporary files and folders of killed runs (`.tmp-*` beside table files,
+    /// `.import-*` spill and `.extract-*` archive folders); returns how many. Only called with
+    /// the writer lock held.
+    fn remove_orphans(&self) -> usize {
+        fn is_orphan(name: &str) -> bool {
+            [".tmp-", ".import-", ".extract-"]
+                .iter()
+                .any(|p| name.starts_with(p))
+        }
+        fn sweep(dir: &Path, depth: usize) -> usize {
+            let Ok(entries) = fs::read_dir(dir) else {
+                return 0;
+            };
+            let mut removed = 0;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if is_orphan(&name) {
+                    let gone = if kind.is_dir() {
+                        fs::remove_dir_all(entry.path())
+                    } else {
+                        fs::remove_file(entry.path())
+                    };
+                    removed += usize::from(gone.is_ok());
+                } else if kind.is_dir() && depth > 0 && name != "landing" {
+                    // TABLE/bucket=NN/: two levels below the store. A collection writes its
+                    // landing folder without the lock: never swept.
+                    removed += sweep(&entry.path(), depth - 1);
+                }
+            }
+            removed
+        }
+        sweep(&self.dir, 2)
     }
 
     /// The manifest (`store.json`).
@@ -1170,6 +1212,34 @@ pub fn merge_frames(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_next_writer_removes_what_a_killed_run_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let bucket = dir.path().join("posts").join("bucket=00");
+        fs::create_dir_all(&bucket).unwrap();
+        fs::write(bucket.join(".tmp-abc"), vec![0u8; 1024]).unwrap();
+        fs::write(bucket.join("part-0.parquet"), b"keep").unwrap();
+        fs::create_dir_all(dir.path().join(".import-xyz")).unwrap();
+        fs::write(dir.path().join(".import-xyz").join("spill.parquet"), b"x").unwrap();
+        fs::create_dir_all(dir.path().join(".extract-1")).unwrap();
+        fs::write(dir.path().join(".tmp-store.json"), b"x").unwrap();
+        fs::write(dir.path().join("accounts.parquet"), b"keep").unwrap();
+        drop(store.lock_writer(false).unwrap());
+        let mut left: Vec<String> = Vec::new();
+        for d in [dir.path().to_path_buf(), bucket.clone()] {
+            for e in fs::read_dir(&d).unwrap().flatten() {
+                left.push(e.file_name().to_string_lossy().to_string());
+            }
+        }
+        left.sort();
+        assert_eq!(
+            left,
+            ["accounts.parquet", "part-0.parquet", "posts", "writer.lock"],
+            "{left:?}"
+        );
+    }
 
     #[test]
     fn quarantine_lines_are_appended_once_and_the_file_is_owner_only() {
