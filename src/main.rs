@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", error_text(&err));
+            eprintln!("error: {}", commands::printable(&error_text(&err)));
             // Exit code 2: usage or input error (mission contract).
             ExitCode::from(2)
         }

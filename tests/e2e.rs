@@ -1525,3 +1525,21 @@ fn links_and_special_files_in_an_input_folder_are_reported_and_the_rest_imports(
     assert!(said.contains("outside the input folder"), "{said}");
     assert!(said.contains("dangling symbolic link"), "{said}");
 }
+
+#[cfg(unix)]
+#[test]
+fn file_names_with_control_characters_are_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    // An escape sequence that would clear the screen, and a newline faking a line.
+    let name = "bad\u{1b}[2J\nimported OK.csv";
+    fs::write(input.join(name), "no,header\n1,2\n").unwrap();
+    let run = govmedia(&["import", p(&input), "--store", p(&dir.path().join("store"))]);
+    let said = text(&run);
+    assert!(!said.contains('\u{1b}'), "{said:?}");
+    assert!(
+        said.contains("bad\\u{1b}[2J\\u{a}imported OK.csv"),
+        "{said:?}"
+    );
+}

@@ -82,13 +82,20 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     for f in &report.files {
         for note in &f.notes {
-            println!("note: {}: {note}", f.source);
+            println!(
+                "note: {}: {}",
+                super::printable(&f.source),
+                super::printable(note)
+            );
         }
     }
     let failed: Vec<&FileCounts> = report.failed_files().collect();
     if !failed.is_empty() {
         for f in &failed {
-            eprintln!("error: {}", f.error.as_deref().unwrap_or("failed"));
+            eprintln!(
+                "error: {}",
+                super::printable(f.error.as_deref().unwrap_or("failed"))
+            );
         }
         eprintln!(
             "{} file(s) could not be imported; the others were.",
@@ -107,10 +114,11 @@ pub fn print_report(report: &ImportReport, every_file: bool) {
         "file", "read", "new", "updated", "duplicate", "quarantined"
     );
     let line = |c: &FileCounts| {
-        let name = if c.source.chars().count() > 48 {
+        let source = super::printable(&c.source);
+        let name = if source.chars().count() > 48 {
             format!(
                 "…{}",
-                c.source
+                source
                     .chars()
                     .rev()
                     .take(47)
@@ -120,7 +128,7 @@ pub fn print_report(report: &ImportReport, every_file: bool) {
                     .collect::<String>()
             )
         } else {
-            c.source.clone()
+            source.to_string()
         };
         let status = if c.error.is_some() { "  FAILED" } else { "" };
         println!(

@@ -123,6 +123,24 @@ pub fn open_source(
     }
 }
 
+/// Text for the terminal: control characters (escape sequences, newlines in a file name) are
+/// shown escaped (`\u{1b}`), so a hostile name cannot move the cursor or fake a line.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 pub fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .with_context(|| format!("not a date: {s:?} (expected YYYY-MM-DD)"))
