@@ -1543,3 +1543,49 @@ fn file_names_with_control_characters_are_printed_escaped() {
         "{said:?}"
     );
 }
+
+#[test]
+fn a_file_that_turns_to_gbk_after_64_kib_quarantines_those_lines_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    let mut posts = Vec::new();
+    let mut i = 0;
+    while posts.len() < 70 * 1024 {
+        posts.extend_from_slice(
+            format!(
+                "{{\"account_id\":\"weibo:1\",\"post_id\":\"u{i}\",\"published_at\":\"2025-11-01T10:00:00+08:00\",\"text\":\"通知公告\"}}\n"
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    // GB18030 bytes of "政务公开" (what a GBK export writes), hand-encoded.
+    let gbk: &[u8] = &[0xD5, 0xFE, 0xCE, 0xF1, 0xB9, 0xAB, 0xBF, 0xAA];
+    for j in 0..3 {
+        posts.extend_from_slice(
+            format!("{{\"account_id\":\"weibo:1\",\"post_id\":\"g{j}\",\"published_at\":\"2025-11-01T10:00:00+08:00\",\"text\":\"")
+                .as_bytes(),
+        );
+        posts.extend_from_slice(gbk);
+        posts.extend_from_slice(b"\"}\n");
+    }
+    fs::write(input.join("posts.jsonl"), &posts).unwrap();
+    let store = dir.path().join("store");
+    let run = govmedia(&["import", p(&input), "--store", p(&store)]);
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    let stored = read_store_table(&store, "posts");
+    assert_eq!(
+        stored.height(),
+        i,
+        "the UTF-8 lines, none with a replacement character"
+    );
+    let texts = stored.column("text").unwrap().str().unwrap().clone();
+    assert!(texts.iter().flatten().all(|t| !t.contains('\u{fffd}')));
+    let quarantine = fs::read_to_string(store.join("quarantine.jsonl")).unwrap();
+    assert_eq!(quarantine.lines().count(), 3, "{quarantine}");
+    assert!(quarantine.contains("reads as gb18030"), "{quarantine}");
+    assert!(said.contains("quarantine"), "{said}");
+}

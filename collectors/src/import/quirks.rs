@@ -66,15 +66,60 @@ pub const MAX_LINE_BYTES: usize = 16 << 20;
 /// into a quarantined record, so the line itself is never held in memory.
 pub const OVERLONG_MARKER: &str = "\u{1}govmedia-overlong-line\u{1}";
 
-/// The quarantine reason for an overlong line.
+/// What a line that is not valid in the file's encoding becomes in the decoded stream (then the
+/// reason), so it is quarantined with that reason instead of stored with `�` in it.
+pub const BAD_ENCODING_MARKER: &str = "\u{1}govmedia-bad-encoding\u{1}";
+
+/// The quarantine reason for a line the readers could not load: over the length cap, or not in
+/// the file's encoding.
 pub fn overlong_reason(text: &str) -> Option<String> {
-    let rest = text
-        .trim_start_matches('\u{feff}')
-        .strip_prefix(OVERLONG_MARKER)?;
+    let text = text.trim_start_matches('\u{feff}');
+    if let Some(reason) = text.strip_prefix(BAD_ENCODING_MARKER) {
+        return Some(reason.trim().trim_matches('"').to_string());
+    }
+    let rest = text.strip_prefix(OVERLONG_MARKER)?;
     Some(format!(
         "line of {} bytes is over the {MAX_LINE_BYTES}-byte cap: not loaded",
         rest.trim().trim_matches('"')
     ))
+}
+
+/// Why a raw line is not text in `encoding`, if it is not (with what it decodes as instead,
+/// when that is the other encoding exporters use).
+fn encoding_problem(line: &[u8], encoding: &'static Encoding) -> Option<String> {
+    if encoding
+        .decode_without_bom_handling_and_without_replacement(line)
+        .is_some()
+    {
+        return None;
+    }
+    let other = if encoding == UTF_8 { GB18030 } else { UTF_8 };
+    let at = match encoding {
+        e if e == UTF_8 => std::str::from_utf8(line).err().map(|e| e.valid_up_to()),
+        _ => None,
+    };
+    let position = at
+        .map(|a| format!(" at byte {}", a + 1))
+        .unwrap_or_default();
+    Some(
+        if other
+            .decode_without_bom_handling_and_without_replacement(line)
+            .is_some()
+        {
+            format!(
+                "line is not valid {}{position} (the file's encoding) but reads as {}: a file \
+                 mixing encodings; re-save it in one encoding, or import it with --encoding",
+                encoding.name(),
+                other.name()
+            )
+        } else {
+            format!(
+                "line is not valid {}{position} (the file's encoding): not loaded, rather than \
+                 stored with replacement characters",
+                encoding.name()
+            )
+        },
+    )
 }
 
 /// A reader that passes lines through and replaces any line longer than the cap by
@@ -84,6 +129,9 @@ pub struct LineCap<R: BufRead> {
     cap: usize,
     pending: Vec<u8>,
     at: usize,
+    /// The raw input's encoding, each line decoded on its own (`None`: already UTF-8 text).
+    encoding: Option<&'static Encoding>,
+    first: bool,
 }
 
 impl<R: BufRead> LineCap<R> {
@@ -93,7 +141,48 @@ impl<R: BufRead> LineCap<R> {
             cap,
             pending: Vec::new(),
             at: 0,
+            encoding: None,
+            first: true,
         }
+    }
+
+    /// Over raw bytes in an ASCII-compatible `encoding` (UTF-8, GB18030): each line is
+    /// decoded on its own, and one that is not valid becomes a marker with the reason.
+    pub fn decoding(inner: R, cap: usize, encoding: &'static Encoding) -> LineCap<R> {
+        LineCap {
+            encoding: Some(encoding),
+            ..LineCap::new(inner, cap)
+        }
+    }
+
+    /// Decodes the raw line in `pending` (newline kept) into UTF-8, or replaces it by the
+    /// marker and the reason.
+    fn decode_pending(&mut self, encoding: &'static Encoding) {
+        let first = std::mem::replace(&mut self.first, false);
+        let mut body: &[u8] = &self.pending;
+        if first && encoding == UTF_8 {
+            body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        }
+        let newline_len = body
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\n')
+            .count()
+            .min(1);
+        let (text, newline) = body.split_at(body.len() - newline_len);
+        let decoded = match encoding_problem(text, encoding) {
+            None => {
+                let mut out = encoding
+                    .decode_without_bom_handling_and_without_replacement(text)
+                    .expect("checked")
+                    .into_owned()
+                    .into_bytes();
+                out.extend_from_slice(newline);
+                out
+            }
+            Some(reason) => format!("{BAD_ENCODING_MARKER}{reason}\n").into_bytes(),
+        };
+        self.pending = decoded;
     }
 
     /// Loads the next line (or marker) into `pending`; false at the end of the input.
@@ -130,6 +219,9 @@ impl<R: BufRead> LineCap<R> {
             self.pending.clear();
             self.pending
                 .extend_from_slice(format!("{OVERLONG_MARKER}{skipped}\n").as_bytes());
+            self.first = false;
+        } else if let Some(encoding) = self.encoding {
+            self.decode_pending(encoding);
         }
         Ok(true)
     }
@@ -150,6 +242,32 @@ impl<R: BufRead> Read for LineCap<R> {
 /// [`open_text`] with overlong lines replaced by markers (for line-based formats: JSON Lines
 /// and CSV).
 pub fn open_lines(file: &SourceFile, encoding: Option<&str>) -> Result<Box<dyn BufRead>, Error> {
+    let forced = encoding.and_then(encoding_by_name);
+    let encoding_of_file = match forced {
+        Some(e) => e,
+        None => {
+            let mut head = Vec::with_capacity(SNIFF_BYTES);
+            std::fs::File::open(&file.path)
+                .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+                .map_err(|e| Error::io(&file.path, e))?;
+            sniff_encoding(&head)
+        }
+    };
+    if encoding_of_file.is_ascii_compatible() && (encoding.is_none() || forced.is_some()) {
+        // Line by line from the raw bytes: a line that is not valid in the file's encoding
+        // (a file that turns to GBK after its first 64 KiB, stray bytes) is quarantined with
+        // its reason instead of stored with replacement characters.
+        let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            LineCap::decoding(
+                BufReader::with_capacity(1 << 20, raw),
+                MAX_LINE_BYTES,
+                encoding_of_file,
+            ),
+        )));
+    }
+    // UTF-16 (a BOM said so), or an unknown --encoding (open_text names it).
     Ok(Box::new(BufReader::with_capacity(
         1 << 20,
         LineCap::new(open_text(file, encoding)?, MAX_LINE_BYTES),
@@ -283,6 +401,37 @@ mod tests {
             .read_to_string(&mut exact)
             .unwrap();
         assert_eq!(exact, "abc\n");
+    }
+
+    #[test]
+    fn a_line_not_in_the_files_encoding_is_a_marker_with_its_reason() {
+        let mut raw = "\u{feff}{\"a\":\"好\"}\n".as_bytes().to_vec();
+        // A line in GBK inside a UTF-8 file, then stray bytes, then a good line.
+        let (gbk, _, _) = GB18030.encode("{\"a\":\"政务\"}");
+        raw.extend_from_slice(&gbk);
+        raw.extend_from_slice(b"\n{\"a\":\"\xff\xfe\"}\n{\"a\":\"\xe5\xa5\xbd\"}");
+        let mut out = String::new();
+        LineCap::decoding(raw.as_slice(), 1000, UTF_8)
+            .read_to_string(&mut out)
+            .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "{\"a\":\"好\"}", "BOM removed");
+        let mixed = overlong_reason(lines[1]).unwrap();
+        assert!(
+            mixed.contains("not valid UTF-8 at byte 7") && mixed.contains("reads as gb18030"),
+            "{mixed}"
+        );
+        let stray = overlong_reason(lines[2]).unwrap();
+        assert!(stray.contains("not valid UTF-8"), "{stray}");
+        assert_eq!(lines[3], "{\"a\":\"好\"}");
+        assert!(!out.contains('\u{fffd}'));
+        // A GB18030 file decodes line by line too.
+        let (gbk_file, _, _) = GB18030.encode("甲\n乙\n");
+        let mut out = String::new();
+        LineCap::decoding(&gbk_file[..], 1000, GB18030)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "甲\n乙\n");
     }
 
     #[test]
