@@ -1589,3 +1589,35 @@ fn a_file_that_turns_to_gbk_after_64_kib_quarantines_those_lines_with_the_reason
     assert!(quarantine.contains("reads as gb18030"), "{quarantine}");
     assert!(said.contains("quarantine"), "{said}");
 }
+
+#[test]
+fn a_truncated_table_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let table = store.join("accounts.parquet");
+    let bytes = fs::read(&table).unwrap();
+    fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
+    let run = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(&dir.path().join("r")),
+    ]);
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!("{}: not a complete Parquet file", p(&table))),
+        "{said}"
+    );
+}

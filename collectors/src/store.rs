@@ -537,6 +537,7 @@ impl Store {
         if !path.exists() {
             return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
         }
+        check_parquet_file(&path)?;
         let path_str = path.to_string_lossy().to_string();
         LazyFrame::scan_parquet(
             PlRefPath::new(path_str.as_str()),
@@ -549,6 +550,9 @@ impl Store {
     fn scan_files(&self, spec: &TableSpec, files: &[PathBuf]) -> Result<LazyFrame, Error> {
         if files.is_empty() {
             return Ok(DataFrame::empty_with_schema(&spec.polars_schema()).lazy());
+        }
+        for file in files {
+            check_parquet_file(file)?;
         }
         let paths: Vec<PlRefPath> = files
             .iter()
@@ -978,6 +982,34 @@ fn key_ranges(counts: &BTreeMap<String, u64>, range_rows: usize) -> Vec<(String,
     }
     ranges.extend(current.map(|(lo, hi, _)| (lo, hi)));
     ranges
+}
+
+/// Checks that a table file is a whole Parquet file (it begins and ends with `PAR1`), so a
+/// truncated or corrupt file is named before a scan fails deep inside the engine without naming
+/// it.
+pub fn check_parquet_file(path: &Path) -> Result<(), Error> {
+    use std::io::{Read, Seek, SeekFrom};
+    let corrupt = || {
+        Error::Input(format!(
+            "{}: not a complete Parquet file (it must begin and end with PAR1): the table file is \
+             truncated or corrupt; restore it from a backup or import its sources again",
+            path.display()
+        ))
+    };
+    let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len < 12 {
+        return Err(corrupt());
+    }
+    let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+    file.read_exact(&mut head)
+        .and_then(|_| file.seek(SeekFrom::End(-4)))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|e| Error::io(path, e))?;
+    if &head != b"PAR1" || &tail != b"PAR1" {
+        return Err(corrupt());
+    }
+    Ok(())
 }
 
 /// Writes a file through a temporary file in the same directory, flushes it to disk and renames
