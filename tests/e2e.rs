@@ -1621,3 +1621,48 @@ fn a_truncated_table_file_is_named() {
         "{said}"
     );
 }
+
+#[test]
+fn a_finding_links_to_its_posts_own_url_not_a_url_quoted_from_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    fs::write(
+        input.join("posts.jsonl"),
+        "{\"account_id\":\"weibo:1\",\"post_id\":\"p1\",\"published_at\":\"2025-11-20T10:00:00+08:00\",\
+         \"text\":\"限时抢购 https://evil.example/buy 立即下单\",\"url\":\"https://weibo.com/1/p1\"}\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["import", p(&input), "--store", p(&store)])
+            .status
+            .success()
+    );
+    let out = dir.path().join("r");
+    let run = govmedia(&[
+        "audit",
+        "--store",
+        p(&store),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(&out),
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(
+        finding_pairs(&out)
+            .iter()
+            .any(|(code, _, _)| code == "CNT001")
+    );
+    let page = fs::read_to_string(out.join("accounts/weibo_1.html")).unwrap();
+    assert!(
+        page.contains("href=\"https:&#x2f;&#x2f;weibo.com&#x2f;1&#x2f;p1\""),
+        "the post's own link"
+    );
+    assert!(
+        !page.contains("href=\"https:&#x2f;&#x2f;evil.example"),
+        "never a quoted URL"
+    );
+}

@@ -31,15 +31,6 @@ pub fn safe_link(text: &str) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
-/// The first http(s) URL in a text (evidence strings end with the item's URL).
-pub fn link_in(text: &str) -> Option<String> {
-    let start = text.find("https://").or_else(|| text.find("http://"))?;
-    let end = text[start..]
-        .find(char::is_whitespace)
-        .map_or(text.len(), |e| start + e);
-    safe_link(&text[start..end])
-}
-
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct AccountHeader {
     pub account_id: String,
@@ -286,6 +277,10 @@ pub struct FindingRow {
     pub occurred: String,
     pub message: String,
     pub evidence: String,
+    /// The item the finding names (post, comment, menu entry, period), as in findings.csv.
+    pub item_id: Option<String>,
+    /// The item's own URL from the store (`item_links`), when it has one.
+    pub link: Option<String>,
 }
 
 fn families(rows: &[FindingRow], lang: Lang) -> Vec<Family> {
@@ -309,7 +304,7 @@ fn families(rows: &[FindingRow], lang: Lang) -> Vec<Family> {
                     occurred: f.occurred.clone(),
                     message: f.message.clone(),
                     evidence: f.evidence.clone(),
-                    link: link_in(&f.evidence),
+                    link: f.link.clone(),
                 })
                 .collect(),
             fix: info.doc_section(lang.pick("整改建议", "How to fix")),
@@ -561,11 +556,6 @@ mod tests {
         );
         assert_eq!(safe_link("javascript:alert(1)"), None);
         assert_eq!(safe_link("data:text/html,<script>"), None);
-        assert_eq!(
-            link_in("title: x — https://mp.weixin.qq.com/s/abc").as_deref(),
-            Some("https://mp.weixin.qq.com/s/abc")
-        );
-        assert_eq!(link_in("text: javascript:alert(1)"), None);
     }
 }
 
@@ -614,6 +604,8 @@ mod page_tests {
                     occurred: "2025-11-10 09:00".into(),
                     message: format!("广告{text}"),
                     evidence: format!("title: {text} — {text}"),
+                    item_id: Some("p1".into()),
+                    link: safe_link(text),
                 },
                 FindingRow {
                     code: "INT005".into(),
@@ -621,6 +613,8 @@ mod page_tests {
                     occurred: "2025-11-30 00:00".into(),
                     message: "未提供有效互动功能".into(),
                     evidence: "comments closed — https://weibo.com/1/2".into(),
+                    item_id: None,
+                    link: safe_link("https://weibo.com/1/2"),
                 },
             ],
         );

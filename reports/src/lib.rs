@@ -10,6 +10,7 @@ pub mod diff_page;
 pub mod digest;
 pub mod history;
 pub mod html;
+pub mod item_links;
 pub mod notify;
 pub mod report;
 pub mod tables;

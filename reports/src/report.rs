@@ -177,6 +177,7 @@ pub fn write_audit_report(
             inputs.trend = account_trends(history, &scored.scores, &result.findings, ctx)?;
         }
         inputs.headers.retain(|h| paged.contains(&h.account_id));
+        crate::item_links::link_findings(ctx, &mut inputs.findings, &paged)?;
         report.pages = write_account_pages(out, &inputs)?;
     }
 
@@ -850,6 +851,7 @@ fn page_inputs<'a>(
         let severities = strings(f, "severity")?;
         let messages = strings(f, "message")?;
         let evidence = strings(f, "evidence")?;
+        let item_ids = strings(f, "item_id")?;
         let occurred = instant_texts(f.column("occurred_at")?)?;
         for i in 0..f.height() {
             let Some(id) = ids[i].clone() else { continue };
@@ -862,6 +864,8 @@ fn page_inputs<'a>(
                     .unwrap_or_default(),
                 message: messages[i].clone().unwrap_or_default(),
                 evidence: evidence[i].clone().unwrap_or_default(),
+                item_id: item_ids[i].clone(),
+                link: None,
             });
         }
     }

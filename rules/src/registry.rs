@@ -37,6 +37,34 @@ pub fn registry() -> &'static [&'static dyn Rule] {
     &RULES
 }
 
+/// What a rule's `item_id` names, so a finding links to that item's own URL in the store (never a
+/// URL found in the evidence text, which may quote a post's body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// `item_id` is a post id: the post's URL.
+    Post,
+    /// `item_id` is a comment id: the URL of the post it is on.
+    Comment,
+    /// `item_id` is a menu path: the entry's target.
+    MenuEntry,
+    /// No item; the finding is about the last update, whose URL the rule writes at the end of
+    /// its evidence (`…: URL`, the store's URL of that post).
+    LastUpdate,
+    /// A period or the account itself: no link.
+    None,
+}
+
+/// The kind of item a rule's findings name.
+pub fn item_kind(code: &str) -> ItemKind {
+    match code {
+        "CNT001" | "CNT002" | "CNT003" | "CNT004" | "CNT005" | "INT006" => ItemKind::Post,
+        "INT001" | "INT002" | "INT003" | "INT004" => ItemKind::Comment,
+        "SVC003" | "SVC004" => ItemKind::MenuEntry,
+        "UPD002" | "UPD003" => ItemKind::LastUpdate,
+        _ => ItemKind::None,
+    }
+}
+
 pub fn rule_by_code(code: &str) -> Option<&'static dyn Rule> {
     registry()
         .iter()
