@@ -2,11 +2,8 @@
 //! scanner, and mutated fixtures into every import format. The properties: nothing panics, and
 //! every record read is accounted for (`read = new + updated + duplicates + quarantined`).
 //!
-//! CI runs a few cases each; a long run, outside CI:
-//!
-//! ```sh
-//! GOVMEDIA_FUZZ_CASES=20000 cargo test --release -p govmedia-collectors fuzz -- --nocapture
-//! ```
+//! CI runs a few cases each; a long run, outside CI: `scripts/fuzz PARSER_CASES IMPORT_CASES`
+//! (`GOVMEDIA_FUZZ_CASES`, `GOVMEDIA_FUZZ_IMPORT_CASES`).
 
 use proptest::prelude::*;
 
@@ -195,6 +192,20 @@ proptest! {
             prop_assert!(text.contains(element));
         }
     }
+
+}
+
+/// Cases of the import target (a whole import each, so far slower than the parsers'):
+/// `GOVMEDIA_FUZZ_IMPORT_CASES`, else the parsers' count.
+fn import_cases() -> u32 {
+    std::env::var("GOVMEDIA_FUZZ_IMPORT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(cases)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: import_cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn fuzz_every_format_accounts_for_every_record(
