@@ -1666,3 +1666,39 @@ fn a_finding_links_to_its_posts_own_url_not_a_url_quoted_from_the_body() {
         "never a quoted URL"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_demo_runs_temporary_folder_is_removed_by_the_next_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("tmp");
+    // A pid no process has, and this test's own (alive).
+    let abandoned = temp.join("govmedia-demo-4194999-abc");
+    let alive = temp.join(format!("govmedia-demo-{}-def", std::process::id()));
+    for d in [&abandoned, &alive] {
+        fs::create_dir_all(d.join("store")).unwrap();
+        fs::write(d.join("store").join("posts.parquet"), vec![0u8; 4096]).unwrap();
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args([
+            "audit",
+            "--demo",
+            "--accounts",
+            "12",
+            "--pages",
+            "none",
+            "--out",
+        ])
+        .arg(dir.path().join("r"))
+        .env("TMPDIR", &temp)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(!abandoned.exists(), "the killed run's folder is gone");
+    assert!(alive.exists(), "a running demo's folder is kept");
+    let left: Vec<String> = fs::read_dir(&temp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(left.len(), 1, "the finished demo removed its own: {left:?}");
+}

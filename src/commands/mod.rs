@@ -80,6 +80,35 @@ pub struct Source {
     _scratch: Option<tempfile::TempDir>,
 }
 
+/// The temporary folders of `--demo` runs: `govmedia-demo-<pid>-…` in the system temp folder.
+const DEMO_PREFIX: &str = "govmedia-demo-";
+
+/// Removes the demo folders of runs that were killed (their process is gone): a killed
+/// `audit --demo` would otherwise leave its archive and store (170 MB at 80 accounts) behind.
+/// Only where a process can be looked up (`/proc`); elsewhere nothing is removed.
+fn remove_abandoned_demos(temp: &std::path::Path) {
+    let proc_root = std::path::Path::new("/proc");
+    if !proc_root.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix(DEMO_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc_root.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 pub fn open_source(
     store: Option<&std::path::Path>,
     demo: bool,
@@ -90,7 +119,11 @@ pub fn open_source(
     use govmedia_collectors::store::Store;
     match (demo, store) {
         (true, _) => {
-            let tmp = tempfile::tempdir().context("creating a temporary folder")?;
+            remove_abandoned_demos(&std::env::temp_dir());
+            let tmp = tempfile::Builder::new()
+                .prefix(&format!("{DEMO_PREFIX}{}-", std::process::id()))
+                .tempdir()
+                .context("creating a temporary folder")?;
             let opts = DemoOptions {
                 accounts,
                 ..Default::default()
