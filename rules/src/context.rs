@@ -388,15 +388,23 @@ impl AuditContext {
         self.params.get(key).cloned().unwrap_or(default)
     }
 
-    pub fn int_param(&self, key: &str, default: i64) -> i64 {
-        match self.param(key, ParamValue::Int(default)) {
+    /// An integer parameter through its declaration: the user's value (checked against the
+    /// declared range when the configuration was read) or the declared default.
+    pub fn int_param(&self, spec: &crate::engine::ParamSpec) -> i64 {
+        let default = match spec.default {
+            ParamValue::Int(i) => i,
+            ParamValue::Bool(b) => i64::from(b),
+        };
+        match self.param(spec.key, spec.default.clone()) {
             ParamValue::Int(i) => i,
             ParamValue::Bool(_) => default,
         }
     }
 
-    pub fn bool_param(&self, key: &str, default: bool) -> bool {
-        match self.param(key, ParamValue::Bool(default)) {
+    /// A switch parameter through its declaration.
+    pub fn bool_param(&self, spec: &crate::engine::ParamSpec) -> bool {
+        let default = matches!(spec.default, ParamValue::Bool(true));
+        match self.param(spec.key, spec.default.clone()) {
             ParamValue::Bool(b) => b,
             ParamValue::Int(_) => default,
         }
@@ -408,7 +416,7 @@ impl AuditContext {
     }
 
     fn updates_plan(&self) -> LazyFrame {
-        let count_reposts = self.bool_param("UPD.count_reposts", true);
+        let count_reposts = self.bool_param(&crate::update::COUNT_REPOSTS);
         let platforms = self
             .tables
             .accounts

@@ -57,7 +57,7 @@ impl Rule for ImproperReply {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let max_same = ctx.int_param(MAX_SAME_REPLY.key, 3);
+        let max_same = ctx.int_param(&MAX_SAME_REPLY);
         let (zh, en) = (ctx.lang == Lang::Zh, ctx.lang == Lang::En);
         let pick = |z: &str, e: &str| {
             if zh || !en {

@@ -26,7 +26,7 @@ pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
 
 /// The reply deadline in working milliseconds.
 pub fn sla_ms(ctx: &AuditContext) -> i64 {
-    ctx.int_param(SLA_WORKING_DAYS.key, 3) * DAY_MS
+    ctx.int_param(&SLA_WORKING_DAYS) * DAY_MS
 }
 
 /// Working time (ms) from the start of the calendar table to an instant column: the working

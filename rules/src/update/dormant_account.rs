@@ -58,7 +58,7 @@ impl Rule for DormantAccount {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let days = ctx.int_param(DAYS.key, 180);
+        let days = ctx.int_param(&DAYS);
         Ok(silent_accounts(ctx, days)?.select(silence_output(ctx, INFO.code, INFO.severity, days)))
     }
 }

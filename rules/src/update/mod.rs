@@ -35,27 +35,16 @@ pub const COUNT_REPOSTS: ParamSpec = ParamSpec {
     help: "whether a plain Weibo repost counts as an update",
 };
 
-fn int_default(spec: &ParamSpec) -> i64 {
-    match spec.default {
-        ParamValue::Int(i) => i,
-        ParamValue::Bool(_) => unreachable!("integer parameter"),
-    }
-}
-
 /// The updates each period requires.
 pub fn min_required(ctx: &AuditContext) -> i64 {
-    ctx.int_param(MIN_PER_PERIOD.key, int_default(&MIN_PER_PERIOD))
+    ctx.int_param(&MIN_PER_PERIOD)
 }
 
 /// Each account's period length in ISO weeks (over `ctx.accounts`): WeChat service accounts
 /// (服务号) may mass-send only four times a month, so they have their own, longer period.
 pub fn period_weeks(ctx: &AuditContext) -> Expr {
-    let weeks = ctx
-        .int_param(PERIOD_WEEKS.key, int_default(&PERIOD_WEEKS))
-        .max(1);
-    let service_weeks = ctx
-        .int_param(SERVICE_PERIOD_WEEKS.key, int_default(&SERVICE_PERIOD_WEEKS))
-        .max(1);
+    let weeks = ctx.int_param(&PERIOD_WEEKS).max(1);
+    let service_weeks = ctx.int_param(&SERVICE_PERIOD_WEEKS).max(1);
     when(
         col("platform")
             .eq(lit("wechat"))

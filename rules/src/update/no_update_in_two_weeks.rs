@@ -59,7 +59,7 @@ impl Rule for NoUpdateInTwoWeeks {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let days = ctx.int_param(DAYS.key, 14);
+        let days = ctx.int_param(&DAYS);
         Ok(silent_accounts(ctx, days)?.select(silence_output(ctx, INFO.code, INFO.severity, days)))
     }
 }

@@ -14,7 +14,7 @@ pub(super) fn warnings(
     opts: &WatchOptions,
     facts: &Facts,
 ) -> Result<Vec<Warning>, Error> {
-    let dormant_days = ctx.int_param(dormant_account::DAYS.key, 180);
+    let dormant_days = ctx.int_param(&dormant_account::DAYS);
     let today = opts.today();
     let mut out = Vec::new();
     for account in &facts.accounts {

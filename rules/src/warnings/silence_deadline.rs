@@ -15,7 +15,7 @@ pub(super) fn warnings(
     opts: &WatchOptions,
     facts: &Facts,
 ) -> Result<Vec<Warning>, Error> {
-    let veto_days = ctx.int_param(no_update_in_two_weeks::DAYS.key, 14);
+    let veto_days = ctx.int_param(&no_update_in_two_weeks::DAYS);
     let today = opts.today();
     let mut out = Vec::new();
     for account in &facts.accounts {
