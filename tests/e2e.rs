@@ -1702,3 +1702,29 @@ fn a_killed_demo_runs_temporary_folder_is_removed_by_the_next_demo() {
         .collect();
     assert_eq!(left.len(), 1, "the finished demo removed its own: {left:?}");
 }
+
+#[test]
+fn a_saved_api_error_answer_is_reported_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in").join("gh_abc");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(
+        input.join("page-1.json"),
+        r#"{"errcode":48001,"errmsg":"api unauthorized"}"#,
+    )
+    .unwrap();
+    fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
+    let run = govmedia(&[
+        "import",
+        p(&dir.path().join("in")),
+        "--store",
+        p(&dir.path().join("s")),
+    ]);
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("a saved API error answer, not data: WeChat errcode 48001: api unauthorized"),
+        "{said}"
+    );
+    assert!(!said.contains("format not recognised"), "{said}");
+}

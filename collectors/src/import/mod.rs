@@ -834,6 +834,12 @@ fn detect(file: &SourceFile, opts: &ImportOptions) -> Result<&'static dyn Format
         .copied()
         .find(|f| f.detect(file, &head))
         .ok_or_else(|| {
+            if let Some(answer) = saved_error_answer(&head) {
+                return Error::Input(format!(
+                    "{}: a saved API error answer, not data: {answer}; collect that page again",
+                    file.display()
+                ));
+            }
             let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
             Error::Input(format!(
                 "{}: format not recognised; expected a canonical table file named after its \
@@ -843,6 +849,69 @@ fn detect(file: &SourceFile, opts: &ImportOptions) -> Result<&'static dyn Format
                 tables.join(", ")
             ))
         })
+}
+
+/// What a saved platform error answer says (`WeChat errcode 48001: api unauthorized`), when the
+/// file is one: WeChat and WeCom answer `errcode`/`errmsg`, Weibo `error_code`/`error`, others
+/// `code`/`msg` with a non-zero code and no data.
+fn saved_error_answer(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let value: serde_json::Value =
+        serde_json::from_str(text.trim().trim_start_matches('\u{feff}')).ok()?;
+    let object = value.as_object()?;
+    let code = |key: &str| {
+        object
+            .get(key)
+            .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    let text_of = |key: &str| {
+        object
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("(no message)")
+    };
+    if let Some(c) = code("errcode").filter(|c| *c != 0) {
+        return Some(format!("WeChat errcode {c}: {}", text_of("errmsg")));
+    }
+    if let Some(c) = code("error_code").filter(|c| *c != 0) {
+        return Some(format!("Weibo error_code {c}: {}", text_of("error")));
+    }
+    if let Some(c) = code("code").filter(|c| *c != 0)
+        && !object.contains_key("data")
+    {
+        return Some(format!("code {c}: {}", text_of("msg")));
+    }
+    None
+}
+
+#[cfg(test)]
+mod saved_error_tests {
+    use super::saved_error_answer;
+
+    #[test]
+    fn saved_api_error_answers_are_named_as_what_they_are() {
+        assert_eq!(
+            saved_error_answer(br#"{"errcode":48001,"errmsg":"api unauthorized rid: 1"}"#)
+                .as_deref(),
+            Some("WeChat errcode 48001: api unauthorized rid: 1")
+        );
+        assert_eq!(
+            saved_error_answer(
+                br#"{"error":"expired_token","error_code":21327,"request":"/2/statuses/user_timeline.json"}"#
+            )
+            .as_deref(),
+            Some("Weibo error_code 21327: expired_token")
+        );
+        assert_eq!(
+            saved_error_answer(br#"{"errcode":0,"errmsg":"ok","item":[]}"#),
+            None
+        );
+        assert_eq!(
+            saved_error_answer(br#"{"code":0,"data":{"list":[]}}"#),
+            None
+        );
+        assert_eq!(saved_error_answer(b"not json"), None);
+    }
 }
 
 /// Records of a table held in memory before spilling, and about the rows merged at a time.
