@@ -141,6 +141,27 @@ fn watch_on_the_demo_writes_warnings_and_a_digest_and_alerts_a_wecom_robot() {
 }
 
 #[test]
+fn watch_takes_a_date_alone_as_nine_oclock_and_refuses_a_bad_time_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w");
+    let run = govmedia(&["watch", "--demo", "--at", "2025-11-28", "--out", p(&out)]);
+    assert!(run.status.success(), "{}", text(&run));
+    let digest = fs::read_to_string(out.join("digest.md")).unwrap();
+    assert!(
+        digest.starts_with("## 政务新媒体预警 · 2025-11-28 09:00"),
+        "{digest}"
+    );
+    let run = govmedia(&["watch", "--demo", "--at", "yesterday", "--out", p(&out)]);
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(said.contains("--at: not a time"), "{said}");
+    assert!(
+        !said.contains("demo:"),
+        "refused before generating the demo: {said}"
+    );
+}
+
+#[test]
 fn watch_refuses_an_inline_secret_before_doing_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("notify.toml");

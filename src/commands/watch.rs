@@ -34,8 +34,8 @@ pub struct WatchArgs {
     /// Number of demo accounts (with --demo).
     #[arg(long, requires = "demo", default_value_t = 80)]
     pub accounts: usize,
-    /// The time point: `YYYY-MM-DD HH:MM` (Beijing time), RFC 3339 or unix seconds. Default:
-    /// now.
+    /// The time point: `YYYY-MM-DD HH:MM` (Beijing time), RFC 3339 or unix seconds; a date
+    /// alone is 09:00 that day. Default: now.
     #[arg(long)]
     pub at: Option<String>,
     /// Warn this many days before an update deadline (UPD001 period end, UPD002 veto).
@@ -74,6 +74,17 @@ pub struct WatchArgs {
     pub calendar: Option<PathBuf>,
 }
 
+/// `--at`: a time (`YYYY-MM-DD HH:MM` in Beijing time, RFC 3339, unix seconds), or a date alone
+/// for 09:00 that day, the start of office hours.
+fn parse_at(text: &str) -> anyhow::Result<i64> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(govmedia_collectors::time::shanghai_midnight_ms(date) + 9 * 3_600_000);
+    }
+    parse_instant_ms(text)
+        .map_err(anyhow::Error::msg)
+        .context("--at")
+}
+
 pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     govmedia_reports::tables::set_raw_csv(args.csv_raw);
     for (name, value) in [
@@ -89,11 +100,11 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let calendar = super::calendar_with(&config, args.calendar.as_deref())?;
     // Secrets are resolved before the work, so a missing one fails fast.
     let robots = args.notify.as_deref().map(load_robots).transpose()?;
+    // Read before the work, so a typo fails at once.
+    let at = args.at.as_deref().map(parse_at).transpose()?;
     let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
-    let at_ms = match (&args.at, source.demo_as_of) {
-        (Some(text), _) => parse_instant_ms(text)
-            .map_err(anyhow::Error::msg)
-            .context("--at")?,
+    let at_ms = match (at, source.demo_as_of) {
+        (Some(at), _) => at,
         (None, Some(demo)) => {
             govmedia_collectors::time::shanghai_midnight_ms(demo) + 10 * 3_600_000
         }
