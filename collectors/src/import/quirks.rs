@@ -485,6 +485,8 @@ mod tests {
         assert_eq!(at("2024/03/01 09:30:00"), nine_thirty);
         assert_eq!(at("1709256600"), nine_thirty);
         assert_eq!(at("2024-03-01"), at("2024-03-01 00:00:00"));
+        // weiboSpider writes some times with a trailing non-breaking space.
+        assert_eq!(at("2024-03-01 09:30\u{a0}"), nine_thirty);
         assert!(parse_export_time("yesterday").is_err());
     }
 
