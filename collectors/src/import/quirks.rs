@@ -356,6 +356,69 @@ const EXPORT_FORMATS: [&str; 3] = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年
 /// An instant from an exporter: every canonical form (RFC 3339, unix seconds, naive Beijing
 /// time), the Weibo API's `Tue May 31 17:46:55 +0800 2011`, slash dates, and a bare date
 /// (`%Y-%m-%d`, older weibo-crawler files), which is read as the start of that Beijing day.
+/// A relative time as Weibo shows comments (`刚刚`, `16秒前`, `16分钟前`, `3小时前`, `今天 08:00`,
+/// `昨天 08:00`, `前天 08:00`, `11-20`, `11-20 08:00`, `11月20日 08:00`), resolved against
+/// `reference_ms` (when the page was exported); `None` when the text is not one. A month-day
+/// without a year is the latest such day not after the reference.
+pub fn parse_relative_time(text: &str, reference_ms: i64) -> Option<i64> {
+    use chrono::{Datelike, Duration, NaiveTime, TimeZone};
+    let t = text.trim();
+    const SECOND: i64 = 1000;
+    if t == "刚刚" {
+        return Some(reference_ms);
+    }
+    for (suffix, unit) in [
+        ("秒前", SECOND),
+        ("分钟前", 60 * SECOND),
+        ("小时前", 3600 * SECOND),
+        ("天前", 86_400 * SECOND),
+    ] {
+        if let Some(n) = t.strip_suffix(suffix) {
+            return n
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .map(|n| reference_ms - n * unit);
+        }
+    }
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00");
+    let reference = offset.timestamp_millis_opt(reference_ms).single()?;
+    let today = reference.date_naive();
+    let at = |date: NaiveDate, time: Option<&str>| -> Option<i64> {
+        let time = match time {
+            Some(t) => NaiveTime::parse_from_str(t.trim(), "%H:%M").ok()?,
+            None => NaiveTime::MIN,
+        };
+        shanghai_naive_to_ms(date.and_time(time))
+    };
+    for (word, days) in [("今天", 0), ("昨天", 1), ("前天", 2)] {
+        if let Some(rest) = t.strip_prefix(word) {
+            return at(today - Duration::days(days), Some(rest));
+        }
+    }
+    // Month and day (and maybe a time) without a year.
+    let (day_part, time_part) = match t.split_once(' ') {
+        Some((d, h)) => (d, Some(h)),
+        None => (t, None),
+    };
+    let (month, day) = if let Some((m, d)) = day_part.split_once('-') {
+        (m, d)
+    } else {
+        let (m, d) = day_part.strip_suffix('日')?.split_once('月')?;
+        (m, d)
+    };
+    let (month, day): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
+    let this_year = NaiveDate::from_ymd_opt(today.year(), month, day)?;
+    let ms = at(this_year, time_part)?;
+    if ms <= reference_ms {
+        return Some(ms);
+    }
+    at(
+        NaiveDate::from_ymd_opt(today.year() - 1, month, day)?,
+        time_part,
+    )
+}
+
 pub fn parse_export_time(text: &str) -> Result<i64, String> {
     let t = text.trim().trim_matches('\t');
     if let Ok(ms) = parse_instant_ms(t) {
@@ -485,6 +548,19 @@ mod tests {
         assert_eq!(at("2024/03/01 09:30:00"), nine_thirty);
         assert_eq!(at("1709256600"), nine_thirty);
         assert_eq!(at("2024-03-01"), at("2024-03-01 00:00:00"));
+        // Relative times, against an export on Friday 2024-03-01 09:30 Beijing time.
+        let rel = |s| parse_relative_time(s, nine_thirty).unwrap();
+        assert_eq!(rel("刚刚"), nine_thirty);
+        assert_eq!(rel("16分钟前"), nine_thirty - 16 * 60_000);
+        assert_eq!(rel("3小时前"), at("2024-03-01 06:30"));
+        assert_eq!(rel("昨天 08:00"), at("2024-02-29 08:00"));
+        assert_eq!(rel("今天 08:00"), at("2024-03-01 08:00"));
+        assert_eq!(rel("02-20"), at("2024-02-20"));
+        assert_eq!(rel("02月20日 08:00"), at("2024-02-20 08:00"));
+        // A month-day after the export is last year's.
+        assert_eq!(rel("11-20 08:00"), at("2023-11-20 08:00"));
+        assert_eq!(parse_relative_time("2024-03-01", nine_thirty), None);
+        assert_eq!(parse_relative_time("很久以前", nine_thirty), None);
         // weiboSpider writes some times with a trailing non-breaking space.
         assert_eq!(at("2024-03-01 09:30\u{a0}"), nine_thirty);
         assert!(parse_export_time("yesterday").is_err());

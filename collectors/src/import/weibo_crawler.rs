@@ -32,6 +32,11 @@ pub(crate) fn for_each_csv_row(
     mut each: impl FnMut(&mut RecordSink<'_>, &Fields, u64, &str),
 ) -> Result<(), Error> {
     let encoding = sink.options().encoding.clone();
+    let exported_ms = std::fs::metadata(&file.path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -69,6 +74,7 @@ pub(crate) fn for_each_csv_row(
         let fields = Fields {
             positions: &positions,
             cells,
+            exported_ms,
         };
         each(sink, &fields, line, &raw);
     }
@@ -79,6 +85,9 @@ pub(crate) fn for_each_csv_row(
 pub(crate) struct Fields<'a> {
     positions: &'a HashMap<String, usize>,
     cells: Vec<&'a str>,
+    /// When the file was exported (its modification time): what relative times (`3小时前`)
+    /// are counted back from.
+    exported_ms: Option<i64>,
 }
 
 impl Fields<'_> {
@@ -134,8 +143,24 @@ impl Fields<'_> {
 
     pub fn time(&self, name: &str, field: &str) -> Result<Option<i64>, FieldError> {
         self.text(name)
-            .map(|t| parse_export_time(t).map_err(|e| FieldError::new(field, e)))
+            .map(|t| {
+                parse_export_time(t).or_else(|e| {
+                    self.exported_ms
+                        .and_then(|at| super::quirks::parse_relative_time(t, at))
+                        .ok_or_else(|| FieldError::new(field, e))
+                })
+            })
             .transpose()
+    }
+
+    /// Whether a column holds a relative time (`3小时前`) rather than a date.
+    pub fn is_relative_time(&self, name: &str) -> bool {
+        self.text(name).is_some_and(|t| {
+            parse_export_time(t).is_err()
+                && self
+                    .exported_ms
+                    .is_some_and(|at| super::quirks::parse_relative_time(t, at).is_some())
+        })
     }
 
     pub fn flag(&self, name: &str) -> Value {
@@ -367,7 +392,16 @@ impl Format for WeiboCrawlerComments {
                 ))
             })?;
         let account_id = format!("weibo:{owner}");
+        let mut relative_noted = false;
         for_each_csv_row(file, sink, |sink, f, line, raw| {
+            if !relative_noted && f.is_relative_time("created_at") {
+                relative_noted = true;
+                sink.note(
+                    "comment times such as `3小时前` or `昨天 08:00` were counted back from the \
+                     file's modification time (when it was exported)"
+                        .to_string(),
+                );
+            }
             let built = (|| -> Result<Vec<Value>, FieldError> {
                 let comment_id = f
                     .id("id", "comment_id")?
@@ -619,5 +653,51 @@ mod tests {
         );
         let rows = store.read_table(&COMMENTS).unwrap().unwrap();
         assert_eq!(strs(&rows, "author")[0].as_deref(), Some("张三"));
+    }
+
+    #[test]
+    fn relative_comment_times_count_back_from_the_export_with_a_note() {
+        let input = tempfile::tempdir().unwrap();
+        let comments = "id,weibo_id,created_at,user_screen_name,text,pic_url,like_count\n\
+                        5200000000000001,4900000000000001,3小时前,张三,请问,无,0\n\
+                        5200000000000002,4900000000000001,昨天 08:00,李四,谢谢,无,0\n\
+                        5200000000000003,4900000000000001,很久以前,王五,嗯,无,0\n";
+        write(input.path(), "1000000001_comments.csv", comments.as_bytes());
+        // Exported on 2024-03-01 at 09:30 Beijing time.
+        let exported = crate::time::parse_instant_ms("2024-03-01T09:30:00+08:00").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(input.path().join("1000000001_comments.csv"))
+            .unwrap()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_millis(exported as u64))
+            .unwrap();
+        let (store, report, _d) = import(input.path(), &ImportOptions::default());
+        let total = report.total();
+        assert_eq!((total.read, total.new, total.quarantined), (3, 2, 1));
+        assert!(
+            report.files[0]
+                .notes
+                .iter()
+                .any(|n| n.contains("counted back from the file's modification time")),
+            "{:?}",
+            report.files[0].notes
+        );
+        let rows = store.read_table(&COMMENTS).unwrap().unwrap();
+        let at: Vec<Option<i64>> = rows
+            .column("created_at")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            at,
+            [
+                Some(crate::time::parse_instant_ms("2024-03-01T06:30:00+08:00").unwrap()),
+                Some(crate::time::parse_instant_ms("2024-02-29T08:00:00+08:00").unwrap()),
+            ]
+        );
     }
 }
