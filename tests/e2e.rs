@@ -1,28 +1,19 @@
 //! End-to-end tests of the `govmedia` binary on fixture folders written by the tests.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::{govmedia, p, text};
 use polars::prelude::*;
 
-fn govmedia(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govmedia"))
-        .args(args)
-        .output()
-        .expect("run govmedia")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
+/// Imports an input folder into a new store at `store`, which must succeed; returns the store.
+fn imported(input: &Path, store: &Path) -> std::path::PathBuf {
+    let run = govmedia(&["import", p(input), "--store", p(store)]);
+    assert!(run.status.success(), "{}", text(&run));
+    store.to_path_buf()
 }
 
 /// Reads `findings.csv` (UTF-8 with BOM) into (code, account_id, org_id) triples.
@@ -1075,12 +1066,7 @@ fn csv_cells_that_excel_would_run_are_neutralised_unless_csv_raw() {
         r#"{"account_id":"weibo:1","post_id":"a","published_at":"2025-11-01T10:00:00+08:00","text":"通知"}"#,
     )
     .unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let audit = |out: &Path, raw: bool| {
         let mut args = vec![
             "audit",
@@ -1185,12 +1171,7 @@ fn an_orgs_file_listing_an_org_twice_is_refused_naming_both_lines() {
     let input = dir.path().join("in");
     fs::create_dir_all(&input).unwrap();
     fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let csv = dir.path().join("orgs.csv");
     fs::write(
         &csv,
@@ -1234,12 +1215,7 @@ fn accounts_whose_ids_differ_only_in_chinese_get_their_own_pages() {
          {\"account_id\":\"weibo:乙\",\"platform\":\"weibo\",\"name\":\"乙局\",\"first_seen\":\"2025-01-01T00:00:00+08:00\"}\n",
     )
     .unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let out = dir.path().join("report");
     let run = govmedia(&[
         "audit",
@@ -1332,12 +1308,7 @@ fn an_account_first_seen_after_the_time_point_is_not_assessed_not_vetoed() {
          {\"account_id\":\"weibo:new\",\"post_id\":\"b\",\"published_at\":\"2025-10-02T10:00:00+08:00\",\"text\":\"通知\"}\n",
     )
     .unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let out = dir.path().join("r");
     let run = govmedia(&[
         "audit",
@@ -1431,12 +1402,7 @@ fn a_report_folder_is_replaced_whole_and_out_is_checked_before_the_work() {
     let input = dir.path().join("in");
     fs::create_dir_all(&input).unwrap();
     fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let run = govmedia(&[
         "audit",
         "--store",
@@ -1596,12 +1562,7 @@ fn a_truncated_table_file_is_named() {
     let input = dir.path().join("in");
     fs::create_dir_all(&input).unwrap();
     fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let table = store.join("accounts.parquet");
     let bytes = fs::read(&table).unwrap();
     fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
@@ -1634,12 +1595,7 @@ fn a_finding_links_to_its_posts_own_url_not_a_url_quoted_from_the_body() {
          \"text\":\"限时抢购 https://evil.example/buy 立即下单\",\"url\":\"https://weibo.com/1/p1\"}\n",
     )
     .unwrap();
-    let store = dir.path().join("store");
-    assert!(
-        govmedia(&["import", p(&input), "--store", p(&store)])
-            .status
-            .success()
-    );
+    let store = imported(&input, &dir.path().join("store"));
     let out = dir.path().join("r");
     let run = govmedia(&[
         "audit",

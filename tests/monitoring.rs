@@ -1,40 +1,13 @@
 //! End-to-end monitoring: `govmedia watch` on the demo with alerts to a local WeCom robot
 //! server, and two audits accumulating in an audit history, compared with `govmedia diff`.
 
+mod common;
+
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::Arc;
 
+use common::{govmedia, govmedia_with, p, text};
 use govmedia_collectors::testserver::{Reply, Request, serve_with};
-
-fn govmedia(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govmedia"))
-        .args(args)
-        .output()
-        .expect("run govmedia")
-}
-
-/// Runs with every log of every crate on (the HTTP client's included).
-fn govmedia_tracing(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govmedia"))
-        .args(args)
-        .env("RUST_LOG", "trace")
-        .output()
-        .expect("run govmedia")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 const KEY: &str = "e2e-planted-wecom-key-51c9";
 
@@ -61,18 +34,22 @@ fn watch_on_the_demo_writes_warnings_and_a_digest_and_alerts_a_wecom_robot() {
     )
     .unwrap();
     let out = dir.path().join("watch");
-    let run = govmedia_tracing(&[
-        "watch",
-        "--demo",
-        "--at",
-        "2025-11-28 09:00",
-        "--out",
-        p(&out),
-        "--notify",
-        p(&config),
-        "--fail-on",
-        "critical",
-    ]);
+    // Every log of every crate on, the HTTP client's included.
+    let run = govmedia_with(
+        &[
+            "watch",
+            "--demo",
+            "--at",
+            "2025-11-28 09:00",
+            "--out",
+            p(&out),
+            "--notify",
+            p(&config),
+            "--fail-on",
+            "critical",
+        ],
+        &[("RUST_LOG", "trace")],
+    );
     let said = text(&run);
     assert_eq!(
         run.status.code(),

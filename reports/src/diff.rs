@@ -519,49 +519,20 @@ impl AuditDiff {
     /// The findings with their status (`diff_findings.csv`).
     pub fn findings_frame(&self) -> PolarsResult<DataFrame> {
         let f = &self.findings;
+        macro_rules! column {
+            ($name:literal, $g:expr) => {
+                Column::new($name.into(), f.iter().map($g).collect::<Vec<_>>())
+            };
+        }
         let mut df = DataFrame::new_infer_height(vec![
-            Column::new(
-                "status".into(),
-                f.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "code".into(),
-                f.iter().map(|c| c.finding.code.clone()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "severity".into(),
-                f.iter()
-                    .map(|c| c.finding.severity.clone())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "account_id".into(),
-                f.iter()
-                    .map(|c| c.finding.account_id.clone())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "item_id".into(),
-                f.iter()
-                    .map(|c| c.finding.item_id.clone())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "occurred_at".into(),
-                f.iter().map(|c| c.finding.occurred_at).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "message".into(),
-                f.iter()
-                    .map(|c| c.finding.message.clone())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "evidence".into(),
-                f.iter()
-                    .map(|c| c.finding.evidence.clone())
-                    .collect::<Vec<_>>(),
-            ),
+            column!("status", |c| c.status.as_str()),
+            column!("code", |c| c.finding.code.clone()),
+            column!("severity", |c| c.finding.severity.clone()),
+            column!("account_id", |c| c.finding.account_id.clone()),
+            column!("item_id", |c| c.finding.item_id.clone()),
+            column!("occurred_at", |c| c.finding.occurred_at),
+            column!("message", |c| c.finding.message.clone()),
+            column!("evidence", |c| c.finding.evidence.clone()),
         ])?;
         govmedia_rules::findings::tag_utc(&mut df, "occurred_at")?;
         Ok(df)

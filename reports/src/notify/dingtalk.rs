@@ -7,13 +7,13 @@
 
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::Sha256;
 
-use super::{Answer, Outgoing, Robot, code_text};
+use super::{Outgoing, Robot};
 
 /// DingTalk's "send too fast".
-const RATE_LIMITED: i64 = 130101;
+pub(super) const RATE_LIMITED: i64 = 130101;
 
 /// The `sign` parameter (before URL encoding) for a timestamp in milliseconds.
 pub fn sign(timestamp_ms: i64, secret: &str) -> String {
@@ -37,15 +37,5 @@ pub(super) fn request(robot: &Robot, title: &str, text: &str, now_ms: i64) -> Ou
         url: url.to_string(),
         body: json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}})
             .to_string(),
-    }
-}
-
-pub(super) fn answer(json: &Value) -> Answer {
-    let code = json["errcode"].as_i64().unwrap_or(-1);
-    let text = code_text(code, json["errmsg"].as_str());
-    match code {
-        0 => Answer::Ok,
-        RATE_LIMITED => Answer::RateLimited(text),
-        _ => Answer::Failed(text),
     }
 }

@@ -315,9 +315,20 @@ fn answer(platform: Platform, status: u16, body: &str) -> Answer {
         }
     };
     match platform {
-        Platform::Wecom => wecom::answer(&json),
-        Platform::Dingtalk => dingtalk::answer(&json),
+        Platform::Wecom => errcode_answer(&json, wecom::RATE_LIMITED),
+        Platform::Dingtalk => errcode_answer(&json, dingtalk::RATE_LIMITED),
         Platform::Feishu => feishu::answer(status, &json),
+    }
+}
+
+/// An `errcode`/`errmsg` answer (WeCom, DingTalk): 0 is success, `rate_limited` asks to wait.
+fn errcode_answer(json: &serde_json::Value, rate_limited: i64) -> Answer {
+    let code = json["errcode"].as_i64().unwrap_or(-1);
+    let text = code_text(code, json["errmsg"].as_str());
+    match code {
+        0 => Answer::Ok,
+        c if c == rate_limited => Answer::RateLimited(text),
+        _ => Answer::Failed(text),
     }
 }
 

@@ -2,12 +2,12 @@
 //! (content at most 4096 bytes); the answer's `errcode` is 0 on success, 45009 when the robot's
 //! 20 messages a minute are used up, 93000 for an invalid key.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Answer, Outgoing, Robot, code_text};
+use super::{Outgoing, Robot};
 
 /// WeCom's "API frequency out of limit".
-const RATE_LIMITED: i64 = 45009;
+pub(super) const RATE_LIMITED: i64 = 45009;
 
 pub(super) fn request(robot: &Robot, text: &str) -> Outgoing {
     let mut url = url::Url::parse(&format!("{}/cgi-bin/webhook/send", robot.base_url))
@@ -17,15 +17,5 @@ pub(super) fn request(robot: &Robot, text: &str) -> Outgoing {
     Outgoing {
         url: url.to_string(),
         body: json!({"msgtype": "markdown", "markdown": {"content": text}}).to_string(),
-    }
-}
-
-pub(super) fn answer(json: &Value) -> Answer {
-    let code = json["errcode"].as_i64().unwrap_or(-1);
-    let text = code_text(code, json["errmsg"].as_str());
-    match code {
-        0 => Answer::Ok,
-        RATE_LIMITED => Answer::RateLimited(text),
-        _ => Answer::Failed(text),
     }
 }

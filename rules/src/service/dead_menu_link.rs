@@ -28,7 +28,7 @@
 
 use polars::prelude::*;
 
-use super::{latest_menus, link_check_failed};
+use super::{last_link_checks, latest_menus};
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -50,29 +50,7 @@ impl Rule for DeadMenuLink {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let failing = link_check_failed();
-        let checks = ctx
-            .tables
-            .link_checks
-            .clone()
-            .sort(["url", "checked_at"], SortMultipleOptions::default())
-            .with_column(failing.alias("failing"))
-            .group_by([col("url")])
-            .agg([
-                col("failing")
-                    .tail(Some(2))
-                    .sum()
-                    .cast(DataType::Int64)
-                    .alias("last_failures"),
-                len().cast(DataType::Int64).alias("checks"),
-                col("status").last().alias("last_status"),
-                col("error").last().alias("last_error"),
-                col("checked_at")
-                    .last()
-                    .cast(DataType::Int64)
-                    .alias("last_checked"),
-            ])
-            .filter(col("last_failures").gt_eq(lit(2i64)));
+        let checks = last_link_checks(ctx, None).filter(col("last_failures").gt_eq(lit(2i64)));
         let message = match ctx.lang {
             Lang::Zh => concat_str([lit("菜单「"), col("path"), lit("」链接失效")], "", true),
             Lang::En => concat_str(

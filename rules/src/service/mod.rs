@@ -44,11 +44,40 @@ pub fn latest_menus(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 
 /// Whether a `link_checks` row failed: an error (timeout, DNS, TLS, refused …), no status, or
 /// HTTP 400 and above.
-pub fn link_check_failed() -> Expr {
+fn link_check_failed() -> Expr {
     col("error")
         .is_not_null()
         .or(col("status").fill_null(lit(0i64)).gt_eq(lit(400i64)))
         .or(col("status").is_null())
+}
+
+/// Per checked URL, its last checks (those before `before_ms` when given): `url,
+/// last_failures` (failed among the last two), `last_failing, checks, last_status, last_error,
+/// last_checked` (epoch ms). What SVC003 and its early warning read.
+pub fn last_link_checks(ctx: &AuditContext, before_ms: Option<i64>) -> LazyFrame {
+    let mut checks = ctx.tables.link_checks.clone();
+    if let Some(before) = before_ms {
+        checks = checks.filter(col("checked_at").cast(DataType::Int64).lt(lit(before)));
+    }
+    checks
+        .sort(["url", "checked_at"], SortMultipleOptions::default())
+        .with_column(link_check_failed().alias("failing"))
+        .group_by([col("url")])
+        .agg([
+            col("failing")
+                .tail(Some(2))
+                .sum()
+                .cast(DataType::Int64)
+                .alias("last_failures"),
+            col("failing").last().alias("last_failing"),
+            len().cast(DataType::Int64).alias("checks"),
+            col("status").last().alias("last_status"),
+            col("error").last().alias("last_error"),
+            col("checked_at")
+                .last()
+                .cast(DataType::Int64)
+                .alias("last_checked"),
+        ])
 }
 
 /// Why the menu rules cannot run: no menu data at all.

@@ -7,31 +7,11 @@ use polars::prelude::*;
 use super::{Level, Warning, WatchOptions, instant_text};
 use crate::Error;
 use crate::context::{AuditContext, Lang};
-use crate::service::{latest_menus, link_check_failed};
+use crate::service::{last_link_checks, latest_menus};
 
 pub(super) fn warnings(ctx: &AuditContext, opts: &WatchOptions) -> Result<Vec<Warning>, Error> {
-    let checks = ctx
-        .tables
-        .link_checks
-        .clone()
-        .filter(col("checked_at").cast(DataType::Int64).lt(lit(opts.at_ms)))
-        .sort(["url", "checked_at"], SortMultipleOptions::default())
-        .with_column(link_check_failed().alias("failing"))
-        .group_by([col("url")])
-        .agg([
-            col("failing")
-                .tail(Some(2))
-                .sum()
-                .cast(DataType::Int64)
-                .alias("last_failures"),
-            col("failing").last().alias("last_failing"),
-            col("status").last().alias("last_status"),
-            col("error").last().alias("last_error"),
-            col("checked_at")
-                .last()
-                .cast(DataType::Int64)
-                .alias("last_checked"),
-        ])
+    // Failed on the last check, not on the one before (or checked once).
+    let checks = last_link_checks(ctx, Some(opts.at_ms))
         .filter(col("last_failing").and(col("last_failures").eq(lit(1i64))));
     let found = latest_menus(ctx)?
         .join(

@@ -144,81 +144,28 @@ pub fn warnings_frame(
     warnings: &[Warning],
 ) -> Result<DataFrame, Error> {
     let names = account_names(ctx)?;
-    let lookup = |id: &str, slot: usize| -> Option<String> {
-        names.get(id).map(|(platform, name)| {
-            if slot == 0 {
-                platform.clone()
-            } else {
-                name.clone()
-            }
-        })
-    };
+    let platform = |w: &Warning| names.get(&w.account_id).map(|(p, _)| p.clone());
+    let name = |w: &Warning| names.get(&w.account_id).map(|(_, n)| n.clone());
     let hours_left = |w: &Warning| {
         w.deadline_ms
             .map(|d| ((d - opts.at_ms) as f64 / 360_000.0).round() / 10.0)
     };
+    macro_rules! column {
+        ($name:literal, $f:expr) => {
+            Column::new($name.into(), warnings.iter().map($f).collect::<Vec<_>>())
+        };
+    }
     let mut df = DataFrame::new_infer_height(vec![
-        Column::new(
-            "code".into(),
-            warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "level".into(),
-            warnings
-                .iter()
-                .map(|w| w.level.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "platform".into(),
-            warnings
-                .iter()
-                .map(|w| lookup(&w.account_id, 0))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "account_id".into(),
-            warnings
-                .iter()
-                .map(|w| w.account_id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "account_name".into(),
-            warnings
-                .iter()
-                .map(|w| lookup(&w.account_id, 1))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "deadline".into(),
-            warnings.iter().map(|w| w.deadline_ms).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "hours_left".into(),
-            warnings.iter().map(hours_left).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "item_id".into(),
-            warnings
-                .iter()
-                .map(|w| w.item_id.as_deref())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "message".into(),
-            warnings
-                .iter()
-                .map(|w| w.message.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "evidence".into(),
-            warnings
-                .iter()
-                .map(|w| w.evidence.as_str())
-                .collect::<Vec<_>>(),
-        ),
+        column!("code", |w| w.code),
+        column!("level", |w| w.level.as_str()),
+        column!("platform", platform),
+        column!("account_id", |w| w.account_id.as_str()),
+        column!("account_name", name),
+        column!("deadline", |w| w.deadline_ms),
+        column!("hours_left", hours_left),
+        column!("item_id", |w| w.item_id.as_deref()),
+        column!("message", |w| w.message.as_str()),
+        column!("evidence", |w| w.evidence.as_str()),
     ])?;
     tag_utc(&mut df, "deadline")?;
     Ok(df)

@@ -1,0 +1,31 @@
+//! What the end-to-end test files share: running the binary and reading what it said.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `govmedia` with these arguments.
+pub fn govmedia(args: &[&str]) -> Output {
+    govmedia_with(args, &[])
+}
+
+/// Runs `govmedia` with these arguments and environment variables.
+pub fn govmedia_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run govmedia")
+}
+
+/// Standard output and error together.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
