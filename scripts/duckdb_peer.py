@@ -15,6 +15,7 @@ Prints the finding counts per rule (to compare with govmedia's) and the time tak
 
 import argparse
 import datetime as dt
+import json
 import re
 import sys
 import time
@@ -70,12 +71,22 @@ def main():
     as_of_end_ms = (as_of_day + 1) * 86_400_000 - 8 * 3_600_000
 
     store = Path(args.store)
-    # Layout 2 keeps posts in account-hash buckets (docs/schema.md); layout 1 in one file.
+    # Layouts 2 and 3 keep posts in account-hash buckets (docs/schema.md); layout 1 in one file.
     if (store / "posts").is_dir():
         posts = f"read_parquet('{store / 'posts'}/**/*.parquet', hive_partitioning = true)"
     else:
         posts = f"read_parquet('{store / 'posts.parquet'}')"
-    accounts = f"read_parquet('{store / 'accounts.parquet'}')"
+    # Layout 3 lists each table's files in store.json; a glob over the folder is the same files
+    # when no import is running. Layouts 1 and 2 kept accounts in one file.
+    manifest_path = store / "store.json"
+    listed = []
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        listed = manifest.get("tables", {}).get("accounts", {}).get("files", [])
+    if listed:
+        accounts = f"read_parquet([{', '.join(repr(str(store / f)) for f in listed)}])"
+    else:
+        accounts = f"read_parquet('{store / 'accounts.parquet'}')"
     con = duckdb.connect()
     if args.threads:
         con.execute(f"SET threads = {args.threads}")

@@ -249,12 +249,6 @@ fn a_bad_jsonl_line_is_quarantined_with_its_line_and_field_and_the_rest_imports(
     }
 }
 
-fn read_parquet(path: &Path) -> DataFrame {
-    ParquetReader::new(fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
 /// A whole store table, whatever its layout (posts and comments are in buckets).
 fn read_store_table(store: &Path, table: &str) -> DataFrame {
     let spec = govmedia_collectors::schema::table(table).unwrap();
@@ -267,12 +261,7 @@ fn read_store_table(store: &Path, table: &str) -> DataFrame {
 
 /// The files of a store table with their bytes, by path inside the store.
 fn table_files(store: &Path, table: &str) -> Vec<(String, Vec<u8>)> {
-    let single = store.join(format!("{table}.parquet"));
-    let mut files = if single.is_file() {
-        vec![single]
-    } else {
-        walk(&store.join(table))
-    };
+    let mut files = walk(&store.join(table));
     files.sort();
     files
         .into_iter()
@@ -347,7 +336,7 @@ fn a_csv_missing_a_required_column_fails_naming_it_and_other_files_still_import(
         msg.contains("posts.csv") && msg.contains("`published_at`"),
         "{msg}"
     );
-    let accounts = read_parquet(&store.join("accounts.parquet"));
+    let accounts = read_store_table(&store, "accounts");
     assert_eq!(accounts.height(), 1, "the good file still imports");
 }
 
@@ -1563,7 +1552,8 @@ fn a_truncated_table_file_is_named() {
     fs::create_dir_all(&input).unwrap();
     fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
     let store = imported(&input, &dir.path().join("store"));
-    let table = store.join("accounts.parquet");
+    let manifest = govmedia_collectors::layout::Manifest::read(&store).unwrap();
+    let table = store.join(&manifest.tables["accounts"].files[0]);
     let bytes = fs::read(&table).unwrap();
     fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
     let run = govmedia(&[

@@ -1,7 +1,12 @@
-//! The store's layout (version 2): the tables that grow with posts (`posts`, `comments`) are
-//! Hive-style partitions `TABLE/bucket=NN/part-0.parquet`, one bucket per account hash range;
-//! the small tables stay single files; `store.json` records the layout version, the hash, the
-//! bucket counts and the rows of every table.
+//! The store's layout (version 3): every table is a folder. The tables that grow with posts
+//! (`posts`, `comments`) are Hive-style partitions `TABLE/bucket=NN/part-GGGGGGGG.parquet`, one
+//! bucket per account hash range; the small tables are one file `TABLE/part-GGGGGGGG.parquet`.
+//! `GGGGGGGG` is the generation that wrote the file. `store.json`, the manifest, records the
+//! layout version, the hash, the current generation, and per table its bucket count, rows and
+//! the files that make it up; a file it does not list is not part of the store.
+//!
+//! Layout 1 kept every table in one file (`posts.parquet`); layout 2 had the buckets but kept
+//! the small tables as `TABLE.parquet` and listed no files. Both are upgraded when opened.
 //!
 //! A bucket is the top `log2(buckets)` bits of the 64-bit FNV-1a hash of the account id's UTF-8
 //! bytes (`buckets` a power of two; bucket 0 when there is one): stable across runs, machines
@@ -16,14 +21,16 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 use crate::schema::TableSpec;
 
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 pub const MANIFEST_FILE: &str = "store.json";
 pub const BUCKET_HASH: &str = "top log2(buckets) bits of FNV-1a-64(account_id as UTF-8)";
 /// A new partitioned table gets about this many rows per bucket.
 pub const TARGET_BUCKET_ROWS: u64 = 1 << 19;
 pub const MAX_BUCKETS: u32 = 1 << 10;
-/// The file inside each bucket folder.
-pub const PART_FILE: &str = "part-0.parquet";
+/// The file a generation writes for a table or one of its buckets.
+pub fn part_file(generation: u64) -> String {
+    format!("part-{generation:08}.parquet")
+}
 
 /// Whether a table is stored in buckets (it grows with the posts) or as one file.
 pub fn is_partitioned(spec: &TableSpec) -> bool {
@@ -87,8 +94,18 @@ pub fn bucket_dir(store: &Path, table: &str, bucket: u32, buckets: u32) -> PathB
 pub struct Manifest {
     pub layout_version: u32,
     pub hash: String,
+    /// Counts the commits: each import, collection or link check that changed the store.
+    #[serde(default)]
+    pub generation: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub committed_at: Option<String>,
     #[serde(default)]
     pub tables: BTreeMap<String, TableEntry>,
+    /// The committed length in bytes of each append-only log (`quarantine.jsonl`,
+    /// `import_log.jsonl`): what a writer killed before its commit appended beyond it is cut
+    /// off by the next writer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub logs: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +114,9 @@ pub struct TableEntry {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub buckets: Option<u32>,
     pub rows: u64,
+    /// The table's files, relative to the store with `/` separators, in bucket order.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 impl Default for Manifest {
@@ -104,7 +124,10 @@ impl Default for Manifest {
         Manifest {
             layout_version: LAYOUT_VERSION,
             hash: BUCKET_HASH.into(),
+            generation: 0,
+            committed_at: None,
             tables: BTreeMap::new(),
+            logs: BTreeMap::new(),
         }
     }
 }
@@ -112,10 +135,15 @@ impl Default for Manifest {
 impl Manifest {
     /// Reads `store.json`; the default for a store without one.
     pub fn read(store: &Path) -> Result<Manifest, Error> {
+        Ok(Manifest::read_if_present(store)?.unwrap_or_default())
+    }
+
+    /// Reads `store.json`, `None` when there is none.
+    pub fn read_if_present(store: &Path) -> Result<Option<Manifest>, Error> {
         let path = store.join(MANIFEST_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(&path, e)),
         };
         let manifest: Manifest = serde_json::from_str(&text)
@@ -128,7 +156,7 @@ impl Manifest {
                 manifest.layout_version
             )));
         }
-        Ok(manifest)
+        Ok(Some(manifest))
     }
 
     /// Writes `store.json` atomically.
@@ -139,7 +167,16 @@ impl Manifest {
         crate::store::write_atomic(&path, |f| {
             std::io::Write::write_all(f, text.as_bytes())?;
             std::io::Write::write_all(f, b"\n")
-        })
+        })?;
+        // The rename itself must be on disk before anyone is told the commit happened.
+        crate::store::sync_dir(store)
+    }
+
+    /// Every file of every table, relative to the store.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.tables
+            .values()
+            .flat_map(|t| t.files.iter().map(String::as_str))
     }
 
     pub fn buckets(&self, table: &str) -> Option<u32> {

@@ -85,7 +85,7 @@ fn many_small_buckets_hold_the_same_table_as_one_and_each_account_in_its_bucket(
     import(&spilled, input.path(), Some(6));
 
     let manifest = many.manifest().unwrap();
-    assert_eq!(manifest.layout_version, 2);
+    assert_eq!(manifest.layout_version, crate::layout::LAYOUT_VERSION);
     assert_eq!(manifest.buckets("posts"), Some(16));
     assert_eq!(manifest.tables["posts"].rows, 40);
     assert_eq!(manifest.tables["comments"].rows, 12);
@@ -181,13 +181,12 @@ fn a_store_from_a_newer_govmedia_is_refused_naming_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join(MANIFEST_FILE),
-        r#"{"layout_version": 3, "hash": "x", "tables": {}}"#,
+        r#"{"layout_version": 99, "hash": "x", "tables": {}}"#,
     )
     .unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let err = store.manifest().unwrap_err().to_string();
+    let err = Store::open(dir.path()).unwrap_err().to_string();
     assert!(
-        err.contains("store.json") && err.contains("layout version 3"),
+        err.contains("store.json") && err.contains("layout version 99"),
         "{err}"
     );
 }
@@ -272,7 +271,8 @@ fn the_audit_units_split_every_partitioned_table_by_account() {
     assert_eq!(halves, 40);
 }
 
-/// A bucket folder the manifest does not account for is an error naming it, never skipped.
+/// A file the manifest does not list is not part of the store (the next writer removes it); a
+/// listed bucket beyond the bucket count is an error naming it, never skipped.
 #[test]
 fn a_bucket_beyond_the_manifest_is_an_error_naming_its_file() {
     let input = tempfile::tempdir().unwrap();
@@ -287,6 +287,23 @@ fn a_bucket_beyond_the_manifest_is_an_error_naming_its_file() {
         stray.join("part-0.parquet"),
     )
     .unwrap();
+    let rows: usize = store
+        .scan_units(&POSTS, 16)
+        .unwrap()
+        .into_iter()
+        .map(|scan| scan.collect().unwrap().height())
+        .sum();
+    assert_eq!(rows, 40, "an unlisted file is not read");
+
+    let mut manifest = Manifest::read(dir.path()).unwrap();
+    manifest
+        .tables
+        .get_mut("posts")
+        .unwrap()
+        .files
+        .push("posts/bucket=99/part-0.parquet".into());
+    manifest.write(dir.path()).unwrap();
+    let store = Store::open_existing(dir.path()).unwrap();
     let Err(err) = store.scan_units(&POSTS, 16) else {
         panic!("a stray bucket was read");
     };

@@ -4,6 +4,7 @@
 #[cfg(feature = "http")]
 pub mod collect;
 pub mod demo;
+pub mod fault;
 pub mod import;
 pub mod layout;
 #[cfg(test)]

@@ -292,8 +292,9 @@ pub fn check_store_links(
     .map_err(|e| Error::polars(&store.table_path(&LINK_CHECKS), e))?;
     if n > 0 {
         // The checks took minutes; the write waits for a running import rather than failing.
-        let _writer = store.lock_writer(true)?;
-        store.merge(&LINK_CHECKS, df)?;
+        let tx = store.begin(true)?;
+        tx.merge(&LINK_CHECKS, df)?;
+        tx.commit()?;
     }
     Ok((results, summary))
 }

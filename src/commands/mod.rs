@@ -148,7 +148,7 @@ pub fn open_source(
             })
         }
         (false, Some(dir)) => Ok(Source {
-            store: Store::open_existing(dir)?,
+            store: Store::open_for_reading(dir)?,
             demo_as_of: None,
             _scratch: None,
         }),

@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Error;
-use crate::import::{ImportOptions, ImportReport, import_paths};
+use crate::import::{ImportOptions, ImportReport, import_paths_in};
 use crate::store::Store;
 use config::CollectConfig;
 use landing::Landing;
@@ -170,17 +170,19 @@ fn import_outcomes(
         }
     }
     let mut report = ImportReport::default();
+    // What was collected is landed already: wait for a running import, never drop it. The
+    // saved responses of every endpoint are one commit: accounts never without their posts.
+    let tx = store.begin(true)?;
     for (format, files) in groups.into_values() {
         let options = ImportOptions {
             format: Some(format.to_string()),
-            // What was collected is landed already: wait for a running import, never drop it.
-            wait_for_writer: true,
             ..Default::default()
         };
-        let part = import_paths(store, &files, &options)?;
+        let part = import_paths_in(&tx, &files, &options)?;
         report.files.extend(part.files);
         report.quarantine.extend(part.quarantine);
     }
+    tx.commit()?;
     if report.failed_files().next().is_none() {
         for landing in outcomes.iter_mut().filter_map(|o| o.landing.as_mut()) {
             landing.mark_imported()?;

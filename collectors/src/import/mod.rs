@@ -20,7 +20,7 @@ mod weibo_spider;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -30,7 +30,8 @@ use crate::Error;
 use crate::record::{FieldError, TableBuilder, Value, validate};
 use crate::schema::{COMMENTS, TABLES, TableSpec};
 use crate::store::{
-    FILE_COL, IMPORT_LOG_FILE, Merged, Outcome, QUARANTINE_FILE, SEQ_COL, Store, write_spill_file,
+    FILE_COL, IMPORT_LOG_FILE, Merged, Outcome, QUARANTINE_FILE, SEQ_COL, Store, Transaction,
+    write_spill_file,
 };
 
 pub use canonical_csv::CanonicalCsv;
@@ -210,7 +211,67 @@ impl FileCounts {
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
     pub files: Vec<FileCounts>,
+    /// The first [`QUARANTINE_KEPT`] quarantined records, for the summary; every one of them
+    /// is in the store's `quarantine.jsonl`.
     pub quarantine: Vec<QuarantineEntry>,
+}
+
+/// Quarantined records an import keeps in memory for its report.
+pub const QUARANTINE_KEPT: usize = 1000;
+
+/// An import's quarantined records: each spooled to a temporary file in the store as it comes
+/// (appended to `quarantine.jsonl` when the import commits), the first few kept for the report.
+/// Millions of rejected lines never sit in memory.
+struct QuarantineSpool {
+    store_dir: PathBuf,
+    file: Option<std::io::BufWriter<tempfile::NamedTempFile>>,
+    /// The first spooling failure; the import stops with it after the current file.
+    error: Option<Error>,
+}
+
+impl QuarantineSpool {
+    fn push(&mut self, entry: QuarantineEntry, kept: &mut Vec<QuarantineEntry>) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.file.is_none() {
+            match tempfile::Builder::new()
+                .prefix(".import-quarantine-")
+                .tempfile_in(&self.store_dir)
+            {
+                Ok(f) => self.file = Some(std::io::BufWriter::new(f)),
+                Err(e) => {
+                    self.error = Some(Error::io(&self.store_dir, e));
+                    return;
+                }
+            }
+        }
+        let file = self.file.as_mut().expect("created above");
+        let line = serde_json::to_string(&entry).expect("quarantine entry serialises");
+        if let Err(e) = file
+            .write_all(line.as_bytes())
+            .and_then(|_| file.write_all(b"\n"))
+        {
+            self.error = Some(Error::io(&self.store_dir, e));
+        }
+        if kept.len() < QUARANTINE_KEPT {
+            kept.push(entry);
+        }
+    }
+
+    /// The spooled lines' file, flushed; `None` when nothing was quarantined.
+    fn finish(self) -> Result<Option<tempfile::NamedTempFile>, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let Some(file) = self.file else {
+            return Ok(None);
+        };
+        let file = file
+            .into_inner()
+            .map_err(|e| Error::io(&self.store_dir, e.into_error()))?;
+        Ok(Some(file))
+    }
 }
 
 impl ImportReport {
@@ -321,7 +382,9 @@ pub struct RecordSink<'a> {
     /// Whether each accepted row (by sequence number) is an input record to count; rows derived
     /// from another record (an account described by a posts file) are merged but not counted.
     counted: &'a mut Vec<bool>,
-    quarantine: &'a mut Vec<QuarantineEntry>,
+    quarantine: &'a mut QuarantineSpool,
+    /// The quarantined records kept for the report.
+    kept: &'a mut Vec<QuarantineEntry>,
     counts: &'a mut FileCounts,
 }
 
@@ -441,14 +504,15 @@ impl RecordSink<'_> {
     ) {
         self.counts.read += 1;
         self.counts.quarantined += 1;
-        self.quarantine.push(QuarantineEntry {
+        let entry = QuarantineEntry {
             source: self.source.clone(),
             line,
             table: table.map(|t| t.name.to_string()),
             field: None,
             reason,
             raw: cap_raw(raw),
-        });
+        };
+        self.quarantine.push(entry, self.kept);
     }
 
     fn quarantine_field(
@@ -459,14 +523,15 @@ impl RecordSink<'_> {
         raw: &str,
     ) {
         self.counts.quarantined += 1;
-        self.quarantine.push(QuarantineEntry {
+        let entry = QuarantineEntry {
             source: self.source.clone(),
             line,
             table: table.map(|t| t.name.to_string()),
             reason: err.to_string(),
             field: Some(err.field),
             raw: cap_raw(raw),
-        });
+        };
+        self.quarantine.push(entry, self.kept);
     }
 
     fn push(&mut self, table: &'static TableSpec, values: Vec<Value>, counted: bool) {
@@ -921,7 +986,7 @@ pub const BATCH_ROWS: usize = 1_000_000;
 /// always written the same way) and adds the outcomes to each file's counts. A table whose
 /// stored and incoming rows fit the budget is merged in memory; a larger one in key ranges.
 fn merge_batches(
-    store: &Store,
+    tx: &Transaction,
     mut tables: BTreeMap<&'static str, TableBatch>,
     spill: &mut Spill,
     batch_rows: usize,
@@ -945,15 +1010,15 @@ fn merge_batches(
         let Some(mut batch) = tables.remove(spec.name) else {
             continue;
         };
-        let stored = store.row_count(spec)?;
+        let stored = tx.store().row_count(spec)?;
         if batch.spilled.is_empty() && stored + batch.buffered() <= batch_rows {
-            tally(store.merge(spec, batch.take_frame()?)?);
+            tally(tx.merge(spec, batch.take_frame()?)?);
             continue;
         }
         if batch.buffered() > 0 {
             batch.spill(spill.dir()?)?;
         }
-        store.merge_in_ranges(
+        tx.merge_in_ranges(
             spec,
             &batch.spilled,
             &batch.spilled_counts,
@@ -967,8 +1032,9 @@ fn merge_batches(
     Ok(())
 }
 
-/// Imports files and folders into the store. File-level failures are reported per file in the
-/// result and do not stop the other files.
+/// Imports files and folders into the store as one transaction: it commits whole, or (when it
+/// fails or is stopped) leaves the store as it was. File-level failures are reported per file
+/// in the result and do not stop the other files.
 pub fn import_paths(
     store: &Store,
     paths: &[PathBuf],
@@ -976,7 +1042,20 @@ pub fn import_paths(
 ) -> Result<ImportReport, Error> {
     // One writer at a time: two imports merging into the same tables would each rewrite them
     // from what they read, and one import's rows would be lost.
-    let _writer = store.lock_writer(opts.wait_for_writer)?;
+    let tx = store.begin(opts.wait_for_writer)?;
+    let report = import_paths_in(&tx, paths, opts)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Imports files and folders within a transaction (several imports can make one commit, as a
+/// collection's do).
+pub fn import_paths_in(
+    tx: &Transaction,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+) -> Result<ImportReport, Error> {
+    let store = tx.store();
     // Archives are extracted next to the store (same disk, removed when the import ends).
     let scratch = tempfile::Builder::new()
         .prefix(".extract-")
@@ -995,6 +1074,11 @@ pub fn import_paths(
     let mut spill = Spill {
         store_dir: store.dir().to_path_buf(),
         dir: None,
+        error: None,
+    };
+    let mut spool = QuarantineSpool {
+        store_dir: store.dir().to_path_buf(),
+        file: None,
         error: None,
     };
 
@@ -1022,7 +1106,8 @@ pub fn import_paths(
                     batch_rows,
                     pseudonym_key,
                     counted: &mut counted,
-                    quarantine: &mut report.quarantine,
+                    quarantine: &mut spool,
+                    kept: &mut report.quarantine,
                     counts: &mut counts,
                 };
                 if let Err(e) = format.read(file, &mut sink) {
@@ -1031,19 +1116,16 @@ pub fn import_paths(
             }
         }
         report.files.push(counts);
-        if let Some(e) = spill.error.take() {
+        if let Some(e) = spill.error.take().or(spool.error.take()) {
             return Err(e);
         }
     }
 
-    merge_batches(store, tables, &mut spill, batch_rows, &counted, &mut report)?;
+    merge_batches(tx, tables, &mut spill, batch_rows, &counted, &mut report)?;
 
-    let quarantine_lines: Vec<String> = report
-        .quarantine
-        .iter()
-        .map(|q| serde_json::to_string(q).expect("quarantine entry serialises"))
-        .collect();
-    store.append_lines(QUARANTINE_FILE, &quarantine_lines)?;
+    if let Some(spooled) = spool.finish()? {
+        tx.append_lines_from(QUARANTINE_FILE, spooled.path())?;
+    }
     let now = chrono::Utc::now().to_rfc3339();
     let log_lines: Vec<String> = report
         .files
@@ -1054,7 +1136,7 @@ pub fn import_paths(
             v.to_string()
         })
         .collect();
-    store.append_lines(IMPORT_LOG_FILE, &log_lines)?;
+    tx.append_lines(IMPORT_LOG_FILE, &log_lines)?;
     Ok(report)
 }
 

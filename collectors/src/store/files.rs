@@ -1,0 +1,311 @@
+//! Table files on disk: fixed row groups in natural-key order, spill files, the PAR1 check and
+//! atomic replacement (temporary file + rename).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::merge::ROW_COL;
+use super::{HASH_COL, stored_hash};
+use crate::Error;
+use crate::layout::{self, is_partitioned};
+use crate::schema::TableSpec;
+
+/// Rows per row group of a stored table. Fixed, so the same content always gives the same bytes
+/// however it was merged, and small enough that reading one key range of a large table skips
+/// most of it through the row-group statistics.
+pub const ROW_GROUP_ROWS: usize = 1 << 16;
+
+/// Writes rows as row groups of exactly [`ROW_GROUP_ROWS`] rows (the last one shorter),
+/// whatever the sizes of the frames pushed.
+pub(super) struct RowGroupWriter<W: Write> {
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    pending: Option<DataFrame>,
+}
+
+impl<W: Write> RowGroupWriter<W> {
+    pub(super) fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
+        let writer = ParquetWriter::new(sink)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(schema)?;
+        Ok(RowGroupWriter {
+            writer,
+            pending: None,
+        })
+    }
+
+    pub(super) fn push(&mut self, rows: &DataFrame) -> PolarsResult<()> {
+        let mut pending = match self.pending.take() {
+            None => rows.clone(),
+            Some(mut pending) => {
+                pending.vstack_mut(rows)?;
+                pending
+            }
+        };
+        while pending.height() >= ROW_GROUP_ROWS {
+            let mut group = pending.slice(0, ROW_GROUP_ROWS);
+            group.rechunk_mut_par();
+            self.writer.write_batch(&group)?;
+            pending = pending.slice(ROW_GROUP_ROWS as i64, pending.height() - ROW_GROUP_ROWS);
+        }
+        self.pending = Some(pending);
+        Ok(())
+    }
+
+    pub(super) fn finish(mut self) -> PolarsResult<()> {
+        if let Some(mut rest) = self.pending.take().filter(|p| p.height() > 0) {
+            rest.rechunk_mut_par();
+            self.writer.write_batch(&rest)?;
+        }
+        self.writer.finish()?;
+        Ok(())
+    }
+}
+
+/// Pushes a frame's rows in natural-key order. Rows are gathered through a sort index in
+/// batches: the sorted copy of a large frame never exists whole in memory.
+pub(super) fn write_sorted_rows<W: Write>(
+    spec: &TableSpec,
+    df: &DataFrame,
+    writer: &mut RowGroupWriter<W>,
+) -> PolarsResult<()> {
+    const BATCH_ROWS: usize = 1 << 20;
+    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let order = df
+        .clone()
+        .lazy()
+        .with_row_index(ROW_COL, None)
+        .select(
+            keys.iter()
+                .cloned()
+                .chain([col(ROW_COL)])
+                .collect::<Vec<_>>(),
+        )
+        .sort_by_exprs(
+            keys,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select([col(ROW_COL)])
+        .collect()?;
+    let order = order.column(ROW_COL)?.idx()?;
+    let mut offset = 0;
+    while offset < order.len() {
+        let chunk = order.slice(offset as i64, BATCH_ROWS);
+        writer.push(&df.take(&chunk)?)?;
+        offset += BATCH_ROWS;
+    }
+    Ok(())
+}
+
+/// Writes rows atomically to a Parquet file in natural-key order, as fixed row groups.
+pub(super) fn write_sorted_file(
+    spec: &TableSpec,
+    df: &DataFrame,
+    path: &Path,
+) -> Result<(), Error> {
+    let schema = df.schema().as_ref().clone();
+    write_atomic(path, |file| {
+        let to_io = std::io::Error::other;
+        let mut writer = RowGroupWriter::new(file, &schema).map_err(to_io)?;
+        write_sorted_rows(spec, df, &mut writer).map_err(to_io)?;
+        writer.finish().map_err(to_io)
+    })
+}
+
+/// Rows of a large table read at a time when it is rewritten as buckets.
+pub(super) const SPILL_SLICE_ROWS: usize = 1 << 20;
+
+/// Writes incoming rows (with [`FILE_COL`] and [`SEQ_COL`]) to a temporary Parquet file for
+/// [`Store::merge_in_ranges`]: sorted by key in small row groups, so each key range reads little
+/// of it; for a partitioned table with the account hash first, so each bucket is a range.
+/// Returns the rows per first-key value.
+pub fn write_spill_file(
+    spec: &TableSpec,
+    rows: &DataFrame,
+    path: &Path,
+) -> Result<HashMap<String, u64>, Error> {
+    let at = |e: PolarsError| Error::polars(path, e);
+    let mut keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let mut rows_to_write = rows.clone();
+    if is_partitioned(spec) {
+        let hashes: Vec<i64> = rows
+            .column("account_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(at)?
+            .iter()
+            .map(|id| stored_hash(layout::account_hash(id.unwrap_or_default())))
+            .collect();
+        rows_to_write
+            .with_column(Column::new(HASH_COL.into(), hashes))
+            .map_err(at)?;
+        keys.insert(0, col(HASH_COL));
+    }
+    let mut sorted = rows_to_write
+        .lazy()
+        .sort_by_exprs(
+            keys,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()
+        .map_err(at)?;
+    let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_row_group_size(Some(ROW_GROUP_ROWS / 4))
+        .finish(&mut sorted)
+        .map_err(at)?;
+    Ok(rows_per_key(rows.clone().lazy(), spec.key[0])
+        .map_err(at)?
+        .into_iter()
+        .collect())
+}
+
+/// Rows per value of a key column.
+pub(super) fn rows_per_key(rows: LazyFrame, key: &str) -> PolarsResult<Vec<(String, u64)>> {
+    let counts = rows
+        .group_by([col(key)])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    let keys = counts.column(key)?.str()?.clone();
+    let ns = counts.column("n")?.u64()?.clone();
+    Ok(keys
+        .iter()
+        .zip(ns.iter())
+        .map(|(k, n)| (k.unwrap_or_default().to_string(), n.unwrap_or(0)))
+        .collect())
+}
+
+/// Cuts the sorted first-key values into inclusive ranges of about `range_rows` rows each; a
+/// value with more rows than that is a range of its own.
+pub(super) fn key_ranges(
+    counts: &BTreeMap<String, u64>,
+    range_rows: usize,
+) -> Vec<(String, String)> {
+    let mut ranges = Vec::new();
+    let mut current: Option<(String, String, u64)> = None;
+    for (key, &n) in counts {
+        match &mut current {
+            Some((_, hi, rows)) if *rows + n <= range_rows as u64 => {
+                *hi = key.clone();
+                *rows += n;
+            }
+            _ => {
+                if let Some((lo, hi, _)) = current.take() {
+                    ranges.push((lo, hi));
+                }
+                current = Some((key.clone(), key.clone(), n));
+            }
+        }
+    }
+    ranges.extend(current.map(|(lo, hi, _)| (lo, hi)));
+    ranges
+}
+
+/// Checks that a table file is a whole Parquet file (it begins and ends with `PAR1`), so a
+/// truncated or corrupt file is named before a scan fails deep inside the engine without naming
+/// it.
+pub fn check_parquet_file(path: &Path) -> Result<(), Error> {
+    use std::io::{Read, Seek, SeekFrom};
+    let corrupt = || {
+        Error::Input(format!(
+            "{}: not a complete Parquet file (it must begin and end with PAR1): the table file is \
+             truncated or corrupt; restore it from a backup or import its sources again",
+            path.display()
+        ))
+    };
+    let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len < 12 {
+        return Err(corrupt());
+    }
+    let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+    file.read_exact(&mut head)
+        .and_then(|_| file.seek(SeekFrom::End(-4)))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|e| Error::io(path, e))?;
+    if &head != b"PAR1" || &tail != b"PAR1" {
+        return Err(corrupt());
+    }
+    Ok(())
+}
+
+/// Writes a file through a temporary file in the same directory, flushes it to disk and renames
+/// it into place: readers see the old file or the whole new one, even after a crash.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_file(path, true, write)
+}
+
+/// Like [`write_atomic`] without forcing the data to disk before the rename: for outputs that
+/// can be regenerated (report pages and charts), where thousands of flushes would dominate.
+pub fn write_replacing(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_file(path, false, write)
+}
+
+fn replace_file(
+    path: &Path,
+    durable: bool,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_file_with_mode(path, durable, 0o644, write)
+}
+
+pub(super) fn replace_file_with_mode(
+    path: &Path,
+    durable: bool,
+    mode: u32,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    // Temporary files are created owner-only; tables and reports are ordinary files, readable
+    // by whoever may read the folder (the store's secret key narrows it again itself).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    crate::fault::step("writing a temporary file").map_err(|e| Error::io(path, e))?;
+    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
+    if durable {
+        tmp.as_file_mut()
+            .sync_all()
+            .map_err(|e| Error::io(path, e))?;
+    }
+    crate::fault::step("renaming it into place").map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Flushes a folder's entries (names created, renamed or removed in it) to disk. Where folders
+/// cannot be opened as files (Windows), renames are flushed by the file system itself.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}

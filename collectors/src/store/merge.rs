@@ -1,0 +1,174 @@
+//! Merging incoming rows into a table by its natural key (pure: frames in, frame out).
+
+use polars::prelude::*;
+
+use super::{FILE_COL, Merged, Outcome, SEQ_COL};
+use crate::schema::{MergeRule, TableSpec};
+
+const OLD_SUFFIX: &str = "__old";
+pub(super) const ROW_COL: &str = "__row";
+const IN_STATE: &str = "__in_state";
+const OCCURRENCE: &str = "__occurrence";
+
+/// Expression merging an incoming column with the stored one, by the column's merge rule.
+fn merged_value(column: &str, rule: MergeRule) -> Expr {
+    let new = col(column);
+    let old = col(format!("{column}{OLD_SUFFIX}"));
+    match rule {
+        MergeRule::Latest => coalesce(&[new, old]),
+        MergeRule::Min => when(
+            new.clone()
+                .is_not_null()
+                .and(old.clone().is_null().or(new.clone().lt(old.clone()))),
+        )
+        .then(new)
+        .otherwise(old),
+        MergeRule::Max => when(
+            new.clone()
+                .is_not_null()
+                .and(old.clone().is_null().or(new.clone().gt(old.clone()))),
+        )
+        .then(new)
+        .otherwise(old),
+    }
+    .alias(column)
+}
+
+/// Pure merge of incoming rows into a table; see [`Store::merge`]. The merged table comes back
+/// unsorted; [`Store::write_sorted_table`] writes it in natural-key order.
+pub fn merge_frames(
+    spec: &'static TableSpec,
+    existing: DataFrame,
+    incoming: DataFrame,
+) -> PolarsResult<(DataFrame, Vec<Merged>)> {
+    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let value_columns: Vec<&str> = spec
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|c| !spec.is_key(c))
+        .collect();
+    let canonical: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
+
+    // The same key may occur several times in one import (the same post in two files): apply
+    // the sightings in order, one round per occurrence. Rows arrive in sequence order from the
+    // importer; sort only when they do not.
+    let seq = incoming.column(SEQ_COL)?.i64()?;
+    let in_order = seq.iter().zip(seq.iter().skip(1)).all(|(a, b)| a <= b);
+    let mut incoming = incoming.lazy();
+    if !in_order {
+        incoming = incoming.sort([SEQ_COL], SortMultipleOptions::default());
+    }
+    let incoming = incoming
+        .with_column(
+            col(SEQ_COL)
+                .cum_count(false)
+                .over(keys.clone())?
+                .alias(OCCURRENCE),
+        )
+        .collect()?;
+    let rounds = incoming.column(OCCURRENCE)?.u32()?.max().unwrap_or(0);
+    // Fast path, the usual first import: nothing stored yet and every key seen once.
+    if existing.height() == 0 && rounds <= 1 {
+        let files = incoming.column(FILE_COL)?.u32()?;
+        let seqs = incoming.column(SEQ_COL)?.i64()?;
+        let outcomes = files
+            .iter()
+            .zip(seqs.iter())
+            .map(|(file, seq)| Merged {
+                seq: seq.unwrap_or(0),
+                file: file.unwrap_or(0),
+                outcome: Outcome::New,
+            })
+            .collect();
+        let state = incoming.lazy().select(canonical).collect()?;
+        return Ok((state, outcomes));
+    }
+
+    let mut state = existing.lazy().select(canonical.clone()).collect()?;
+    let mut outcomes: Vec<Merged> = Vec::with_capacity(incoming.height());
+    let hasher = || Some(PlSeedableRandomStateQuality::fixed());
+
+    for round in 1..=rounds {
+        let batch = if rounds == 1 {
+            incoming.clone().lazy()
+        } else {
+            incoming
+                .clone()
+                .lazy()
+                .filter(col(OCCURRENCE).eq(lit(round)))
+        };
+        let batch = batch.select(
+            canonical
+                .iter()
+                .cloned()
+                .chain([col(FILE_COL), col(SEQ_COL)])
+                .collect::<Vec<_>>(),
+        );
+        let stored = state.clone().lazy().with_column(lit(true).alias(IN_STATE));
+        let joined = batch
+            .join(
+                stored,
+                keys.clone(),
+                keys.clone(),
+                JoinArgs::new(JoinType::Left)
+                    .with_suffix(Some(PlSmallStr::from_static(OLD_SUFFIX))),
+            )
+            .collect()?;
+
+        let merged_exprs: Vec<Expr> = spec
+            .columns
+            .iter()
+            .map(|c| {
+                if spec.is_key(c.name) {
+                    col(c.name)
+                } else {
+                    merged_value(c.name, spec.merge_rule(c.name))
+                }
+            })
+            .collect();
+        let merged = joined.clone().lazy().select(merged_exprs).collect()?;
+
+        let mut merged_values = merged.select(value_columns.iter().copied())?;
+        let mut old_values = joined
+            .clone()
+            .lazy()
+            .select(
+                value_columns
+                    .iter()
+                    .map(|c| col(format!("{c}{OLD_SUFFIX}")).alias(*c))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()?;
+        let merged_hash = merged_values.hash_rows(hasher())?;
+        let old_hash = old_values.hash_rows(hasher())?;
+        let in_state = joined.column(IN_STATE)?.bool()?;
+        let files = joined.column(FILE_COL)?.u32()?;
+        let seqs = joined.column(SEQ_COL)?.i64()?;
+        for i in 0..joined.height() {
+            let outcome = if in_state.get(i).is_none() {
+                Outcome::New
+            } else if merged_hash.get(i) == old_hash.get(i) {
+                Outcome::Duplicate
+            } else {
+                Outcome::Updated
+            };
+            outcomes.push(Merged {
+                seq: seqs.get(i).unwrap_or(0),
+                file: files.get(i).unwrap_or(0),
+                outcome,
+            });
+        }
+
+        let untouched = state.lazy().join(
+            merged.clone().lazy().select(keys.clone()),
+            keys.clone(),
+            keys.clone(),
+            JoinArgs::new(JoinType::Anti),
+        );
+        state = concat([untouched, merged.lazy()], UnionArgs::default())?.collect()?;
+    }
+
+    outcomes.sort_by_key(|m| m.seq);
+    Ok((state, outcomes))
+}
