@@ -87,17 +87,23 @@ const DEMO_PREFIX: &str = "govmedia-demo-";
 /// `audit --demo` would otherwise leave its archive and store (170 MB at 80 accounts) behind.
 /// Only where a process can be looked up (`/proc`); elsewhere nothing is removed.
 fn remove_abandoned_demos(temp: &std::path::Path) {
+    remove_abandoned(temp, DEMO_PREFIX);
+}
+
+/// Removes the folders in `dir` named `PREFIX<pid>-…` whose process is gone (a killed run's
+/// temporary folders). Only where `/proc` tells which processes live.
+pub(crate) fn remove_abandoned(dir: &std::path::Path, prefix: &str) {
     let proc_root = std::path::Path::new("/proc");
     if !proc_root.join("self").exists() {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(temp) else {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let Some(pid) = name
-            .strip_prefix(DEMO_PREFIX)
+            .strip_prefix(prefix)
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {

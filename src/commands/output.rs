@@ -54,8 +54,10 @@ impl StagedOutput {
             .unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("creating {}", parent.display()))?;
+        // What killed audits left beside their reports (named with their pid).
+        super::remove_abandoned(&parent, STAGING_PREFIX);
         let staging = tempfile::Builder::new()
-            .prefix(".govmedia-report-")
+            .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(&parent)
             .with_context(|| format!("creating a temporary folder in {}", parent.display()))?;
         Ok(StagedOutput {
@@ -69,8 +71,10 @@ impl StagedOutput {
         self.staging.path()
     }
 
-    /// Puts the report in place of `--out`: the old report (if any) is moved aside, the new one
-    /// renamed in, the old one removed.
+    /// Puts the report in place of `--out`. On Linux the new folder and the old report change
+    /// places in one step (`renameat2` with `RENAME_EXCHANGE`), so `--out` is at every moment
+    /// one whole report; elsewhere (or on a file system without it) the old report is moved
+    /// aside, the new one renamed in. The old report is then removed.
     pub fn commit(self) -> anyhow::Result<()> {
         let staged = self.staging.keep();
         #[cfg(unix)]
@@ -79,25 +83,59 @@ impl StagedOutput {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755));
         }
-        if self.target.exists() {
-            let aside = staged.with_file_name(format!(
-                ".govmedia-old-{}",
-                staged
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default()
-            ));
+        govmedia_collectors::fault::step("putting the report in place")
+            .with_context(|| format!("putting the report in {}", self.target.display()))?;
+        if !self.target.exists() {
+            std::fs::rename(&staged, &self.target)
+                .with_context(|| format!("putting the report in {}", self.target.display()))?;
+            return Ok(());
+        }
+        if exchange(&staged, &self.target).is_err() {
+            // `staged` keeps its name, now holding the old report, in both cases below.
+            let aside = staged.with_extension("old");
             std::fs::rename(&self.target, &aside).with_context(|| {
                 format!("moving the old report {} aside", self.target.display())
             })?;
             std::fs::rename(&staged, &self.target)
                 .with_context(|| format!("putting the report in {}", self.target.display()))?;
-            std::fs::remove_dir_all(&aside)
-                .with_context(|| format!("removing the old report {}", aside.display()))?;
-        } else {
-            std::fs::rename(&staged, &self.target)
-                .with_context(|| format!("putting the report in {}", self.target.display()))?;
+            std::fs::rename(&aside, &staged)
+                .with_context(|| format!("moving the old report to {}", staged.display()))?;
         }
+        std::fs::remove_dir_all(&staged)
+            .with_context(|| format!("removing the old report {}", staged.display()))?;
         Ok(())
     }
+}
+
+/// The prefix of an audit's temporary report folder, followed by its pid.
+const STAGING_PREFIX: &str = ".govmedia-report-";
+
+/// Swaps two paths in one step.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated paths that outlive the call; AT_FDCWD resolves
+    // relative paths as every other file call of the process does.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }

@@ -1,5 +1,8 @@
 //! What the end-to-end test files share: running the binary and reading what it said.
 
+// Each test file uses a part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -20,6 +20,9 @@ use crate::Error;
 use crate::layout::{LAYOUT_VERSION, MANIFEST_FILE};
 use crate::schema::{TABLES, TableSpec};
 
+/// The append-only logs of a store.
+const LOGS: [&str; 2] = [super::QUARANTINE_FILE, super::IMPORT_LOG_FILE];
+
 /// The file whose OS lock makes a store's writers take turns.
 pub const WRITER_LOCK_FILE: &str = "writer.lock";
 /// The file readers lock (shared) while they read a generation.
@@ -243,9 +246,16 @@ impl Store {
     /// Cuts each log back to its committed length: lines a writer appended and then did not
     /// commit (it was killed, or failed) are not part of the store.
     fn cut_uncommitted_log_lines(&self) -> Result<(), Error> {
-        let logs = self.view().logs.clone();
-        for (name, committed) in logs {
-            let path = self.dir.join(&name);
+        let view = self.view().clone();
+        if view.layout_version < LAYOUT_VERSION {
+            // Older layouts recorded no lengths: their logs are whole as they are (the upgrade
+            // records them).
+            return Ok(());
+        }
+        for name in LOGS {
+            // A log the manifest has no length for was never committed.
+            let committed = view.logs.get(name).copied().unwrap_or(0);
+            let path = self.dir.join(name);
             let Ok(meta) = fs::metadata(&path) else {
                 continue;
             };
@@ -391,6 +401,14 @@ impl<'s> Transaction<'s> {
         manifest.layout_version = LAYOUT_VERSION;
         manifest.committed_at =
             Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        for name in LOGS {
+            // A log of an older layout, whole as it is: from now on its length is recorded.
+            if !manifest.logs.contains_key(name)
+                && let Ok(meta) = fs::metadata(store.dir.join(name))
+            {
+                manifest.logs.insert(name.to_string(), meta.len());
+            }
+        }
         let new_name = crate::layout::part_file(manifest.generation);
         let mut folders: Vec<PathBuf> = manifest
             .files()
@@ -407,8 +425,8 @@ impl<'s> Transaction<'s> {
         manifest.write(&store.dir)?;
         *store.view() = manifest.clone();
         self.open = false;
-        crate::fault::step("after the commit")
-            .map_err(|e| Error::io(&store.dir.join(MANIFEST_FILE), e))?;
+        // Committed: what follows is clean-up, and nothing that fails in it undoes the commit.
+        let _ = crate::fault::step("after the commit");
         store.collect_garbage();
         Ok(manifest.generation)
     }
