@@ -44,6 +44,15 @@ pub struct ImportArgs {
     /// given). By default a link is reported and not followed.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// When the files were exported (e.g. 2025-11-30T18:00:00+08:00, or 2025-11-30 18:00 in
+    /// Beijing time): relative times in exported comments (3小时前, 昨天 08:00) are counted back
+    /// from it. Default: each file's modification time.
+    #[arg(long, value_parser = parse_exported_at)]
+    pub exported_at: Option<i64>,
+}
+
+fn parse_exported_at(text: &str) -> Result<i64, String> {
+    govmedia_collectors::import::quirks::parse_export_time(text)
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -69,6 +78,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         account: args.account,
         wait_for_writer: args.wait,
         follow_symlinks: args.follow_symlinks,
+        exported_at: args.exported_at,
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;

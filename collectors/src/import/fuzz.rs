@@ -53,6 +53,21 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "微博id,微博正文,发布时间,点赞数,转发数,评论数\nMk1,通知,2024-03-01 09:30,1,无,3\n",
         ),
         (
+            "weibospider-csv",
+            "1002.csv",
+            "微博正文,发布位置,发布时间,点赞数,转发数,评论数,发布工具\n通知,无,2019-03-01 09:30\u{a0},1,无,3,网页\n",
+        ),
+        (
+            "weibo-search-csv",
+            "搜索.csv",
+            "id,bid,user_id,用户昵称,微博正文,头条文章url,发布位置,艾特用户,话题,转发数,评论数,点赞数,发布时间,发布工具,微博图片url,微博视频url,retweet_id,ip,user_authentication\n49,Mk1,1001,某市发布,通知,,,,,1,2,3,2024-03-01 09:30,网页,,,,北京,蓝V\n",
+        ),
+        (
+            "wechat-history-json",
+            "history.jsonl",
+            r#"{"comm_msg_info":{"id":1,"type":49,"datetime":1709256600,"fakeid":"3094757480"},"app_msg_ext_info":{"title":"t","content_url":"http://mp.weixin.qq.com/s?__biz=B&amp;mid=1&amp;idx=1","del_flag":1,"multi_app_msg_item_list":[{"title":"u","content_url":"http://mp.weixin.qq.com/s?__biz=B&amp;mid=1&amp;idx=2"}]}}"#,
+        ),
+        (
             "weibo-api-timeline",
             "t.json",
             r#"{"statuses":[{"created_at":"Tue May 31 17:46:55 +0800 2011","id":11,"user":{"id":1,"screen_name":"a"}},{"id":12,"deleted":"1"}]}"#,

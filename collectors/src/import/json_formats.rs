@@ -14,7 +14,21 @@ use crate::transform::{Out, app_endpoint, appstore, wechat, weibo};
 /// Largest JSON file read whole; larger archives are JSON Lines (canonical) or split files.
 const MAX_JSON_BYTES: u64 = 1 << 30;
 
-/// Reads the file's text (decoded, BOM removed), refusing files over the cap.
+/// Stands, in a decoded JSON document, for bytes that are not text in the file's encoding: a
+/// record holding it is quarantined with the reason, never imported with `�`.
+const BAD_BYTES: &str = "\u{E000}govmedia-bad-bytes\u{E000}";
+
+/// The quarantine reason of a record holding bytes that were not text.
+fn bad_bytes_reason(raw: &str) -> Option<String> {
+    raw.contains(BAD_BYTES).then(|| {
+        "bytes that are not valid text in the file's encoding (a file mixing encodings, or a \
+         damaged one): the record is not imported"
+            .to_string()
+    })
+}
+
+/// Reads the file's text (decoded in its encoding — `--encoding`, else sniffed — BOM removed),
+/// refusing files over the cap. Bytes that are not text in that encoding become [`BAD_BYTES`].
 fn read_text(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> {
     let size = std::fs::metadata(&file.path)
         .map_err(|e| Error::io(&file.path, e))?
@@ -25,16 +39,50 @@ fn read_text(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> 
             file.display()
         )));
     }
-    let mut text = String::new();
-    super::quirks::open_text(file, sink.options().encoding.as_deref())?
-        .read_to_string(&mut text)
+    let mut bytes = Vec::with_capacity(size as usize);
+    std::fs::File::open(&file.path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| Error::io(&file.path, e))?;
+    let encoding = match sink.options().encoding.as_deref() {
+        Some(name) => super::quirks::encoding_by_name(name).ok_or_else(|| {
+            Error::Input(format!(
+                "unknown encoding {name:?} (expected e.g. utf-8, gbk, gb18030)"
+            ))
+        })?,
+        None => super::quirks::sniff_encoding(&bytes[..bytes.len().min(1 << 16)]),
+    };
+    let body = match encoding_rs::Encoding::for_bom(&bytes) {
+        Some((_, bom)) => &bytes[bom..],
+        None => &bytes[..],
+    };
+    if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
+        return Ok(text.into_owned());
+    }
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(body.len() + 64);
+    let mut rest = body;
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(rest, &mut text, true);
+        rest = &rest[read..];
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => break,
+            encoding_rs::DecoderResult::OutputFull => text.reserve(rest.len() * 3 + 64),
+            encoding_rs::DecoderResult::Malformed(_, _) => text.push_str(BAD_BYTES),
+        }
+    }
     Ok(text)
 }
 
 /// Reads a whole JSON document (a single response such as users/show or a menu).
 fn read_document(file: &SourceFile, sink: &RecordSink<'_>) -> Result<(String, Json), Error> {
     let text = read_text(file, sink)?;
+    if text.contains(BAD_BYTES) {
+        return Err(Error::Input(format!(
+            "{}: bytes that are not valid text in the file's encoding (a file mixing encodings, \
+             or a damaged one); convert it, or pass --encoding",
+            file.display()
+        )));
+    }
     let doc = serde_json::from_str(&text)
         .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", file.display())))?;
     Ok((text, doc))
@@ -115,6 +163,27 @@ pub(crate) fn for_each_json_record(
     mut each: impl FnMut(&mut RecordSink<'_>, &Json, Option<&Json>, u64, &str),
 ) -> Result<(), Error> {
     let text = read_text(file, sink)?;
+    if key.is_none() && text.trim_start().starts_with('{') {
+        // JSON Lines (or one record): a record per line.
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let number = i as u64 + 1;
+            if let Some(reason) = bad_bytes_reason(line) {
+                sink.reject_record(None, number, reason, line);
+                continue;
+            }
+            match serde_json::from_str::<Json>(line) {
+                Ok(record) => each(sink, &record, None, number, line),
+                Err(e) => {
+                    sink.reject_record(None, number, format!("invalid JSON record: {e}"), line)
+                }
+            }
+        }
+        return Ok(());
+    }
     match serde_json::from_str::<Json>(&text) {
         Ok(doc) => {
             let list = match key {
@@ -130,7 +199,10 @@ pub(crate) fn for_each_json_record(
             };
             for (i, record) in list.iter().enumerate() {
                 let raw = record.to_string();
-                each(sink, record, Some(&doc), i as u64 + 1, &raw);
+                match bad_bytes_reason(&raw) {
+                    Some(reason) => sink.reject_record(None, i as u64 + 1, reason, &raw),
+                    None => each(sink, record, Some(&doc), i as u64 + 1, &raw),
+                }
             }
             Ok(())
         }
@@ -159,9 +231,10 @@ pub(crate) fn for_each_json_record(
             let mut number = 0;
             for (element, record) in elements.iter().zip(&parsed) {
                 number += 1;
-                match record {
-                    Ok(record) => each(sink, record, Some(&salvaged), number, element),
-                    Err(e) => sink.reject_record(
+                match (record, bad_bytes_reason(element)) {
+                    (_, Some(reason)) => sink.reject_record(None, number, reason, element),
+                    (Ok(record), None) => each(sink, record, Some(&salvaged), number, element),
+                    (Err(e), None) => sink.reject_record(
                         None,
                         number,
                         format!("invalid JSON record: {e}"),
@@ -210,6 +283,10 @@ fn head_text(head: &[u8]) -> String {
 
 fn is_json(file: &SourceFile) -> bool {
     file.file_name().to_ascii_lowercase().ends_with(".json")
+}
+
+fn is_json_lines(file: &SourceFile) -> bool {
+    file.file_name().to_ascii_lowercase().ends_with(".jsonl")
 }
 
 /// Pages of an app's own JSON endpoint, saved by `govmedia collect app` beside the field
@@ -464,7 +541,7 @@ impl Format for WechatArticlesJson {
     }
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let h = head_text(head);
-        is_json(file)
+        (is_json(file) || is_json_lines(file))
             && h.contains("\"appmsgid\"")
             && (h.contains("\"link\"") || h.contains("\"url\""))
     }
@@ -477,10 +554,76 @@ impl Format for WechatArticlesJson {
                     .into(),
             );
         }
+        let stem = file
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let mut stem_account_sent = false;
         for_each_json_record(file, sink, None, |sink, article, _, n, raw| {
-            let outs =
-                sink.transform(|ctx| wechat::exported_article(article, ctx, account.as_deref()));
+            // Links without `__biz` (a stripped or short link): the exporter's account name,
+            // else the file's name, stands for the account, said once per file.
+            let fallback = match (&account, wechat::article_biz(article)) {
+                (None, None) => {
+                    let (name, from) = match article.get("_accountName").and_then(Json::as_str) {
+                        Some(name) if !name.trim().is_empty() => {
+                            (name.trim().to_string(), "_accountName")
+                        }
+                        _ => (stem.clone(), "the file name"),
+                    };
+                    let id = wechat::derived_name_account_id(&name);
+                    sink.note(format!(
+                        "articles whose links carry no __biz: account {id} derived from \
+                         {from} {name:?} (pass --account to name it)"
+                    ));
+                    if from == "the file name" && !stem_account_sent {
+                        stem_account_sent = true;
+                        sink.derived(
+                            &crate::schema::ACCOUNTS,
+                            crate::transform::row(
+                                &crate::schema::ACCOUNTS,
+                                vec![
+                                    ("account_id", crate::record::Value::Str(id.clone())),
+                                    ("platform", crate::record::Value::Str("wechat".into())),
+                                    ("name", crate::record::Value::Str(name)),
+                                ],
+                            ),
+                        );
+                    }
+                    Some(id)
+                }
+                _ => None,
+            };
+            let account = account.as_deref().or(fallback.as_deref());
+            let outs = sink.transform(|ctx| wechat::exported_article(article, ctx, account));
             emit(sink, outs, n, raw);
+        })
+    }
+}
+
+/// wechat_articles_spider's raw items of the mobile history page (`getmsg`): one message per
+/// element (`comm_msg_info` + `app_msg_ext_info`), as a JSON array or JSON Lines.
+pub struct WechatHistoryJson;
+
+impl Format for WechatHistoryJson {
+    fn name(&self) -> &'static str {
+        "wechat-history-json"
+    }
+    fn description(&self) -> &'static str {
+        "wechat_articles_spider getmsg items (comm_msg_info + app_msg_ext_info), JSON array or JSON Lines"
+    }
+    fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
+        (is_json(file) || is_json_lines(file)) && head_text(head).contains("\"comm_msg_info\"")
+    }
+    fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
+        let account = wechat_account(file, sink).ok();
+        for_each_json_record(file, sink, None, |sink, item, _, n, raw| {
+            emit(
+                sink,
+                wechat::history_message(item, account.as_deref()),
+                n,
+                raw,
+            );
         })
     }
 }

@@ -10,12 +10,15 @@ mod canonical_csv;
 mod canonical_jsonl;
 mod demo_manifest;
 #[cfg(test)]
+mod exporter_shapes_tests;
+#[cfg(test)]
 mod fuzz;
 mod json_formats;
 pub mod quirks;
 mod wechat_csv;
 mod wechat_xlsx;
 mod weibo_crawler;
+mod weibo_search;
 mod weibo_spider;
 
 use std::collections::{BTreeMap, HashMap};
@@ -97,7 +100,7 @@ pub trait Format: Sync {
 
 /// Every format, in detection order.
 pub fn formats() -> &'static [&'static dyn Format] {
-    static FORMATS: [&dyn Format; 21] = [
+    static FORMATS: [&dyn Format; 23] = [
         &CanonicalJsonl,
         &CanonicalCsv,
         &DemoManifest,
@@ -106,7 +109,9 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &WeiboCrawlerUsers,
         &WeiboCrawlerComments,
         &weibo_spider::WeiboSpiderCsv,
+        &weibo_search::WeiboSearchCsv,
         &json_formats::WechatArticlesJson,
+        &json_formats::WechatHistoryJson,
         &json_formats::WeiboCrawlerJson,
         &json_formats::WeiboTimeline,
         &json_formats::WeiboComments,
@@ -159,6 +164,9 @@ pub struct ImportOptions {
     pub wait_for_writer: bool,
     /// Follow symbolic links inside input folders (only to targets inside the folder).
     pub follow_symlinks: bool,
+    /// When the files were exported (epoch milliseconds): what relative times in them
+    /// (`3小时前`, `昨天 08:00`) are counted back from. Default: each file's modification time.
+    pub exported_at: Option<i64>,
 }
 
 /// One quarantined input record.

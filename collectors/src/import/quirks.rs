@@ -16,17 +16,29 @@ use crate::time::{parse_instant_ms, shanghai_naive_to_ms};
 const SNIFF_BYTES: usize = 64 * 1024;
 
 /// The encoding of a file: a BOM decides; otherwise UTF-8 when the first bytes are valid UTF-8
-/// (a character cut at the end of the sample is fine), else GB18030 (a superset of GBK, what
-/// Excel on a Chinese Windows saves).
+/// (a character cut at the end of the sample is fine), or mostly so: a UTF-8 file with a few
+/// GBK bytes pasted in (its multi-byte UTF-8 characters outnumber the invalid sequences two to
+/// one) is UTF-8 with damage, read line by line or record by record; else GB18030 (a superset
+/// of GBK, what Excel on a Chinese Windows saves), whose bytes are almost never valid UTF-8.
 pub fn sniff_encoding(head: &[u8]) -> &'static Encoding {
     if let Some((encoding, _)) = Encoding::for_bom(head) {
         return encoding;
     }
     match std::str::from_utf8(head) {
-        Ok(_) => UTF_8,
+        Ok(_) => return UTF_8,
         // A multi-byte character cut by the sample's end is still UTF-8.
-        Err(e) if e.error_len().is_none() && head.len() - e.valid_up_to() < 4 => UTF_8,
-        Err(_) => GB18030,
+        Err(e) if e.error_len().is_none() && head.len() - e.valid_up_to() < 4 => return UTF_8,
+        Err(_) => {}
+    }
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in head.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| c.len_utf8() > 1).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    if multibyte > 0 && multibyte >= 2 * invalid {
+        UTF_8
+    } else {
+        GB18030
     }
 }
 
@@ -573,5 +585,14 @@ mod tests {
         let utf8 = "微博正文".as_bytes();
         assert_eq!(sniff_encoding(&utf8[..utf8.len() - 1]), UTF_8);
         assert_eq!(sniff_encoding(b"\xEF\xBB\xBFid,bid"), UTF_8);
+        // A UTF-8 file with a GBK word pasted in is UTF-8 with damage, not GBK.
+        let mut mixed = "微博正文,发布时间\n某市发布通知,2024-03-01\n"
+            .as_bytes()
+            .to_vec();
+        mixed.extend(GB18030.encode("通知").0.iter());
+        assert_eq!(sniff_encoding(&mixed), UTF_8);
+        // GBK with a chance-valid UTF-8 sequence is still GBK.
+        let (long_gbk, _, _) = GB18030.encode("政务新媒体检查通知，某市人民政府办公室发布");
+        assert_eq!(sniff_encoding(&long_gbk), GB18030);
     }
 }

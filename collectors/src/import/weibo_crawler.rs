@@ -32,11 +32,13 @@ pub(crate) fn for_each_csv_row(
     mut each: impl FnMut(&mut RecordSink<'_>, &Fields, u64, &str),
 ) -> Result<(), Error> {
     let encoding = sink.options().encoding.clone();
-    let exported_ms = std::fs::metadata(&file.path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64);
+    let exported_ms = sink.options().exported_at.or_else(|| {
+        std::fs::metadata(&file.path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64)
+    });
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -396,11 +398,14 @@ impl Format for WeiboCrawlerComments {
         for_each_csv_row(file, sink, |sink, f, line, raw| {
             if !relative_noted && f.is_relative_time("created_at") {
                 relative_noted = true;
-                sink.note(
-                    "comment times such as `3小时前` or `昨天 08:00` were counted back from the \
-                     file's modification time (when it was exported)"
-                        .to_string(),
-                );
+                let from = if sink.options().exported_at.is_some() {
+                    "the export time given (--exported-at)"
+                } else {
+                    "the file's modification time (when it was exported)"
+                };
+                sink.note(format!(
+                    "comment times such as `3小时前` or `昨天 08:00` were counted back from {from}"
+                ));
             }
             let built = (|| -> Result<Vec<Value>, FieldError> {
                 let comment_id = f
@@ -697,6 +702,53 @@ mod tests {
             [
                 Some(crate::time::parse_instant_ms("2024-03-01T06:30:00+08:00").unwrap()),
                 Some(crate::time::parse_instant_ms("2024-02-29T08:00:00+08:00").unwrap()),
+            ]
+        );
+    }
+
+    #[test]
+    fn exported_at_given_overrides_the_files_modification_time() {
+        let input = tempfile::tempdir().unwrap();
+        let comments = "id,weibo_id,created_at,user_screen_name,text,pic_url,like_count\n\
+                        5200000000000001,4900000000000001,16分钟前,张三,请问,无,0\n\
+                        5200000000000002,4900000000000001,11-20,李四,谢谢,无,0\n";
+        write(input.path(), "1000000001_comments.csv", comments.as_bytes());
+        let options = ImportOptions {
+            exported_at: Some(crate::time::parse_instant_ms("2025-11-30T18:00:00+08:00").unwrap()),
+            ..Default::default()
+        };
+        let (store, report, _d) = import(input.path(), &options);
+        assert_eq!(report.total().new, 2);
+        assert!(
+            report.files[0]
+                .notes
+                .iter()
+                .any(|n| n.contains("counted back from the export time given (--exported-at)")),
+            "{:?}",
+            report.files[0].notes
+        );
+        let rows = store
+            .read_table(&COMMENTS)
+            .unwrap()
+            .unwrap()
+            .lazy()
+            .sort(["comment_id"], Default::default())
+            .collect()
+            .unwrap();
+        let at: Vec<Option<i64>> = rows
+            .column("created_at")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            at,
+            [
+                Some(crate::time::parse_instant_ms("2025-11-30T17:44:00+08:00").unwrap()),
+                Some(crate::time::parse_instant_ms("2025-11-20T00:00:00+08:00").unwrap()),
             ]
         );
     }

@@ -1,6 +1,9 @@
 //! dataabc/weiboSpider CSV: `微博id, 微博正文, 头条文章url, 原始图片url, [被转发微博原始图片url,
 //! 是否为原创微博,] 微博视频url, 发布位置, 发布时间, 发布工具, 点赞数, 转发数, 评论数`, with `无` for
-//! missing values and the header repeated where runs were appended. The file is
+//! missing values and the header repeated where runs were appended. Its oldest versions wrote
+//! seven columns and no `微博id` (`微博正文, 发布位置, 发布时间, 点赞数, 转发数, 评论数, 发布工具`):
+//! each post then gets a stable id derived from its time and text (said in the import log).
+//! The file is
 //! `weibo/<name>/<user_id>.csv`; when it is named after the screen name only, the account id is
 //! derived from the name (stable, and said in the import log).
 
@@ -19,20 +22,31 @@ pub fn derived_weibo_id(name: &str) -> String {
     format!("weibo:name-{}", &hash.to_hex()[..12])
 }
 
+/// A stable post id for a post exported without one: `derived-` and 16 hex digits of a hash of
+/// its time (epoch ms) and text.
+pub fn derived_post_id(published_ms: i64, text: &str) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(published_ms.to_string().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(text.as_bytes());
+    format!("derived-{}", &hasher.finalize().to_hex()[..16])
+}
+
 impl Format for WeiboSpiderCsv {
     fn name(&self) -> &'static str {
         "weibospider-csv"
     }
 
     fn description(&self) -> &'static str {
-        "dataabc/weiboSpider CSV (微博id, 微博正文, …, 发布时间, 点赞数, 转发数, 评论数)"
+        "dataabc/weiboSpider CSV (微博id, 微博正文, …, 发布时间, 点赞数, 转发数, 评论数; the oldest 7 columns without 微博id)"
     }
 
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
         let text = String::from_utf8_lossy(head);
         let first = text.lines().next().unwrap_or_default();
+        let first = first.trim_start_matches('\u{feff}');
         file.file_name().to_ascii_lowercase().ends_with(".csv")
-            && first.trim_start_matches('\u{feff}').starts_with("微博id,")
+            && (first.starts_with("微博id,") || first.starts_with("微博正文,"))
             && first.contains("发布时间")
     }
 
@@ -70,14 +84,26 @@ impl Format for WeiboSpiderCsv {
                 ),
             );
         }
+        let mut derived_noted = false;
         for_each_csv_row(file, sink, |sink, f, line, raw| {
+            if !f.has("微博id") && !derived_noted {
+                derived_noted = true;
+                sink.note(
+                    "the oldest weiboSpider CSV has no `微博id`: each post's id is derived from \
+                     its time and text (`derived-` + hash), stable across re-imports"
+                        .into(),
+                );
+            }
             let built = (|| -> Result<Vec<Value>, FieldError> {
-                let post_id = f
-                    .id("微博id", "post_id")?
-                    .ok_or_else(|| FieldError::new("post_id", "missing `微博id`"))?;
                 let published = f
                     .time("发布时间", "published_at")?
                     .ok_or_else(|| FieldError::new("published_at", "missing `发布时间`"))?;
+                let post_id = if f.has("微博id") {
+                    f.id("微博id", "post_id")?
+                        .ok_or_else(|| FieldError::new("post_id", "missing `微博id`"))?
+                } else {
+                    derived_post_id(published, f.text("微博正文").unwrap_or_default())
+                };
                 Ok(row(
                     &POSTS,
                     vec![
@@ -187,5 +213,66 @@ mod tests {
             .flatten()
             .collect();
         assert!(ids.contains(&super::derived_weibo_id("某县发布").as_str()));
+    }
+
+    #[test]
+    fn the_oldest_seven_columns_without_an_id_get_stable_derived_ids() {
+        let input = tempfile::tempdir().unwrap();
+        fs::create_dir_all(input.path().join("weibo/某市发布")).unwrap();
+        let header = "微博正文,发布位置,发布时间,点赞数,转发数,评论数,发布工具";
+        fs::write(
+            input.path().join("weibo/某市发布/1000000001.csv"),
+            format!(
+                "{header}\n通知一,无,2019-03-01 09:30\u{a0},1,2,3,iPhone\n\
+                 通知二,某市,2019-03-02 10:00,0,0,0,网页\n\
+                 通知二,某市,2019-03-02 10:00,0,0,0,网页\n\
+                 ,无,不是时间,0,0,0,网页\n"
+            ),
+        )
+        .unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::open(store_dir.path()).unwrap();
+        let import = || {
+            import_paths(
+                &store,
+                &[input.path().to_path_buf()],
+                &ImportOptions::default(),
+            )
+            .unwrap()
+        };
+        let report = import();
+        let f = &report.files[0];
+        assert_eq!(f.format.as_deref(), Some("weibospider-csv"));
+        assert_eq!(
+            (f.read, f.new, f.duplicates, f.quarantined),
+            (4, 2, 1, 1),
+            "{f:?}"
+        );
+        assert!(f.reconciles());
+        assert!(
+            f.notes
+                .iter()
+                .any(|n| n.contains("derived from its time and text"))
+        );
+        assert_eq!(report.quarantine[0].field.as_deref(), Some("published_at"));
+        let posts = store.read_table(&POSTS).unwrap().unwrap();
+        let mut ids: Vec<String> = posts
+            .column("post_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect();
+        ids.sort();
+        let published = crate::import::quirks::parse_export_time("2019-03-01 09:30").unwrap();
+        assert!(ids.contains(&super::derived_post_id(published, "通知一")));
+        assert!(
+            ids.iter()
+                .all(|id| id.starts_with("derived-") && id.len() == 24)
+        );
+        // Re-importing finds the same ids: nothing new.
+        assert_eq!(import().total().new, 0);
     }
 }

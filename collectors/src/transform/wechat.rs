@@ -307,6 +307,155 @@ fn article_post_id(news: &Json, group_id: &str, position: usize) -> String {
     }
 }
 
+/// The account's `__biz` of an exported article: from its link, else a `__biz`/`biz` field.
+pub fn article_biz(a: &Json) -> Option<String> {
+    a.text("link")
+        .or_else(|| a.text("url"))
+        .or_else(|| a.text("content_url"))
+        .and_then(|l| link_ids(&l).0)
+        .or_else(|| a.text("__biz"))
+        .or_else(|| a.text("biz"))
+}
+
+/// A stable account id for a WeChat account known only by a name (an exporter's
+/// `_accountName`, a file name): `wechat:name-<12 hex digits of its hash>`.
+pub fn derived_name_account_id(name: &str) -> String {
+    let hash = blake3::hash(name.as_bytes());
+    format!("wechat:name-{}", &hash.to_hex()[..12])
+}
+
+/// The `__biz` of an account's numeric id (`fakeid` in the history API): its Base64.
+pub fn biz_of_fakeid(fakeid: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = fakeid.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One message of the mobile history page (`profile_ext?action=getmsg`, as wechat_articles_spider
+/// saves its items): `comm_msg_info {id, type, datetime, fakeid, status, content}` and, for an
+/// article message (type 49), `app_msg_ext_info {title, digest, content_url, cover, author,
+/// copyright_stat, del_flag, multi_app_msg_item_list[…]}`: a post per article, the headline
+/// first (position 0), ids `<mid>_<idx>` from the links as every other WeChat source has them.
+/// A text message (type 1) is a post of its text, an image, voice or video message (3, 34, 62)
+/// a post without one (`msg<id>`). The account is `account` (a gh_ folder, `--account`), else the
+/// `__biz` of the links, else the Base64 of `fakeid` (which is what `__biz` is).
+pub fn history_message(item: &Json, account: Option<&str>) -> Vec<Out> {
+    use super::opt_bool;
+    use crate::schema::POSTS;
+    let bad = |field: &str, why: &str| vec![Out::Bad(Some(&POSTS), FieldError::new(field, why))];
+    let Some(info) = item.get("comm_msg_info") else {
+        return bad("post_id", "missing `comm_msg_info`");
+    };
+    let Some(message_id) = info.text("id") else {
+        return bad("post_id", "missing `comm_msg_info.id`");
+    };
+    let Some(published) = info
+        .int("datetime")
+        .and_then(crate::time::unix_seconds_to_ms)
+    else {
+        return bad("published_at", "missing `comm_msg_info.datetime`");
+    };
+    let ext = item.get("app_msg_ext_info");
+    let articles: Vec<&Json> = ext
+        .into_iter()
+        .chain(
+            ext.and_then(|e| e.get("multi_app_msg_item_list"))
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    let biz = articles
+        .iter()
+        .find_map(|a| a.text("content_url").and_then(|l| link_ids(&l).0))
+        .or_else(|| info.text("fakeid").map(|f| biz_of_fakeid(&f)));
+    let account_id = match (account, biz) {
+        (Some(account), _) => account.to_string(),
+        (None, Some(biz)) => biz_account_id(&biz),
+        (None, None) => {
+            return bad(
+                "account_id",
+                "no `__biz` in the links, no `fakeid`, no gh_ folder or --account: cannot tell the account",
+            );
+        }
+    };
+    let kind = info.int("type").unwrap_or(49);
+    if kind != 49 || articles.is_empty() {
+        let text = if kind == 1 {
+            info.text("content")
+        } else {
+            None
+        };
+        return vec![Out::Row(
+            &POSTS,
+            row(
+                &POSTS,
+                vec![
+                    ("account_id", Value::Str(account_id)),
+                    ("post_id", Value::Str(format!("msg{message_id}"))),
+                    ("published_at", Value::Time(published)),
+                    ("text", opt_str(text)),
+                    ("position", Value::Int(0)),
+                ],
+            ),
+        )];
+    }
+    articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let link = a.text("content_url").filter(|l| !l.is_empty());
+            let (_, mid, idx) = link.as_deref().map(link_ids).unwrap_or((None, None, None));
+            let position = idx.unwrap_or(i as i64 + 1);
+            let post_id = match mid {
+                Some(mid) => format!("{mid}_{position}"),
+                None => format!("msg{message_id}_{}", i + 1),
+            };
+            // del_flag 1 is a normal article; 4 one the account deleted.
+            let deleted = match a.int("del_flag") {
+                Some(1) => Some(false),
+                Some(4) => Some(true),
+                _ => None,
+            };
+            Out::Row(
+                &POSTS,
+                row(
+                    &POSTS,
+                    vec![
+                        ("account_id", Value::Str(account_id.clone())),
+                        ("post_id", Value::Str(post_id)),
+                        ("published_at", Value::Time(published)),
+                        ("title", opt_str(a.text("title"))),
+                        ("text", opt_str(a.text("digest"))),
+                        ("url", opt_str(link)),
+                        ("position", Value::Int(position - 1)),
+                        ("is_deleted", opt_bool(deleted)),
+                        // copyright_stat 11 marks an original (原创) article.
+                        (
+                            "is_original",
+                            opt_bool(a.int("copyright_stat").map(|c| c == 11)),
+                        ),
+                    ],
+                ),
+            )
+        })
+        .collect()
+}
+
 /// One item of `freepublish/batchget` (`article_id`) or `material/batchget_material`
 /// (`media_id`): a post per `news_item`, the first being the headline (position 0).
 pub fn news_group(item: &Json, account_id: &str) -> Vec<Out> {
