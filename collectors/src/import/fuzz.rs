@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use super::json_formats::scan_array_for_fuzz;
+use super::json::scan_array_for_fuzz;
 use super::quirks::{clean_id, parse_count, parse_export_time};
 use super::{ImportOptions, format_by_name, formats, import_paths};
 use crate::store::Store;

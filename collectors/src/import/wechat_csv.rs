@@ -3,7 +3,7 @@
 //! read_num, like_num`. Each row goes through the same transform as the JSON exports.
 
 use super::weibo_crawler::for_each_csv_row;
-use super::{Format, RecordSink, SourceFile, json_formats::emit};
+use super::{Format, RecordSink, SourceFile, json::emit};
 use crate::Error;
 use crate::transform::wechat;
 
@@ -32,7 +32,7 @@ impl Format for WechatArticlesSpiderCsv {
     }
 
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
-        let account = super::json_formats::wechat_account(file, sink).ok();
+        let account = super::json::wechat_account(file, sink).ok();
         if account.is_none() {
             sink.note(
                 "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the \

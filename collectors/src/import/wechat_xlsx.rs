@@ -7,7 +7,7 @@ use calamine::{Data, Reader, open_workbook_auto};
 use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value as Json};
 
-use super::json_formats::emit;
+use super::json::emit;
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
 use crate::transform::wechat;
@@ -84,7 +84,7 @@ impl Format for WechatArticleExporterXlsx {
                 header.join(", ")
             )));
         }
-        let account = super::json_formats::wechat_account(file, sink).ok();
+        let account = super::json::wechat_account(file, sink).ok();
         if account.is_none() {
             sink.note(
                 "WeChat articles without a gh_ id: accounts are wechat:biz_<__biz> from the \

@@ -1,0 +1,146 @@
+//! Batching: records held per table up to the row budget, spilled to sorted files past it, and
+//! merged into the store table by table at the end of an import.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::*;
+use crate::Error;
+use crate::record::TableBuilder;
+use crate::schema::{TABLES, TableSpec};
+use crate::store::{FILE_COL, Merged, Outcome, SEQ_COL, Transaction, write_spill_file};
+
+/// Records of one table collected during an import, with their provenance. Past the row budget
+/// they go to spill files in a temporary folder of the store.
+pub(super) struct TableBatch {
+    pub(super) spec: &'static TableSpec,
+    pub(super) builder: TableBuilder,
+    pub(super) files: Vec<u32>,
+    pub(super) seqs: Vec<i64>,
+    pub(super) spilled: Vec<PathBuf>,
+    /// Spilled rows per first-key value, to cut the merge into ranges.
+    pub(super) spilled_counts: HashMap<String, u64>,
+}
+
+impl TableBatch {
+    pub(super) fn new(spec: &'static TableSpec) -> TableBatch {
+        TableBatch {
+            spec,
+            builder: TableBuilder::new(spec),
+            files: Vec::new(),
+            seqs: Vec::new(),
+            spilled: Vec::new(),
+            spilled_counts: HashMap::new(),
+        }
+    }
+
+    pub(super) fn buffered(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The buffered rows with their provenance columns, leaving the buffer empty.
+    pub(super) fn take_frame(&mut self) -> Result<DataFrame, Error> {
+        let builder = std::mem::replace(&mut self.builder, TableBuilder::new(self.spec));
+        let files = std::mem::take(&mut self.files);
+        let seqs = std::mem::take(&mut self.seqs);
+        let at = |e| Error::polars(Path::new(self.spec.name), e);
+        let mut df = builder.finish().map_err(at)?;
+        df.with_column(Column::new(PlSmallStr::from_static(FILE_COL), files))
+            .map_err(at)?;
+        df.with_column(Column::new(PlSmallStr::from_static(SEQ_COL), seqs))
+            .map_err(at)?;
+        Ok(df)
+    }
+
+    pub(super) fn spill(&mut self, dir: &Path) -> Result<(), Error> {
+        let df = self.take_frame()?;
+        let path = dir.join(format!(
+            "{}-{:06}.parquet",
+            self.spec.name,
+            self.spilled.len()
+        ));
+        for (key, n) in write_spill_file(self.spec, &df, &path)? {
+            *self.spilled_counts.entry(key).or_default() += n;
+        }
+        self.spilled.push(path);
+        Ok(())
+    }
+}
+
+/// The temporary folder of an import's spill files, created in the store on first use (so the
+/// rename-free reads stay on one disk) and removed when the import ends.
+pub(super) struct Spill {
+    pub(super) store_dir: PathBuf,
+    pub(super) dir: Option<tempfile::TempDir>,
+    /// The first spill failure; the import stops with it after the current file.
+    pub(super) error: Option<Error>,
+}
+
+impl Spill {
+    pub(super) fn dir(&mut self) -> Result<&Path, Error> {
+        if self.dir.is_none() {
+            let dir = tempfile::Builder::new()
+                .prefix(".import-")
+                .tempdir_in(&self.store_dir)
+                .map_err(|e| Error::io(&self.store_dir, e))?;
+            self.dir = Some(dir);
+        }
+        Ok(self.dir.as_ref().expect("created above").path())
+    }
+}
+
+/// Records of a table held in memory before spilling, and about the rows merged at a time.
+pub const BATCH_ROWS: usize = 1_000_000;
+
+/// Merges the collected records into the store table by table (in schema order, so a store is
+/// always written the same way) and adds the outcomes to each file's counts. A table whose
+/// stored and incoming rows fit the budget is merged in memory; a larger one in key ranges.
+pub(super) fn merge_batches(
+    tx: &Transaction,
+    mut tables: BTreeMap<&'static str, TableBatch>,
+    spill: &mut Spill,
+    batch_rows: usize,
+    counted: &[bool],
+    report: &mut ImportReport,
+) -> Result<(), Error> {
+    let mut tally = |outcomes: Vec<Merged>| {
+        for m in outcomes {
+            if !counted[m.seq as usize] {
+                continue;
+            }
+            let c = &mut report.files[m.file as usize];
+            match m.outcome {
+                Outcome::New => c.new += 1,
+                Outcome::Updated => c.updated += 1,
+                Outcome::Duplicate => c.duplicates += 1,
+            }
+        }
+    };
+    for spec in TABLES {
+        let Some(mut batch) = tables.remove(spec.name) else {
+            continue;
+        };
+        let stored = tx.store().row_count(spec)?;
+        if batch.spilled.is_empty() && stored + batch.buffered() <= batch_rows {
+            tally(tx.merge(spec, batch.take_frame()?)?);
+            continue;
+        }
+        if batch.buffered() > 0 {
+            batch.spill(spill.dir()?)?;
+        }
+        tx.merge_in_ranges(
+            spec,
+            &batch.spilled,
+            &batch.spilled_counts,
+            batch_rows,
+            &mut tally,
+        )?;
+        batch.spilled.iter().for_each(|p| {
+            let _ = fs::remove_file(p);
+        });
+    }
+    Ok(())
+}
