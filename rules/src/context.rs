@@ -384,7 +384,7 @@ impl AuditContext {
     }
 
     /// A parameter's value: the user's override (`CODE.name` or `FAMILY.name`) or the default.
-    pub fn param(&self, key: &str, default: ParamValue) -> ParamValue {
+    fn param(&self, key: &str, default: ParamValue) -> ParamValue {
         self.params.get(key).cloned().unwrap_or(default)
     }
 
