@@ -687,23 +687,33 @@ mod tests {
             "{:?}",
             report.files[0].notes
         );
-        let rows = store.read_table(&COMMENTS).unwrap().unwrap();
-        let at: Vec<Option<i64>> = rows
-            .column("created_at")
+        assert_eq!(
+            comment_times(&store),
+            [
+                Some(crate::time::parse_instant_ms("2024-03-01T06:30:00+08:00").unwrap()),
+                Some(crate::time::parse_instant_ms("2024-02-29T08:00:00+08:00").unwrap()),
+            ]
+        );
+    }
+
+    /// The stored comments' times (epoch ms), in comment id order.
+    fn comment_times(store: &Store) -> Vec<Option<i64>> {
+        let rows = store
+            .read_table(&COMMENTS)
+            .unwrap()
+            .unwrap()
+            .lazy()
+            .sort(["comment_id"], Default::default())
+            .collect()
+            .unwrap();
+        rows.column("created_at")
             .unwrap()
             .cast(&DataType::Int64)
             .unwrap()
             .i64()
             .unwrap()
             .iter()
-            .collect();
-        assert_eq!(
-            at,
-            [
-                Some(crate::time::parse_instant_ms("2024-03-01T06:30:00+08:00").unwrap()),
-                Some(crate::time::parse_instant_ms("2024-02-29T08:00:00+08:00").unwrap()),
-            ]
-        );
+            .collect()
     }
 
     #[test]
@@ -727,25 +737,8 @@ mod tests {
             "{:?}",
             report.files[0].notes
         );
-        let rows = store
-            .read_table(&COMMENTS)
-            .unwrap()
-            .unwrap()
-            .lazy()
-            .sort(["comment_id"], Default::default())
-            .collect()
-            .unwrap();
-        let at: Vec<Option<i64>> = rows
-            .column("created_at")
-            .unwrap()
-            .cast(&DataType::Int64)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .iter()
-            .collect();
         assert_eq!(
-            at,
+            comment_times(&store),
             [
                 Some(crate::time::parse_instant_ms("2025-11-30T17:44:00+08:00").unwrap()),
                 Some(crate::time::parse_instant_ms("2025-11-20T00:00:00+08:00").unwrap()),
