@@ -83,12 +83,38 @@ fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
     for mark in ["更新要求", "否决窗口", "回复时限", "未评估"] {
         assert!(page.contains(mark), "{mark} missing");
     }
-    // Self-contained: nothing loaded from elsewhere.
-    for html in [&index, &page] {
-        assert!(
-            !html.contains("<script src") && !html.contains("<link ") && !html.contains("@import")
-        );
+    // Self-contained: nothing loaded from elsewhere but the report's own stylesheet.
+    let directory = fs::read_to_string(report.join("directory/group-001-1.html")).unwrap();
+    for html in [&index, &page, &directory] {
+        assert!(!html.contains("<script src") && !html.contains("@import"));
+        for link in html.match_indices("<link ").map(|(at, _)| &html[at..]) {
+            let tag = &link[..link.find('>').unwrap()];
+            assert!(
+                tag.contains("href=\"report.css\"") || tag.contains("href=\"../report.css\""),
+                "{tag}"
+            );
+        }
     }
+    assert!(
+        fs::read_to_string(report.join("report.css"))
+            .unwrap()
+            .contains("@media print")
+    );
+    // The index summarises (league tables, the vetoed accounts) and the directory lists them all.
+    for part in ["分组统计", "合格率", "触发单项否决的账号", "账号名录"] {
+        assert!(index.contains(part), "{part} missing from the index");
+    }
+    assert!(directory.contains("id=\"q\"") && directory.contains("accounts&#x2f;"));
+    let listed: usize = fs::read_dir(report.join("directory"))
+        .unwrap()
+        .map(|e| {
+            fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .matches("<span class=\"id\">")
+                .count()
+        })
+        .sum();
+    assert_eq!(listed, 80, "every account once in the directory");
 
     // Every labelled post says why: its category, score and the patterns that decided it.
     let (headers, rows) = read_csv_table(&report.join("post_categories.csv"));

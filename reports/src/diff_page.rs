@@ -264,6 +264,7 @@ pub fn write_diff(out: &Path, diff: &AuditDiff, lang: Lang) -> Result<Vec<PathBu
     let page = out.join("diff.html");
     write_atomic(&page, |f| std::io::Write::write_all(f, html.as_bytes()))?;
     files.push(page);
+    files.push(crate::html::write_stylesheet(out)?);
     Ok(files)
 }
 
@@ -314,7 +315,7 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let files = write_diff(dir.path(), &d, Lang::Zh).unwrap();
-        assert_eq!(files.len(), 5);
+        assert_eq!(files.len(), 6, "with the stylesheet");
         let html = std::fs::read_to_string(dir.path().join("diff.html")).unwrap();
         assert!(!html.contains(hostile));
         assert!(html.contains("&lt;script&gt;"));

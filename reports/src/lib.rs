@@ -8,6 +8,7 @@ pub mod charts;
 pub mod diff;
 pub mod diff_page;
 pub mod digest;
+pub mod directory;
 pub mod history;
 pub mod html;
 pub mod item_links;

@@ -155,7 +155,7 @@ pub fn write_audit_report(
         report.files.extend(files?);
     }
 
-    let mut accounts = index_accounts(ctx, result, &scored.scores)?;
+    let mut accounts = index_accounts(ctx, result, &scored.scores, &scored.rankings)?;
     let paged: HashSet<String> = accounts
         .iter()
         .filter(|a| match pages {
@@ -191,6 +191,52 @@ pub fn write_audit_report(
             });
         }
     }
+    let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
+    let as_of = ctx.as_of.to_string();
+    let (directory, _directory_files) =
+        crate::directory::write_directory(out, &accounts, &as_of, ctx.lang)?;
+    let first_page: HashMap<String, String> = directory
+        .iter()
+        .filter(|d| d.page == 1)
+        .map(|d| (d.group.clone(), d.href.clone()))
+        .collect();
+    let (codes, veto_codes) = finding_codes(&result.findings)?;
+    let league_groups = crate::directory::league_table(
+        &accounts,
+        |a| Some(a.group.clone()),
+        |g| first_page.get(g).cloned().unwrap_or_default(),
+        &codes,
+        &tier_names,
+        &failing_tier,
+    );
+    let league_regions = crate::directory::league_table(
+        &accounts,
+        crate::directory::region_key(&accounts, ctx.lang),
+        |_| String::new(),
+        &codes,
+        &tier_names,
+        &failing_tier,
+    );
+    let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
+    vetoed.sort_by(|a, b| a.group.cmp(&b.group).then(a.name.cmp(&b.name)));
+    let vetoed_more = vetoed
+        .len()
+        .saturating_sub(crate::directory::VETO_LIST_ROWS) as u64;
+    let vetoed: Vec<crate::directory::VetoRow> = vetoed
+        .into_iter()
+        .take(crate::directory::VETO_LIST_ROWS)
+        .map(|a| crate::directory::VetoRow {
+            name: a.name.clone(),
+            account_id: a.account_id.clone(),
+            org_name: a.org_name.clone(),
+            group: a.group.clone(),
+            rules: veto_codes
+                .get(&a.account_id)
+                .map(|c| c.join(", "))
+                .unwrap_or_default(),
+            href: a.chart_href.clone(),
+        })
+        .collect();
     let page = IndexPage {
         as_of: ctx.as_of.to_string(),
         window_from: days_to_date(ctx.from_day as i32).to_string(),
@@ -208,17 +254,17 @@ pub fn write_audit_report(
         trend_chart: index_trend(history, scored, ctx)?,
         top_findings: top_findings(&result.findings, ctx.lang)?,
         rankings: ranking_groups(&scored.rankings, ctx.lang, &paged)?,
-        accounts: accounts
-            .into_iter()
-            .map(|mut a| {
-                a.platform = platform_label(&a.platform, ctx.lang);
-                a
-            })
-            .collect(),
+        accounts_total: accounts.len() as u64,
+        league_groups,
+        league_regions,
+        vetoed,
+        vetoed_more,
+        directory,
     };
     let index = out.join("index.html");
     write_index(&page, ctx.lang, &index)?;
     report.files.push(index);
+    report.files.push(crate::html::write_stylesheet(out)?);
 
     let summary = AuditSummary {
         as_of: ctx.as_of.to_string(),
@@ -239,11 +285,38 @@ pub fn write_audit_report(
     Ok(report)
 }
 
-/// The index rows: every audited account with its finding counts by severity.
+/// Each account's finding codes (one per finding), and its veto codes (distinct, sorted).
+type CodesByAccount = HashMap<String, Vec<String>>;
+
+fn finding_codes(findings: &DataFrame) -> Result<(CodesByAccount, CodesByAccount), Error> {
+    let ids = strings(findings, "account_id")?;
+    let codes = strings(findings, "code")?;
+    let severities = strings(findings, "severity")?;
+    let mut all: CodesByAccount = HashMap::new();
+    let mut veto: CodesByAccount = HashMap::new();
+    for ((id, code), severity) in ids.into_iter().zip(codes).zip(severities) {
+        let (Some(id), Some(code)) = (id, code) else {
+            continue;
+        };
+        if severity.as_deref() == Some("veto") {
+            let list = veto.entry(id.clone()).or_default();
+            if !list.contains(&code) {
+                list.push(code.clone());
+                list.sort();
+            }
+        }
+        all.entry(id).or_default().push(code);
+    }
+    Ok((all, veto))
+}
+
+/// The index rows: every audited account with its finding counts by severity, its ranking
+/// group and its org's region.
 fn index_accounts(
     ctx: &AuditContext,
     result: &AuditResult,
     scores: &DataFrame,
+    rankings: &DataFrame,
 ) -> Result<Vec<IndexAccount>, Error> {
     let counts = result
         .findings
@@ -276,21 +349,34 @@ fn index_accounts(
         .tables
         .orgs
         .clone()
-        .select([col("org_id"), col("official_name")])
+        .select([
+            col("org_id"),
+            col("official_name"),
+            col("region").cast(DataType::String),
+        ])
         .unique_stable(None, UniqueKeepStrategy::First);
+    let levels = rankings
+        .clone()
+        .lazy()
+        .select([col("account_id"), col("level")]);
     let with_org = left_join_on(ctx.accounts.clone().lazy(), org_names, &["org_id"]);
     let scores = scores.clone().lazy().select([
         col("account_id"),
         col("score").cast(DataType::String).alias("score_text"),
+        col("score").cast(DataType::Float64).alias("score_value"),
         col("tier"),
     ]);
     let df = left_join_on(
         left_join_on(
-            left_join_on(with_org, counts, &["account_id"]),
-            last,
+            left_join_on(
+                left_join_on(with_org, counts, &["account_id"]),
+                last,
+                &["account_id"],
+            ),
+            scores,
             &["account_id"],
         ),
-        scores,
+        levels,
         &["account_id"],
     )
     .sort(["account_id"], SortMultipleOptions::default())
@@ -303,6 +389,9 @@ fn index_accounts(
     let lasts = strings(&df, "last_update")?;
     let score_texts = strings(&df, "score_text")?;
     let tiers = strings(&df, "tier")?;
+    let regions = strings(&df, "region")?;
+    let levels = strings(&df, "level")?;
+    let score_values: Vec<Option<f64>> = df.column("score_value")?.f64()?.iter().collect();
     let count = |name: &str| -> PolarsResult<Vec<u64>> {
         Ok(df
             .column(name)?
@@ -331,6 +420,13 @@ fn index_accounts(
                 last_update: lasts[i].clone().unwrap_or_else(|| "—".into()),
                 score: score_texts[i].clone().unwrap_or_else(|| "—".into()),
                 tier: tiers[i].clone().unwrap_or_else(|| "—".into()),
+                score_value: score_values[i],
+                group: format!(
+                    "{} · {}",
+                    platform_label(platforms[i].as_deref().unwrap_or_default(), ctx.lang),
+                    levels[i].as_deref().unwrap_or("—")
+                ),
+                region: regions[i].clone().unwrap_or_default(),
             }
         })
         .collect())
@@ -338,6 +434,30 @@ fn index_accounts(
 
 /// Accounts per tier in the pack's order, the veto tier last.
 fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<String, Error> {
+    let tiers = strings(&scored.scores, "tier")?;
+    let (order, failing) = tier_order(scored, rubric, lang)?;
+    let counts: Vec<(String, u64)> = order
+        .iter()
+        .map(|name| {
+            let n = tiers.iter().filter(|t| t.as_deref() == Some(name)).count() as u64;
+            (name.clone(), n)
+        })
+        .collect();
+    crate::account_charts::tier_distribution_svg(
+        lang.pick("各等级账号数", "Accounts per tier"),
+        &counts,
+        &failing,
+        lang,
+    )
+}
+
+/// The tiers in the pack's order (in the page's language), the failing tier last; and the
+/// failing tier's name ("" when no account failed).
+fn tier_order(
+    scored: &ScoreTables,
+    rubric: &RubricPack,
+    lang: Lang,
+) -> Result<(Vec<String>, String), Error> {
     let tiers = strings(&scored.scores, "tier")?;
     let veto: Vec<Option<bool>> = scored.scores.column("veto")?.bool()?.iter().collect();
     let mut order: Vec<String> = rubric
@@ -358,19 +478,7 @@ fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<S
     if !failing.is_empty() && !order.contains(&failing) {
         order.push(failing.clone());
     }
-    let counts: Vec<(String, u64)> = order
-        .iter()
-        .map(|name| {
-            let n = tiers.iter().filter(|t| t.as_deref() == Some(name)).count() as u64;
-            (name.clone(), n)
-        })
-        .collect();
-    crate::account_charts::tier_distribution_svg(
-        lang.pick("各等级账号数", "Accounts per tier"),
-        &counts,
-        &failing,
-        lang,
-    )
+    Ok((order, failing))
 }
 
 /// Each account's (as_of, score, findings) over the past audits and this one.
