@@ -6,7 +6,7 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 /// The error and its causes, each said once: a library error that already names its cause
 /// (`file: No such file or directory`) is not followed by the cause again.
@@ -20,6 +20,30 @@ fn error_text(err: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// What `--version` says: the program's version and those of the built-in rubric, veto and
+/// influence-index packs a report's scores depend on.
+fn version_text() -> &'static str {
+    use govmedia_rules::indices::IndexPack;
+    use govmedia_rules::scoring::pack::{RubricPack, VetoPack};
+    let (rubric, veto, indices) = (
+        RubricPack::builtin(),
+        VetoPack::builtin(),
+        IndexPack::builtin(),
+    );
+    let text = format!(
+        "{} (rubric {} {}; vetoes {} {}; influence indices WeChat {}, Weibo {}, App {})",
+        env!("CARGO_PKG_VERSION"),
+        rubric.pack.id,
+        rubric.pack.version,
+        veto.pack.id,
+        veto.pack.version,
+        indices.label("wechat"),
+        indices.label("weibo"),
+        indices.label("app"),
+    );
+    Box::leak(text.into_boxed_str())
 }
 
 fn main() -> ExitCode {
@@ -37,7 +61,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = commands::Cli::parse();
+    let cli = match commands::Cli::from_arg_matches(
+        &commands::Cli::command()
+            .version(version_text())
+            .get_matches(),
+    ) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {

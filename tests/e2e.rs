@@ -1700,3 +1700,17 @@ fn a_saved_api_error_answer_is_reported_as_one() {
     );
     assert!(!said.contains("format not recognised"), "{said}");
 }
+
+#[test]
+fn version_names_the_program_and_the_packs_its_scores_depend_on() {
+    let out = govmedia(&["--version"]);
+    assert!(out.status.success());
+    let said = text(&out);
+    assert!(
+        said.starts_with(&format!("govmedia {}", env!("CARGO_PKG_VERSION"))),
+        "{said}"
+    );
+    for part in ["rubric cstc2020", "vetoes gbmh2019-19", "WCI"] {
+        assert!(said.contains(part), "{part}: {said}");
+    }
+}
