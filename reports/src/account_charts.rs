@@ -101,7 +101,7 @@ pub fn reply_latency_svg(
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(svg)
+    Ok(crate::charts::compact_svg(svg))
 }
 
 /// One rubric item for the breakdown chart.
@@ -178,7 +178,7 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(svg)
+    Ok(crate::charts::compact_svg(svg))
 }
 
 /// Stacked bars per month: one series per category.
@@ -267,7 +267,7 @@ pub fn content_mix_svg(
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(svg)
+    Ok(crate::charts::compact_svg(svg))
 }
 
 /// Engagement per month: one line per counter the account's platform has.
@@ -361,7 +361,7 @@ pub fn line_chart_svg(
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(svg)
+    Ok(crate::charts::compact_svg(svg))
 }
 
 /// Accounts per tier, the failing (veto) tier in red.
@@ -482,7 +482,7 @@ fn tier_bars_svg(
         }
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(svg)
+    Ok(crate::charts::compact_svg(svg))
 }
 
 #[cfg(test)]

@@ -139,7 +139,7 @@ pub fn weekly_updates_svg(
             .map_err(|e| chart_err(&e))?;
         root.present().map_err(|e| chart_err(&e))?;
     }
-    Ok(svg)
+    Ok(crate::charts::compact_svg(svg))
 }
 
 #[cfg(test)]
@@ -181,5 +181,78 @@ mod tests {
         )
         .unwrap();
         assert!(shaded.contains("否决窗口"), "veto window legend missing");
+    }
+}
+
+/// Makes a plotters SVG small and fluid: the font family said once on the root (every text
+/// inherits it) instead of on each of hundreds of labels, font sizes to one decimal, default
+/// `opacity="1"` dropped, and the fixed width replaced by `100%` (the `viewBox` keeps the
+/// proportions), so a chart scales with the page and prints at the page's width.
+pub fn compact_svg(svg: String) -> String {
+    let mut out = String::with_capacity(svg.len() / 2);
+    let mut rest = svg.as_str();
+    const FAMILY: &str = " font-family=\"";
+    const SIZE: &str = " font-size=\"";
+    loop {
+        let next_family = rest.find(FAMILY);
+        let next_size = rest.find(SIZE);
+        let (at, is_family) = match (next_family, next_size) {
+            (None, None) => break,
+            (Some(f), Some(s)) if s < f => (s, false),
+            (Some(f), _) => (f, true),
+            (None, Some(s)) => (s, false),
+        };
+        out.push_str(&rest[..at]);
+        let key = if is_family { FAMILY } else { SIZE };
+        let value_start = at + key.len();
+        let Some(len) = rest[value_start..].find('"') else {
+            rest = &rest[at..];
+            break;
+        };
+        let value = &rest[value_start..value_start + len];
+        if !is_family {
+            let size = value
+                .parse::<f64>()
+                .map(|v| format!("{v:.1}").trim_end_matches(".0").to_string())
+                .unwrap_or_else(|_| value.to_string());
+            out.push_str(SIZE);
+            out.push_str(&size);
+            out.push('"');
+        }
+        rest = &rest[value_start + len + 1..];
+    }
+    out.push_str(rest);
+    let mut out = out.replace(" opacity=\"1\"", "");
+    // The root: `<svg width="W" height="H" viewBox=…` becomes fluid and names the font once.
+    if let Some(start) = out.find("<svg ")
+        && let Some(view) = out[start..].find(" viewBox=")
+    {
+        let head = format!("<svg width=\"100%\" font-family=\"{FONT_FAMILY}\"");
+        out.replace_range(start..start + view, &head);
+    }
+    out
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+
+    #[test]
+    fn compact_svg_names_the_font_once_and_is_fluid() {
+        let svg = format!(
+            "<svg width=\"760\" height=\"240\" viewBox=\"0 0 760 240\" xmlns=\"http://www.w3.org/2000/svg\">\n\
+             <text x=\"1\" font-family=\"{FONT_FAMILY}\" font-size=\"12.096774193548388\" opacity=\"1\" fill=\"#000\">甲</text>\n\
+             <text x=\"2\" font-family=\"{FONT_FAMILY}\" font-size=\"9\" opacity=\"0.5\">乙</text>\n</svg>"
+        );
+        let small = compact_svg(svg);
+        assert_eq!(small.matches("font-family").count(), 1, "{small}");
+        assert!(
+            small.starts_with("<svg width=\"100%\" font-family=\""),
+            "{small}"
+        );
+        assert!(small.contains("viewBox=\"0 0 760 240\""));
+        assert!(small.contains("font-size=\"12.1\"") && small.contains("font-size=\"9\""));
+        assert!(!small.contains("opacity=\"1\"") && small.contains("opacity=\"0.5\""));
+        assert!(small.contains(">甲</text>") && small.contains(">乙</text>"));
     }
 }
