@@ -15,13 +15,25 @@ use crate::transform::row;
 
 /// The header of a CSV export, BOM and spaces removed.
 fn header_fields(head: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(head);
-    let first = text.lines().next().unwrap_or_default();
-    first
-        .trim_start_matches('\u{feff}')
+    header_line(head)
         .split(',')
         .map(|h| h.trim().to_string())
         .collect()
+}
+
+/// The first line of a file's first bytes, BOM removed: a CSV export's header row.
+pub(crate) fn header_line(head: &[u8]) -> String {
+    let text = String::from_utf8_lossy(head);
+    let first = text.lines().next().unwrap_or_default();
+    first.trim_start_matches('\u{feff}').to_string()
+}
+
+/// The header row of a `.csv` file, `None` for any other file.
+pub(crate) fn csv_header(file: &SourceFile, head: &[u8]) -> Option<String> {
+    file.file_name()
+        .to_ascii_lowercase()
+        .ends_with(".csv")
+        .then(|| header_line(head))
 }
 
 /// Reads a CSV export row by row: header positions by name, each record with its line and raw

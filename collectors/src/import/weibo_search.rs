@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use super::weibo_crawler::for_each_csv_row;
+use super::weibo_crawler::{csv_header, for_each_csv_row};
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
 use crate::record::{FieldError, Value};
@@ -40,13 +40,11 @@ impl Format for WeiboSearchCsv {
     }
 
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
-        let text = String::from_utf8_lossy(head);
-        let first = text.lines().next().unwrap_or_default();
-        let first = first.trim_start_matches('\u{feff}');
-        file.file_name().to_ascii_lowercase().ends_with(".csv")
-            && first.starts_with("id,bid,user_id,")
-            && first.contains("用户昵称")
-            && first.contains("发布时间")
+        csv_header(file, head).is_some_and(|first| {
+            first.starts_with("id,bid,user_id,")
+                && first.contains("用户昵称")
+                && first.contains("发布时间")
+        })
     }
 
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {

@@ -7,7 +7,7 @@
 //! `weibo/<name>/<user_id>.csv`; when it is named after the screen name only, the account id is
 //! derived from the name (stable, and said in the import log).
 
-use super::weibo_crawler::{for_each_csv_row, weibo_file_names};
+use super::weibo_crawler::{csv_header, for_each_csv_row, weibo_file_names};
 use super::{Format, RecordSink, SourceFile};
 use crate::Error;
 use crate::record::{FieldError, Value};
@@ -42,12 +42,10 @@ impl Format for WeiboSpiderCsv {
     }
 
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
-        let text = String::from_utf8_lossy(head);
-        let first = text.lines().next().unwrap_or_default();
-        let first = first.trim_start_matches('\u{feff}');
-        file.file_name().to_ascii_lowercase().ends_with(".csv")
-            && (first.starts_with("微博id,") || first.starts_with("微博正文,"))
-            && first.contains("发布时间")
+        csv_header(file, head).is_some_and(|first| {
+            (first.starts_with("微博id,") || first.starts_with("微博正文,"))
+                && first.contains("发布时间")
+        })
     }
 
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
