@@ -303,7 +303,7 @@ fn families(rows: &[FindingRow], lang: Lang) -> Vec<Family> {
                     severity_label: severity_label(&f.severity, lang),
                     occurred: f.occurred.clone(),
                     message: f.message.clone(),
-                    evidence: f.evidence.clone(),
+                    evidence: crate::evidence::localized(&f.evidence, lang),
                     link: f.link.clone(),
                 })
                 .collect(),

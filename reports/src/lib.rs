@@ -9,6 +9,7 @@ pub mod diff;
 pub mod diff_page;
 pub mod digest;
 pub mod directory;
+pub mod evidence;
 pub mod history;
 pub mod html;
 pub mod item_links;

@@ -1,0 +1,242 @@
+//! Evidence in the page's language. A finding's `evidence` is a stable, machine-readable English
+//! sentence (what the CSV, JSON and Parquet keep, and what scripts parse); a Chinese page shows
+//! it in Chinese. Each rule's evidence shapes are rewritten by the patterns below; ids, dates,
+//! numbers, names, quoted text and URLs are carried over as they are. A sentence no pattern
+//! knows is shown as it is (a new rule's evidence appears in English until it gets a pattern).
+
+use std::sync::OnceLock;
+
+use govmedia_rules::Lang;
+use regex::Regex;
+
+/// (pattern, replacement) in the order they are tried; each applies to the whole sentence or
+/// to a recognisable part of it.
+const PATTERNS: &[(&str, &str)] = &[
+    // UPD001
+    (
+        r"^(\S+~\S+): (\d+) updates \(min (\d+)\)$",
+        "${1}：更新 ${2} 次（要求至少 ${3} 次）",
+    ),
+    // UPD002, UPD003
+    (
+        r"^last update (\S+), (\d+) days before (\S+)(: .*)?$",
+        "最后更新 ${1}，距 ${3} 已 ${2} 天${4}",
+    ),
+    (
+        r"^no update on record before (\S+)$",
+        "截至 ${1} 无更新记录",
+    ),
+    // INT002
+    (
+        r"^comment (\S+) on post (\S+): open for ([\d.]+) working hours at (\S+) \(deadline (\d+)\)$",
+        "帖子 ${2} 的留言 ${1}：截至 ${4} 已 ${3} 个工作小时未回复（时限 ${5} 小时）",
+    ),
+    // INT001
+    (
+        r"^comment (\S+) on post (\S+): ([\d.]+) working hours \(deadline (\d+)\)$",
+        "帖子 ${2} 的留言 ${1}：${3} 个工作小时后回复（时限 ${4} 小时）",
+    ),
+    // INT003
+    (
+        r"^reply to comment (\S+) on post (\S+): ",
+        "帖子 ${2} 的留言 ${1} 的回复：",
+    ),
+    // INT004
+    (r"^comment (\S+) on post (\S+): ", "帖子 ${2} 的留言 ${1}："),
+    // INT005
+    (
+        r"^comments/messages disabled for the account$",
+        "账号关闭了留言/私信功能",
+    ),
+    // INT006
+    (r"^post (\S+) \[", "发文 ${1} ["),
+    // CNT006
+    (
+        r"^(\d+) of (\d+) posts are (.*)$",
+        "${2} 条发文中 ${1} 条为 ${3}",
+    ),
+    // CNT001–CNT005: the field, then the lexicon.
+    (r"^text: ", "正文："),
+    (r"^title: ", "标题："),
+    (r"^digest: ", "摘要："),
+    (r"^links: ", "链接："),
+    (r"^content_html: ", "正文 HTML："),
+    (r" \[lexicon (\S+)\]", " [词库 ${1}]"),
+    // NAM001
+    (
+        r"^name (.*); org (.*) \(short names: (.*); duty keywords: (.*)\)$",
+        "名称 ${1}；主办单位 ${2}（简称：${3}；职能关键词：${4}）",
+    ),
+    // NAM003, NAM004
+    (
+        r"^certification missing; org (.*)$",
+        "认证信息缺失；主办单位 ${1}",
+    ),
+    (
+        r"^certification (.*); former name (.*) until (\S+); current (.*)$",
+        "认证信息 ${1}；原名称 ${2}（至 ${3}）；现名称 ${4}",
+    ),
+    (
+        r"^certification (.*); org (.*)$",
+        "认证信息 ${1}；主办单位 ${2}",
+    ),
+    // NAM005
+    (
+        r"^verified=(\w+), verified_type=(-?\d+) \(1 = government expected\)$",
+        "认证状态 ${1}，认证类型 ${2}（应为 1：政府）",
+    ),
+    (
+        r"^verified=(\w+), verify_type=(-?\d+)(.*)$",
+        "认证状态 ${1}，认证类型 ${2}${3}",
+    ),
+    // NAM006
+    (
+        r"^org (.*) \((\S+)\) is marked internal_dept$",
+        "主办单位 ${1}（${2}）为内设机构",
+    ),
+    // NAM002: platform names.
+    (r" \(wechat\)", "（微信）"),
+    (r" \(weibo\)", "（微博）"),
+    (r" \(app\)", "（App）"),
+    (r"）( vs )", "）与 "),
+    // OPN001
+    (
+        r"^active (\w+) accounts of (\S+): ",
+        "主办单位 ${2} 开设的 ${1} 账号：",
+    ),
+    // SVC001, SVC002
+    (
+        r"^none of (\d+) menu entries matches \(e\.g\. (.*)\)$",
+        "${1} 个菜单项均不匹配（如 ${2}）",
+    ),
+    (r"^no menu on record$", "无菜单记录"),
+    // SVC003
+    (
+        r"^(\S+): HTTP (\d+) on (\d+) checks$",
+        "${1}：连续 ${3} 次检查返回 HTTP ${2}",
+    ),
+    (
+        r"^(\S+): (.*) on (\d+) checks$",
+        "${1}：连续 ${3} 次检查 ${2}",
+    ),
+];
+
+fn compiled() -> &'static [(Regex, &'static str)] {
+    static COMPILED: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        PATTERNS
+            .iter()
+            .map(|(p, r)| (Regex::new(p).expect("evidence pattern compiles"), *r))
+            .collect()
+    })
+}
+
+/// The evidence as a page in `lang` shows it.
+pub fn localized(evidence: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return evidence.to_string();
+    }
+    let mut text = evidence.to_string();
+    for (pattern, replacement) in compiled() {
+        if pattern.is_match(&text) {
+            text = pattern.replace_all(&text, *replacement).into_owned();
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rules_evidence_shape_reads_in_chinese() {
+        let cases = [
+            (
+                "2025-10-27~2025-11-02: 0 updates (min 1)",
+                "2025-10-27~2025-11-02：更新 0 次（要求至少 1 次）",
+            ),
+            (
+                "last update 2025-01-22, 312 days before 2025-11-30: https://weibo.com/1/2",
+                "最后更新 2025-01-22，距 2025-11-30 已 312 天: https://weibo.com/1/2",
+            ),
+            (
+                "comment 7600034 on post 5000000000760070: open for 1235.4 working hours at 2025-11-30 (deadline 72)",
+                "帖子 5000000000760070 的留言 7600034：截至 2025-11-30 已 1235.4 个工作小时未回复（时限 72 小时）",
+            ),
+            (
+                "comment 7100070 on post 2247480188_1: 143.2 working hours (deadline 72)",
+                "帖子 2247480188_1 的留言 7100070：143.2 个工作小时后回复（时限 72 小时）",
+            ),
+            (
+                "reply to comment 2100073 on post 5000000000210208: 感谢关注",
+                "帖子 5000000000210208 的留言 2100073 的回复：感谢关注",
+            ),
+            (
+                "comment 3100053 on post 5000000000310192: 【加微信领取】兼职刷单",
+                "帖子 5000000000310192 的留言 3100053：【加微信领取】兼职刷单",
+            ),
+            (
+                "comments/messages disabled for the account",
+                "账号关闭了留言/私信功能",
+            ),
+            (
+                "0 of 211 posts are 政策文件 / 政策解读 / 回应关切",
+                "211 条发文中 0 条为 政策文件 / 政策解读 / 回应关切",
+            ),
+            (
+                "text: 【扫码领取红包】 [lexicon ads] — https://weibo.com/1/2",
+                "正文：【扫码领取红包】 [词库 ads] — https://weibo.com/1/2",
+            ),
+            (
+                "name 内蒙之声; org 内蒙古自治区市场监督管理局 (short names: 内蒙古市场监管; duty keywords: 市场监管)",
+                "名称 内蒙之声；主办单位 内蒙古自治区市场监督管理局（简称：内蒙古市场监管；职能关键词：市场监管）",
+            ),
+            (
+                "上海人社服务 (wechat) vs 上海人社APP (app), 上海人社微博 (weibo)",
+                "上海人社服务（微信）与 上海人社APP（App）, 上海人社微博（微博）",
+            ),
+            (
+                "certification missing; org 太原城关区交通运输局",
+                "认证信息缺失；主办单位 太原城关区交通运输局",
+            ),
+            (
+                "certification 大同卫计委官方微博; former name 大同卫计委 until 2018-11-01; current 大同卫健委",
+                "认证信息 大同卫计委官方微博；原名称 大同卫计委（至 2018-11-01）；现名称 大同卫健委",
+            ),
+            (
+                "certification 某某官方微博; org 某某局",
+                "认证信息 某某官方微博；主办单位 某某局",
+            ),
+            (
+                "verified=false, verified_type=-1 (1 = government expected)",
+                "认证状态 false，认证类型 -1（应为 1：政府）",
+            ),
+            (
+                "org 公安部宣传科 (org-m003-xck) is marked internal_dept",
+                "主办单位 公安部宣传科（org-m003-xck）为内设机构",
+            ),
+            (
+                "active wechat accounts of org-x130101-00: 城关发布 (wechat:gh_1), 城关发布服务 (wechat:gh_2)",
+                "主办单位 org-x130101-00 开设的 wechat 账号：城关发布 (wechat:gh_1), 城关发布服务 (wechat:gh_2)",
+            ),
+            (
+                "none of 3 menu entries matches (e.g. 关于我们/联系我们)",
+                "3 个菜单项均不匹配（如 关于我们/联系我们）",
+            ),
+            (
+                "https://www.331301.gov.cn/zcwj/old/index.html: HTTP 404 on 2 checks",
+                "https://www.331301.gov.cn/zcwj/old/index.html：连续 2 次检查返回 HTTP 404",
+            ),
+        ];
+        for (english, chinese) in cases {
+            assert_eq!(localized(english, Lang::Zh), chinese);
+            assert_eq!(localized(english, Lang::En), english);
+        }
+    }
+
+    #[test]
+    fn an_unknown_sentence_is_shown_as_it_is() {
+        assert_eq!(localized("something new", Lang::Zh), "something new");
+    }
+}
