@@ -204,6 +204,26 @@ pub fn province_name(code: &str, lang: Lang) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
+/// The order of the region table's rows: by administrative code where regions are codes
+/// (provinces in the national order), else by name.
+pub fn region_order(accounts: &[IndexAccount], lang: Lang) -> Vec<String> {
+    let key = region_key(accounts, lang);
+    let mut coded: BTreeMap<String, String> = BTreeMap::new();
+    for a in accounts {
+        if let Some(name) = key(a) {
+            let code = province_code(&a.region).unwrap_or_else(|| name.clone());
+            coded.entry(code).or_insert(name);
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in coded.into_values() {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// The region key of an account for the region table: its province when every known region
 /// is an administrative code, else the region as recorded; `None` without a region.
 pub fn region_key(
@@ -249,23 +269,36 @@ fn environment() -> Result<Environment<'static>, Error> {
     Ok(env)
 }
 
-/// Writes the directory: per ranking group, its accounts (by name) in pages of at most
-/// [`DIRECTORY_PAGE_ROWS`]. Returns every page's link, in group and page order. Account links
-/// (`chart_href`, relative to the report) are rewritten relative to the directory folder.
+/// Sorts rows by their place in `order` (names not in it last, by name).
+pub fn sort_by_order<T>(rows: &mut [T], name: impl Fn(&T) -> &str, order: &[String]) {
+    let place = |n: &str| order.iter().position(|o| o == n).unwrap_or(usize::MAX);
+    rows.sort_by(|a, b| {
+        let (a, b) = (name(a), name(b));
+        place(a).cmp(&place(b)).then(a.cmp(b))
+    });
+}
+
+/// Writes the directory: per ranking group (in `group_order`, as the rankings list them), its
+/// accounts (by name) in pages of at most [`DIRECTORY_PAGE_ROWS`]. Returns every page's link, in
+/// group and page order. Account links (`chart_href`, relative to the report) are rewritten
+/// relative to the directory folder.
 pub fn write_directory(
     out: &Path,
     accounts: &[IndexAccount],
+    group_order: &[String],
     as_of: &str,
     lang: Lang,
 ) -> Result<(Vec<DirectoryLink>, Vec<PathBuf>), Error> {
-    let mut groups: BTreeMap<&str, Vec<IndexAccount>> = BTreeMap::new();
+    let mut by_group: BTreeMap<&str, Vec<IndexAccount>> = BTreeMap::new();
     for a in accounts {
         let mut row = a.clone();
         if !row.chart_href.is_empty() {
             row.chart_href = format!("../{}", row.chart_href);
         }
-        groups.entry(a.group.as_str()).or_default().push(row);
+        by_group.entry(a.group.as_str()).or_default().push(row);
     }
+    let mut groups: Vec<(&str, Vec<IndexAccount>)> = by_group.into_iter().collect();
+    sort_by_order(&mut groups, |g| g.0, group_order);
     let env = environment()?;
     let template = env.get_template("directory.html")?;
     let dir = out.join(DIRECTORY_DIR);
@@ -458,9 +491,15 @@ mod tests {
             &tiers,
             "不合格",
         );
+        let mut regions = regions;
+        sort_by_order(
+            &mut regions,
+            |r| &r.name,
+            &region_order(&accounts, Lang::Zh),
+        );
         let names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["上海市", "北京市"]);
-        assert_eq!(regions[1].accounts, 2);
+        assert_eq!(names, ["北京市", "上海市"], "in the order of their codes");
+        assert_eq!(regions[0].accounts, 2);
     }
 
     #[test]
@@ -474,7 +513,7 @@ mod tests {
         accounts.push(account(99_999, "某部", "政务微博 · 部委", "", 1, 50.0));
         let dir = tempfile::tempdir().unwrap();
         let (links, files) =
-            write_directory(dir.path(), &accounts, "2025-11-30", Lang::Zh).unwrap();
+            write_directory(dir.path(), &accounts, &[], "2025-11-30", Lang::Zh).unwrap();
         let pages: Vec<(String, usize, usize, usize)> = links
             .iter()
             .map(|l| (l.group.clone(), l.page, l.pages, l.rows))

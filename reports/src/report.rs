@@ -193,15 +193,23 @@ pub fn write_audit_report(
     }
     let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
     let as_of = ctx.as_of.to_string();
+    // Groups in the rankings' order (platforms, then levels from 部委 down).
+    let mut group_order: Vec<String> = Vec::new();
+    for g in ranking_groups(&scored.rankings, ctx.lang, &paged)? {
+        let name = format!("{} · {}", g.platform, g.level);
+        if !group_order.contains(&name) {
+            group_order.push(name);
+        }
+    }
     let (directory, _directory_files) =
-        crate::directory::write_directory(out, &accounts, &as_of, ctx.lang)?;
+        crate::directory::write_directory(out, &accounts, &group_order, &as_of, ctx.lang)?;
     let first_page: HashMap<String, String> = directory
         .iter()
         .filter(|d| d.page == 1)
         .map(|d| (d.group.clone(), d.href.clone()))
         .collect();
     let (codes, veto_codes) = finding_codes(&result.findings)?;
-    let league_groups = crate::directory::league_table(
+    let mut league_groups = crate::directory::league_table(
         &accounts,
         |a| Some(a.group.clone()),
         |g| first_page.get(g).cloned().unwrap_or_default(),
@@ -209,7 +217,7 @@ pub fn write_audit_report(
         &tier_names,
         &failing_tier,
     );
-    let league_regions = crate::directory::league_table(
+    let mut league_regions = crate::directory::league_table(
         &accounts,
         crate::directory::region_key(&accounts, ctx.lang),
         |_| String::new(),
@@ -217,8 +225,24 @@ pub fn write_audit_report(
         &tier_names,
         &failing_tier,
     );
+    crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
+    crate::directory::sort_by_order(
+        &mut league_regions,
+        |r| &r.name,
+        &crate::directory::region_order(&accounts, ctx.lang),
+    );
     let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
-    vetoed.sort_by(|a, b| a.group.cmp(&b.group).then(a.name.cmp(&b.name)));
+    let place = |g: &str| {
+        group_order
+            .iter()
+            .position(|o| o == g)
+            .unwrap_or(usize::MAX)
+    };
+    vetoed.sort_by(|a, b| {
+        place(&a.group)
+            .cmp(&place(&b.group))
+            .then(a.name.cmp(&b.name))
+    });
     let vetoed_more = vetoed
         .len()
         .saturating_sub(crate::directory::VETO_LIST_ROWS) as u64;
