@@ -1,6 +1,7 @@
 //! `govmedia audit`: run the checks on a store (or the built-in demo) and write the report.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -103,6 +104,9 @@ pub struct AuditArgs {
     /// year whose State Council notice the tool does not ship yet.
     #[arg(long)]
     pub calendar: Option<PathBuf>,
+    /// No progress line (it is never drawn when standard error is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -185,6 +189,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .map(|path| read_registry_file(&ORGS, path, "org_id"))
         .transpose()?;
 
+    let progress = Phases::start(!args.quiet && std::io::stderr().is_terminal());
+    progress.phase(if args.demo {
+        "generating and importing the demo"
+    } else {
+        "opening the store"
+    });
     let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
     let as_of = match (&args.as_of, source.demo_as_of) {
         (Some(d), _) => parse_date(d)?,
@@ -204,6 +214,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         ctx = ctx.with_orgs(orgs);
     }
     let checked = Instant::now();
+    progress.phase("checking");
     let result = run_audit(&ctx, &selection)?;
     let check_secs = checked.elapsed().as_secs_f64();
     let written = Instant::now();
@@ -215,6 +226,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             None => by_reason.push((why.as_str(), vec![code])),
         }
     }
+    progress.phase("scoring and ranking");
     let scored = trace::stage("scores and rankings", || {
         score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())
     })?;
@@ -280,6 +292,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         Some(dir) => read_history(dir, &as_of.to_string())?,
         None => Vec::new(),
     };
+    progress.phase("writing the report");
     let report = trace::stage("report", || {
         write_audit_report(
             staged.dir(),
@@ -295,6 +308,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     staged.commit()?;
+    drop(progress);
     for line in trace::report() {
         eprintln!("trace: {line}");
     }
@@ -376,4 +390,37 @@ fn count_by_severity(findings: &DataFrame) -> anyhow::Result<BTreeMap<String, us
         *counts.entry(s.to_string()).or_insert(0) += 1;
     }
     Ok(counts)
+}
+
+/// The audit's progress line on a terminal: a spinner with the phase and the time so far,
+/// cleared when the audit is done (or fails).
+struct Phases {
+    bar: indicatif::ProgressBar,
+}
+
+impl Phases {
+    fn start(visible: bool) -> Phases {
+        if !visible {
+            return Phases {
+                bar: indicatif::ProgressBar::hidden(),
+            };
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} audit: {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Phases { bar }
+    }
+
+    fn phase(&self, what: &'static str) {
+        self.bar.set_message(what);
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -1,5 +1,6 @@
 //! `govmedia import`: files and folders into the store, with per-file accounting.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -49,6 +50,9 @@ pub struct ImportArgs {
     /// from it. Default: each file's modification time.
     #[arg(long, value_parser = parse_exported_at)]
     pub exported_at: Option<i64>,
+    /// No progress bar (it is never drawn when standard error is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 fn parse_exported_at(text: &str) -> Result<i64, String> {
@@ -79,6 +83,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         wait_for_writer: args.wait,
         follow_symlinks: args.follow_symlinks,
         exported_at: args.exported_at,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;

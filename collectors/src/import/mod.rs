@@ -74,6 +74,25 @@ pub struct ImportOptions {
     /// When the files were exported (epoch milliseconds): what relative times in them
     /// (`3小时前`, `昨天 08:00`) are counted back from. Default: each file's modification time.
     pub exported_at: Option<i64>,
+    /// Draw a progress bar on standard error (files read, then the merge).
+    pub progress: bool,
+}
+
+/// The import's bar: files read of all, the file being read; hidden unless asked for.
+fn progress_bar(visible: bool, files: usize) -> indicatif::ProgressBar {
+    if !visible {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "import [{bar:30}] {pos}/{len} files {elapsed} {wide_msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 /// Imports files and folders into the store as one transaction: it commits whole, or (when it
@@ -126,7 +145,9 @@ pub fn import_paths_in(
         error: None,
     };
 
+    let bar = progress_bar(opts.progress, files.len());
     for (index, file) in files.iter().enumerate() {
+        bar.set_message(file.display());
         let mut counts = FileCounts {
             source: file.display(),
             ..Default::default()
@@ -160,10 +181,12 @@ pub fn import_paths_in(
             }
         }
         report.files.push(counts);
+        bar.inc(1);
         if let Some(e) = spill.error.take().or(spool.error.take()) {
             return Err(e);
         }
     }
+    bar.set_message("merging into the store");
 
     merge_batches(tx, tables, &mut spill, batch_rows, &counted, &mut report)?;
 
@@ -181,6 +204,7 @@ pub fn import_paths_in(
         })
         .collect();
     tx.append_lines(IMPORT_LOG_FILE, &log_lines)?;
+    bar.finish_and_clear();
     Ok(report)
 }
 
