@@ -230,7 +230,141 @@ pub fn compact_svg(svg: String) -> String {
         let head = format!("<svg width=\"100%\" font-family=\"{FONT_FAMILY}\"");
         out.replace_range(start..start + view, &head);
     }
-    out
+    style_classes(&out)
+}
+
+/// Presentation attributes children inherit from a `<g>` (opacity is not among them: on a group
+/// it would composite the group as one).
+const INHERITED: [&str; 7] = [
+    "fill",
+    "stroke",
+    "stroke-width",
+    "font-size",
+    "text-anchor",
+    "fill-opacity",
+    "stroke-opacity",
+];
+
+/// An element's opening tag split into its name, the inheritable attributes (as one string, in
+/// a fixed order) and the others; `None` for a line that is not an element's opening tag.
+fn split_element(line: &str) -> Option<(&str, String, String, &str)> {
+    let body = line.strip_prefix('<')?;
+    if body.starts_with(['/', '?', '!']) || body.starts_with("svg") || body.starts_with("g ") {
+        return None;
+    }
+    let (close, body) = if let Some(b) = body.strip_suffix("/>") {
+        ("/>", b)
+    } else {
+        (">", body.strip_suffix('>')?)
+    };
+    let (tag, mut rest) = body.split_once(' ')?;
+    let mut inherited: Vec<(usize, String)> = Vec::new();
+    let mut kept = String::new();
+    while let Some(eq) = rest.find("=\"") {
+        let key = rest[..eq].trim();
+        let value_start = eq + 2;
+        let end = value_start + rest[value_start..].find('"')?;
+        let attribute = format!(" {key}=\"{}\"", &rest[value_start..end]);
+        match INHERITED.iter().position(|k| *k == key) {
+            Some(place) => inherited.push((place, attribute)),
+            None => kept.push_str(&attribute),
+        }
+        rest = &rest[end + 1..];
+    }
+    if !rest.trim().is_empty() {
+        return None;
+    }
+    inherited.sort();
+    let inherited: String = inherited.into_iter().map(|(_, a)| a).collect();
+    Some((tag, inherited, kept, close))
+}
+
+/// Moves each element's presentation attributes into a class (named after a hash of them, so
+/// the same look gets the same class in every chart of a page, and the definitions never
+/// clash), defined once in the chart's `<style>`: a tick label carries `class="…"` instead of
+/// fill, size and anchor. Text labels are put on their tag's line (SVG drops those newlines),
+/// and empty labels (plotters writes one per unlabelled tick) are dropped. Draw order is
+/// unchanged.
+fn style_classes(svg: &str) -> String {
+    let mut body = String::with_capacity(svg.len());
+    let mut classes: Vec<(String, String)> = Vec::new();
+    let mut lines = svg.lines();
+    while let Some(line) = lines.next() {
+        let Some((tag, inherited, kept, close)) = split_element(line) else {
+            body.push_str(line);
+            body.push('\n');
+            continue;
+        };
+        let mut element = String::new();
+        if tag == "text" && close == ">" {
+            // `<text …>` / label / `</text>` on one line.
+            let mut label = String::new();
+            for next in lines.by_ref() {
+                if next.starts_with("</text>") {
+                    break;
+                }
+                label.push_str(next);
+            }
+            if label.trim().is_empty() {
+                continue;
+            }
+            element.push_str(&label);
+            element.push_str("</text>");
+        }
+        let class = if inherited.is_empty() {
+            String::new()
+        } else {
+            let name = format!("g{:05x}", fnv32(&inherited) & 0xf_ffff);
+            if !classes.iter().any(|(n, _)| *n == name) {
+                classes.push((name.clone(), css_of(&inherited)));
+            }
+            format!(" class=\"{name}\"")
+        };
+        body.push_str(&format!("<{tag}{class}{kept}{close}{element}\n"));
+    }
+    if classes.is_empty() {
+        return body;
+    }
+    let style: String = classes
+        .iter()
+        .map(|(name, css)| format!(".{name}{{{css}}}"))
+        .collect();
+    // The style goes first inside the root element.
+    match body.find('>') {
+        Some(root_end) => {
+            let mut out = String::with_capacity(body.len() + style.len() + 16);
+            out.push_str(&body[..=root_end]);
+            out.push_str(&format!("\n<style>{style}</style>"));
+            out.push_str(&body[root_end + 1..]);
+            out
+        }
+        None => body,
+    }
+}
+
+/// CSS declarations of presentation attributes (` fill="#000" font-size="8.9"` →
+/// `fill:#000;font-size:8.9px`).
+fn css_of(attributes: &str) -> String {
+    attributes
+        .split('"')
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter_map(|pair| match pair {
+            [key, value] => {
+                let key = key.trim().trim_end_matches('=');
+                let unit = if key == "font-size" { "px" } else { "" };
+                Some(format!("{key}:{value}{unit}"))
+            }
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn fnv32(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |hash, b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 #[cfg(test)]
@@ -254,5 +388,63 @@ mod compact_tests {
         assert!(small.contains("font-size=\"12.1\"") && small.contains("font-size=\"9\""));
         assert!(!small.contains("opacity=\"1\"") && small.contains("opacity=\"0.5\""));
         assert!(small.contains(">甲</text>") && small.contains(">乙</text>"));
+    }
+
+    #[test]
+    fn presentation_attributes_become_shared_classes_and_empty_labels_go() {
+        let svg = "<svg width=\"100%\" viewBox=\"0 0 10 10\">\n\
+                   <polyline fill=\"none\" stroke=\"#000000\" stroke-width=\"1\" points=\"1,1 2,2 \"/>\n\
+                   <text x=\"5\" y=\"5\" dy=\"0.5ex\" text-anchor=\"end\" font-size=\"8.9\" fill=\"#000000\">\n\
+                   标签\n\
+                   </text>\n\
+                   <text x=\"6\" y=\"6\" dy=\"0.5ex\" text-anchor=\"end\" font-size=\"8.9\" fill=\"#000000\">\n\
+                   \n\
+                   </text>\n\
+                   <polyline fill=\"none\" stroke=\"#000000\" stroke-width=\"1\" points=\"3,3 4,4 \"/>\n\
+                   <line opacity=\"0.2\" stroke=\"#000000\" x1=\"0\" y1=\"1\" x2=\"9\" y2=\"1\"/>\n\
+                   </svg>";
+        let out = style_classes(svg);
+        let tick = format!(
+            "g{:05x}",
+            fnv32(" fill=\"none\" stroke=\"#000000\" stroke-width=\"1\"") & 0xf_ffff
+        );
+        let label = format!(
+            "g{:05x}",
+            fnv32(" fill=\"#000000\" font-size=\"8.9\" text-anchor=\"end\"") & 0xf_ffff
+        );
+        assert!(
+            out.contains(&format!(
+                ".{tick}{{fill:none;stroke:#000000;stroke-width:1}}"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                ".{label}{{fill:#000000;font-size:8.9px;text-anchor:end}}"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("<polyline class=\"{tick}\" points=\"1,1 2,2 \"/>")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "<text class=\"{label}\" x=\"5\" y=\"5\" dy=\"0.5ex\">标签</text>"
+            )),
+            "{out}"
+        );
+        assert!(
+            !out.contains("x=\"6\""),
+            "the empty label is dropped: {out}"
+        );
+        assert!(
+            out.contains("opacity=\"0.2\""),
+            "opacity stays on its element"
+        );
+        // In order: the first tick, the label, the second tick, the grid line.
+        let at = |s: &str| out.find(s).unwrap();
+        assert!(at("1,1") < at("标签") && at("标签") < at("3,3") && at("3,3") < at("<line"));
+        assert!(out.starts_with("<svg width=\"100%\" viewBox=\"0 0 10 10\">\n<style>"));
     }
 }
