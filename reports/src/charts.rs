@@ -257,24 +257,26 @@ fn split_element(line: &str) -> Option<(&str, String, String, &str)> {
     } else {
         (">", body.strip_suffix('>')?)
     };
-    let (tag, mut rest) = body.split_once(' ')?;
-    let mut inherited: Vec<(usize, String)> = Vec::new();
-    let mut kept = String::new();
+    let tag = body.split_once(' ')?.0;
+    // `rest` always starts at the space before an attribute: ` key="value"`.
+    let mut rest = &body[tag.len()..];
+    let mut inherited: Vec<(usize, &str)> = Vec::new();
+    let mut kept = String::with_capacity(rest.len());
     while let Some(eq) = rest.find("=\"") {
         let key = rest[..eq].trim();
         let value_start = eq + 2;
         let end = value_start + rest[value_start..].find('"')?;
-        let attribute = format!(" {key}=\"{}\"", &rest[value_start..end]);
+        let attribute = &rest[..=end];
         match INHERITED.iter().position(|k| *k == key) {
             Some(place) => inherited.push((place, attribute)),
-            None => kept.push_str(&attribute),
+            None => kept.push_str(attribute),
         }
         rest = &rest[end + 1..];
     }
     if !rest.trim().is_empty() {
         return None;
     }
-    inherited.sort();
+    inherited.sort_unstable();
     let inherited: String = inherited.into_iter().map(|(_, a)| a).collect();
     Some((tag, inherited, kept, close))
 }
@@ -320,7 +322,9 @@ fn style_classes(svg: &str) -> String {
             }
             format!(" class=\"{name}\"")
         };
-        body.push_str(&format!("<{tag}{class}{kept}{close}{element}\n"));
+        for part in ["<", tag, &class, &kept, close, &element, "\n"] {
+            body.push_str(part);
+        }
     }
     if classes.is_empty() {
         return body;
