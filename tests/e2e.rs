@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{govmedia, p, text};
+use common::{audit_at, govmedia, p, text};
 use polars::prelude::*;
 
 /// Imports an input folder into a new store at `store`, which must succeed; returns the store.
@@ -390,15 +390,7 @@ fn an_unrecognised_file_is_an_error_naming_it() {
 #[test]
 fn audit_of_a_missing_store_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = govmedia(&[
-        "audit",
-        "--store",
-        p(&dir.path().join("nope")),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(dir.path()),
-    ]);
+    let out = audit_at(&dir.path().join("nope"), dir.path(), &[], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out).contains("not a govmedia store"),
@@ -772,15 +764,7 @@ fn collect_then_audit_against_a_local_wechat_api() {
     assert!(text(&out).contains("note: menu/get: no menu made through the API (46003)"));
     assert!(!text(&out).contains("planted-secret-xyz"));
     let report = dir.path().join("report");
-    let out = govmedia(&[
-        "audit",
-        "--store",
-        p(&store),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(&report),
-    ]);
+    let out = audit_at(&store, &report, &[], &[]);
     assert!(out.status.success(), "{}", text(&out));
     // An article every 12 days: weeks without one are UPD001 findings of the collected account.
     let findings = finding_pairs(&report);
@@ -1090,19 +1074,8 @@ fn csv_cells_that_excel_would_run_are_neutralised_unless_csv_raw() {
     .unwrap();
     let store = imported(&input, &dir.path().join("store"));
     let audit = |out: &Path, raw: bool| {
-        let mut args = vec![
-            "audit",
-            "--store",
-            p(&store),
-            "--as-of",
-            "2025-11-30",
-            "--out",
-            p(out),
-        ];
-        if raw {
-            args.push("--csv-raw");
-        }
-        let run = govmedia(&args);
+        let extra: &[&str] = if raw { &["--csv-raw"] } else { &[] };
+        let run = audit_at(&store, out, extra, &[]);
         assert!(run.status.success(), "{}", text(&run));
     };
     let safe = dir.path().join("safe");
@@ -1207,17 +1180,7 @@ fn an_orgs_file_listing_an_org_twice_is_refused_naming_both_lines() {
     )
     .unwrap();
     for (file, lines) in [(&csv, "line 2 and line 4"), (&jsonl, "line 1 and line 3")] {
-        let run = govmedia(&[
-            "audit",
-            "--store",
-            p(&store),
-            "--as-of",
-            "2025-11-30",
-            "--out",
-            p(&dir.path().join("r")),
-            "--orgs",
-            p(file),
-        ]);
+        let run = audit_at(&store, &dir.path().join("r"), &["--orgs", p(file)], &[]);
         let said = text(&run);
         assert_eq!(run.status.code(), Some(2), "{said}");
         assert!(said.contains(lines), "{said}");
@@ -1239,15 +1202,7 @@ fn accounts_whose_ids_differ_only_in_chinese_get_their_own_pages() {
     .unwrap();
     let store = imported(&input, &dir.path().join("store"));
     let out = dir.path().join("report");
-    let run = govmedia(&[
-        "audit",
-        "--store",
-        p(&store),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(&out),
-    ]);
+    let run = audit_at(&store, &out, &[], &[]);
     assert!(run.status.success(), "{}", text(&run));
     let links = account_links(&fs::read_to_string(out.join("index.html")).unwrap());
     let mut pages: Vec<String> = links.into_iter().collect();
@@ -1425,15 +1380,7 @@ fn a_report_folder_is_replaced_whole_and_out_is_checked_before_the_work() {
     fs::create_dir_all(&input).unwrap();
     fs::write(input.join("accounts.jsonl"), ACCOUNTS).unwrap();
     let store = imported(&input, &dir.path().join("store"));
-    let run = govmedia(&[
-        "audit",
-        "--store",
-        p(&store),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(&store.join("report")),
-    ]);
+    let run = audit_at(&store, &store.join("report"), &[], &[]);
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run).contains("is inside the store"), "{}", text(&run));
 }
@@ -1589,15 +1536,7 @@ fn a_truncated_table_file_is_named() {
     let table = store.join(&manifest.tables["accounts"].files[0]);
     let bytes = fs::read(&table).unwrap();
     fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
-    let run = govmedia(&[
-        "audit",
-        "--store",
-        p(&store),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(&dir.path().join("r")),
-    ]);
+    let run = audit_at(&store, &dir.path().join("r"), &[], &[]);
     let said = text(&run);
     assert_eq!(run.status.code(), Some(2), "{said}");
     assert!(
@@ -1620,15 +1559,7 @@ fn a_finding_links_to_its_posts_own_url_not_a_url_quoted_from_the_body() {
     .unwrap();
     let store = imported(&input, &dir.path().join("store"));
     let out = dir.path().join("r");
-    let run = govmedia(&[
-        "audit",
-        "--store",
-        p(&store),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(&out),
-    ]);
+    let run = audit_at(&store, &out, &[], &[]);
     assert!(run.status.success(), "{}", text(&run));
     assert!(
         finding_pairs(&out)

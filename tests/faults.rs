@@ -532,20 +532,8 @@ fn two_writers_take_turns_and_neither_loses_rows() {
 }
 
 fn audit(store: &Path, out: &Path, fault: Option<&str>) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_govmedia"));
-    cmd.args([
-        "audit",
-        "--store",
-        p(store),
-        "--as-of",
-        "2025-11-30",
-        "--out",
-        p(out),
-    ]);
-    if let Some(fault) = fault {
-        cmd.env(FAULT_ENV, fault);
-    }
-    cmd.output().unwrap()
+    let env: Vec<(&str, &str)> = fault.map(|f| (FAULT_ENV, f)).into_iter().collect();
+    common::audit_at(store, out, &[], &env)
 }
 
 fn audited_accounts(out: &Path) -> u64 {

@@ -255,7 +255,7 @@ struct DirectoryPage<'a> {
     group: &'a str,
     page: usize,
     pages: usize,
-    pager: Vec<DirectoryLink>,
+    pager: &'a [DirectoryLink],
     rows: &'a [IndexAccount],
     as_of: &'a str,
 }
@@ -319,6 +319,17 @@ pub fn write_directory(
                     .min(DIRECTORY_PAGE_ROWS),
             })
             .collect();
+        // The same links as the directory's own pages see them: beside each other.
+        let local_pager: Vec<DirectoryLink> = pager
+            .iter()
+            .map(|l| DirectoryLink {
+                href: l
+                    .href
+                    .trim_start_matches(&format!("{DIRECTORY_DIR}/"))
+                    .to_string(),
+                ..l.clone()
+            })
+            .collect();
         for (chunk_index, chunk) in rows.chunks(DIRECTORY_PAGE_ROWS).enumerate() {
             let page = chunk_index + 1;
             let html = template.render(minijinja::context! {
@@ -327,13 +338,7 @@ pub fn write_directory(
                     group,
                     page,
                     pages,
-                    pager: pager
-                        .iter()
-                        .map(|l| DirectoryLink {
-                            href: l.href.trim_start_matches(&format!("{DIRECTORY_DIR}/")).to_string(),
-                            ..l.clone()
-                        })
-                        .collect(),
+                    pager: &local_pager,
                     rows: chunk,
                     as_of,
                 })

@@ -194,8 +194,9 @@ pub fn write_audit_report(
     let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
     let as_of = ctx.as_of.to_string();
     // Groups in the rankings' order (platforms, then levels from 部委 down).
+    let rankings = ranking_groups(&scored.rankings, ctx.lang, &paged)?;
     let mut group_order: Vec<String> = Vec::new();
-    for g in ranking_groups(&scored.rankings, ctx.lang, &paged)? {
+    for g in &rankings {
         let name = format!("{} · {}", g.platform, g.level);
         if !group_order.contains(&name) {
             group_order.push(name);
@@ -277,7 +278,7 @@ pub fn write_audit_report(
         tier_chart: tier_chart(scored, rubric, ctx.lang)?,
         trend_chart: index_trend(history, scored, ctx)?,
         top_findings: top_findings(&result.findings, ctx.lang)?,
-        rankings: ranking_groups(&scored.rankings, ctx.lang, &paged)?,
+        rankings,
         accounts_total: accounts.len() as u64,
         league_groups,
         league_regions,

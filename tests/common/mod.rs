@@ -32,3 +32,19 @@ pub fn text(out: &Output) -> String {
 pub fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// The tests' audit: `govmedia audit --store STORE --as-of 2025-11-30 --out OUT` and `extra`
+/// arguments, with these environment variables.
+pub fn audit_at(store: &Path, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec![
+        "audit",
+        "--store",
+        p(store),
+        "--as-of",
+        "2025-11-30",
+        "--out",
+        p(out),
+    ];
+    args.extend_from_slice(extra);
+    govmedia_with(&args, env)
+}

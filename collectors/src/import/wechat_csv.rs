@@ -2,7 +2,7 @@
 //! cover, update_time, read_num, like_num, old_like_num`) or the simple `url, title, date,
 //! read_num, like_num`. Each row goes through the same transform as the JSON exports.
 
-use super::weibo_crawler::for_each_csv_row;
+use super::weibo_crawler::{csv_header, for_each_csv_row};
 use super::{Format, RecordSink, SourceFile, json::emit};
 use crate::Error;
 use crate::transform::wechat;
@@ -19,16 +19,10 @@ impl Format for WechatArticlesSpiderCsv {
     }
 
     fn detect(&self, file: &SourceFile, head: &[u8]) -> bool {
-        let text = String::from_utf8_lossy(head);
-        let first = text
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches('\u{feff}');
-        let fields: Vec<&str> = first.split(',').map(str::trim).collect();
-        file.file_name().to_ascii_lowercase().ends_with(".csv")
-            && fields.contains(&"read_num")
-            && (fields.contains(&"url") || fields.contains(&"link"))
+        csv_header(file, head).is_some_and(|first| {
+            let fields: Vec<&str> = first.split(',').map(str::trim).collect();
+            fields.contains(&"read_num") && (fields.contains(&"url") || fields.contains(&"link"))
+        })
     }
 
     fn read(&self, file: &SourceFile, sink: &mut RecordSink<'_>) -> Result<(), Error> {
