@@ -6,7 +6,8 @@ use govmedia_rules::Lang;
 use plotters::prelude::*;
 
 use crate::Error;
-use crate::charts::FONT_FAMILY;
+use crate::charts::{CAPTION_FONT, LABEL_FONT, font};
+use crate::labels::label;
 
 const BLUE: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
 const RED: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
@@ -46,14 +47,13 @@ pub fn reply_latency_svg(
     let e = err(title);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (560, 240)).into_drawing_area();
+        let root = crate::chart_svg::CompactSvg::new(&mut svg, (480, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let n = replies.len().max(1) as f64;
         let top = replies.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.2;
-        let font = |size| (FONT_FAMILY, size).into_font();
         let labels = bucket_labels.to_vec();
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(15))
+            .caption(title, font(CAPTION_FONT))
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(40)
@@ -68,9 +68,9 @@ pub fn reply_latency_svg(
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(lang.pick("回复条数", "replies"))
-            .label_style(font(11))
-            .axis_desc_style(font(11))
+            .y_desc(label("chart_replies", lang))
+            .label_style(font(LABEL_FONT))
+            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
         chart
@@ -94,14 +94,14 @@ pub fn reply_latency_svg(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .label_font(font(11))
+            .label_font(font(LABEL_FONT))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.2))
             .draw()
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(crate::charts::compact_svg(svg))
+    Ok(svg)
 }
 
 /// One rubric item for the breakdown chart.
@@ -119,15 +119,14 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
     let mut svg = String::new();
     {
         let height = 60 + 24 * items.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut svg, (560, height)).into_drawing_area();
+        let root = crate::chart_svg::CompactSvg::new(&mut svg, (480, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let top = items.iter().map(|i| i.weight).fold(1.0, f64::max) * 1.25;
         let n = items.len().max(1) as f64;
-        let font = |size| (FONT_FAMILY, size).into_font();
         // Rows are drawn bottom-up: the first item sits at the top.
         let labels: Vec<String> = items.iter().rev().map(|i| i.label.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(15))
+            .caption(title, font(CAPTION_FONT))
             .margin(10)
             .x_label_area_size(24)
             .y_label_area_size(90)
@@ -139,9 +138,9 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .light_line_style(TRANSPARENT)
             .y_labels(items.len() * 2 + 1)
             .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
-            .x_desc(lang.pick("得分 / 权重", "points / weight"))
-            .label_style(font(11))
-            .axis_desc_style(font(11))
+            .x_desc(label("chart_points_weight", lang))
+            .label_style(font(LABEL_FONT))
+            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
         let row = |i: usize| (items.len() - 1 - i) as f64;
@@ -171,14 +170,18 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .draw_series(items.iter().enumerate().map(|(i, item)| {
                 let text = match item.points {
                     Some(p) => format!("{p:.1} / {}", item.weight),
-                    None => format!("{} / {}", lang.pick("未评估", "not assessed"), item.weight),
+                    None => format!("{} / {}", label("chart_not_assessed", lang), item.weight),
                 };
-                Text::new(text, (item.weight + top * 0.02, row(i) + 0.35), font(11))
+                Text::new(
+                    text,
+                    (item.weight + top * 0.02, row(i) + 0.35),
+                    font(LABEL_FONT),
+                )
             }))
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(crate::charts::compact_svg(svg))
+    Ok(svg)
 }
 
 /// Stacked bars per month: one series per category.
@@ -191,7 +194,7 @@ pub fn content_mix_svg(
     let e = err(title);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
+        let root = crate::chart_svg::CompactSvg::new(&mut svg, (760, 260)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let n = months.len().max(1) as f64;
         let totals: Vec<i64> = (0..months.len())
@@ -203,10 +206,9 @@ pub fn content_mix_svg(
             })
             .collect();
         let top = totals.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.3;
-        let font = |size| (FONT_FAMILY, size).into_font();
         let labels = months.to_vec();
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(15))
+            .caption(title, font(CAPTION_FONT))
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(40)
@@ -225,9 +227,9 @@ pub fn content_mix_svg(
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(lang.pick("发文数", "posts"))
-            .label_style(font(11))
-            .axis_desc_style(font(11))
+            .y_desc(label("chart_posts", lang))
+            .label_style(font(LABEL_FONT))
+            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
         let mut base = vec![0i64; months.len()];
@@ -260,14 +262,14 @@ pub fn content_mix_svg(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(10))
+            .label_font(font(LABEL_FONT))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.2))
             .draw()
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(crate::charts::compact_svg(svg))
+    Ok(svg)
 }
 
 /// Engagement per month: one line per counter the account's platform has.
@@ -281,7 +283,7 @@ pub fn engagement_svg(
         .iter()
         .map(|(name, v)| (name.clone(), v.iter().map(|x| *x as f64).collect()))
         .collect();
-    line_chart_svg(title, months, &series, lang.pick("互动量", "engagement"))
+    line_chart_svg(title, months, &series, label("chart_engagement", lang))
 }
 
 /// One line per series over labelled points (dates or months: shown without the century).
@@ -294,7 +296,7 @@ pub fn line_chart_svg(
     let e = err(title);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 240)).into_drawing_area();
+        let root = crate::chart_svg::CompactSvg::new(&mut svg, (760, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let n = months.len().max(1) as f64;
         let top = series
@@ -302,10 +304,9 @@ pub fn line_chart_svg(
             .flat_map(|(_, v)| v.iter().copied())
             .fold(1.0f64, f64::max)
             * 1.2;
-        let font = |size| (FONT_FAMILY, size).into_font();
         let labels = months.to_vec();
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(15))
+            .caption(title, font(CAPTION_FONT))
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(56)
@@ -323,8 +324,8 @@ pub fn line_chart_svg(
             })
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(y_desc)
-            .label_style(font(11))
-            .axis_desc_style(font(11))
+            .label_style(font(LABEL_FONT))
+            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
         for (s, (name, values)) in series.iter().enumerate() {
@@ -354,14 +355,14 @@ pub fn line_chart_svg(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(10))
+            .label_font(font(LABEL_FONT))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.2))
             .draw()
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(crate::charts::compact_svg(svg))
+    Ok(svg)
 }
 
 /// Accounts per tier, the failing (veto) tier in red.
@@ -410,7 +411,7 @@ fn tier_bars_svg(
     let e = err(title);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (480, 240)).into_drawing_area();
+        let root = crate::chart_svg::CompactSvg::new(&mut svg, (480, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let n = labels.len().max(1) as f64;
         let top = series
@@ -420,9 +421,8 @@ fn tier_bars_svg(
             .unwrap_or(0)
             .max(1) as f64
             * 1.2;
-        let font = |size| (FONT_FAMILY, size).into_font();
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(15))
+            .caption(title, font(CAPTION_FONT))
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(44)
@@ -437,9 +437,9 @@ fn tier_bars_svg(
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(lang.pick("账号数", "accounts"))
-            .label_style(font(12))
-            .axis_desc_style(font(11))
+            .y_desc(label("chart_accounts", lang))
+            .label_style(font(LABEL_FONT))
+            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
         // The bars of a band share its middle 60 %.
@@ -465,7 +465,7 @@ fn tier_bars_svg(
                     Text::new(
                         count.to_string(),
                         (left(i) + width * 0.2, *count as f64 + top * 0.03),
-                        font(11),
+                        font(LABEL_FONT),
                     )
                 }))
                 .map_err(|x| e(&x))?;
@@ -473,7 +473,7 @@ fn tier_bars_svg(
         if series.iter().any(|s| s.0.is_some()) {
             chart
                 .configure_series_labels()
-                .label_font(font(11))
+                .label_font(font(LABEL_FONT))
                 .background_style(WHITE.mix(0.8))
                 .border_style(GREY)
                 .position(SeriesLabelPosition::UpperRight)
@@ -482,7 +482,7 @@ fn tier_bars_svg(
         }
         root.present().map_err(|x| e(&x))?;
     }
-    Ok(crate::charts::compact_svg(svg))
+    Ok(svg)
 }
 
 #[cfg(test)]

@@ -7,9 +7,23 @@ use govmedia_rules::Lang;
 use plotters::prelude::*;
 
 use crate::Error;
+use crate::labels::label;
 
 /// Font families tried in order: Windows, macOS, Linux CJK fonts, then any sans-serif.
 pub const FONT_FAMILY: &str = "Microsoft YaHei, PingFang SC, Hiragino Sans GB, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif";
+
+/// Label size in plotters' points (÷ 1.24 = px in the chart's `viewBox`: 12.5 px). Charts are
+/// drawn about as wide as they are shown — a full-row chart 760 units, a half-row one 480 (a
+/// figure is at least 460 px wide before charts wrap to a row each) — so labels show at
+/// 12 px or more at normal zoom.
+pub const LABEL_FONT: f64 = 15.5;
+/// Caption size in points (14.5 px).
+pub const CAPTION_FONT: f64 = 18.0;
+
+/// The charts' font at `size` points.
+pub fn font(size: f64) -> FontDesc<'static> {
+    (FONT_FAMILY, size).into_font()
+}
 
 const BAR_OK: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
 const BAR_SHORT: RGBColor = RGBColor(0xd0, 0x3b, 0x2f);
@@ -41,7 +55,7 @@ pub fn weekly_updates_svg(
     let mut svg = String::new();
     let chart_err = |e: &dyn std::fmt::Display| Error::Chart(title.to_string(), e.to_string());
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
+        let root = crate::chart_svg::CompactSvg::new(&mut svg, (760, 260)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| chart_err(&e))?;
         let n = weeks.len().max(1) as f64;
         let top = weeks
@@ -52,9 +66,8 @@ pub fn weekly_updates_svg(
             .max(threshold.ceil() as i64)
             .max(1) as f64
             * 1.15;
-        let font = |size| (FONT_FAMILY, size).into_font();
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(16))
+            .caption(title, font(CAPTION_FONT))
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(36)
@@ -75,9 +88,9 @@ pub fn weekly_updates_svg(
             // Updates are whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(lang.pick("每周更新次数", "updates per week"))
-            .label_style(font(11))
-            .axis_desc_style(font(11))
+            .y_desc(label("chart_updates_per_week", lang))
+            .label_style(font(LABEL_FONT))
+            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|e| chart_err(&e))?;
 
@@ -89,10 +102,7 @@ pub fn weekly_updates_svg(
                     VETO_WINDOW.mix(0.18).filled(),
                 )])
                 .map_err(|e| chart_err(&e))?
-                .label(lang.pick(
-                    "监测点前14天（否决窗口）",
-                    "14 days before as_of (veto window)",
-                ))
+                .label(label("chart_veto_window", lang))
                 .legend(|(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], VETO_WINDOW.mix(0.3).filled())
                 });
@@ -132,14 +142,14 @@ pub fn weekly_updates_svg(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .label_font(font(11))
+            .label_font(font(LABEL_FONT))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.2))
             .draw()
             .map_err(|e| chart_err(&e))?;
         root.present().map_err(|e| chart_err(&e))?;
     }
-    Ok(crate::charts::compact_svg(svg))
+    Ok(svg)
 }
 
 #[cfg(test)]
@@ -181,274 +191,5 @@ mod tests {
         )
         .unwrap();
         assert!(shaded.contains("否决窗口"), "veto window legend missing");
-    }
-}
-
-/// Makes a plotters SVG small and fluid: the font family said once on the root (every text
-/// inherits it) instead of on each of hundreds of labels, font sizes to one decimal, default
-/// `opacity="1"` dropped, and the fixed width replaced by `100%` (the `viewBox` keeps the
-/// proportions), so a chart scales with the page and prints at the page's width.
-pub fn compact_svg(svg: String) -> String {
-    let mut out = String::with_capacity(svg.len() / 2);
-    let mut rest = svg.as_str();
-    const FAMILY: &str = " font-family=\"";
-    const SIZE: &str = " font-size=\"";
-    loop {
-        let next_family = rest.find(FAMILY);
-        let next_size = rest.find(SIZE);
-        let (at, is_family) = match (next_family, next_size) {
-            (None, None) => break,
-            (Some(f), Some(s)) if s < f => (s, false),
-            (Some(f), _) => (f, true),
-            (None, Some(s)) => (s, false),
-        };
-        out.push_str(&rest[..at]);
-        let key = if is_family { FAMILY } else { SIZE };
-        let value_start = at + key.len();
-        let Some(len) = rest[value_start..].find('"') else {
-            rest = &rest[at..];
-            break;
-        };
-        let value = &rest[value_start..value_start + len];
-        if !is_family {
-            let size = value
-                .parse::<f64>()
-                .map(|v| format!("{v:.1}").trim_end_matches(".0").to_string())
-                .unwrap_or_else(|_| value.to_string());
-            out.push_str(SIZE);
-            out.push_str(&size);
-            out.push('"');
-        }
-        rest = &rest[value_start + len + 1..];
-    }
-    out.push_str(rest);
-    let mut out = out.replace(" opacity=\"1\"", "");
-    // The root: `<svg width="W" height="H" viewBox=…` becomes fluid and names the font once.
-    if let Some(start) = out.find("<svg ")
-        && let Some(view) = out[start..].find(" viewBox=")
-    {
-        let head = format!("<svg width=\"100%\" font-family=\"{FONT_FAMILY}\"");
-        out.replace_range(start..start + view, &head);
-    }
-    style_classes(&out)
-}
-
-/// Presentation attributes children inherit from a `<g>` (opacity is not among them: on a group
-/// it would composite the group as one).
-const INHERITED: [&str; 7] = [
-    "fill",
-    "stroke",
-    "stroke-width",
-    "font-size",
-    "text-anchor",
-    "fill-opacity",
-    "stroke-opacity",
-];
-
-/// An element's opening tag split into its name, the inheritable attributes (as one string, in
-/// a fixed order) and the others; `None` for a line that is not an element's opening tag.
-fn split_element(line: &str) -> Option<(&str, String, String, &str)> {
-    let body = line.strip_prefix('<')?;
-    if body.starts_with(['/', '?', '!']) || body.starts_with("svg") || body.starts_with("g ") {
-        return None;
-    }
-    let (close, body) = if let Some(b) = body.strip_suffix("/>") {
-        ("/>", b)
-    } else {
-        (">", body.strip_suffix('>')?)
-    };
-    let tag = body.split_once(' ')?.0;
-    // `rest` always starts at the space before an attribute: ` key="value"`.
-    let mut rest = &body[tag.len()..];
-    let mut inherited: Vec<(usize, &str)> = Vec::new();
-    let mut kept = String::with_capacity(rest.len());
-    while let Some(eq) = rest.find("=\"") {
-        let key = rest[..eq].trim();
-        let value_start = eq + 2;
-        let end = value_start + rest[value_start..].find('"')?;
-        let attribute = &rest[..=end];
-        match INHERITED.iter().position(|k| *k == key) {
-            Some(place) => inherited.push((place, attribute)),
-            None => kept.push_str(attribute),
-        }
-        rest = &rest[end + 1..];
-    }
-    if !rest.trim().is_empty() {
-        return None;
-    }
-    inherited.sort_unstable();
-    let inherited: String = inherited.into_iter().map(|(_, a)| a).collect();
-    Some((tag, inherited, kept, close))
-}
-
-/// Moves each element's presentation attributes into a class (named after a hash of them, so
-/// the same look gets the same class in every chart of a page, and the definitions never
-/// clash), defined once in the chart's `<style>`: a tick label carries `class="…"` instead of
-/// fill, size and anchor. Text labels are put on their tag's line (SVG drops those newlines),
-/// and empty labels (plotters writes one per unlabelled tick) are dropped. Draw order is
-/// unchanged.
-fn style_classes(svg: &str) -> String {
-    let mut body = String::with_capacity(svg.len());
-    let mut classes: Vec<(String, String)> = Vec::new();
-    let mut lines = svg.lines();
-    while let Some(line) = lines.next() {
-        let Some((tag, inherited, kept, close)) = split_element(line) else {
-            body.push_str(line);
-            body.push('\n');
-            continue;
-        };
-        let mut element = String::new();
-        if tag == "text" && close == ">" {
-            // `<text …>` / label / `</text>` on one line.
-            let mut label = String::new();
-            for next in lines.by_ref() {
-                if next.starts_with("</text>") {
-                    break;
-                }
-                label.push_str(next);
-            }
-            if label.trim().is_empty() {
-                continue;
-            }
-            element.push_str(&label);
-            element.push_str("</text>");
-        }
-        let class = if inherited.is_empty() {
-            String::new()
-        } else {
-            let name = format!("g{:05x}", fnv32(&inherited) & 0xf_ffff);
-            if !classes.iter().any(|(n, _)| *n == name) {
-                classes.push((name.clone(), css_of(&inherited)));
-            }
-            format!(" class=\"{name}\"")
-        };
-        for part in ["<", tag, &class, &kept, close, &element, "\n"] {
-            body.push_str(part);
-        }
-    }
-    if classes.is_empty() {
-        return body;
-    }
-    let style: String = classes
-        .iter()
-        .map(|(name, css)| format!(".{name}{{{css}}}"))
-        .collect();
-    // The style goes first inside the root element.
-    match body.find('>') {
-        Some(root_end) => {
-            let mut out = String::with_capacity(body.len() + style.len() + 16);
-            out.push_str(&body[..=root_end]);
-            out.push_str(&format!("\n<style>{style}</style>"));
-            out.push_str(&body[root_end + 1..]);
-            out
-        }
-        None => body,
-    }
-}
-
-/// CSS declarations of presentation attributes (` fill="#000" font-size="8.9"` →
-/// `fill:#000;font-size:8.9px`).
-fn css_of(attributes: &str) -> String {
-    attributes
-        .split('"')
-        .collect::<Vec<_>>()
-        .chunks(2)
-        .filter_map(|pair| match pair {
-            [key, value] => {
-                let key = key.trim().trim_end_matches('=');
-                let unit = if key == "font-size" { "px" } else { "" };
-                Some(format!("{key}:{value}{unit}"))
-            }
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join(";")
-}
-
-fn fnv32(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5u32, |hash, b| {
-        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
-#[cfg(test)]
-mod compact_tests {
-    use super::*;
-
-    #[test]
-    fn compact_svg_names_the_font_once_and_is_fluid() {
-        let svg = format!(
-            "<svg width=\"760\" height=\"240\" viewBox=\"0 0 760 240\" xmlns=\"http://www.w3.org/2000/svg\">\n\
-             <text x=\"1\" font-family=\"{FONT_FAMILY}\" font-size=\"12.096774193548388\" opacity=\"1\" fill=\"#000\">甲</text>\n\
-             <text x=\"2\" font-family=\"{FONT_FAMILY}\" font-size=\"9\" opacity=\"0.5\">乙</text>\n</svg>"
-        );
-        let small = compact_svg(svg);
-        assert_eq!(small.matches("font-family").count(), 1, "{small}");
-        assert!(
-            small.starts_with("<svg width=\"100%\" font-family=\""),
-            "{small}"
-        );
-        assert!(small.contains("viewBox=\"0 0 760 240\""));
-        assert!(small.contains("font-size=\"12.1\"") && small.contains("font-size=\"9\""));
-        assert!(!small.contains("opacity=\"1\"") && small.contains("opacity=\"0.5\""));
-        assert!(small.contains(">甲</text>") && small.contains(">乙</text>"));
-    }
-
-    #[test]
-    fn presentation_attributes_become_shared_classes_and_empty_labels_go() {
-        let svg = "<svg width=\"100%\" viewBox=\"0 0 10 10\">\n\
-                   <polyline fill=\"none\" stroke=\"#000000\" stroke-width=\"1\" points=\"1,1 2,2 \"/>\n\
-                   <text x=\"5\" y=\"5\" dy=\"0.5ex\" text-anchor=\"end\" font-size=\"8.9\" fill=\"#000000\">\n\
-                   标签\n\
-                   </text>\n\
-                   <text x=\"6\" y=\"6\" dy=\"0.5ex\" text-anchor=\"end\" font-size=\"8.9\" fill=\"#000000\">\n\
-                   \n\
-                   </text>\n\
-                   <polyline fill=\"none\" stroke=\"#000000\" stroke-width=\"1\" points=\"3,3 4,4 \"/>\n\
-                   <line opacity=\"0.2\" stroke=\"#000000\" x1=\"0\" y1=\"1\" x2=\"9\" y2=\"1\"/>\n\
-                   </svg>";
-        let out = style_classes(svg);
-        let tick = format!(
-            "g{:05x}",
-            fnv32(" fill=\"none\" stroke=\"#000000\" stroke-width=\"1\"") & 0xf_ffff
-        );
-        let label = format!(
-            "g{:05x}",
-            fnv32(" fill=\"#000000\" font-size=\"8.9\" text-anchor=\"end\"") & 0xf_ffff
-        );
-        assert!(
-            out.contains(&format!(
-                ".{tick}{{fill:none;stroke:#000000;stroke-width:1}}"
-            )),
-            "{out}"
-        );
-        assert!(
-            out.contains(&format!(
-                ".{label}{{fill:#000000;font-size:8.9px;text-anchor:end}}"
-            )),
-            "{out}"
-        );
-        assert!(
-            out.contains(&format!("<polyline class=\"{tick}\" points=\"1,1 2,2 \"/>")),
-            "{out}"
-        );
-        assert!(
-            out.contains(&format!(
-                "<text class=\"{label}\" x=\"5\" y=\"5\" dy=\"0.5ex\">标签</text>"
-            )),
-            "{out}"
-        );
-        assert!(
-            !out.contains("x=\"6\""),
-            "the empty label is dropped: {out}"
-        );
-        assert!(
-            out.contains("opacity=\"0.2\""),
-            "opacity stays on its element"
-        );
-        // In order: the first tick, the label, the second tick, the grid line.
-        let at = |s: &str| out.find(s).unwrap();
-        assert!(at("1,1") < at("标签") && at("标签") < at("3,3") && at("3,3") < at("<line"));
-        assert!(out.starts_with("<svg width=\"100%\" viewBox=\"0 0 10 10\">\n<style>"));
     }
 }

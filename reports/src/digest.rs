@@ -13,7 +13,7 @@ use govmedia_rules::Lang;
 use polars::prelude::*;
 
 use crate::Error;
-use crate::html::platform_label;
+use crate::labels::platform_label;
 use crate::tables::{write_csv, write_json};
 
 /// Warnings listed per account in the digest; the rest are counted and left to the CSV.

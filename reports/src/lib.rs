@@ -4,6 +4,7 @@
 
 pub mod account_charts;
 pub mod account_page;
+pub mod chart_svg;
 pub mod charts;
 pub mod diff;
 pub mod diff_page;
@@ -13,6 +14,7 @@ pub mod evidence;
 pub mod history;
 pub mod html;
 pub mod item_links;
+pub mod labels;
 pub mod notify;
 pub mod report;
 pub mod tables;

@@ -18,9 +18,10 @@ use crate::account_page::{
 use crate::charts::WeekBar;
 use crate::history::{HistoryPoint, TrendPoint};
 use crate::html::{
-    IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, platform_label,
-    write_index,
+    IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, write_index,
 };
+use crate::labels::label;
+use crate::labels::platform_label;
 use crate::tables::{write_csv, write_parquet, write_table_set};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
@@ -469,7 +470,7 @@ fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<S
         })
         .collect();
     crate::account_charts::tier_distribution_svg(
-        lang.pick("各等级账号数", "Accounts per tier"),
+        label("chart_tiers_title", lang),
         &counts,
         &failing,
         lang,
@@ -576,7 +577,7 @@ fn index_trend(
     tier_names.sort();
     tier_names.dedup();
     let mut series = vec![(
-        ctx.lang.pick("否决账号", "vetoed accounts").to_string(),
+        label("chart_vetoed", ctx.lang).to_string(),
         history
             .iter()
             .map(|h| h.vetoes as f64)
@@ -592,11 +593,10 @@ fn index_trend(
         series.push((tier, values));
     }
     crate::account_charts::line_chart_svg(
-        ctx.lang
-            .pick("历次检查：否决与等级", "Vetoes and tiers over audits"),
+        label("chart_history_title", ctx.lang),
         &dates,
         &series,
-        ctx.lang.pick("账号数", "accounts"),
+        label("chart_accounts", ctx.lang),
     )
 }
 
@@ -642,7 +642,7 @@ fn top_findings(findings: &DataFrame, lang: Lang) -> Result<Vec<TopFinding>, Err
                 .find(|r| r.info().code == code)
                 .map_or("", |r| r.info().summary);
             TopFinding {
-                title: crate::account_page::rule_title(&code, summary, lang),
+                title: crate::labels::rule_title(&code, summary, lang),
                 code,
                 findings: counts[i],
                 accounts: accounts[i],
@@ -686,7 +686,7 @@ fn ranking_groups(
         group.total += 1;
         if group.rows.len() < SHOWN {
             let tie = if tied[i].unwrap_or(false) {
-                lang.pick("（并列）", " (tied)")
+                label("tied_suffix", lang)
             } else {
                 ""
             };
@@ -856,13 +856,13 @@ fn page_inputs<'a>(
                 platform_label: platform_label(platforms[i].as_deref().unwrap_or(""), lang),
                 kind: kinds[i]
                     .as_deref()
-                    .map(|k| crate::account_page::kind_label(k, lang)),
+                    .map(|k| crate::labels::kind_label(k, lang)),
                 org_name: or_dash(org_names[i].clone().or_else(|| orgs[i].clone())),
                 certification: certs[i].clone(),
                 verified: match verified[i] {
-                    Some(true) => lang.pick("已认证", "verified").into(),
-                    Some(false) => lang.pick("未认证", "not verified").into(),
-                    None => lang.pick("未知", "unknown").into(),
+                    Some(true) => label("verified_yes", lang).into(),
+                    Some(false) => label("verified_no", lang).into(),
+                    None => label("verified_unknown", lang).into(),
                 },
                 home_url: urls[i].as_deref().and_then(safe_link),
                 score: or_dash(score[i].clone()),
@@ -883,7 +883,7 @@ fn page_inputs<'a>(
                 rank: match (&rank[i], &group_size[i]) {
                     (Some(r), Some(n)) => {
                         let tie = if tied[i].unwrap_or(false) {
-                            lang.pick("（并列）", " (tied)")
+                            label("tied_suffix", lang)
                         } else {
                             ""
                         };
@@ -1024,37 +1024,9 @@ fn column_label(column: &str, rubric: &RubricPack, lang: Lang) -> String {
     if let Some(item) = rubric.items.iter().find(|i| i.id == column) {
         return item.label(lang == Lang::En).to_string();
     }
-    let (zh, en) = match column {
-        "rank" => ("排名", "Rank"),
-        "tied" => ("并列", "Tied"),
-        "platform" => ("平台", "Platform"),
-        "level" => ("排名组别", "Group"),
-        "account_id" => ("账号 ID", "Account ID"),
-        "account_name" => ("账号名称", "Account"),
-        "org_id" => ("主办单位 ID", "Org ID"),
-        "influence_index" => ("影响力指数", "Influence index"),
-        "index_name" => ("指数版本", "Index"),
-        "score" => ("得分", "Score"),
-        "score_exact" => ("得分（未舍入）", "Score (exact)"),
-        "tier" => ("等级", "Tier"),
-        "veto" => ("单项否决", "Veto"),
-        "veto_rules" => ("否决规则", "Veto rules"),
-        "assessed_weight" => ("已评估权重", "Assessed weight"),
-        "not_assessed" => ("未评估指标", "Not assessed"),
-        "rubric" => ("评分规则包", "Rubric pack"),
-        "veto_pack" => ("否决规则包", "Veto pack"),
-        "group_size" => ("组内账号数", "Group size"),
-        "posts_in_period" => ("统计周期发文数", "Posts in period"),
-        "index_missing" => ("指数缺失输入", "Missing index inputs"),
-        "code" => ("规则", "Code"),
-        "severity" => ("严重程度", "Severity"),
-        "item_id" => ("对象", "Item"),
-        "occurred_at" => ("发生时间", "Occurred at"),
-        "message" => ("问题描述", "Message"),
-        "evidence" => ("证据", "Evidence"),
-        _ => return column.to_string(),
-    };
-    lang.pick(zh, en).to_string()
+    crate::labels::column_label(column, lang)
+        .unwrap_or(column)
+        .to_string()
 }
 
 /// Runs independent jobs on every core (a job per worker at a time) and returns their results

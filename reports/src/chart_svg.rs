@@ -1,0 +1,548 @@
+//! A plotters drawing backend that writes small, fluid SVG.
+//!
+//! plotters' own SVG backend writes one element per drawn primitive with every presentation
+//! attribute spelled out (a tick mark is a `<polyline>` with fill, opacity, stroke and width;
+//! a label repeats the whole font-family list). An account page carries five charts, so those
+//! bytes were most of the page. This backend draws the same picture with fewer bytes:
+//!
+//! - every look (fill, stroke, width, opacity; for text size, anchor, colour) becomes a class
+//!   named by a hash of its declaration, defined once in the chart's `<style>` — the same look
+//!   gets the same class in every chart of a page, so inline charts never clash;
+//! - consecutive shapes of one look are one `<path>` (`M46 221H749M46 189H749…`): grid lines,
+//!   tick marks and bars are a handful of elements, drawn in the order plotters drew them;
+//! - labels go on top of the shapes, consecutive labels of one look in one `<g>`; plotters'
+//!   vertical `dy` offsets are folded into `y`, and empty labels are dropped;
+//! - the root names the font family once and is fluid (`width="100%"` with a `viewBox`), so a
+//!   chart scales with its figure and prints at the page's width.
+
+use std::fmt::Write;
+
+use plotters::prelude::DrawingBackend;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontStyle,
+    FontTransform,
+    text_anchor::{HPos, VPos},
+};
+
+use crate::charts::FONT_FAMILY;
+
+/// plotters sizes fonts in points; its SVG backend divides by 1.24 to get pixels, and so do we,
+/// so that its layout (label areas, legend boxes) fits the text as drawn.
+const POINTS_PER_PIXEL: f64 = 1.24;
+
+/// One run of consecutive shapes or labels of one look.
+struct Run {
+    class: usize,
+    body: String,
+}
+
+/// A plotters backend drawing into `target` (written on `present`).
+pub struct CompactSvg<'a> {
+    target: &'a mut String,
+    size: (u32, u32),
+    /// Declarations (`fill:#2F6FB3;stroke:none`) in first-use order; a run names one by index.
+    looks: Vec<String>,
+    shapes: Vec<Run>,
+    labels: Vec<Run>,
+    presented: bool,
+}
+
+impl<'a> CompactSvg<'a> {
+    /// A backend of `size` (the `viewBox`) writing into `target`.
+    pub fn new(target: &'a mut String, size: (u32, u32)) -> CompactSvg<'a> {
+        CompactSvg {
+            target,
+            size,
+            looks: Vec::new(),
+            shapes: Vec::new(),
+            labels: Vec::new(),
+            presented: false,
+        }
+    }
+
+    fn look(&mut self, declaration: String) -> usize {
+        match self.looks.iter().position(|l| *l == declaration) {
+            Some(i) => i,
+            None => {
+                self.looks.push(declaration);
+                self.looks.len() - 1
+            }
+        }
+    }
+
+    /// Appends path data to the last shape run when it has this look, else starts a run.
+    fn shape(&mut self, declaration: String, path: impl FnOnce(&mut String)) {
+        let class = self.look(declaration);
+        match self.shapes.last_mut() {
+            Some(run) if run.class == class => path(&mut run.body),
+            _ => {
+                let mut body = String::new();
+                path(&mut body);
+                self.shapes.push(Run { class, body });
+            }
+        }
+    }
+
+    fn label(&mut self, declaration: String, element: String) {
+        let class = self.look(declaration);
+        match self.labels.last_mut() {
+            Some(run) if run.class == class => run.body.push_str(&element),
+            _ => self.labels.push(Run {
+                class,
+                body: element,
+            }),
+        }
+    }
+
+    fn write_svg(&mut self) {
+        let (width, height) = self.size;
+        let out = &mut *self.target;
+        out.clear();
+        let _ = write!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
+             width=\"100%\" font-family=\"{FONT_FAMILY}\"><style>"
+        );
+        let names: Vec<String> = self.looks.iter().map(|l| class_name(l)).collect();
+        for (name, declaration) in names.iter().zip(&self.looks) {
+            let _ = write!(out, ".{name}{{{declaration}}}");
+        }
+        out.push_str("</style>\n");
+        for run in &self.shapes {
+            let _ = writeln!(
+                out,
+                "<path class=\"{}\" d=\"{}\"/>",
+                names[run.class], run.body
+            );
+        }
+        for run in &self.labels {
+            let _ = writeln!(out, "<g class=\"{}\">{}</g>", names[run.class], run.body);
+        }
+        out.push_str("</svg>");
+    }
+}
+
+impl Drop for CompactSvg<'_> {
+    fn drop(&mut self) {
+        if !self.presented {
+            self.write_svg();
+        }
+    }
+}
+
+/// A class name for a declaration: `g` and 20 bits of its FNV-1a hash.
+fn class_name(declaration: &str) -> String {
+    format!("g{:05x}", fnv32(declaration) & 0xf_ffff)
+}
+
+fn fnv32(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
+fn color(c: BackendColor) -> String {
+    let (r, g, b) = c.rgb;
+    format!("#{r:02X}{g:02X}{b:02X}")
+}
+
+/// `;opacity:0.2`, or nothing when opaque.
+fn opacity(c: BackendColor) -> String {
+    if c.alpha >= 1.0 {
+        String::new()
+    } else {
+        format!(";opacity:{}", round(c.alpha, 3))
+    }
+}
+
+/// A number with at most `digits` decimals and no trailing zeros.
+fn round(value: f64, digits: usize) -> String {
+    let text = format!("{value:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+fn stroke_look(c: BackendColor, width: u32) -> String {
+    format!(
+        "fill:none;stroke:{};stroke-width:{width}{}",
+        color(c),
+        opacity(c)
+    )
+}
+
+fn fill_look(c: BackendColor) -> String {
+    format!("fill:{};stroke:none{}", color(c), opacity(c))
+}
+
+/// Path data of a polyline: `M1 2L3 4 5 6`, with `H`/`V` for a single straight segment.
+fn polyline(out: &mut String, points: &[BackendCoord]) {
+    let Some(((x0, y0), rest)) = points.split_first() else {
+        return;
+    };
+    let _ = write!(out, "M{x0} {y0}");
+    match rest {
+        [(x1, y1)] if y1 == y0 => {
+            let _ = write!(out, "H{x1}");
+        }
+        [(x1, y1)] if x1 == x0 => {
+            let _ = write!(out, "V{y1}");
+        }
+        _ => {
+            for (i, (x, y)) in rest.iter().enumerate() {
+                let _ = write!(out, "{}{x} {y}", if i == 0 { "L" } else { " " });
+            }
+        }
+    }
+}
+
+/// Text content escaped for an SVG element.
+fn escape_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl DrawingBackend for CompactSvg<'_> {
+    type ErrorType = std::fmt::Error;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        Ok(())
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        if !self.presented {
+            self.write_svg();
+            self.presented = true;
+        }
+        Ok(())
+    }
+
+    fn draw_pixel(
+        &mut self,
+        (x, y): BackendCoord,
+        c: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        if c.alpha > 0.0 {
+            self.shape(fill_look(c), |d| {
+                let _ = write!(d, "M{x} {y}h1v1h-1z");
+            });
+        }
+        Ok(())
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.draw_path([from, to], style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        (x0, y0): BackendCoord,
+        (x1, y1): BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let c = style.color();
+        if c.alpha == 0.0 {
+            return Ok(());
+        }
+        let look = if fill {
+            fill_look(c)
+        } else {
+            stroke_look(c, style.stroke_width())
+        };
+        self.shape(look, |d| {
+            let _ = write!(d, "M{x0} {y0}h{}v{}h{}z", x1 - x0, y1 - y0, x0 - x1);
+        });
+        Ok(())
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let c = style.color();
+        if c.alpha == 0.0 {
+            return Ok(());
+        }
+        let points: Vec<BackendCoord> = path.into_iter().collect();
+        self.shape(stroke_look(c, style.stroke_width()), |d| {
+            polyline(d, &points)
+        });
+        Ok(())
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        (x, y): BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let c = style.color();
+        if c.alpha == 0.0 {
+            return Ok(());
+        }
+        let look = if fill {
+            fill_look(c)
+        } else {
+            stroke_look(c, style.stroke_width())
+        };
+        let r = radius as i32;
+        self.shape(look, |d| {
+            let _ = write!(
+                d,
+                "M{} {y}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 {} 0z",
+                x - r,
+                2 * r,
+                -2 * r
+            );
+        });
+        Ok(())
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vertices: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let c = style.color();
+        if c.alpha == 0.0 {
+            return Ok(());
+        }
+        let points: Vec<BackendCoord> = vertices.into_iter().collect();
+        self.shape(fill_look(c), |d| {
+            polyline(d, &points);
+            d.push('z');
+        });
+        Ok(())
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        (x, y): BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let c = style.color();
+        if c.alpha == 0.0 || text.trim().is_empty() {
+            return Ok(());
+        }
+        let size = style.size() / POINTS_PER_PIXEL;
+        let anchor = match style.anchor().h_pos {
+            HPos::Left => "start",
+            HPos::Right => "end",
+            HPos::Center => "middle",
+        };
+        let mut look = format!(
+            "fill:{};font-size:{}px;text-anchor:{anchor}{}",
+            color(c),
+            round(size, 1),
+            opacity(c)
+        );
+        match style.style() {
+            FontStyle::Normal => {}
+            FontStyle::Bold => look.push_str(";font-weight:bold"),
+            other => {
+                let _ = write!(look, ";font-style:{}", other.as_str());
+            }
+        }
+        let family = style.family();
+        if family.as_str() != FONT_FAMILY {
+            let _ = write!(look, ";font-family:{}", family.as_str());
+        }
+        // plotters' SVG backend places the text with `dy` (0.76em below a top anchor, 0.5ex ≈
+        // 0.25em for a centred one); the same offset folded into y (it turns with the text).
+        let shift = match style.anchor().v_pos {
+            VPos::Top => 0.76 * size,
+            VPos::Center => 0.25 * size,
+            VPos::Bottom => -0.25 * size,
+        };
+        let mut element = format!("<text x=\"{x}\" y=\"{}\"", round(f64::from(y) + shift, 1));
+        let turn = match style.transform() {
+            FontTransform::Rotate90 => Some(90),
+            FontTransform::Rotate180 => Some(180),
+            FontTransform::Rotate270 => Some(270),
+            _ => None,
+        };
+        if let Some(degrees) = turn {
+            let _ = write!(element, " transform=\"rotate({degrees} {x} {y})\"");
+        }
+        element.push('>');
+        escape_text(&mut element, text);
+        element.push_str("</text>");
+        self.label(look, element);
+        Ok(())
+    }
+}
+
+/// For charts shown inline on one page: a class a chart above already defines is not defined
+/// again (an inline SVG's `<style>` applies to the whole document; the class names are hashes
+/// of their declarations, so the same name is the same look). About 2.5 KB of an account page.
+pub fn share_styles(svgs: &mut [&mut String]) {
+    let mut defined = std::collections::HashSet::new();
+    for svg in svgs.iter_mut() {
+        let (Some(start), Some(end)) = (svg.find("<style>"), svg.find("</style>")) else {
+            continue;
+        };
+        let rules = &svg[start + "<style>".len()..end];
+        let mut kept = String::with_capacity(rules.len());
+        for rule in rules.split_inclusive('}') {
+            let name = rule.split('{').next().unwrap_or(rule).to_string();
+            if defined.insert(name) {
+                kept.push_str(rule);
+            }
+        }
+        if kept.is_empty() {
+            svg.replace_range(start..end + "</style>".len(), "");
+        } else {
+            svg.replace_range(start + "<style>".len()..end, &kept);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::prelude::*;
+
+    fn draw(picture: impl FnOnce(&DrawingArea<CompactSvg<'_>, plotters::coord::Shift>)) -> String {
+        let mut svg = String::new();
+        {
+            let root = CompactSvg::new(&mut svg, (200, 100)).into_drawing_area();
+            picture(&root);
+            root.present().unwrap();
+        }
+        svg
+    }
+
+    #[test]
+    fn shapes_of_one_look_are_one_path_in_drawing_order() {
+        let svg = draw(|root| {
+            root.fill(&WHITE).unwrap();
+            for y in [10, 20, 30] {
+                root.draw(&PathElement::new([(0, y), (100, y)], BLACK))
+                    .unwrap();
+            }
+            root.draw(&Rectangle::new([(5, 5), (15, 50)], BLUE.filled()))
+                .unwrap();
+            root.draw(&Rectangle::new([(25, 5), (35, 50)], BLUE.filled()))
+                .unwrap();
+        });
+        let paths: Vec<&str> = svg.lines().filter(|l| l.starts_with("<path")).collect();
+        assert_eq!(paths.len(), 3, "{svg}");
+        assert!(paths[0].contains("d=\"M0 0h200v100h-200z\""), "{svg}");
+        assert!(
+            paths[1].contains("d=\"M0 10H100M0 20H100M0 30H100\""),
+            "{svg}"
+        );
+        assert!(
+            paths[2].contains("d=\"M5 5h10v45h-10zM25 5h10v45h-10z\""),
+            "{svg}"
+        );
+        assert!(svg.contains("{fill:#0000FF;stroke:none}"), "{svg}");
+        assert!(
+            svg.contains("{fill:none;stroke:#000000;stroke-width:1}"),
+            "{svg}"
+        );
+        assert!(svg.starts_with(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 100\" width=\"100%\""
+        ));
+        assert_eq!(svg.matches("font-family").count(), 1);
+    }
+
+    #[test]
+    fn labels_are_escaped_grouped_on_top_and_empty_ones_dropped() {
+        let svg = draw(|root| {
+            let font = (FONT_FAMILY, 15.5).into_font();
+            root.draw(&Text::new("<script>甲&乙</script>", (10, 10), font.clone()))
+                .unwrap();
+            root.draw(&Rectangle::new([(0, 0), (5, 5)], RED.filled()))
+                .unwrap();
+            root.draw(&Text::new("  ", (10, 30), font.clone())).unwrap();
+            root.draw(&Text::new("丙", (10, 50), font.clone())).unwrap();
+        });
+        assert!(!svg.contains("<script>"), "{svg}");
+        assert!(
+            svg.contains("&lt;script&gt;甲&amp;乙&lt;/script&gt;"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<text").count(), 2, "{svg}");
+        assert_eq!(svg.matches("<g class").count(), 1, "{svg}");
+        // 15.5 pt is 12.5 px; a top-anchored label sits 0.76 em lower (plotters' dy).
+        assert!(svg.contains("font-size:12.5px"), "{svg}");
+        assert!(svg.contains("<text x=\"10\" y=\"19.5\">"), "{svg}");
+        assert!(svg.find("<path").unwrap() < svg.find("<g class").unwrap());
+    }
+
+    #[test]
+    fn the_same_look_gets_the_same_class_in_every_chart() {
+        let one = draw(|root| root.fill(&RED).unwrap());
+        let two = draw(|root| {
+            root.fill(&BLUE).unwrap();
+            root.draw(&Rectangle::new([(0, 0), (5, 5)], RED.filled()))
+                .unwrap();
+        });
+        let class = |svg: &str, look: &str| {
+            let end = svg.find(&format!("{{{look}}}")).unwrap();
+            svg[..end].rsplit('.').next().unwrap().to_string()
+        };
+        let red = "fill:#FF0000;stroke:none";
+        assert_eq!(class(&one, red), class(&two, red));
+        assert_ne!(class(&two, red), class(&two, "fill:#0000FF;stroke:none"));
+    }
+
+    #[test]
+    fn charts_on_one_page_define_each_class_once() {
+        let mut one = draw(|root| root.fill(&RED).unwrap());
+        let mut two = draw(|root| {
+            root.fill(&RED).unwrap();
+            root.draw(&Rectangle::new([(0, 0), (5, 5)], BLUE.filled()))
+                .unwrap();
+        });
+        share_styles(&mut [&mut one, &mut two]);
+        assert!(one.contains("{fill:#FF0000;stroke:none}"), "{one}");
+        assert!(!two.contains("{fill:#FF0000;stroke:none}"), "{two}");
+        assert!(two.contains("{fill:#0000FF;stroke:none}"), "{two}");
+        let mut three = draw(|root| root.fill(&RED).unwrap());
+        share_styles(&mut [&mut one, &mut three]);
+        assert!(!three.contains("<style>"), "{three}");
+        let red = one
+            .split("<style>.")
+            .nth(1)
+            .unwrap()
+            .split('{')
+            .next()
+            .unwrap();
+        assert!(two.contains(&format!("class=\"{red}\"")), "{two}");
+    }
+
+    #[test]
+    fn translucent_looks_keep_their_opacity() {
+        let svg = draw(|root| {
+            root.draw(&Rectangle::new([(0, 0), (5, 5)], RED.mix(0.18).filled()))
+                .unwrap()
+        });
+        assert!(
+            svg.contains("fill:#FF0000;stroke:none;opacity:0.18"),
+            "{svg}"
+        );
+    }
+}
