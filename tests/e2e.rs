@@ -117,10 +117,23 @@ fn audit_demo_writes_the_report_and_finds_the_planted_update_cases() {
     assert_eq!(listed, 80, "every account once in the directory");
     // Sizes: every account page within 30 KB (about 21.5 KB on average; the largest carry
     // forty findings) and an index that does not grow with the accounts.
+    let mut banners = 0;
     for page in fs::read_dir(report.join("accounts")).unwrap() {
-        let size = page.unwrap().metadata().unwrap().len();
+        let page = page.unwrap();
+        let size = page.metadata().unwrap().len();
         assert!(size <= 30 * 1024, "an account page of {size} bytes");
+        // A Chinese page names its veto rules in Chinese.
+        let html = fs::read_to_string(page.path()).unwrap();
+        if let Some(at) = html.find("<div class=\"banner\">") {
+            let banner = &html[at..at + html[at..].find("</div>").unwrap()];
+            assert!(
+                !banner.contains("(veto)") && !banner.contains("no update"),
+                "{banner}"
+            );
+            banners += 1;
+        }
     }
+    assert_eq!(banners, 14, "one banner per vetoed account");
     assert!(index.len() <= 1 << 20, "index of {} bytes", index.len());
 
     // Every labelled post says why: its category, score and the patterns that decided it.

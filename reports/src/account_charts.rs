@@ -4,6 +4,7 @@
 
 use govmedia_rules::Lang;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
 use crate::charts::{CAPTION_FONT, LABEL_FONT, font};
@@ -50,7 +51,8 @@ pub fn reply_latency_svg(
         let root = crate::chart_svg::CompactSvg::new(&mut svg, (480, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let n = replies.len().max(1) as f64;
-        let top = replies.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.2;
+        // Headroom above the tallest bar keeps the legend off the bars.
+        let top = replies.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.45;
         let labels = bucket_labels.to_vec();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
@@ -118,7 +120,7 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
     let e = err(title);
     let mut svg = String::new();
     {
-        let height = 60 + 24 * items.len().max(1) as u32;
+        let height = 84 + 28 * items.len().max(1) as u32;
         let root = crate::chart_svg::CompactSvg::new(&mut svg, (480, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let top = items.iter().map(|i| i.weight).fold(1.0, f64::max) * 1.25;
@@ -128,7 +130,7 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
             .margin(10)
-            .x_label_area_size(24)
+            .x_label_area_size(44)
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..top, 0f64..n)
             .map_err(|x| e(&x))?;
@@ -184,6 +186,44 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
     Ok(svg)
 }
 
+/// Room right of a chart's plot for its legend (a series per category or measure: inside the
+/// plot it would cover the data).
+const LEGEND_WIDTH: u32 = 120;
+
+/// How a legend key shows its series.
+#[derive(Clone, Copy)]
+enum LegendMark {
+    Box,
+    Line,
+}
+
+/// A legend right of the plot, one key per line from the plot's top (plotters' own legend
+/// stays inside the plot).
+fn legend_beside<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    chart: &ChartContext<'_, DB, CT>,
+    keys: &[(&str, RGBColor, LegendMark)],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (x_range, y_range) = chart.plotting_area().get_pixel_range();
+    let x = x_range.end + 10;
+    for (i, (name, color, mark)) in keys.iter().enumerate() {
+        let y = y_range.start + 8 + 20 * i as i32;
+        match mark {
+            LegendMark::Box => root.draw(&Rectangle::new(
+                [(x, y - 5), (x + 10, y + 5)],
+                color.filled(),
+            ))?,
+            LegendMark::Line => root.draw(&PathElement::new(
+                [(x, y), (x + 14, y)],
+                color.stroke_width(2),
+            ))?,
+        }
+        let style = TextStyle::from(font(LABEL_FONT)).pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw(&Text::new(name.to_string(), (x + 18, y), style))?;
+    }
+    Ok(())
+}
+
 /// Stacked bars per month: one series per category.
 pub fn content_mix_svg(
     title: &str,
@@ -205,11 +245,12 @@ pub fn content_mix_svg(
                     .sum()
             })
             .collect();
-        let top = totals.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.3;
+        let top = totals.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.1;
         let labels = months.to_vec();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
             .margin(10)
+            .margin_right(LEGEND_WIDTH)
             .x_label_area_size(28)
             .y_label_area_size(40)
             .build_cartesian_2d(0f64..n, 0f64..top)
@@ -233,7 +274,7 @@ pub fn content_mix_svg(
             .draw()
             .map_err(|x| e(&x))?;
         let mut base = vec![0i64; months.len()];
-        for (c, (name, values)) in categories.iter().enumerate() {
+        for (c, (_, values)) in categories.iter().enumerate() {
             let color = CATEGORY_COLORS[c % CATEGORY_COLORS.len()];
             let bars: Vec<Rectangle<(f64, f64)>> = values
                 .iter()
@@ -251,22 +292,17 @@ pub fn content_mix_svg(
                     r
                 })
                 .collect();
-            chart
-                .draw_series(bars)
-                .map_err(|x| e(&x))?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
-                });
+            chart.draw_series(bars).map_err(|x| e(&x))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(LABEL_FONT))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.2))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let keys: Vec<(&str, RGBColor, LegendMark)> = categories
+            .iter()
+            .enumerate()
+            .map(|(c, (name, _))| {
+                let color = CATEGORY_COLORS[c % CATEGORY_COLORS.len()];
+                (name.as_str(), color, LegendMark::Box)
+            })
+            .collect();
+        legend_beside(&root, &chart, &keys).map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
     Ok(svg)
@@ -308,8 +344,9 @@ pub fn line_chart_svg(
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
             .margin(10)
+            .margin_right(LEGEND_WIDTH)
             .x_label_area_size(28)
-            .y_label_area_size(56)
+            .y_label_area_size(76)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
         chart
@@ -328,18 +365,14 @@ pub fn line_chart_svg(
             .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
-        for (s, (name, values)) in series.iter().enumerate() {
+        for (s, (_, values)) in series.iter().enumerate() {
             let color = CATEGORY_COLORS[s % CATEGORY_COLORS.len()];
             chart
                 .draw_series(LineSeries::new(
                     values.iter().enumerate().map(|(m, v)| (m as f64 + 0.5, *v)),
                     ShapeStyle::from(&color).stroke_width(2),
                 ))
-                .map_err(|x| e(&x))?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+                .map_err(|x| e(&x))?;
             // A few points (past audits) are read one by one: mark them.
             if values.len() <= 12 {
                 chart
@@ -352,14 +385,15 @@ pub fn line_chart_svg(
                     .map_err(|x| e(&x))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(LABEL_FONT))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.2))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let keys: Vec<(&str, RGBColor, LegendMark)> = series
+            .iter()
+            .enumerate()
+            .map(|(s, (name, _))| {
+                let color = CATEGORY_COLORS[s % CATEGORY_COLORS.len()];
+                (name.as_str(), color, LegendMark::Line)
+            })
+            .collect();
+        legend_beside(&root, &chart, &keys).map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
     Ok(svg)

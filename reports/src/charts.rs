@@ -65,7 +65,7 @@ pub fn weekly_updates_svg(
             .unwrap_or(0)
             .max(threshold.ceil() as i64)
             .max(1) as f64
-            * 1.15;
+            * 1.45; // headroom: the legend sits above the tallest bar
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
             .margin(10)

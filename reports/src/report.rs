@@ -845,7 +845,13 @@ fn page_inputs<'a>(
         govmedia_rules::registry()
             .iter()
             .find(|r| r.info().code == code)
-            .map_or(code.to_string(), |r| format!("{code} {}", r.info().summary))
+            .map_or(code.to_string(), |r| {
+                let info = r.info();
+                format!(
+                    "{code} {}",
+                    crate::labels::rule_title(code, info.summary, lang)
+                )
+            })
     };
     let headers: Vec<AccountHeader> = (0..df.height())
         .map(|i| {
