@@ -155,14 +155,22 @@ fn opacity(c: BackendColor) -> String {
     }
 }
 
-/// A number with at most `digits` decimals and no trailing zeros.
-fn round(value: f64, digits: usize) -> String {
-    let text = format!("{value:.digits$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
+/// A number with at most `digits` (≤ 3) decimals and no trailing zeros. Integer arithmetic:
+/// `format!("{:.1}")` takes the exact (slow) float formatting path, once per label.
+fn round(value: f64, digits: u32) -> String {
+    let scale = 10i64.pow(digits.min(3));
+    let scaled = (value * scale as f64).round() as i64;
+    let (whole, mut fraction) = (scaled / scale, (scaled % scale).abs());
+    let sign = if scaled < 0 && whole == 0 { "-" } else { "" };
+    if fraction == 0 {
+        return format!("{sign}{whole}");
     }
+    let mut width = digits.min(3) as usize;
+    while fraction % 10 == 0 {
+        fraction /= 10;
+        width -= 1;
+    }
+    format!("{sign}{whole}.{fraction:0width$}")
 }
 
 fn stroke_look(c: BackendColor, width: u32) -> String {
@@ -532,6 +540,17 @@ mod tests {
             .next()
             .unwrap();
         assert!(two.contains(&format!("class=\"{red}\"")), "{two}");
+    }
+
+    #[test]
+    fn numbers_are_rounded_without_trailing_zeros() {
+        assert_eq!(round(12.5, 1), "12.5");
+        assert_eq!(round(12.04, 1), "12");
+        assert_eq!(round(0.18, 3), "0.18");
+        assert_eq!(round(-0.25, 1), "-0.3");
+        assert_eq!(round(-3.0, 1), "-3");
+        assert_eq!(round(137.5, 1), "137.5");
+        assert_eq!(round(0.851, 2), "0.85");
     }
 
     #[test]

@@ -99,6 +99,7 @@ const LABELS: &[(&str, &str, &str)] = &[
         "more not listed (see findings.csv):",
     ),
     ("how_to_fix", "整改建议：", "How to fix:"),
+    ("rubric", "评分规则包", "Rubric pack"),
     // Directory pages.
     (
         "search",

@@ -27,6 +27,7 @@ use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
 use govmedia_rules::findings::instant_texts;
 use govmedia_rules::measurements::{CATEGORY_COLUMNS, LATENCY_BUCKET_HOURS, MONTHLY_COUNTERS};
+use govmedia_rules::trace;
 
 pub use crate::account_page::ACCOUNTS_DIR;
 /// Largest table also written as CSV (beyond it, Parquet only).
@@ -52,6 +53,8 @@ pub struct ReportFiles {
     pub files: Vec<PathBuf>,
     /// Account pages written (each with its charts inline).
     pub pages: usize,
+    /// Wall time spent drawing and writing the account pages.
+    pub pages_seconds: f64,
 }
 
 /// Which accounts get a page of their own.
@@ -152,7 +155,7 @@ pub fn write_audit_report(
         }),
     ];
     // The table files are independent: written on every core, listed in a fixed order.
-    for files in run_on_every_core(writers) {
+    for files in trace::stage("report: table files", || run_on_every_core(writers)) {
         report.files.extend(files?);
     }
 
@@ -173,13 +176,21 @@ pub fn write_audit_report(
         }
     }
     if !paged.is_empty() {
-        let mut inputs = page_inputs(ctx, result, scored, rubric)?;
+        let mut inputs = trace::stage("report: page inputs", || {
+            page_inputs(ctx, result, scored, rubric)
+        })?;
         if !history.is_empty() {
             inputs.trend = account_trends(history, &scored.scores, &result.findings, ctx)?;
         }
         inputs.headers.retain(|h| paged.contains(&h.account_id));
-        crate::item_links::link_findings(ctx, &mut inputs.findings, &paged)?;
-        report.pages = write_account_pages(out, &inputs)?;
+        trace::stage("report: finding links", || {
+            crate::item_links::link_findings(ctx, &mut inputs.findings, &paged)
+        })?;
+        let started = std::time::Instant::now();
+        report.pages = trace::stage("report: account pages", || {
+            write_account_pages(out, &inputs)
+        })?;
+        report.pages_seconds = started.elapsed().as_secs_f64();
     }
 
     let mut platforms: Vec<PlatformCount> = Vec::new();

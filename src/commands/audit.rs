@@ -325,8 +325,17 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         count("deduct"),
         count("notice"),
     );
+    let pages_rate = if report.pages > 0 {
+        format!(
+            " in {:.1}s, {:.0}/s",
+            report.pages_seconds,
+            report.pages as f64 / report.pages_seconds.max(1e-3)
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "report written to {} ({} files, {} account pages); checks {:.1}s, report {:.1}s, total {:.1}s",
+        "report written to {} ({} files, {} account pages{pages_rate}); checks {:.1}s, report {:.1}s, total {:.1}s",
         args.out.display(),
         report.files.len(),
         report.pages,
