@@ -187,9 +187,15 @@ fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scan
             .iter()
             .position(|(c, _)| *c == category)
             .unwrap_or(CATEGORY_COLUMNS.len() - 1);
-        counts
-            .entry(account.to_string())
-            .or_insert([0; CATEGORY_COLUMNS.len()])[slot] += 1;
+        // Looked up by `&str` first: a new key (one per account) is the only allocation.
+        match counts.get_mut(account) {
+            Some(per_category) => per_category[slot] += 1,
+            None => {
+                let mut per_category = [0; CATEGORY_COLUMNS.len()];
+                per_category[slot] = 1;
+                counts.insert(account.to_string(), per_category);
+            }
+        }
         if category != DEFAULT_CATEGORY {
             cats.account_id.push(account.to_string());
             cats.post_id.push(post.to_string());
