@@ -130,6 +130,8 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
             .margin(10)
+            // Room right of the last tick label (centred on the plot's edge).
+            .margin_right(24)
             .x_label_area_size(44)
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..top, 0f64..n)
