@@ -14,7 +14,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::Error;
-use crate::html::IndexAccount;
+use crate::index_page::IndexAccount;
 
 /// Rows of one directory page.
 pub const DIRECTORY_PAGE_ROWS: usize = 5_000;
@@ -151,10 +151,10 @@ pub fn league_table(
         .collect()
 }
 
-/// The province of a six-digit administrative region code (`110105` → `110000`), when the
-/// code is one.
+/// The province of an administrative division code — six digits (GB/T 2260, county level),
+/// nine (township) or twelve (statistical division) — e.g. `110105` or `130101001` → `110000`.
 pub fn province_code(region: &str) -> Option<String> {
-    (region.len() == 6 && region.bytes().all(|b| b.is_ascii_digit()))
+    (matches!(region.len(), 6 | 9 | 12) && region.bytes().all(|b| b.is_ascii_digit()))
         .then(|| format!("{}0000", &region[..2]))
 }
 
@@ -215,13 +215,34 @@ pub fn region_order(accounts: &[IndexAccount], lang: Lang) -> Vec<String> {
             coded.entry(code).or_insert(name);
         }
     }
-    let mut names: Vec<String> = Vec::new();
-    for name in coded.into_values() {
-        if !names.contains(&name) {
-            names.push(name);
-        }
+    let mut seen = std::collections::HashSet::new();
+    coded
+        .into_values()
+        .filter(|name| seen.insert(name.clone()))
+        .collect()
+}
+
+/// At most this many regions in the index's region table: the ones with the most accounts (a
+/// store whose regions are not administrative codes may name tens of thousands).
+pub const LEAGUE_REGION_ROWS: usize = 60;
+
+/// Keeps the `limit` rows with the most accounts (ties by name), in their order; returns how
+/// many were left out.
+pub fn keep_largest(rows: &mut Vec<LeagueRow>, limit: usize) -> usize {
+    if rows.len() <= limit {
+        return 0;
     }
-    names
+    let mut by_size: Vec<(u64, String)> =
+        rows.iter().map(|r| (r.accounts, r.name.clone())).collect();
+    by_size.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let kept: std::collections::HashSet<String> = by_size
+        .into_iter()
+        .take(limit)
+        .map(|(_, name)| name)
+        .collect();
+    let before = rows.len();
+    rows.retain(|r| kept.contains(&r.name));
+    before - rows.len()
 }
 
 /// The region key of an account for the region table: its province when every known region
@@ -271,7 +292,12 @@ fn environment() -> Result<&'static Environment<'static>, Error> {
 
 /// Sorts rows by their place in `order` (names not in it last, by name).
 pub fn sort_by_order<T>(rows: &mut [T], name: impl Fn(&T) -> &str, order: &[String]) {
-    let place = |n: &str| order.iter().position(|o| o == n).unwrap_or(usize::MAX);
+    let places: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.as_str(), i))
+        .collect();
+    let place = |n: &str| places.get(n).copied().unwrap_or(usize::MAX);
     rows.sort_by(|a, b| {
         let (a, b) = (name(a), name(b));
         place(a).cmp(&place(b)).then(a.cmp(b))
@@ -385,6 +411,45 @@ mod tests {
             group: group.into(),
             region: region.into(),
         }
+    }
+
+    #[test]
+    fn township_and_statistical_codes_roll_up_to_their_province() {
+        assert_eq!(province_code("110105").as_deref(), Some("110000"));
+        assert_eq!(province_code("130101001").as_deref(), Some("130000"));
+        assert_eq!(province_code("440300000000").as_deref(), Some("440000"));
+        assert_eq!(province_code("1101"), None);
+        assert_eq!(province_code("北京市"), None);
+    }
+
+    /// Tens of thousands of distinct regions (names, not codes): the index lists the largest
+    /// and says how many are left out.
+    #[test]
+    fn a_region_table_of_many_regions_keeps_the_largest() {
+        let mut rows: Vec<LeagueRow> = (0..50_000u64)
+            .map(|i| LeagueRow {
+                name: format!("地区{i:05}"),
+                href: String::new(),
+                accounts: 1 + i % 97,
+                pass_rate: String::new(),
+                average_score: String::new(),
+                vetoes: 0,
+                tiers: Vec::new(),
+                top_finding: String::new(),
+            })
+            .collect();
+        let order: Vec<String> = rows.iter().rev().map(|r| r.name.clone()).collect();
+        let left_out = keep_largest(&mut rows, LEAGUE_REGION_ROWS);
+        sort_by_order(&mut rows, |r| &r.name, &order);
+        assert_eq!(
+            (rows.len(), left_out),
+            (LEAGUE_REGION_ROWS, 50_000 - LEAGUE_REGION_ROWS)
+        );
+        assert!(rows.iter().all(|r| r.accounts == 97));
+        assert!(
+            rows.windows(2).all(|w| w[0].name > w[1].name),
+            "in the given order"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod evidence;
 pub mod history;
 pub mod html;
+pub mod index_page;
 pub mod item_links;
 pub mod labels;
 pub mod notify;

@@ -17,7 +17,7 @@ use crate::account_page::{
 };
 use crate::charts::WeekBar;
 use crate::history::{HistoryPoint, TrendPoint};
-use crate::html::{
+use crate::index_page::{
     IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, write_index,
 };
 use crate::labels::label;
@@ -239,6 +239,8 @@ pub fn write_audit_report(
         &failing_tier,
     );
     crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
+    let league_regions_more =
+        crate::directory::keep_largest(&mut league_regions, crate::directory::LEAGUE_REGION_ROWS);
     crate::directory::sort_by_order(
         &mut league_regions,
         |r| &r.name,
@@ -294,6 +296,7 @@ pub fn write_audit_report(
         accounts_total: accounts.len() as u64,
         league_groups,
         league_regions,
+        league_regions_more,
         vetoed,
         vetoed_more,
         directory,
