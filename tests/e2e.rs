@@ -1665,3 +1665,42 @@ fn version_names_the_program_and_the_packs_its_scores_depend_on() {
         assert!(said.contains(part), "{part}: {said}");
     }
 }
+
+/// Account pages are drawn batch by batch of accounts (memory bounded by a batch): batches of
+/// 7 accounts give the same pages, byte for byte, as one batch of all.
+#[test]
+fn account_pages_drawn_in_small_batches_are_the_same_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let store = dir.path().join("store");
+    assert!(
+        govmedia(&["demo", "--out", p(&archive), "--accounts", "40"])
+            .status
+            .success()
+    );
+    let import = govmedia(&["import", p(&archive), "--store", p(&store)]);
+    assert!(import.status.success(), "{}", text(&import));
+    let (whole, batched) = (dir.path().join("whole"), dir.path().join("batched"));
+    let run = audit_at(&store, &whole, &[], &[]);
+    assert!(run.status.success(), "{}", text(&run));
+    let run = audit_at(&store, &batched, &[], &[("GOVMEDIA_PAGE_BATCH", "7")]);
+    assert!(run.status.success(), "{}", text(&run));
+    let pages = |out: &Path| -> Vec<(String, String)> {
+        let mut pages: Vec<(String, String)> = fs::read_dir(out.join("accounts"))
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                (name, fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        pages.sort();
+        pages
+    };
+    let (a, b) = (pages(&whole), pages(&batched));
+    assert_eq!(a.len(), 40);
+    assert_eq!(a.len(), b.len());
+    for ((name, one), (_, other)) in a.iter().zip(&b) {
+        assert!(one == other, "{name} differs between batch sizes");
+    }
+}
