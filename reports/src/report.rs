@@ -175,30 +175,22 @@ pub fn write_audit_report(
             a.chart_href.clear();
         }
     }
-    // Pages batch by batch of accounts (contiguous in account order): a batch's findings,
-    // weeks and months are held as page inputs, not the whole store's (at 200,000 accounts
-    // those were 7 GB).
-    let mut batch_ids: Vec<&String> = paged.iter().collect();
-    batch_ids.sort_unstable();
-    for batch in batch_ids.chunks(page_batch_accounts()) {
-        let (first, last) = (batch[0].as_str(), batch[batch.len() - 1].as_str());
-        let in_batch: HashSet<String> = batch.iter().map(|id| (*id).clone()).collect();
-        let (part, part_scores) = accounts_between(result, scored, first, last)?;
+    if !paged.is_empty() {
         let mut inputs = trace::stage("report: page inputs", || {
-            page_inputs(ctx, &part, &part_scores, rubric, (first, last))
+            page_inputs(ctx, result, scored, rubric)
         })?;
         if !history.is_empty() {
-            inputs.trend = account_trends(history, &part_scores.scores, &part.findings, ctx)?;
+            inputs.trend = account_trends(history, &scored.scores, &result.findings, ctx)?;
         }
-        inputs.headers.retain(|h| in_batch.contains(&h.account_id));
+        inputs.headers.retain(|h| paged.contains(&h.account_id));
         trace::stage("report: finding links", || {
-            crate::item_links::link_findings(ctx, &mut inputs.findings, &in_batch)
+            crate::item_links::link_findings(ctx, &mut inputs.findings, &paged)
         })?;
         let started = std::time::Instant::now();
-        report.pages += trace::stage("report: account pages", || {
+        report.pages = trace::stage("report: account pages", || {
             write_account_pages(out, &inputs)
         })?;
-        report.pages_seconds += started.elapsed().as_secs_f64();
+        report.pages_seconds = started.elapsed().as_secs_f64();
     }
 
     let mut platforms: Vec<PlatformCount> = Vec::new();
@@ -772,62 +764,11 @@ fn i64_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
 }
 
 /// Gathers what the account pages show from the audit's tables, once.
-/// Accounts whose pages are drawn together: their inputs are held at once. `GOVMEDIA_PAGE_BATCH`
-/// sets it (tests use tiny batches to check that batches change nothing).
-fn page_batch_accounts() -> usize {
-    std::env::var("GOVMEDIA_PAGE_BATCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(25_000)
-}
-
-/// Rows of accounts `first..=last` (account ids in order).
-fn between(first: &str, last: &str) -> Expr {
-    col("account_id")
-        .gt_eq(lit(first.to_string()))
-        .and(col("account_id").lt_eq(lit(last.to_string())))
-}
-
-/// The audit's per-account tables restricted to accounts `first..=last` (what the pages of
-/// those accounts read).
-fn accounts_between(
-    result: &AuditResult,
-    scored: &ScoreTables,
-    first: &str,
-    last: &str,
-) -> Result<(AuditResult, ScoreTables), Error> {
-    let keep = |df: &DataFrame| -> Result<DataFrame, Error> {
-        Ok(df.clone().lazy().filter(between(first, last)).collect()?)
-    };
-    Ok((
-        AuditResult {
-            findings: keep(&result.findings)?,
-            measurements: keep(&result.measurements)?,
-            weekly_updates: keep(&result.weekly_updates)?,
-            reply_latency: keep(&result.reply_latency)?,
-            monthly: keep(&result.monthly)?,
-            rules_run: result.rules_run.clone(),
-            not_assessed: result.not_assessed.clone(),
-            // Not read by pages.
-            post_categories: result.post_categories.clear(),
-            index_period: result.index_period,
-            index_counters: keep(&result.index_counters)?,
-        },
-        ScoreTables {
-            scores: keep(&scored.scores)?,
-            rankings: keep(&scored.rankings)?,
-            notes: scored.notes.clone(),
-        },
-    ))
-}
-
 fn page_inputs<'a>(
     ctx: &AuditContext,
     result: &AuditResult,
     scored: &ScoreTables,
     rubric: &'a RubricPack,
-    (first, last): (&str, &str),
 ) -> Result<PageInputs<'a>, Error> {
     let lang = ctx.lang;
     let profile = ctx
@@ -870,18 +811,13 @@ fn page_inputs<'a>(
         .clone()
         .lazy()
         .select([col("account_id"), col("reply_rate")]);
-    let mut lf = ctx
-        .accounts
-        .clone()
-        .lazy()
-        .filter(between(first, last))
-        .select([
-            col("account_id"),
-            col("platform"),
-            col("account_kind"),
-            col("account_name"),
-            col("org_id"),
-        ]);
+    let mut lf = ctx.accounts.clone().lazy().select([
+        col("account_id"),
+        col("platform"),
+        col("account_kind"),
+        col("account_name"),
+        col("org_id"),
+    ]);
     lf = left_join_on(lf, profile, &["account_id"]);
     lf = left_join_on(lf, org_names, &["org_id"]);
     for other in [scores, ranks, rates] {
