@@ -199,16 +199,18 @@ enum LegendMark {
     Line,
 }
 
-/// A legend right of the plot, one key per line from the plot's top (plotters' own legend
-/// stays inside the plot).
-fn legend_beside<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+/// A legend right of the plot, one key per line from the plot's top, the series' colours in
+/// order (plotters' own legend stays inside the plot).
+fn legend_beside<'n, DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     chart: &ChartContext<'_, DB, CT>,
-    keys: &[(&str, RGBColor, LegendMark)],
+    names: impl Iterator<Item = &'n str>,
+    mark: LegendMark,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (x_range, y_range) = chart.plotting_area().get_pixel_range();
     let x = x_range.end + 10;
-    for (i, (name, color, mark)) in keys.iter().enumerate() {
+    for (i, name) in names.enumerate() {
+        let color = CATEGORY_COLORS[i % CATEGORY_COLORS.len()];
         let y = y_range.start + 8 + 20 * i as i32;
         match mark {
             LegendMark::Box => root.draw(&Rectangle::new(
@@ -296,15 +298,8 @@ pub fn content_mix_svg(
                 .collect();
             chart.draw_series(bars).map_err(|x| e(&x))?;
         }
-        let keys: Vec<(&str, RGBColor, LegendMark)> = categories
-            .iter()
-            .enumerate()
-            .map(|(c, (name, _))| {
-                let color = CATEGORY_COLORS[c % CATEGORY_COLORS.len()];
-                (name.as_str(), color, LegendMark::Box)
-            })
-            .collect();
-        legend_beside(&root, &chart, &keys).map_err(|x| e(&x))?;
+        let names = categories.iter().map(|(name, _)| name.as_str());
+        legend_beside(&root, &chart, names, LegendMark::Box).map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
     Ok(svg)
@@ -387,15 +382,8 @@ pub fn line_chart_svg(
                     .map_err(|x| e(&x))?;
             }
         }
-        let keys: Vec<(&str, RGBColor, LegendMark)> = series
-            .iter()
-            .enumerate()
-            .map(|(s, (name, _))| {
-                let color = CATEGORY_COLORS[s % CATEGORY_COLORS.len()];
-                (name.as_str(), color, LegendMark::Line)
-            })
-            .collect();
-        legend_beside(&root, &chart, &keys).map_err(|x| e(&x))?;
+        let names = series.iter().map(|(name, _)| name.as_str());
+        legend_beside(&root, &chart, names, LegendMark::Line).map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
     Ok(svg)

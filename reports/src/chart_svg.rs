@@ -185,6 +185,18 @@ fn fill_look(c: BackendColor) -> String {
     format!("fill:{};stroke:none{}", color(c), opacity(c))
 }
 
+/// The look of a filled or outlined shape in `style`; `None` when it is invisible.
+fn shape_look<S: BackendStyle>(style: &S, fill: bool) -> Option<String> {
+    let c = style.color();
+    if c.alpha == 0.0 {
+        None
+    } else if fill {
+        Some(fill_look(c))
+    } else {
+        Some(stroke_look(c, style.stroke_width()))
+    }
+}
+
 /// Path data of a polyline: `M1 2L3 4 5 6`, with `H`/`V` for a single straight segment.
 fn polyline(out: &mut String, points: &[BackendCoord]) {
     let Some(((x0, y0), rest)) = points.split_first() else {
@@ -266,18 +278,11 @@ impl DrawingBackend for CompactSvg<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let c = style.color();
-        if c.alpha == 0.0 {
-            return Ok(());
+        if let Some(look) = shape_look(style, fill) {
+            self.shape(look, |d| {
+                let _ = write!(d, "M{x0} {y0}h{}v{}h{}z", x1 - x0, y1 - y0, x0 - x1);
+            });
         }
-        let look = if fill {
-            fill_look(c)
-        } else {
-            stroke_look(c, style.stroke_width())
-        };
-        self.shape(look, |d| {
-            let _ = write!(d, "M{x0} {y0}h{}v{}h{}z", x1 - x0, y1 - y0, x0 - x1);
-        });
         Ok(())
     }
 
@@ -286,14 +291,10 @@ impl DrawingBackend for CompactSvg<'_> {
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let c = style.color();
-        if c.alpha == 0.0 {
-            return Ok(());
+        if let Some(look) = shape_look(style, false) {
+            let points: Vec<BackendCoord> = path.into_iter().collect();
+            self.shape(look, |d| polyline(d, &points));
         }
-        let points: Vec<BackendCoord> = path.into_iter().collect();
-        self.shape(stroke_look(c, style.stroke_width()), |d| {
-            polyline(d, &points)
-        });
         Ok(())
     }
 
@@ -304,25 +305,18 @@ impl DrawingBackend for CompactSvg<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let c = style.color();
-        if c.alpha == 0.0 {
-            return Ok(());
+        if let Some(look) = shape_look(style, fill) {
+            let r = radius as i32;
+            self.shape(look, |d| {
+                let _ = write!(
+                    d,
+                    "M{} {y}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 {} 0z",
+                    x - r,
+                    2 * r,
+                    -2 * r
+                );
+            });
         }
-        let look = if fill {
-            fill_look(c)
-        } else {
-            stroke_look(c, style.stroke_width())
-        };
-        let r = radius as i32;
-        self.shape(look, |d| {
-            let _ = write!(
-                d,
-                "M{} {y}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 {} 0z",
-                x - r,
-                2 * r,
-                -2 * r
-            );
-        });
         Ok(())
     }
 
@@ -331,15 +325,13 @@ impl DrawingBackend for CompactSvg<'_> {
         vertices: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let c = style.color();
-        if c.alpha == 0.0 {
-            return Ok(());
+        if let Some(look) = shape_look(style, true) {
+            let points: Vec<BackendCoord> = vertices.into_iter().collect();
+            self.shape(look, |d| {
+                polyline(d, &points);
+                d.push('z');
+            });
         }
-        let points: Vec<BackendCoord> = vertices.into_iter().collect();
-        self.shape(fill_look(c), |d| {
-            polyline(d, &points);
-            d.push('z');
-        });
         Ok(())
     }
 
