@@ -360,6 +360,7 @@ pub fn write_directory(
             let page = chunk_index + 1;
             let html = template.render(minijinja::context! {
                 t => crate::labels::template_labels(lang),
+                sortable => crate::html::sortable_script(),
                 ..minijinja::Value::from_serialize(DirectoryPage {
                     group,
                     page,

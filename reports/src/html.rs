@@ -14,6 +14,13 @@ use crate::Error;
 pub const STYLESHEET: &str = include_str!("../templates/report.css");
 pub const STYLESHEET_FILE: &str = "report.css";
 
+/// The script that sorts a table by a clicked `th[data-sort]` (index league tables, directory
+/// pages), inlined into each page's own script: pages stay single files that work from
+/// `file://`.
+pub fn sortable_script() -> minijinja::Value {
+    minijinja::Value::from_safe_string(include_str!("../templates/sortable.js").to_string())
+}
+
 /// Writes the stylesheet into a report folder; returns its path.
 pub fn write_stylesheet(dir: &Path) -> Result<std::path::PathBuf, Error> {
     let path = dir.join(STYLESHEET_FILE);

@@ -114,6 +114,7 @@ pub fn render_index(page: &IndexPage, lang: Lang) -> Result<String, Error> {
     let tmpl = env.get_template("index.html")?;
     Ok(tmpl.render(minijinja::context! {
         t => crate::labels::template_labels(lang),
+        sortable => crate::html::sortable_script(),
         ..minijinja::Value::from_serialize(page)
     })?)
 }
@@ -127,6 +128,15 @@ pub fn write_index(page: &IndexPage, lang: Lang, path: &Path) -> Result<(), Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The league tables sort by a clicked header; the index's one script is ours.
+    #[test]
+    fn league_tables_are_sortable() {
+        let html = render_index(&page("某市发布", Lang::Zh), Lang::Zh).unwrap();
+        assert!(html.contains("<th data-sort=\"num\">合格率</th>"), "{html}");
+        assert_eq!(html.matches("<script>").count(), 1);
+        assert!(html.contains("th.closest(\"table\").tBodies[0]"));
+    }
 
     fn page(name: &str, lang: Lang) -> IndexPage {
         IndexPage {
