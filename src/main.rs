@@ -54,17 +54,6 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // glibc gives every thread that allocates its own arena and keeps freed memory in it: the
-    // audit's worker threads (Polars, page drawers, table writers) left the process holding
-    // what they had freed. Two arenas: 20,000-account audit peak 1.77 → 1.42 GB, same time.
-    // `MALLOC_ARENA_MAX` in the environment still decides when set.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
