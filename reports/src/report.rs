@@ -289,7 +289,7 @@ pub fn write_audit_report(
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
             .collect(),
         notes: notes.to_vec(),
-        tier_chart: tier_chart(scored, rubric, ctx.lang)?,
+        tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
         trend_chart: index_trend(history, scored, ctx)?,
         top_findings: top_findings(&result.findings, ctx.lang)?,
         rankings,
@@ -473,9 +473,13 @@ fn index_accounts(
 }
 
 /// Accounts per tier in the pack's order, the veto tier last.
-fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<String, Error> {
+fn tier_chart(
+    scored: &ScoreTables,
+    order: &[String],
+    failing: &str,
+    lang: Lang,
+) -> Result<String, Error> {
     let tiers = strings(&scored.scores, "tier")?;
-    let (order, failing) = tier_order(scored, rubric, lang)?;
     let counts: Vec<(String, u64)> = order
         .iter()
         .map(|name| {
@@ -486,7 +490,7 @@ fn tier_chart(scored: &ScoreTables, rubric: &RubricPack, lang: Lang) -> Result<S
     crate::account_charts::tier_distribution_svg(
         label("chart_tiers_title", lang),
         &counts,
-        &failing,
+        failing,
         lang,
     )
 }
