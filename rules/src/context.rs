@@ -118,6 +118,18 @@ impl Tables {
             .collect())
     }
 
+    /// The same tables with the posts and comments read into memory: every plan of an audit unit
+    /// then works on one decoded copy of its bucket files instead of decoding them again (the
+    /// updates, the post scan, the measurements, the monthly mix and the index inputs each read
+    /// the posts; the comment timing and the measurements the comments).
+    pub fn read_into_memory(&self) -> PolarsResult<Tables> {
+        Ok(Tables {
+            posts: self.posts.clone().collect()?.lazy(),
+            comments: self.comments.clone().collect()?.lazy(),
+            ..self.clone()
+        })
+    }
+
     /// Tables from in-memory frames (tests, fixtures); missing tables are empty.
     pub fn from_frames(frames: Vec<(&'static TableSpec, DataFrame)>) -> Tables {
         let get = |spec: &TableSpec| {

@@ -186,7 +186,8 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         ctx.units()
             .iter()
             .map(|(tables, accounts)| {
-                let unit = ctx.for_unit(tables.clone(), accounts.clone());
+                let tables = trace::stage("unit read", || tables.read_into_memory())?;
+                let unit = ctx.for_unit(tables, accounts.clone());
                 run_unit(&unit, &per_account, gather_naming)
             })
             .collect::<Result<Vec<_>, Error>>()?

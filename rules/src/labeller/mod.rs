@@ -140,7 +140,7 @@ struct CompiledPattern {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelScore {
     pub score: i32,
-    /// `name(field「matched」±weight)` per pattern, in pack order.
+    /// `name(field「matched」±weight)` per pattern, in pack order; empty below the threshold.
     pub reason: String,
     /// The strongest positive match: its field and byte range in that field.
     pub anchor: Option<(&'static str, usize, usize)>,
@@ -220,17 +220,26 @@ impl PostLabeller {
         })
     }
 
-    /// Every label's score on a post.
+    /// Every label's score on a post. A label's `reason` is written only when its score reaches
+    /// the threshold: only those labels are ever reported (category and flags), and formatting
+    /// the reasons of every weak match cost more than the matching on a national store.
     pub fn score<'a>(&self, parts: &PostParts<'a>) -> [LabelScore; LABELS] {
-        // The best (largest in magnitude) contribution of each pattern and where it came from.
-        let mut best: Vec<Option<(i32, Segment<'a>, usize, usize)>> =
-            vec![None; self.patterns.len()];
+        // The best (largest in magnitude) contribution of each pattern that matched and where
+        // it came from, as (pattern, weight, segment, start, end). Few patterns match a post: a
+        // short list searched linearly, where a slot per pattern cost an allocation and a fill
+        // of the whole table per post.
+        let mut best: Vec<(usize, i32, Segment<'a>, usize, usize)> = Vec::new();
         let mut consider = |i: usize, weight: i32, seg: Segment<'a>| {
-            if best[i].is_some_and(|(w, ..)| w.abs() >= weight.abs()) {
+            let slot = best.iter().position(|b| b.0 == i);
+            if slot.is_some_and(|k| best[k].1.abs() >= weight.abs()) {
                 return;
             }
             if let Some(m) = self.patterns[i].regex.find(seg.text) {
-                best[i] = Some((weight, seg, m.start(), m.end()));
+                let found = (i, weight, seg, m.start(), m.end());
+                match slot {
+                    Some(k) => best[k] = found,
+                    None => best.push(found),
+                }
             }
         };
         for seg in &parts.titles {
@@ -245,19 +254,29 @@ impl PostLabeller {
                 consider(i, self.patterns[i].body, seg);
             }
         }
+        // Pack order: the reasons list their patterns in it.
+        best.sort_unstable_by_key(|b| b.0);
         let mut scores: [LabelScore; LABELS] = std::array::from_fn(|_| LabelScore {
             score: 0,
             reason: String::new(),
             anchor: None,
         });
         let mut anchor_weight = [0i32; LABELS];
-        for (i, found) in best.iter().enumerate() {
-            let Some((weight, seg, start, end)) = found else {
-                continue;
-            };
+        for &(i, weight, seg, start, end) in &best {
             let p = &self.patterns[i];
             let s = &mut scores[p.label];
             s.score += weight;
+            if weight > anchor_weight[p.label] {
+                anchor_weight[p.label] = weight;
+                s.anchor = Some((seg.field, seg.offset + start, seg.offset + end));
+            }
+        }
+        for &(i, weight, seg, start, end) in &best {
+            let p = &self.patterns[i];
+            let s = &mut scores[p.label];
+            if s.score < self.threshold {
+                continue;
+            }
             if !s.reason.is_empty() {
                 s.reason.push(' ');
             }
@@ -268,12 +287,8 @@ impl PostLabeller {
             s.reason.push_str(&format!(
                 "{}({part}「{}」{weight:+})",
                 p.name,
-                quote(&seg.text[*start..*end])
+                quote(&seg.text[start..end])
             ));
-            if *weight > anchor_weight[p.label] {
-                anchor_weight[p.label] = *weight;
-                s.anchor = Some((seg.field, seg.offset + start, seg.offset + end));
-            }
         }
         scores
     }
