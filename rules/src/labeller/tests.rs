@@ -375,3 +375,29 @@ fn the_targets_check_fails_below_them() {
         );
     }
 }
+
+#[test]
+fn reasons_are_written_for_the_labels_that_reach_the_threshold_only() {
+    let c = classifier();
+    let labeller = &c.labeller;
+    let policy = label_names().position(|l| l == "政策文件").unwrap();
+    // `arrangements-follow` alone (+1) stays below the threshold: scored, no reason written.
+    let weak = labeller.score(&split_post(None, Some("本周活动安排如下：周六上午植树。")));
+    assert_eq!(weak[policy].score, 1);
+    assert!(weak[policy].score < labeller.threshold);
+    assert_eq!(weak[policy].reason, "");
+    assert!(weak[policy].anchor.is_some());
+    // With a decisive title the label reaches it, and the reason names every pattern that
+    // scored, in pack order.
+    let strong = labeller.score(&split_post(
+        Some("关于调整城区限行措施的通告"),
+        Some("为缓解交通拥堵，限行安排如下：一、限行时间……"),
+    ));
+    assert!(strong[policy].score >= labeller.threshold);
+    let reason = &strong[policy].reason;
+    let title_at = reason.find("document-title(title").expect(reason);
+    let body_at = reason
+        .find("arrangements-follow(body「安排如下」+1)")
+        .expect(reason);
+    assert!(title_at < body_at, "{reason}");
+}
