@@ -16,10 +16,19 @@ use crate::Error;
 use crate::calendar::Calendar;
 use crate::content::scan::PostScan;
 use crate::exprs::local_day;
+use crate::facts::AccountKeys;
+use crate::facts::posts::{PASS_COLUMNS, PostFacts, PostPassSettings, post_facts};
+use crate::facts::updates::CadenceSettings;
 use crate::indices::Period;
 use crate::labeller::PostClassifier;
 use crate::lexicon::Lexicons;
 use govmedia_collectors::layout::bucket_of;
+
+/// The post facts of a unit with the keys of its accounts.
+pub struct UnitPostFacts {
+    pub keys: AccountKeys,
+    pub posts: PostFacts,
+}
 
 /// Language of messages and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -203,6 +212,8 @@ pub struct AuditContext {
     pub(crate) timed_comments: OnceLock<DataFrame>,
     /// The naming facts of every account, shared by the NAM and OPN rules.
     pub(crate) naming: OnceLock<Vec<crate::naming::AccountNaming>>,
+    /// The facts of the unit's posts (`facts::posts`), computed on first use.
+    post_facts: OnceLock<UnitPostFacts>,
     /// Accounts of the store first seen after as_of (by `first_seen` and their first post):
     /// not assessed at this time point.
     pub not_yet_seen: Vec<String>,
@@ -272,6 +283,7 @@ impl AuditContext {
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
+            post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
         };
         if units.is_empty() {
@@ -316,6 +328,7 @@ impl AuditContext {
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
+            post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
         }
     }
@@ -333,6 +346,7 @@ impl AuditContext {
     /// Counts the influence index inputs over this period.
     pub fn with_index_period(mut self, period: Period) -> Self {
         self.index_period = period;
+        self.post_facts = OnceLock::new();
         self
     }
 
@@ -343,6 +357,42 @@ impl AuditContext {
         }
         let u = self.updates_plan().collect()?;
         Ok(self.updates.get_or_init(|| u))
+    }
+
+    /// The facts of the posts of this context's accounts, from one pass (computed once).
+    pub fn post_facts(&self) -> PolarsResult<&UnitPostFacts> {
+        if let Some(f) = self.post_facts.get() {
+            return Ok(f);
+        }
+        let keys = AccountKeys::new(&self.accounts)?;
+        let posts = self
+            .tables
+            .posts
+            .clone()
+            .select(PASS_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .collect()?;
+        let settings = PostPassSettings {
+            as_of_end_ms: self.as_of_end_ms(),
+            as_of_day: self.as_of_day,
+            from_day: self.from_day,
+            count_reposts: self.bool_param(&crate::update::COUNT_REPOSTS),
+            index_first_day: self.as_of_day - self.index_period.days() + 1,
+        };
+        let posts = post_facts(&posts, &keys, &settings)?;
+        Ok(self
+            .post_facts
+            .get_or_init(|| UnitPostFacts { keys, posts }))
+    }
+
+    /// The cadence parameters (`UPD001.*`) of this audit.
+    pub fn cadence_settings(&self) -> CadenceSettings {
+        CadenceSettings {
+            min_required: crate::update::min_required(self),
+            period_weeks: self.int_param(&crate::update::PERIOD_WEEKS).max(1),
+            service_period_weeks: self.int_param(&crate::update::SERVICE_PERIOD_WEEKS).max(1),
+            from_day: self.from_day,
+            as_of_day: self.as_of_day,
+        }
     }
 
     /// Uses this calendar of working days instead of the official one.

@@ -295,7 +295,7 @@ fn run_unit(
 ) -> Result<UnitResult, Error> {
     if trace::enabled() {
         // The shared scans first, so that each shows as its own stage.
-        trace::stage("updates", || ctx.updates().map(|_| ()))?;
+        trace::stage("post facts", || ctx.post_facts().map(|_| ()))?;
         trace::stage("post scan", || ctx.post_scan().map(|_| ()))?;
         trace::stage("comment scan", || ctx.comment_scan().map(|_| ()))?;
     }
@@ -339,9 +339,7 @@ fn run_unit(
             })?,
             trace::stage("monthly", || measurements::monthly(ctx)?.collect())?,
             post_categories,
-            trace::stage("index inputs", || {
-                crate::indices::period_counters(ctx, ctx.index_period.days()).collect()
-            })?,
+            trace::stage("index inputs", || crate::indices::period_counters(ctx))?,
         ],
         naming,
     })

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use crate::context::AuditContext;
-use crate::exprs::{left_join_on, local_day};
+use crate::exprs::left_join_on;
 use crate::{Error, Lang};
 
 pub const INDEX_PACK: &str = include_str!("../packs/indices/indices.toml");
@@ -219,51 +219,66 @@ pub fn app_index(
     spec.scale * (spec.cadence_weight * cadence + spec.recency_weight * recency)
 }
 
-fn counter_aggs() -> Vec<Expr> {
-    let mut aggs = vec![
-        len().cast(DataType::Int64).alias("n"),
-        col("week")
-            .n_unique()
-            .cast(DataType::Int64)
-            .alias("active_weeks"),
-    ];
-    for c in COUNTERS {
-        let value = col(c).cast(DataType::Float64);
-        aggs.push(value.clone().sum().alias(format!("{c}_total")));
-        aggs.push(value.clone().max().alias(format!("{c}_peak")));
-        aggs.push(
-            value
-                .filter(col("position").eq(lit(0i64)))
-                .sum()
-                .alias(format!("{c}_headline")),
-        );
-        aggs.push(
-            col(c)
-                .count()
-                .cast(DataType::Int64)
-                .alias(format!("{c}_known")),
-        );
-    }
-    aggs
-}
-
-/// Per-account counters over the period `(as_of − days, as_of]` (Beijing days), deleted posts
-/// left out.
-pub fn period_counters(ctx: &AuditContext, days: i64) -> LazyFrame {
-    let first_day = ctx.as_of_day - days + 1;
-    ctx.tables
+/// Per-account counters over the index period `(as_of − days, as_of]` (Beijing days), deleted
+/// posts left out: `account_id, n, active_weeks`, then per counter `_total, _peak, _headline,
+/// _known`. From the unit's post facts (`facts::posts::IndexInputs`), accounts with a post in
+/// the period only.
+pub fn period_counters(ctx: &AuditContext) -> PolarsResult<DataFrame> {
+    let facts = ctx.post_facts()?;
+    let with_posts: Vec<(u32, &crate::facts::posts::IndexInputs)> = facts
         .posts
-        .clone()
-        .with_column(local_day(col("published_at")).alias("day"))
-        .filter(
-            col("day")
-                .gt_eq(lit(first_day))
-                .and(col("day").lt_eq(lit(ctx.as_of_day)))
-                .and(col("is_deleted").fill_null(lit(false)).not()),
-        )
-        .with_column(((col("day") - lit(first_day)).floor_div(lit(7i64))).alias("week"))
-        .group_by([col("account_id")])
-        .agg(counter_aggs())
+        .accounts
+        .iter()
+        .enumerate()
+        .filter_map(|(k, f)| f.index.as_ref().map(|i| (k as u32, i)))
+        .collect();
+    let keys: Vec<u32> = with_posts.iter().map(|(k, _)| *k).collect();
+    let mut columns = vec![
+        facts.keys.id_column("account_id", &keys),
+        Column::new(
+            "n".into(),
+            with_posts.iter().map(|(_, i)| i.posts).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "active_weeks".into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| i.weeks.len() as i64)
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    debug_assert_eq!(COUNTERS, crate::facts::posts::INDEX_COUNTERS);
+    for (c, name) in COUNTERS.iter().enumerate() {
+        columns.push(Column::new(
+            format!("{name}_total").into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| i.total[c])
+                .collect::<Vec<_>>(),
+        ));
+        columns.push(Column::new(
+            format!("{name}_peak").into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| i.peak[c])
+                .collect::<Vec<_>>(),
+        ));
+        columns.push(Column::new(
+            format!("{name}_headline").into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| i.headline[c])
+                .collect::<Vec<_>>(),
+        ));
+        columns.push(Column::new(
+            format!("{name}_known").into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| i.known[c])
+                .collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new_infer_height(columns)
 }
 
 /// The influence index of every account: `account_id, index_name, influence_index` (rounded to

@@ -9,6 +9,7 @@ pub mod content;
 pub mod context;
 pub mod engine;
 pub mod exprs;
+pub mod facts;
 pub mod findings;
 pub mod indices;
 pub mod interaction;

@@ -4,8 +4,7 @@
 use polars::prelude::*;
 
 use crate::context::AuditContext;
-use crate::exprs::{day_date, iso_week, left_join_on, local_day, week_monday};
-use crate::update::{judged_periods, last_updates, period_weeks};
+use crate::exprs::{day_date, left_join_on, local_day};
 
 /// The window of each account with the columns used to join measurements.
 fn windows(ctx: &AuditContext) -> LazyFrame {
@@ -173,52 +172,10 @@ pub const CATEGORY_COLUMNS: [(&str, &str); 6] = [
 /// as_of, updates, periods_judged, periods_compliant, longest_gap_days, last_update,
 /// days_since_update`.
 pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let periods = judged_periods(ctx)?.group_by([col("account_id")]).agg([
-        len().cast(DataType::Int64).alias("periods_judged"),
-        col("updates")
-            .gt_eq(col("min_required"))
-            .sum()
-            .cast(DataType::Int64)
-            .alias("periods_compliant"),
-    ]);
-
-    let in_window = ctx
-        .updates()?
-        .clone()
-        .lazy()
-        .join(
-            windows(ctx),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("day").gt_eq(col("from_day")));
-    let counts = in_window
-        .clone()
-        .group_by([col("account_id")])
-        .agg([len().cast(DataType::Int64).alias("updates")]);
-    // Gaps between consecutive update days, and from the window's start to the first one.
-    let gaps = in_window
-        .select([col("account_id"), col("day"), col("from_day")])
-        .unique_stable(Some(cols(["account_id", "day"])), UniqueKeepStrategy::First)
-        .sort_by_exprs(
-            [col("account_id"), col("day")],
-            SortMultipleOptions::default(),
-        )
-        .with_column(
-            (col("day") - col("day").shift(lit(1)).over([col("account_id")])?)
-                .fill_null(col("day") - col("from_day"))
-                .alias("gap"),
-        )
-        .group_by([col("account_id")])
-        .agg([col("gap").max().alias("max_gap")]);
-
-    let last = last_updates(ctx)?.select([col("account_id"), col("last_day"), col("days_since")]);
-    let mut lf = windows(ctx);
-    for other in [periods, counts, gaps, last] {
-        lf = left_join_on(lf, other, &["account_id"]);
-    }
-    Ok(lf
+    let facts = ctx.post_facts()?;
+    let counts =
+        crate::facts::updates::cadence_counts(&facts.keys, &facts.posts, &ctx.cadence_settings())?;
+    Ok(left_join_on(windows(ctx), counts.lazy(), &["account_id"])
         .select([
             col("account_id"),
             col("platform"),
@@ -245,67 +202,8 @@ pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
 /// updates, judged` (`judged` is false for the partial weeks at the edges), plus
 /// `min_per_week`, the cadence threshold expressed per week for the chart.
 pub fn weekly_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let first_week = (ctx.from_day + 3).div_euclid(7);
-    let last_week = (ctx.as_of_day + 3).div_euclid(7);
-    let week_numbers = DataFrame::new_infer_height(vec![Column::new(
-        "week".into(),
-        (first_week..=last_week).collect::<Vec<i64>>(),
-    )])?
-    .lazy();
-    let counts = ctx
-        .updates()?
-        .clone()
-        .lazy()
-        .with_column(iso_week(col("day")).alias("week"))
-        .group_by([col("account_id"), col("week")])
-        .agg([len().cast(DataType::Int64).alias("updates")]);
-    Ok(windows(ctx)
-        .cross_join(week_numbers, None)
-        .with_column(week_monday(col("week")).alias("monday"))
-        // Weeks that overlap the account's window.
-        .filter(
-            (col("monday") + lit(6i64))
-                .gt_eq(col("from_day"))
-                .and(col("monday").lt_eq(col("as_of_day"))),
-        )
-        .join(
-            counts,
-            [col("account_id"), col("week")],
-            [col("account_id"), col("week")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select([
-            col("account_id"),
-            day_date(col("monday")).alias("week_start"),
-            col("updates").fill_null(lit(0i64)),
-            col("monday")
-                .gt_eq(col("from_day"))
-                .and((col("monday") + lit(6i64)).lt_eq(col("as_of_day")))
-                .alias("judged"),
-        ])
-        .join(
-            weekly_threshold(ctx),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select([
-            col("account_id"),
-            col("week_start"),
-            col("updates"),
-            col("judged"),
-            col("threshold").alias("min_per_week"),
-        ])
-        .sort(["account_id", "week_start"], SortMultipleOptions::default()))
-}
-
-/// The per-week threshold of each account: the required updates spread over its period.
-fn weekly_threshold(ctx: &AuditContext) -> LazyFrame {
-    ctx.accounts.clone().lazy().select([
-        col("account_id"),
-        (lit(crate::update::min_required(ctx) as f64) / period_weeks(ctx).cast(DataType::Float64))
-            .alias("threshold"),
-    ])
+    let facts = ctx.post_facts()?;
+    Ok(crate::facts::updates::weekly(&facts.keys, &facts.posts, &ctx.cadence_settings())?.lazy())
 }
 
 /// Upper bounds (working hours) of the reply-latency buckets; the last bucket is open.
@@ -354,53 +252,53 @@ pub const MONTHLY_COUNTERS: [(&str, &str); 6] = [
 /// one column per category of [`CATEGORY_COLUMNS`] (`posts_news` = the rest), and the
 /// engagement sums of [`MONTHLY_COUNTERS`]. Deleted posts are left out.
 pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    // A small day → month table joins the posts to their month without date arithmetic per row.
-    let days: Vec<i64> = (ctx.from_day..=ctx.as_of_day).collect();
-    let months: Vec<String> = days
-        .iter()
-        .map(|d| {
-            govmedia_collectors::time::days_to_date(*d as i32)
-                .format("%Y-%m")
-                .to_string()
-        })
-        .collect();
-    let calendar = DataFrame::new_infer_height(vec![
-        Column::new("day".into(), days),
-        Column::new("month".into(), months),
-    ])?
-    .lazy();
-    let windows = ctx
-        .accounts
-        .clone()
-        .lazy()
-        .select([col("account_id"), col("from_day")]);
-    let mut aggs = vec![len().cast(DataType::Int64).alias("posts")];
-    aggs.extend(
+    let facts = ctx.post_facts()?;
+    let (keys, posts) = (&facts.keys, &facts.posts);
+    let mut account = Vec::new();
+    let mut month: Vec<&str> = Vec::new();
+    let mut counts = Vec::new();
+    let mut sums: Vec<Vec<i64>> = vec![Vec::new(); MONTHLY_COUNTERS.len()];
+    for (key, f) in posts.accounts.iter().enumerate() {
+        for (m, s) in f.months.iter().enumerate() {
+            let Some(s) = s else { continue };
+            account.push(key as u32);
+            month.push(&posts.months[m]);
+            counts.push(s.posts);
+            for (all, v) in sums.iter_mut().zip(s.counters) {
+                all.push(v);
+            }
+        }
+    }
+    let mut columns = vec![
+        keys.id_column("account_id", &account),
+        Column::new("month".into(), month),
+        Column::new("posts".into(), counts),
+    ];
+    columns.extend(
         MONTHLY_COUNTERS
             .iter()
-            .map(|(c, name)| col(*c).cast(DataType::Int64).sum().alias(*name)),
+            .zip(sums)
+            .map(|((_, name), values)| Column::new((*name).into(), values)),
     );
-    let posts = ctx
-        .tables
-        .posts
-        .clone()
-        .filter(col("is_deleted").fill_null(lit(false)).not())
-        .with_column(local_day(col("published_at")).alias("day"))
-        .join(
-            windows,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("day").gt_eq(col("from_day")))
-        .join(
-            calendar.clone(),
-            [col("day")],
-            [col("day")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("account_id"), col("month")])
-        .agg(aggs);
+    let per_month = DataFrame::new_infer_height(columns)?.lazy();
+    // The labelled posts per month: a small table (most posts are 动态).
+    let months = DataFrame::new_infer_height(vec![
+        Column::new(
+            "day".into(),
+            (ctx.from_day..=ctx.as_of_day).collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "month".into(),
+            (ctx.from_day..=ctx.as_of_day)
+                .map(|d| {
+                    govmedia_collectors::time::days_to_date(d as i32)
+                        .format("%Y-%m")
+                        .to_string()
+                })
+                .collect::<Vec<String>>(),
+        ),
+    ])?
+    .lazy();
     let labelled: Vec<Expr> = CATEGORY_COLUMNS
         .iter()
         .filter(|(label, _)| *label != "动态")
@@ -419,7 +317,7 @@ pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .lazy()
         .select([col("account_id"), col("day"), col("category")])
         .join(
-            calendar,
+            months,
             [col("day")],
             [col("day")],
             JoinArgs::new(JoinType::Inner),
@@ -431,21 +329,18 @@ pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .filter(|(label, _)| *label != "动态")
         .map(|(_, name)| *name)
         .collect();
-    let mut fill: Vec<Expr> = labelled_names
+    let fill: Vec<Expr> = labelled_names
         .iter()
         .map(|n| col(*n).fill_null(lit(0i64)))
         .collect();
-    fill.extend(
-        MONTHLY_COUNTERS
-            .iter()
-            .map(|(_, n)| col(*n).fill_null(lit(0i64))),
-    );
     let news = labelled_names
         .iter()
         .fold(col("posts"), |acc, n| acc - col(*n))
         .alias("posts_news");
-    Ok(left_join_on(posts, categories, &["account_id", "month"])
-        .with_columns(fill)
-        .with_column(news)
-        .sort(["account_id", "month"], SortMultipleOptions::default()))
+    Ok(
+        left_join_on(per_month, categories, &["account_id", "month"])
+            .with_columns(fill)
+            .with_column(news)
+            .sort(["account_id", "month"], SortMultipleOptions::default()),
+    )
 }

@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use crate::context::AuditContext;
 use crate::exprs::{concat_frames, local_day};
+use crate::facts::AccountKeys;
 use crate::labeller::{CONTEXT_CHARS, PostClassifier, TextHit};
 use crate::lexicon::{DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
 use crate::measurements::CATEGORY_COLUMNS;
@@ -211,31 +212,14 @@ fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scan
     found
 }
 
-/// The posts of each account's window that are not deleted, one slice of the table at a time.
-fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
-    let windows =
-        ctx.accounts
-            .clone()
-            .lazy()
-            .select([col("account_id"), col("from_day"), col("as_of_day")]);
-    ctx.tables
+/// The posts of each account's window that are not deleted, one slice of the table at a time:
+/// the window is looked up by the account's integer key (`facts::AccountKeys`), not joined.
+fn window_slice(ctx: &AuditContext, keys: &AccountKeys, offset: usize) -> PolarsResult<DataFrame> {
+    let df = ctx
+        .tables
         .posts
         .clone()
         .slice(offset as i64, SLICE_ROWS as IdxSize)
-        .join(
-            windows,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .with_column(local_day(col("published_at")).alias("day"))
-        .filter(
-            col("is_deleted")
-                .fill_null(lit(false))
-                .not()
-                .and(col("day").gt_eq(col("from_day")))
-                .and(col("day").lt_eq(col("as_of_day"))),
-        )
         .select([
             col("account_id"),
             col("post_id"),
@@ -245,15 +229,38 @@ fn window_slice(ctx: &AuditContext, offset: usize) -> PolarsResult<DataFrame> {
             col("content_html"),
             col("links"),
             col("published_at").cast(DataType::Int64).alias("at"),
-            col("day"),
+            local_day(col("published_at")).alias("day"),
+            col("is_deleted").fill_null(lit(false)).alias("is_deleted"),
         ])
-        .collect()
+        .collect()?;
+    let accounts = df.column("account_id")?.str()?;
+    let days = df.column("day")?.i64()?;
+    let deleted = df.column("is_deleted")?.bool()?;
+    let mut cursor = keys.cursor();
+    let in_window: BooleanChunked = accounts
+        .iter()
+        .zip(days.iter())
+        .zip(deleted.iter())
+        .map(|((account, day), deleted)| {
+            let (Some(account), Some(day)) = (account, day) else {
+                return false;
+            };
+            !deleted.unwrap_or(false)
+                && cursor
+                    .find(account)
+                    .is_some_and(|k| day >= keys.from_day(k) && day <= keys.as_of_day(k))
+        })
+        .collect();
+    let mut df = df.filter(&in_window)?;
+    df.drop_in_place("is_deleted")?;
+    Ok(df)
 }
 
 pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let lex = &ctx.lexicons;
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
     let classifier = ctx.post_classifier().map_err(to_err)?;
+    let keys = &ctx.post_facts()?.keys;
     let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
     let commercial: HashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
 
@@ -284,7 +291,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let mut counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]> = BTreeMap::new();
     let mut offset = 0;
     while offset < total {
-        let df = crate::trace::stage("post scan: read", || window_slice(ctx, offset))?;
+        let df = crate::trace::stage("post scan: read", || window_slice(ctx, keys, offset))?;
         offset += SLICE_ROWS;
         let slice = SliceColumns {
             account: df.column("account_id")?.str()?,

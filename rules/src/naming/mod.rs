@@ -159,22 +159,28 @@ fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming
         .into_iter()
         .map(|o| (o.org_id.clone(), o))
         .collect();
-    let active = ctx
-        .updates()?
-        .clone()
-        .lazy()
-        .join(
-            ctx.accounts
-                .clone()
-                .lazy()
-                .select([col("account_id"), col("from_day")]),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("day").gt_eq(col("from_day")))
-        .group_by([col("account_id")])
-        .agg([len().alias("updates_in_window")]);
+    // Updates in each account's window, from the unit's post facts.
+    let facts = ctx.post_facts()?;
+    let active = DataFrame::new_infer_height(vec![
+        facts.keys.id_column(
+            "account_id",
+            &(0..facts.keys.len() as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "updates_in_window".into(),
+            facts
+                .posts
+                .accounts
+                .iter()
+                .enumerate()
+                .map(|(k, f)| {
+                    let from_day = facts.keys.from_day(k as u32);
+                    f.update_days.iter().filter(|&&d| d >= from_day).count() as i64
+                })
+                .collect::<Vec<_>>(),
+        ),
+    ])?
+    .lazy();
     let listed = ctx.tables.accounts.clone().select([
         col("account_id"),
         col("certification"),

@@ -8,7 +8,6 @@ use polars::prelude::*;
 
 use crate::context::{AuditContext, ParamValue};
 use crate::engine::ParamSpec;
-use crate::exprs::{iso_week, week_monday};
 
 pub const MIN_PER_PERIOD: ParamSpec = ParamSpec {
     key: "UPD001.min_per_period",
@@ -59,115 +58,21 @@ pub fn period_weeks(ctx: &AuditContext) -> Expr {
 ///
 /// Periods are counted back from as_of's ISO week (period 0 ends with it); a period is judged
 /// only when it lies wholly inside the account's window, so partial weeks at the edges are not.
+/// Computed from the unit's post facts (`facts::updates`).
 pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let min_required = min_required(ctx);
-    let as_of_week = (ctx.as_of_day + 3).div_euclid(7);
-    let max_period = (ctx.as_of_day - ctx.from_day) / 7 + 2;
-
-    let accounts = ctx.accounts.clone().lazy().select([
-        col("account_id"),
-        col("from_day"),
-        col("as_of_day"),
-        period_weeks(ctx).alias("period_weeks"),
-    ]);
-    let period_numbers = DataFrame::new_infer_height(vec![Column::new(
-        "period".into(),
-        (0..=max_period).collect::<Vec<i64>>(),
-    )])?
-    .lazy();
-
-    let end_week = lit(as_of_week) - col("period") * col("period_weeks");
-    let periods = accounts
-        .clone()
-        .cross_join(period_numbers, None)
-        .with_columns([
-            week_monday(end_week.clone() - col("period_weeks") + lit(1i64)).alias("start_day"),
-            (week_monday(end_week) + lit(6i64)).alias("end_day"),
-        ])
-        .filter(
-            col("start_day")
-                .gt_eq(col("from_day"))
-                .and(col("end_day").lt_eq(col("as_of_day"))),
-        );
-
-    let counts = ctx
-        .updates()?
-        .clone()
-        .lazy()
-        .join(
-            accounts,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("day").gt_eq(col("from_day")))
-        .with_column(
-            (lit(as_of_week) - iso_week(col("day")))
-                .floor_div(col("period_weeks"))
-                .alias("period"),
-        )
-        .group_by([col("account_id"), col("period")])
-        .agg([len().cast(DataType::Int64).alias("updates")]);
-
-    Ok(periods
-        .join(
-            counts,
-            [col("account_id"), col("period")],
-            [col("account_id"), col("period")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select([
-            col("account_id"),
-            col("period"),
-            col("period_weeks"),
-            col("start_day"),
-            col("end_day"),
-            col("updates").fill_null(lit(0i64)),
-            lit(min_required).alias("min_required"),
-        ]))
+    let facts = ctx.post_facts()?;
+    Ok(
+        crate::facts::updates::judged_periods(&facts.keys, &facts.posts, &ctx.cadence_settings())?
+            .lazy(),
+    )
 }
 
 /// Per account: the last update up to as_of and the days since it: `account_id, from_day,
-/// last_at, last_day, last_url, days_since` (nulls when the account never updated).
+/// as_of_day, last_at (epoch ms), last_day, last_url, days_since` (nulls when the account never
+/// updated).
 pub fn last_updates(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let last = ctx
-        .updates()?
-        .clone()
-        .lazy()
-        .group_by([col("account_id")])
-        .agg([
-            col("published_at").max().alias("last_at"),
-            col("day").max().alias("last_day"),
-            col("post_id")
-                .sort_by([col("published_at")], SortMultipleOptions::default())
-                .last()
-                .alias("last_post_id"),
-        ]);
-    // The link of each account's last update, looked up for those posts only (the updates
-    // frame does not carry every post's URL).
-    let last_url = ctx.tables.posts.clone().select([
-        col("account_id"),
-        col("post_id"),
-        col("url").alias("last_url"),
-    ]);
-    let last = last.join(
-        last_url,
-        [col("account_id"), col("last_post_id")],
-        [col("account_id"), col("post_id")],
-        JoinArgs::new(JoinType::Left),
-    );
-    Ok(ctx
-        .accounts
-        .clone()
-        .lazy()
-        .select([col("account_id"), col("from_day"), col("as_of_day")])
-        .join(
-            last,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column((col("as_of_day") - col("last_day")).alias("days_since")))
+    let facts = ctx.post_facts()?;
+    Ok(crate::facts::updates::last_updates(&facts.keys, &facts.posts)?.lazy())
 }
 
 #[cfg(test)]

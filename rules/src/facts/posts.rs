@@ -1,0 +1,317 @@
+//! The per-account facts of a unit's posts, from one pass over the post rows (no text columns):
+//! the updates (`docs/checks.md`: published up to as_of, not deleted, by the account itself; a
+//! WeChat mass-send once), the last update and its link, the monthly posts and engagement sums,
+//! and the influence-index inputs. The UPD rules, the cadence measurements, the weekly and
+//! monthly tables and the index read these instead of grouping and joining the posts each.
+
+use std::collections::HashSet;
+
+use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
+use polars::prelude::*;
+
+use super::AccountKeys;
+use crate::measurements::MONTHLY_COUNTERS;
+
+/// The influence-index counters, in the order of `indices::COUNTERS`.
+pub const INDEX_COUNTERS: [&str; 6] = [
+    "read_count",
+    "watch_count",
+    "like_count",
+    "share_count",
+    "comment_count",
+    "repost_count",
+];
+
+/// What the pass needs to know of the audit (from the context).
+pub struct PostPassSettings {
+    /// The end of as_of (Beijing) in UTC milliseconds: later posts are no updates.
+    pub as_of_end_ms: i64,
+    pub as_of_day: i64,
+    /// The audit window's first day (before clipping to an account's first sighting).
+    pub from_day: i64,
+    /// Whether a plain repost (`is_original` false) counts as an update.
+    pub count_reposts: bool,
+    /// The first day of the influence-index period.
+    pub index_first_day: i64,
+}
+
+/// The last update of an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastUpdate {
+    /// UTC epoch milliseconds.
+    pub at: i64,
+    pub day: i64,
+    pub post_id: String,
+    pub url: Option<String>,
+}
+
+/// Posts and engagement sums of one month (non-deleted posts of the account's window).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MonthSums {
+    pub posts: i64,
+    /// In the order of [`MONTHLY_COUNTERS`].
+    pub counters: [i64; MONTHLY_COUNTERS.len()],
+}
+
+/// The influence-index inputs of one account over the index period (non-deleted posts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexInputs {
+    pub posts: i64,
+    /// Weeks of the period (counted from its first day) with a post.
+    pub weeks: HashSet<i64>,
+    /// Per counter of [`INDEX_COUNTERS`]: sum, largest, sum over headlines (position 0), how
+    /// many posts carried it.
+    pub total: [f64; INDEX_COUNTERS.len()],
+    pub peak: [Option<f64>; INDEX_COUNTERS.len()],
+    pub headline: [f64; INDEX_COUNTERS.len()],
+    pub known: [i64; INDEX_COUNTERS.len()],
+}
+
+/// The facts of one account's posts.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPostFacts {
+    /// Beijing day of every update up to as_of, in store order (any day: before the window too).
+    pub update_days: Vec<i64>,
+    pub last: Option<LastUpdate>,
+    /// Per month since the audit window's first month (index into [`PostFacts::months`]).
+    pub months: Vec<Option<MonthSums>>,
+    /// None: no post in the index period.
+    pub index: Option<IndexInputs>,
+}
+
+/// The post facts of every account of a unit, aligned with its [`AccountKeys`].
+pub struct PostFacts {
+    pub accounts: Vec<AccountPostFacts>,
+    /// `YYYY-MM` of each month index, from the audit window's first month to as_of's.
+    pub months: Vec<String>,
+}
+
+/// The post columns the pass reads (no text: the content scan reads those).
+pub const PASS_COLUMNS: [&str; 14] = [
+    "account_id",
+    "post_id",
+    "published_at",
+    "url",
+    "position",
+    "is_deleted",
+    "is_original",
+    "read_count",
+    "like_count",
+    "watch_count",
+    "share_count",
+    "comment_count",
+    "repost_count",
+    "fav_count",
+];
+
+/// The Beijing day of an instant.
+fn local_day(ms: i64) -> i64 {
+    (ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// The month index (months since the audit window's first month) of each day from `from_day`
+/// to `as_of_day`, and the months' `YYYY-MM` texts.
+fn month_table(from_day: i64, as_of_day: i64) -> (Vec<u16>, Vec<String>) {
+    let mut months: Vec<String> = Vec::new();
+    let mut index = Vec::with_capacity((as_of_day - from_day + 1).max(0) as usize);
+    for day in from_day..=as_of_day {
+        let text = govmedia_collectors::time::days_to_date(day as i32)
+            .format("%Y-%m")
+            .to_string();
+        if months.last() != Some(&text) {
+            months.push(text);
+        }
+        index.push((months.len() - 1) as u16);
+    }
+    (index, months)
+}
+
+fn i64_column(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
+    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.clone())
+}
+
+/// One pass over a unit's posts (any order; rows of accounts not in `keys` are skipped).
+pub fn post_facts(
+    posts: &DataFrame,
+    keys: &AccountKeys,
+    settings: &PostPassSettings,
+) -> PolarsResult<PostFacts> {
+    let (month_of_day, months) = month_table(settings.from_day, settings.as_of_day);
+    let mut facts = vec![AccountPostFacts::default(); keys.len()];
+    let account = posts.column("account_id")?.str()?.clone();
+    let post = posts.column("post_id")?.str()?.clone();
+    let url = posts.column("url")?.str()?.clone();
+    let at = i64_column(posts, "published_at")?;
+    let position = i64_column(posts, "position")?;
+    let deleted = posts.column("is_deleted")?.bool()?.clone();
+    let original = posts.column("is_original")?.bool()?.clone();
+    let monthly: Vec<Int64Chunked> = MONTHLY_COUNTERS
+        .iter()
+        .map(|(c, _)| i64_column(posts, c))
+        .collect::<PolarsResult<_>>()?;
+    let index_counters: Vec<Int64Chunked> = INDEX_COUNTERS
+        .iter()
+        .map(|c| i64_column(posts, c))
+        .collect::<PolarsResult<_>>()?;
+
+    // WeChat mass-sends already counted, per account: (account, published_at).
+    let mut mass_sends: HashSet<(u32, i64)> = HashSet::new();
+    let mut lookup = keys.cursor();
+    for row in 0..posts.height() {
+        let (Some(account_id), Some(at)) = (account.get(row), at.get(row)) else {
+            continue;
+        };
+        let Some(a) = lookup.find(account_id) else {
+            continue;
+        };
+        let f = &mut facts[a as usize];
+        let day = local_day(at);
+        if deleted.get(row).unwrap_or(false) {
+            continue;
+        }
+        // Updates.
+        if at < settings.as_of_end_ms
+            && (settings.count_reposts || original.get(row).unwrap_or(true))
+            && (!account_id.starts_with("wechat:") || mass_sends.insert((a, at)))
+        {
+            f.update_days.push(day);
+            // The latest instant wins; equal instants: the later row (a stable sort's last).
+            if f.last.as_ref().is_none_or(|l| at >= l.at) {
+                let post_id = post.get(row).unwrap_or_default();
+                f.last = Some(LastUpdate {
+                    at,
+                    day,
+                    post_id: post_id.to_string(),
+                    url: url.get(row).map(String::from),
+                });
+            }
+        }
+        // Monthly sums over the account's window.
+        let window_from = keys.from_day(a);
+        if day >= window_from && day >= settings.from_day && day <= settings.as_of_day {
+            let m = month_of_day[(day - settings.from_day) as usize] as usize;
+            if f.months.len() <= m {
+                f.months.resize(m + 1, None);
+            }
+            let sums = f.months[m].get_or_insert_with(MonthSums::default);
+            sums.posts += 1;
+            for (total, column) in sums.counters.iter_mut().zip(&monthly) {
+                *total += column.get(row).unwrap_or(0);
+            }
+        }
+        // Influence-index inputs over the index period.
+        if day >= settings.index_first_day && day <= settings.as_of_day {
+            let inputs = f.index.get_or_insert_with(IndexInputs::default);
+            inputs.posts += 1;
+            inputs
+                .weeks
+                .insert((day - settings.index_first_day).div_euclid(7));
+            let headline = position.get(row) == Some(0);
+            for (c, column) in index_counters.iter().enumerate() {
+                if let Some(v) = column.get(row) {
+                    let v = v as f64;
+                    inputs.total[c] += v;
+                    inputs.peak[c] = Some(inputs.peak[c].map_or(v, |p| p.max(v)));
+                    if headline {
+                        inputs.headline[c] += v;
+                    }
+                    inputs.known[c] += 1;
+                }
+            }
+        }
+    }
+    Ok(PostFacts {
+        accounts: facts,
+        months,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use govmedia_collectors::schema::{ACCOUNTS, POSTS};
+
+    use crate::testing::Fixture;
+
+    const ACCOUNTS_JSONL: &str = r#"
+{"account_id":"wechat:a","platform":"wechat","name":"甲","first_seen":"2025-01-01T00:00:00Z"}
+{"account_id":"weibo:b","platform":"weibo","name":"乙","first_seen":"2025-01-01T00:00:00Z"}
+"#;
+
+    const POSTS_JSONL: &str = r#"
+{"account_id":"wechat:a","post_id":"1_1","published_at":"2025-11-03T10:00:00+08:00","url":"https://mp.weixin.qq.com/s/1","position":0,"read_count":100}
+{"account_id":"wechat:a","post_id":"1_2","published_at":"2025-11-03T10:00:00+08:00","url":"https://mp.weixin.qq.com/s/2","position":1,"read_count":50}
+{"account_id":"wechat:a","post_id":"2_1","published_at":"2025-11-20T09:00:00+08:00","url":"https://mp.weixin.qq.com/s/3","position":0,"is_deleted":true,"read_count":999}
+{"account_id":"wechat:a","post_id":"3_1","published_at":"2025-12-03T09:00:00+08:00","url":"https://mp.weixin.qq.com/s/4","position":0}
+{"account_id":"weibo:b","post_id":"x","published_at":"2025-10-30T23:30:00+08:00","url":"https://weibo.com/x","is_original":false,"repost_count":3}
+{"account_id":"weibo:b","post_id":"y","published_at":"2025-11-01T01:00:00+08:00","url":"https://weibo.com/y","repost_count":4}
+{"account_id":"weibo:unknown","post_id":"z","published_at":"2025-11-01T01:00:00+08:00"}
+"#;
+
+    #[test]
+    fn one_pass_gives_updates_last_update_months_and_index_inputs() {
+        let ctx = Fixture::at("2025-11-30")
+            .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+            .jsonl(&POSTS, POSTS_JSONL)
+            .context();
+        let facts = ctx.post_facts().unwrap();
+        let a = facts.keys.key_of("wechat:a").unwrap() as usize;
+        let b = facts.keys.key_of("weibo:b").unwrap() as usize;
+        let (a, b) = (&facts.posts.accounts[a], &facts.posts.accounts[b]);
+        // A mass-send of two articles is one update; deleted and after-as_of posts are none.
+        assert_eq!(a.update_days.len(), 1);
+        let last = a.last.as_ref().unwrap();
+        assert_eq!(last.post_id, "1_1");
+        assert_eq!(last.url.as_deref(), Some("https://mp.weixin.qq.com/s/1"));
+        // A repost counts by default; the later post is the last update.
+        assert_eq!(b.update_days.len(), 2);
+        assert_eq!(b.last.as_ref().unwrap().post_id, "y");
+        // Months: both articles count as posts (the deleted one does not), sums per month.
+        let november = facts
+            .posts
+            .months
+            .iter()
+            .position(|m| m == "2025-11")
+            .unwrap();
+        let october = facts
+            .posts
+            .months
+            .iter()
+            .position(|m| m == "2025-10")
+            .unwrap();
+        let nov = a.months[november].unwrap();
+        assert_eq!((nov.posts, nov.counters[0]), (2, 150));
+        assert_eq!(b.months[october].unwrap().posts, 1);
+        assert_eq!(b.months[november].unwrap().posts, 1);
+        // Index inputs (a month by default): the headline's reads, the peak, the known counts.
+        let index = a.index.as_ref().unwrap();
+        assert_eq!(index.posts, 2);
+        assert_eq!((index.total[0], index.headline[0]), (150.0, 100.0));
+        assert_eq!((index.peak[0], index.known[0]), (Some(100.0), 2));
+        assert_eq!(index.peak[1], None);
+        // An account known only from its posts is audited too.
+        assert!(
+            facts
+                .keys
+                .key_of("weibo:unknown")
+                .is_some_and(|k| { facts.posts.accounts[k as usize].update_days.len() == 1 })
+        );
+    }
+
+    #[test]
+    fn reposts_do_not_count_when_the_parameter_says_so() {
+        let params = [(
+            "UPD.count_reposts".to_string(),
+            crate::context::ParamValue::Bool(false),
+        )]
+        .into_iter()
+        .collect();
+        let ctx = Fixture::at("2025-11-30")
+            .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+            .jsonl(&POSTS, POSTS_JSONL)
+            .params(params)
+            .context();
+        let facts = ctx.post_facts().unwrap();
+        let b = facts.keys.key_of("weibo:b").unwrap() as usize;
+        assert_eq!(facts.posts.accounts[b].update_days.len(), 1);
+    }
+}
