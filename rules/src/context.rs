@@ -2,7 +2,7 @@
 //! tables as lazy frames, and the derived frames several rules share (updates, windows), which
 //! are computed once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Months, NaiveDate};
 use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, LINK_CHECKS, MENUS, ORGS, POSTS, TableSpec};
@@ -22,6 +22,7 @@ use crate::facts::updates::CadenceSettings;
 use crate::indices::Period;
 use crate::labeller::PostClassifier;
 use crate::lexicon::Lexicons;
+use crate::naming::{OrgEntry, org_entries};
 use govmedia_collectors::layout::bucket_of;
 
 /// The post facts of a unit with the keys of its accounts.
@@ -205,6 +206,12 @@ pub struct AuditContext {
     post_scan: OnceLock<PostScan>,
     /// The lexicons and label pack compiled, once per audit (shared by its units).
     post_classifier: Arc<OnceLock<PostClassifier>>,
+    /// The organisation registry by `org_id`, once per audit (shared by its units: every unit
+    /// sees the whole registry, so building it per unit made the audit quadratic).
+    org_registry: Arc<OnceLock<HashMap<String, OrgEntry>>>,
+    /// The last checks of every checked URL (`service::last_link_checks`), once per audit
+    /// (every unit sees every link check).
+    latest_link_checks: Arc<OnceLock<DataFrame>>,
     /// The comment and reply scan, computed on first use and shared by INT003 and INT004.
     comment_scan: OnceLock<DataFrame>,
     /// The window's comments with working-time latencies, shared by the INT rules and the
@@ -280,6 +287,8 @@ impl AuditContext {
             orgs: DataFrame::empty(),
             post_scan: OnceLock::new(),
             post_classifier: Arc::default(),
+            org_registry: Arc::default(),
+            latest_link_checks: Arc::default(),
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
@@ -325,6 +334,8 @@ impl AuditContext {
             units: Vec::new(),
             post_scan: OnceLock::new(),
             post_classifier: Arc::clone(&self.post_classifier),
+            org_registry: Arc::clone(&self.org_registry),
+            latest_link_checks: Arc::clone(&self.latest_link_checks),
             comment_scan: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
@@ -357,6 +368,27 @@ impl AuditContext {
         }
         let u = self.updates_plan().collect()?;
         Ok(self.updates.get_or_init(|| u))
+    }
+
+    /// The organisation registry by `org_id` (computed once per audit).
+    pub fn org_registry(&self) -> PolarsResult<&HashMap<String, OrgEntry>> {
+        if let Some(r) = self.org_registry.get() {
+            return Ok(r);
+        }
+        let r = org_entries(&self.orgs)?
+            .into_iter()
+            .map(|o| (o.org_id.clone(), o))
+            .collect();
+        Ok(self.org_registry.get_or_init(|| r))
+    }
+
+    /// The last checks of every checked URL up to now (computed once per audit).
+    pub fn latest_link_checks(&self) -> PolarsResult<&DataFrame> {
+        if let Some(c) = self.latest_link_checks.get() {
+            return Ok(c);
+        }
+        let c = crate::service::last_link_checks(self, None).collect()?;
+        Ok(self.latest_link_checks.get_or_init(|| c))
     }
 
     /// The facts of the posts of this context's accounts, from one pass (computed once).
@@ -406,6 +438,7 @@ impl AuditContext {
     pub fn with_orgs(mut self, orgs: DataFrame) -> Self {
         self.orgs = orgs;
         self.naming = OnceLock::new();
+        self.org_registry = Arc::default();
         self
     }
 

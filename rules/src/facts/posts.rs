@@ -127,63 +127,178 @@ fn month_table(from_day: i64, as_of_day: i64) -> (Vec<u16>, Vec<String>) {
 }
 
 fn i64_column(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
-    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.clone())
+    Ok(df
+        .column(name)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .rechunk()
+        .into_owned())
 }
 
-/// One pass over a unit's posts (any order; rows of accounts not in `keys` are skipped).
+/// The columns of the pass, each in one chunk (row access without a chunk search).
+struct PassColumns {
+    account: StringChunked,
+    post: StringChunked,
+    url: StringChunked,
+    at: Int64Chunked,
+    position: Int64Chunked,
+    deleted: BooleanChunked,
+    original: BooleanChunked,
+    monthly: Vec<Int64Chunked>,
+    index_counters: Vec<Int64Chunked>,
+}
+
+impl PassColumns {
+    fn new(posts: &DataFrame) -> PolarsResult<PassColumns> {
+        let str_column = |name: &str| -> PolarsResult<StringChunked> {
+            Ok(posts.column(name)?.str()?.rechunk().into_owned())
+        };
+        let bool_column = |name: &str| -> PolarsResult<BooleanChunked> {
+            Ok(posts.column(name)?.bool()?.rechunk().into_owned())
+        };
+        Ok(PassColumns {
+            account: str_column("account_id")?,
+            post: str_column("post_id")?,
+            url: str_column("url")?,
+            at: i64_column(posts, "published_at")?,
+            position: i64_column(posts, "position")?,
+            deleted: bool_column("is_deleted")?,
+            original: bool_column("is_original")?,
+            monthly: MONTHLY_COUNTERS
+                .iter()
+                .map(|(c, _)| i64_column(posts, c))
+                .collect::<PolarsResult<_>>()?,
+            index_counters: INDEX_COUNTERS
+                .iter()
+                .map(|c| i64_column(posts, c))
+                .collect::<PolarsResult<_>>()?,
+        })
+    }
+}
+
+/// Rows per worker below which one thread does the pass.
+const PARALLEL_ROWS: usize = 1 << 16;
+
+/// One pass over a unit's posts (any order; rows of accounts not in `keys` are skipped). A large
+/// unit is cut into one run of rows per core at account boundaries (the store keeps an
+/// account's rows together); should an account's rows lie in two runs after all, the pass is
+/// done again on one thread, so the facts never depend on the cut.
 pub fn post_facts(
     posts: &DataFrame,
     keys: &AccountKeys,
     settings: &PostPassSettings,
 ) -> PolarsResult<PostFacts> {
-    let (month_of_day, months) = month_table(settings.from_day, settings.as_of_day);
-    let mut facts = vec![AccountPostFacts::default(); keys.len()];
-    let account = posts.column("account_id")?.str()?.clone();
-    let post = posts.column("post_id")?.str()?.clone();
-    let url = posts.column("url")?.str()?.clone();
-    let at = i64_column(posts, "published_at")?;
-    let position = i64_column(posts, "position")?;
-    let deleted = posts.column("is_deleted")?.bool()?.clone();
-    let original = posts.column("is_original")?.bool()?.clone();
-    let monthly: Vec<Int64Chunked> = MONTHLY_COUNTERS
-        .iter()
-        .map(|(c, _)| i64_column(posts, c))
-        .collect::<PolarsResult<_>>()?;
-    let index_counters: Vec<Int64Chunked> = INDEX_COUNTERS
-        .iter()
-        .map(|c| i64_column(posts, c))
-        .collect::<PolarsResult<_>>()?;
+    post_facts_in_runs(posts, keys, settings, PARALLEL_ROWS)
+}
 
+/// [`post_facts`] with runs of at least `min_rows` rows per worker.
+fn post_facts_in_runs(
+    posts: &DataFrame,
+    keys: &AccountKeys,
+    settings: &PostPassSettings,
+    min_rows: usize,
+) -> PolarsResult<PostFacts> {
+    let (month_of_day, months) = month_table(settings.from_day, settings.as_of_day);
+    let columns = PassColumns::new(posts)?;
+    let rows = posts.height();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rows / min_rows.max(1))
+        .max(1);
+    let pass = |range: std::ops::Range<usize>| {
+        facts_of_rows(&columns, range, keys, settings, &month_of_day)
+    };
+    // Cut points where the account changes, about `rows / workers` apart.
+    let mut cuts = vec![0];
+    for w in 1..workers {
+        let mut cut = (rows * w / workers).max(*cuts.last().unwrap_or(&0));
+        while cut < rows && cut > 0 && columns.account.get(cut) == columns.account.get(cut - 1) {
+            cut += 1;
+        }
+        cuts.push(cut);
+    }
+    cuts.push(rows);
+    let accounts = if workers == 1 {
+        pass(0..rows).0
+    } else {
+        let parts: Vec<(Vec<AccountPostFacts>, Vec<bool>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .map(|r| {
+                    let (start, end) = (r[0], r[1]);
+                    let pass = &pass;
+                    scope.spawn(move || pass(start..end))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a post facts worker panicked"))
+                .collect()
+        });
+        let mut owner: Vec<Option<usize>> = vec![None; keys.len()];
+        let mut split_account = false;
+        for (p, (_, touched)) in parts.iter().enumerate() {
+            for (k, _) in touched.iter().enumerate().filter(|(_, t)| **t) {
+                split_account |= owner[k].replace(p).is_some();
+            }
+        }
+        if split_account {
+            pass(0..rows).0
+        } else {
+            let mut parts: Vec<Vec<AccountPostFacts>> = parts.into_iter().map(|p| p.0).collect();
+            owner
+                .iter()
+                .enumerate()
+                .map(|(k, o)| {
+                    o.map_or_else(AccountPostFacts::default, |p| {
+                        std::mem::take(&mut parts[p][k])
+                    })
+                })
+                .collect()
+        }
+    };
+    Ok(PostFacts { accounts, months })
+}
+
+/// The facts of the posts `rows`, per account key, and which keys had a row.
+fn facts_of_rows(
+    columns: &PassColumns,
+    rows: std::ops::Range<usize>,
+    keys: &AccountKeys,
+    settings: &PostPassSettings,
+    month_of_day: &[u16],
+) -> (Vec<AccountPostFacts>, Vec<bool>) {
+    let mut facts = vec![AccountPostFacts::default(); keys.len()];
+    let mut touched = vec![false; keys.len()];
+    let mut last_rows: Vec<Option<(i64, usize)>> = vec![None; keys.len()];
+    let c = columns;
     // WeChat mass-sends already counted, per account: (account, published_at).
     let mut mass_sends: HashSet<(u32, i64)> = HashSet::new();
     let mut lookup = keys.cursor();
-    for row in 0..posts.height() {
-        let (Some(account_id), Some(at)) = (account.get(row), at.get(row)) else {
+    for row in rows {
+        let (Some(account_id), Some(at)) = (c.account.get(row), c.at.get(row)) else {
             continue;
         };
         let Some(a) = lookup.find(account_id) else {
             continue;
         };
-        let f = &mut facts[a as usize];
-        let day = local_day(at);
-        if deleted.get(row).unwrap_or(false) {
+        touched[a as usize] = true;
+        if c.deleted.get(row).unwrap_or(false) {
             continue;
         }
+        let f = &mut facts[a as usize];
+        let day = local_day(at);
         // Updates.
         if at < settings.as_of_end_ms
-            && (settings.count_reposts || original.get(row).unwrap_or(true))
+            && (settings.count_reposts || c.original.get(row).unwrap_or(true))
             && (!account_id.starts_with("wechat:") || mass_sends.insert((a, at)))
         {
             f.update_days.push(day);
             // The latest instant wins; equal instants: the later row (a stable sort's last).
-            if f.last.as_ref().is_none_or(|l| at >= l.at) {
-                let post_id = post.get(row).unwrap_or_default();
-                f.last = Some(LastUpdate {
-                    at,
-                    day,
-                    post_id: post_id.to_string(),
-                    url: url.get(row).map(String::from),
-                });
+            // Its texts are read once the pass is done.
+            let last = &mut last_rows[a as usize];
+            if last.is_none_or(|(last_at, _)| at >= last_at) {
+                *last = Some((at, row));
             }
         }
         // Monthly sums over the account's window.
@@ -195,7 +310,7 @@ pub fn post_facts(
             }
             let sums = f.months[m].get_or_insert_with(MonthSums::default);
             sums.posts += 1;
-            for (total, column) in sums.counters.iter_mut().zip(&monthly) {
+            for (total, column) in sums.counters.iter_mut().zip(&c.monthly) {
                 *total += column.get(row).unwrap_or(0);
             }
         }
@@ -206,24 +321,29 @@ pub fn post_facts(
             inputs
                 .weeks
                 .insert((day - settings.index_first_day).div_euclid(7));
-            let headline = position.get(row) == Some(0);
-            for (c, column) in index_counters.iter().enumerate() {
+            let headline = c.position.get(row) == Some(0);
+            for (i, column) in c.index_counters.iter().enumerate() {
                 if let Some(v) = column.get(row) {
                     let v = v as f64;
-                    inputs.total[c] += v;
-                    inputs.peak[c] = Some(inputs.peak[c].map_or(v, |p| p.max(v)));
+                    inputs.total[i] += v;
+                    inputs.peak[i] = Some(inputs.peak[i].map_or(v, |p| p.max(v)));
                     if headline {
-                        inputs.headline[c] += v;
+                        inputs.headline[i] += v;
                     }
-                    inputs.known[c] += 1;
+                    inputs.known[i] += 1;
                 }
             }
         }
     }
-    Ok(PostFacts {
-        accounts: facts,
-        months,
-    })
+    for (f, last) in facts.iter_mut().zip(last_rows) {
+        f.last = last.map(|(at, row)| LastUpdate {
+            at,
+            day: local_day(at),
+            post_id: c.post.get(row).unwrap_or_default().to_string(),
+            url: c.url.get(row).map(String::from),
+        });
+    }
+    (facts, touched)
 }
 
 #[cfg(test)]
@@ -295,6 +415,48 @@ mod tests {
                 .key_of("weibo:unknown")
                 .is_some_and(|k| { facts.posts.accounts[k as usize].update_days.len() == 1 })
         );
+    }
+
+    /// The facts of every account, comparable.
+    fn summary(facts: &super::PostFacts) -> Vec<String> {
+        facts
+            .accounts
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:?} {:?} {:?} {:?}",
+                    f.update_days, f.last, f.months, f.index
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn runs_on_several_cores_give_the_one_thread_facts_also_when_an_account_is_split() {
+        let ctx = Fixture::at("2025-11-30")
+            .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+            .jsonl(&POSTS, POSTS_JSONL)
+            .context();
+        let keys = super::AccountKeys::new(&ctx.accounts).unwrap();
+        let settings = super::PostPassSettings {
+            as_of_end_ms: ctx.as_of_end_ms(),
+            as_of_day: ctx.as_of_day,
+            from_day: ctx.from_day,
+            count_reposts: true,
+            index_first_day: ctx.as_of_day - 29,
+        };
+        let posts = ctx.tables.posts.clone().collect().unwrap();
+        let one = super::post_facts_in_runs(&posts, &keys, &settings, usize::MAX).unwrap();
+        let many = super::post_facts_in_runs(&posts, &keys, &settings, 1).unwrap();
+        assert_eq!(summary(&one), summary(&many));
+        // An account's rows apart (not the store's order): the cut would split it, so the pass
+        // is done on one thread — the mass-send still counts once.
+        let order: Vec<polars::prelude::IdxSize> = vec![0, 4, 1, 5, 2, 6, 3];
+        let shuffled = posts
+            .take(&polars::prelude::IdxCa::from_vec("i".into(), order))
+            .unwrap();
+        let many = super::post_facts_in_runs(&shuffled, &keys, &settings, 1).unwrap();
+        assert_eq!(summary(&one), summary(&many));
     }
 
     #[test]

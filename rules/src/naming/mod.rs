@@ -155,10 +155,7 @@ pub fn accounts_naming(ctx: &AuditContext) -> PolarsResult<&[AccountNaming]> {
 }
 
 fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming>> {
-    let registry: std::collections::HashMap<String, OrgEntry> = org_entries(&ctx.orgs)?
-        .into_iter()
-        .map(|o| (o.org_id.clone(), o))
-        .collect();
+    let registry = ctx.org_registry()?;
     // Updates in each account's window, from the unit's post facts.
     let facts = ctx.post_facts()?;
     let active = DataFrame::new_infer_height(vec![

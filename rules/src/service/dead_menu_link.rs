@@ -28,7 +28,7 @@
 
 use polars::prelude::*;
 
-use super::{last_link_checks, latest_menus};
+use super::latest_menus;
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -50,7 +50,11 @@ impl Rule for DeadMenuLink {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let checks = last_link_checks(ctx, None).filter(col("last_failures").gt_eq(lit(2i64)));
+        let checks = ctx
+            .latest_link_checks()?
+            .clone()
+            .lazy()
+            .filter(col("last_failures").gt_eq(lit(2i64)));
         let message = match ctx.lang {
             Lang::Zh => concat_str([lit("菜单「"), col("path"), lit("」链接失效")], "", true),
             Lang::En => concat_str(
