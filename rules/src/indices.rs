@@ -16,14 +16,8 @@ use crate::{Error, Lang};
 pub const INDEX_PACK: &str = include_str!("../packs/indices/indices.toml");
 
 /// The engagement counters the indices read.
-const COUNTERS: [&str; 6] = [
-    "read_count",
-    "watch_count",
-    "like_count",
-    "share_count",
-    "comment_count",
-    "repost_count",
-];
+/// (the ones the post facts sum, `facts::posts::INDEX_COUNTERS`).
+const COUNTERS: [&str; 6] = crate::facts::posts::INDEX_COUNTERS;
 
 /// The columns of the indices table.
 pub const INDEX_COLUMNS: [&str; 7] = [
@@ -247,7 +241,6 @@ pub fn period_counters(ctx: &AuditContext) -> PolarsResult<DataFrame> {
                 .collect::<Vec<_>>(),
         ),
     ];
-    debug_assert_eq!(COUNTERS, crate::facts::posts::INDEX_COUNTERS);
     for (c, name) in COUNTERS.iter().enumerate() {
         columns.push(Column::new(
             format!("{name}_total").into(),
