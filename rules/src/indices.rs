@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::context::AuditContext;
 use crate::exprs::left_join_on;
+use crate::facts::posts::IndexInputs;
 use crate::{Error, Lang};
 
 pub const INDEX_PACK: &str = include_str!("../packs/indices/indices.toml");
@@ -219,7 +220,7 @@ pub fn app_index(
 /// the period only.
 pub fn period_counters(ctx: &AuditContext) -> PolarsResult<DataFrame> {
     let facts = ctx.post_facts()?;
-    let with_posts: Vec<(u32, &crate::facts::posts::IndexInputs)> = facts
+    let with_posts: Vec<(u32, &IndexInputs)> = facts
         .posts
         .accounts
         .iter()
@@ -227,49 +228,34 @@ pub fn period_counters(ctx: &AuditContext) -> PolarsResult<DataFrame> {
         .filter_map(|(k, f)| f.index.as_ref().map(|i| (k as u32, i)))
         .collect();
     let keys: Vec<u32> = with_posts.iter().map(|(k, _)| *k).collect();
+    let column = |name: String, value: &dyn Fn(&IndexInputs) -> Option<f64>| {
+        Column::new(
+            name.into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| value(i))
+                .collect::<Vec<Option<f64>>>(),
+        )
+    };
+    let count = |name: &str, value: &dyn Fn(&IndexInputs) -> i64| {
+        Column::new(
+            name.into(),
+            with_posts
+                .iter()
+                .map(|(_, i)| value(i))
+                .collect::<Vec<i64>>(),
+        )
+    };
     let mut columns = vec![
         facts.keys.id_column("account_id", &keys),
-        Column::new(
-            "n".into(),
-            with_posts.iter().map(|(_, i)| i.posts).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "active_weeks".into(),
-            with_posts
-                .iter()
-                .map(|(_, i)| i.weeks.len() as i64)
-                .collect::<Vec<_>>(),
-        ),
+        count("n", &|i| i.posts),
+        count("active_weeks", &|i| i.weeks.len() as i64),
     ];
     for (c, name) in COUNTERS.iter().enumerate() {
-        columns.push(Column::new(
-            format!("{name}_total").into(),
-            with_posts
-                .iter()
-                .map(|(_, i)| i.total[c])
-                .collect::<Vec<_>>(),
-        ));
-        columns.push(Column::new(
-            format!("{name}_peak").into(),
-            with_posts
-                .iter()
-                .map(|(_, i)| i.peak[c])
-                .collect::<Vec<_>>(),
-        ));
-        columns.push(Column::new(
-            format!("{name}_headline").into(),
-            with_posts
-                .iter()
-                .map(|(_, i)| i.headline[c])
-                .collect::<Vec<_>>(),
-        ));
-        columns.push(Column::new(
-            format!("{name}_known").into(),
-            with_posts
-                .iter()
-                .map(|(_, i)| i.known[c])
-                .collect::<Vec<_>>(),
-        ));
+        columns.push(column(format!("{name}_total"), &|i| Some(i.total[c])));
+        columns.push(column(format!("{name}_peak"), &|i| i.peak[c]));
+        columns.push(column(format!("{name}_headline"), &|i| Some(i.headline[c])));
+        columns.push(count(&format!("{name}_known"), &|i| i.known[c]));
     }
     DataFrame::new_infer_height(columns)
 }

@@ -282,6 +282,7 @@ pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     );
     let per_month = DataFrame::new_infer_height(columns)?.lazy();
     // The labelled posts per month: a small table (most posts are 动态).
+    let (month_of_day, _) = crate::facts::posts::month_table(ctx.from_day, ctx.as_of_day);
     let months = DataFrame::new_infer_height(vec![
         Column::new(
             "day".into(),
@@ -289,13 +290,10 @@ pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         ),
         Column::new(
             "month".into(),
-            (ctx.from_day..=ctx.as_of_day)
-                .map(|d| {
-                    govmedia_collectors::time::days_to_date(d as i32)
-                        .format("%Y-%m")
-                        .to_string()
-                })
-                .collect::<Vec<String>>(),
+            month_of_day
+                .iter()
+                .map(|&m| posts.months[m as usize].as_str())
+                .collect::<Vec<&str>>(),
         ),
     ])?
     .lazy();

@@ -79,6 +79,16 @@ pub struct AccountPostFacts {
     pub index: Option<IndexInputs>,
 }
 
+impl AccountPostFacts {
+    /// The update days inside a window starting on `from_day` (updates end at as_of).
+    pub fn window_update_days(&self, from_day: i64) -> impl Iterator<Item = i64> + '_ {
+        self.update_days
+            .iter()
+            .copied()
+            .filter(move |&d| d >= from_day)
+    }
+}
+
 /// The post facts of every account of a unit, aligned with its [`AccountKeys`].
 pub struct PostFacts {
     pub accounts: Vec<AccountPostFacts>,
@@ -87,7 +97,7 @@ pub struct PostFacts {
 }
 
 /// The post columns the pass reads (no text: the content scan reads those).
-pub const PASS_COLUMNS: [&str; 14] = [
+pub const PASS_COLUMNS: [&str; 13] = [
     "account_id",
     "post_id",
     "published_at",
@@ -101,7 +111,6 @@ pub const PASS_COLUMNS: [&str; 14] = [
     "share_count",
     "comment_count",
     "repost_count",
-    "fav_count",
 ];
 
 /// The Beijing day of an instant.
@@ -111,7 +120,7 @@ fn local_day(ms: i64) -> i64 {
 
 /// The month index (months since the audit window's first month) of each day from `from_day`
 /// to `as_of_day`, and the months' `YYYY-MM` texts.
-fn month_table(from_day: i64, as_of_day: i64) -> (Vec<u16>, Vec<String>) {
+pub fn month_table(from_day: i64, as_of_day: i64) -> (Vec<u16>, Vec<String>) {
     let mut months: Vec<String> = Vec::new();
     let mut index = Vec::with_capacity((as_of_day - from_day + 1).max(0) as usize);
     for day in from_day..=as_of_day {

@@ -211,7 +211,7 @@ pub fn cadence_counts(
                 .count() as i64,
         );
         days.clear();
-        days.extend(f.update_days.iter().filter(|&&d| d >= from_day));
+        days.extend(f.window_update_days(from_day));
         updates.push(days.len() as i64);
         days.sort_unstable();
         days.dedup();

@@ -172,7 +172,7 @@ fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming
                 .enumerate()
                 .map(|(k, f)| {
                     let from_day = facts.keys.from_day(k as u32);
-                    f.update_days.iter().filter(|&&d| d >= from_day).count() as i64
+                    f.window_update_days(from_day).count() as i64
                 })
                 .collect::<Vec<_>>(),
         ),
