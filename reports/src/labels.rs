@@ -230,6 +230,8 @@ const COLUMNS: &[(&str, &str, &str)] = &[
     ("occurred_at", "发生时间", "Occurred at"),
     ("message", "问题描述", "Message"),
     ("evidence", "证据", "Evidence"),
+    ("finding_count", "问题数", "Findings"),
+    ("account_count", "涉及账号数", "Accounts"),
 ];
 
 fn by_key(

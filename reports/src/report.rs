@@ -22,7 +22,7 @@ use crate::index_page::{
 };
 use crate::labels::label;
 use crate::labels::platform_label;
-use crate::tables::{write_csv, write_parquet, write_table_set};
+use crate::tables::{write_csv, write_json, write_parquet, write_table_set};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
 use govmedia_rules::findings::instant_texts;
@@ -107,13 +107,34 @@ pub fn write_audit_report(
     let mut report = ReportFiles::default();
     let workbook = out.join("scores.xlsx");
     let label = |column: &str| column_label(column, rubric, ctx.lang);
-    let (rankings_sheet, scores_sheet, findings_sheet) = match ctx.lang {
-        Lang::Zh => ("排名", "得分", "问题清单"),
-        Lang::En => ("Rankings", "Scores", "Findings"),
+    let (rankings_sheet, scores_sheet, findings_sheet, summary_sheet) = match ctx.lang {
+        Lang::Zh => ("排名", "得分", "问题清单", "问题汇总"),
+        Lang::En => ("Rankings", "Scores", "Findings", "Findings by rule"),
     };
+    // A national audit's findings outgrow a sheet: a list cut at Excel's row limit would show
+    // some accounts' findings and silently not others', and compressing it took longer than the
+    // whole audit. The workbook then counts findings per rule; the CSV and Parquet list them.
+    let findings_summary = (result.findings.height() > crate::xlsx::MAX_DATA_ROWS)
+        .then(|| findings_by_rule(&result.findings))
+        .transpose()?;
     type Writer<'a> = Box<dyn FnOnce() -> Result<Vec<PathBuf>, Error> + Send + 'a>;
     let writers: Vec<Writer> = vec![
-        Box::new(|| write_table_set(&result.findings, out, "findings")),
+        // The findings are the largest table: one job per format keeps both cores busy.
+        Box::new(|| {
+            let path = out.join("findings.csv");
+            trace::stage("report: csv", || write_csv(&result.findings, &path))?;
+            Ok(vec![path])
+        }),
+        Box::new(|| {
+            let path = out.join("findings.json");
+            trace::stage("report: json", || write_json(&result.findings, &path))?;
+            Ok(vec![path])
+        }),
+        Box::new(|| {
+            let path = out.join("findings.parquet");
+            trace::stage("report: parquet", || write_parquet(&result.findings, &path))?;
+            Ok(vec![path])
+        }),
         Box::new(|| write_table_set(&result.measurements, out, "measurements")),
         Box::new(|| write_table_set(&scored.scores, out, "scores")),
         Box::new(|| write_table_set(&scored.rankings, out, "rankings")),
@@ -125,16 +146,27 @@ pub fn write_audit_report(
                         name: rankings_sheet,
                         table: &scored.rankings,
                         labels: &label,
+                        note: None,
                     },
                     Sheet {
                         name: scores_sheet,
                         table: &scored.scores,
                         labels: &label,
+                        note: None,
                     },
-                    Sheet {
-                        name: findings_sheet,
-                        table: &result.findings,
-                        labels: &label,
+                    match &findings_summary {
+                        None => Sheet {
+                            name: findings_sheet,
+                            table: &result.findings,
+                            labels: &label,
+                            note: None,
+                        },
+                        Some(summary) => Sheet {
+                            name: summary_sheet,
+                            table: summary,
+                            labels: &label,
+                            note: Some(findings_summary_note(result.findings.height(), ctx.lang)),
+                        },
                     },
                 ],
             )?;
@@ -1053,6 +1085,55 @@ fn column_label(column: &str, rubric: &RubricPack, lang: Lang) -> String {
         .to_string()
 }
 
+/// Findings per rule and severity, with the accounts they concern: `code, severity,
+/// finding_count, account_count`, in code order.
+fn findings_by_rule(findings: &DataFrame) -> PolarsResult<DataFrame> {
+    let codes = findings.column("code")?.str()?;
+    let severities = findings.column("severity")?.str()?;
+    let accounts = findings.column("account_id")?.str()?;
+    let mut per_rule: BTreeMap<(&str, &str), (u64, HashSet<&str>)> = BTreeMap::new();
+    for ((code, severity), account) in codes.iter().zip(severities.iter()).zip(accounts.iter()) {
+        let entry = per_rule
+            .entry((code.unwrap_or_default(), severity.unwrap_or_default()))
+            .or_default();
+        entry.0 += 1;
+        entry.1.insert(account.unwrap_or_default());
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            "code".into(),
+            per_rule.keys().map(|k| k.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "severity".into(),
+            per_rule.keys().map(|k| k.1).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "finding_count".into(),
+            per_rule.values().map(|v| v.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "account_count".into(),
+            per_rule
+                .values()
+                .map(|v| v.1.len() as u64)
+                .collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+/// The line below the per-rule counts saying where the whole list is.
+fn findings_summary_note(findings: usize, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "问题清单共 {findings} 行，超出 Excel 行数上限，此处按规则汇总；完整清单见 findings.csv / findings.parquet"
+        ),
+        Lang::En => format!(
+            "{findings} findings exceed Excel's row limit: counted here by rule; the whole list is in findings.csv / findings.parquet"
+        ),
+    }
+}
+
 /// Runs independent jobs on every core (a job per worker at a time) and returns their results
 /// in job order.
 fn run_on_every_core<'a, T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + 'a>>) -> Vec<T> {
@@ -1083,4 +1164,30 @@ fn run_on_every_core<'a, T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + 'a>>)
     let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_are_counted_per_rule_with_the_accounts_they_concern() {
+        let findings = df!(
+            "account_id" => ["a", "a", "b", "b", "c"],
+            "code" => ["UPD001", "UPD001", "UPD001", "CNT001", "UPD002"],
+            "severity" => ["deduct", "deduct", "deduct", "veto", "deduct"],
+        )
+        .unwrap();
+        let summary = findings_by_rule(&findings).unwrap();
+        let expected = df!(
+            "code" => ["CNT001", "UPD001", "UPD002"],
+            "severity" => ["veto", "deduct", "deduct"],
+            "finding_count" => [1u64, 3, 1],
+            "account_count" => [1u64, 2, 1],
+        )
+        .unwrap();
+        assert!(summary.equals(&expected), "{summary}");
+        assert!(findings_summary_note(2_136_020, Lang::Zh).contains("findings.csv"));
+        assert!(findings_summary_note(2_136_020, Lang::En).starts_with("2136020 findings"));
+    }
 }

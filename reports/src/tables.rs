@@ -33,6 +33,7 @@ impl Cell {
         }
     }
 
+    #[cfg(test)]
     fn json(&self) -> serde_json::Value {
         match self {
             Cell::Null => serde_json::Value::Null,
@@ -158,7 +159,7 @@ fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result
     write_atomic(path, |file| {
         // The BOM makes Excel read the file as UTF-8.
         file.write_all(b"\xEF\xBB\xBF")?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
         let raw = RAW_CSV.load(Ordering::Relaxed);
         let header: Vec<String> = names
             .iter()
@@ -169,12 +170,30 @@ fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result
         } else {
             header.iter().map(String::as_str).collect()
         })?;
+        // Fields are written as they are: no string is made per cell.
+        use std::fmt::Write as _;
+        let mut number = String::new();
         for_each_chunk(df, chunk_rows, |cells, rows| {
             for row in 0..rows {
-                w.write_record(cells.iter().map(|c| match &c[row] {
-                    Cell::Str(s) if !raw => neutralise_formula(s).into_owned(),
-                    other => other.text(),
-                }))?;
+                for column in cells {
+                    match &column[row] {
+                        Cell::Null => w.write_field(b"")?,
+                        Cell::Str(s) if raw => w.write_field(s)?,
+                        Cell::Str(s) => w.write_field(neutralise_formula(s).as_ref())?,
+                        Cell::Bool(b) => w.write_field(if *b { "true" } else { "false" })?,
+                        Cell::Int(i) => {
+                            number.clear();
+                            let _ = write!(number, "{i}");
+                            w.write_field(&number)?;
+                        }
+                        Cell::Float(f) => {
+                            number.clear();
+                            let _ = write!(number, "{f}");
+                            w.write_field(&number)?;
+                        }
+                    }
+                }
+                w.write_record(None::<&[u8]>)?;
             }
             Ok(())
         })?;
@@ -187,16 +206,26 @@ pub fn write_json(df: &DataFrame, path: &Path) -> Result<(), Error> {
     write_json_in_chunks(df, path, CHUNK_ROWS)
 }
 
-/// The same text as `serde_json::to_string_pretty` of the array of row objects, written one row
-/// at a time: each object pretty-printed on its own, indented one level.
+/// The same text as `serde_json::to_string_pretty` of the array of row objects (keys in
+/// `serde_json::Map`'s sorted order), written one cell at a time: no per-row map or value tree,
+/// which cost more than the writing on a national store's two million findings.
 fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result<(), Error> {
-    let names: Vec<String> = df
+    // (column index, the key as JSON) in key order.
+    let mut keys: Vec<(usize, String)> = df
         .get_column_names()
         .iter()
-        .map(|n| n.to_string())
-        .collect();
+        .enumerate()
+        .map(|(i, n)| Ok((i, serde_json::to_string(n.as_str())?)))
+        .collect::<serde_json::Result<_>>()
+        .map_err(|e| {
+            Error::Store(govmedia_collectors::Error::io(
+                path,
+                std::io::Error::other(e),
+            ))
+        })?;
+    keys.sort_by(|a, b| df.get_column_names()[a.0].cmp(df.get_column_names()[b.0]));
     write_atomic(path, |file| {
-        let mut out = std::io::BufWriter::new(file);
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         if df.height() == 0 {
             return out.write_all(b"[]").and_then(|_| out.flush());
         }
@@ -204,22 +233,15 @@ fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Resul
         let mut first = true;
         for_each_chunk(df, chunk_rows, |cells, rows| {
             for row in 0..rows {
-                let obj: serde_json::Map<String, serde_json::Value> = names
-                    .iter()
-                    .zip(cells)
-                    .map(|(n, c)| (n.clone(), c[row].json()))
-                    .collect();
-                let text = serde_json::to_string_pretty(&serde_json::Value::Object(obj))
-                    .map_err(std::io::Error::other)?;
-                out.write_all(if first { b"\n" } else { b",\n" })?;
+                out.write_all(if first { b"\n  {" } else { b",\n  {" })?;
                 first = false;
-                for (i, line) in text.lines().enumerate() {
-                    if i > 0 {
-                        out.write_all(b"\n")?;
-                    }
-                    out.write_all(b"  ")?;
-                    out.write_all(line.as_bytes())?;
+                for (k, (column, key)) in keys.iter().enumerate() {
+                    out.write_all(if k == 0 { b"\n    " } else { b",\n    " })?;
+                    out.write_all(key.as_bytes())?;
+                    out.write_all(b": ")?;
+                    write_json_cell(&mut out, &cells[*column][row])?;
                 }
+                out.write_all(b"\n  }")?;
             }
             Ok(())
         })?;
@@ -227,6 +249,18 @@ fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Resul
         out.flush()
     })?;
     Ok(())
+}
+
+/// A cell as `serde_json` writes the value [`Cell::json`] gives (a non-finite float is `null`).
+fn write_json_cell(out: &mut impl Write, cell: &Cell) -> std::io::Result<()> {
+    let written = match cell {
+        Cell::Null => return out.write_all(b"null"),
+        Cell::Str(s) => serde_json::to_writer(&mut *out, s),
+        Cell::Int(i) => serde_json::to_writer(&mut *out, i),
+        Cell::Float(f) => serde_json::to_writer(&mut *out, f),
+        Cell::Bool(b) => serde_json::to_writer(&mut *out, b),
+    };
+    written.map_err(std::io::Error::other)
 }
 
 pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
@@ -246,9 +280,9 @@ pub fn write_table_set(df: &DataFrame, dir: &Path, name: &str) -> Result<Vec<Pat
     let csv = dir.join(format!("{name}.csv"));
     let json = dir.join(format!("{name}.json"));
     let parquet = dir.join(format!("{name}.parquet"));
-    write_csv(df, &csv)?;
-    write_json(df, &json)?;
-    write_parquet(df, &parquet)?;
+    govmedia_rules::trace::stage("report: csv", || write_csv(df, &csv))?;
+    govmedia_rules::trace::stage("report: json", || write_json(df, &json))?;
+    govmedia_rules::trace::stage("report: parquet", || write_parquet(df, &parquet))?;
     Ok(vec![csv, json, parquet])
 }
 
@@ -328,7 +362,7 @@ mod tests {
         let df = df!(
             "name" => ["甲", "b\n\"q\"", "", "d", "e"],
             "n" => [Some(1i64), None, Some(-3), Some(4), None],
-            "x" => [Some(0.5f64), Some(1e-9), None, Some(2.0), Some(-1.25)],
+            "x" => [Some(0.5f64), Some(1e-9), None, Some(f64::NAN), Some(f64::INFINITY)],
             "ok" => [Some(true), None, Some(false), Some(true), Some(false)],
         )
         .unwrap();

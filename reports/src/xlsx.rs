@@ -2,7 +2,8 @@
 //! 问题清单 (findings), each with a bold frozen header row and column widths fitted to the text
 //! (Chinese characters count double). Sheets are written row by row in constant memory; a sheet
 //! longer than Excel's 1,048,576 rows is cut with a last row saying so (the CSV and Parquet
-//! tables hold everything).
+//! tables hold everything), and findings that long are counted per rule instead
+//! (`report::findings_by_rule`).
 
 use std::path::Path;
 
@@ -13,7 +14,7 @@ use crate::Error;
 use crate::tables::{CHUNK_ROWS, Cell, column_cells, frame_cells};
 
 /// Data rows a sheet can hold below its header (Excel's limit less the header and the note).
-const MAX_DATA_ROWS: usize = 1_048_576 - 2;
+pub const MAX_DATA_ROWS: usize = 1_048_576 - 2;
 const MAX_WIDTH: f64 = 60.0;
 /// Rows a column's width is fitted to.
 const WIDTH_SAMPLE_ROWS: usize = 2_000;
@@ -23,6 +24,8 @@ pub struct Sheet<'a> {
     pub name: &'a str,
     pub table: &'a DataFrame,
     pub labels: &'a dyn Fn(&str) -> String,
+    /// A line written below the table (what the sheet holds when it is not the whole table).
+    pub note: Option<String>,
 }
 
 fn to_error(path: &Path) -> impl Fn(XlsxError) -> Error + '_ {
@@ -117,7 +120,9 @@ fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Res
         }
         offset += chunk.height();
     }
-    if table.height() > rows {
+    if let Some(note) = &sheet.note {
+        worksheet.write_string((rows + 1) as u32, 0, note)?;
+    } else if table.height() > rows {
         worksheet.write_string(
             (rows + 1) as u32,
             0,
@@ -139,9 +144,13 @@ pub fn write_workbook(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
     let header = Format::new().set_bold();
     for sheet in sheets {
         let worksheet = workbook.add_worksheet_with_constant_memory();
-        write_sheet(worksheet, sheet, &header).map_err(&err)?;
+        govmedia_rules::trace::stage("report: xlsx sheets", || {
+            write_sheet(worksheet, sheet, &header)
+        })
+        .map_err(&err)?;
     }
-    let bytes = workbook.save_to_buffer().map_err(&err)?;
+    let bytes = govmedia_rules::trace::stage("report: xlsx save", || workbook.save_to_buffer())
+        .map_err(&err)?;
     govmedia_collectors::store::write_replacing(path, |file| {
         use std::io::Write;
         file.write_all(&bytes)
@@ -173,6 +182,7 @@ mod tests {
                 name: "得分",
                 table: &df,
                 labels: &label,
+                note: None,
             }],
         )
         .unwrap();
@@ -206,11 +216,13 @@ mod tests {
                     name: "排名",
                     table: &df,
                     labels: &labels,
+                    note: None,
                 },
                 Sheet {
                     name: "得分",
                     table: &df,
                     labels: &labels,
+                    note: None,
                 },
             ],
         )
