@@ -224,6 +224,9 @@ pub struct AuditContext {
     /// Accounts of the store first seen after as_of (by `first_seen` and their first post):
     /// not assessed at this time point.
     pub not_yet_seen: Vec<String>,
+    /// Threads the unit's own scans (post facts, text scan) may use: every core, or one when
+    /// the engine runs units side by side.
+    workers: usize,
 }
 
 impl AuditContext {
@@ -294,6 +297,7 @@ impl AuditContext {
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         if units.is_empty() {
             ctx.accounts = ctx.accounts_plan(&ctx.tables)?.collect()?;
@@ -341,7 +345,19 @@ impl AuditContext {
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
+            workers: self.workers,
         }
+    }
+
+    /// This context with its scans on `workers` threads.
+    pub(crate) fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Threads the unit's scans may use.
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     /// The audit units with their accounts; an audit without units is one unit, its own tables.
@@ -404,6 +420,7 @@ impl AuditContext {
             .select(PASS_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
             .collect()?;
         let settings = PostPassSettings {
+            workers: self.workers,
             as_of_end_ms: self.as_of_end_ms(),
             as_of_day: self.as_of_day,
             from_day: self.from_day,

@@ -283,7 +283,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     };
     // Both cores: each slice is cut into one run of rows per worker, scanned in parallel and
     // joined in row order, so the result is the same as one thread's.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = ctx.workers();
     // Each slice's rows become frames at once: the text of a national store's hits and labels
     // is never held twice (as Rust strings and as columns) beyond one slice.
     let mut hit_frames = Vec::new();

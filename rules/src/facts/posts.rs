@@ -24,6 +24,8 @@ pub const INDEX_COUNTERS: [&str; 6] = [
 
 /// What the pass needs to know of the audit (from the context).
 pub struct PostPassSettings {
+    /// Threads the pass may use.
+    pub workers: usize,
     /// The end of as_of (Beijing) in UTC milliseconds: later posts are no updates.
     pub as_of_end_ms: i64,
     pub as_of_day: i64,
@@ -210,10 +212,7 @@ fn post_facts_in_runs(
     let (month_of_day, months) = month_table(settings.from_day, settings.as_of_day);
     let columns = PassColumns::new(posts)?;
     let rows = posts.height();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(rows / min_rows.max(1))
-        .max(1);
+    let workers = settings.workers.min(rows / min_rows.max(1)).max(1);
     let pass = |range: std::ops::Range<usize>| {
         facts_of_rows(&columns, range, keys, settings, &month_of_day)
     };
@@ -448,6 +447,7 @@ mod tests {
             .context();
         let keys = super::AccountKeys::new(&ctx.accounts).unwrap();
         let settings = super::PostPassSettings {
+            workers: 2,
             as_of_end_ms: ctx.as_of_end_ms(),
             as_of_day: ctx.as_of_day,
             from_day: ctx.from_day,

@@ -178,6 +178,13 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
     .map_err(to_err)?;
     let perfunctory: std::collections::HashSet<String> =
         lex.perfunctory.iter().map(|p| normalise_reply(p)).collect();
+    // A reply with more word characters than the longest boilerplate phrase cannot be one: most
+    // replies are told so after a few characters, without being normalised.
+    let longest_phrase = perfunctory
+        .iter()
+        .map(|p| p.chars().count())
+        .max()
+        .unwrap_or(0);
     let df = timed_comments(ctx)?
         .select([
             col("account_id"),
@@ -233,7 +240,9 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
                     context(text, h.start, h.end, 20),
                 );
             }
-            if perfunctory.contains(&normalise_reply(text)) {
+            if word_chars_at_most(text, longest_phrase)
+                && perfunctory.contains(&normalise_reply(text))
+            {
                 push("reply", "perfunctory", text.trim(), text.trim().to_string());
             }
         }
@@ -275,6 +284,19 @@ pub fn normalise_reply(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `text` has at most `limit` alphanumeric characters: [`normalise_reply`] keeps each of
+/// them as one character or more (lowercasing never removes one), so a text with more cannot
+/// normalise to a phrase of `limit` characters. Stops counting past the limit.
+fn word_chars_at_most(text: &str, limit: usize) -> bool {
+    // CJK ideographs are alphanumeric: checked by range first, the Unicode tables cost more.
+    let word = |c: char| {
+        c.is_ascii_alphanumeric()
+            || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    text.chars().filter(|c| word(*c)).nth(limit).is_none()
 }
 
 /// Punctuation common in Chinese text (none of it alphanumeric).

@@ -213,7 +213,20 @@ fn working_hours_are_written_in_tenths_without_float_noise() {
 /// The fast path of reply normalisation (ASCII and CJK) agrees with the general one.
 #[test]
 fn reply_normalisation_keeps_words_only_on_both_paths() {
-    use super::normalise_reply;
+    use super::{normalise_reply, word_chars_at_most};
+    // The bound never rules out a text that normalises to a phrase that short.
+    for text in [
+        "您好！已收到，谢谢 OK.",
+        " 感谢您的关注!!! ",
+        "ＯＫ，收到１２３",
+        "Déjà vu — ΣΑΣ",
+        "！？…",
+        "",
+    ] {
+        let n = normalise_reply(text).chars().count();
+        assert!(word_chars_at_most(text, n), "{text}");
+        assert!(n == 0 || !word_chars_at_most(text, n - 1), "{text}");
+    }
     assert_eq!(
         normalise_reply("您好！已收到，谢谢 OK."),
         "您好已收到谢谢ok"

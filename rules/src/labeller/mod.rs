@@ -14,8 +14,9 @@
 
 pub mod eval;
 pub mod pack;
+pub mod prefilter;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 
 use crate::Error;
 use crate::lexicon::{
@@ -23,6 +24,7 @@ use crate::lexicon::{
     context, price_end,
 };
 pub use pack::{FLAG_LABELS, LabelPack, LabelPattern};
+use prefilter::{Candidates, Prefilter};
 
 /// Characters of context kept on each side of a match.
 pub const CONTEXT_CHARS: usize = 20;
@@ -155,21 +157,36 @@ fn label_names() -> impl Iterator<Item = &'static str> {
 }
 const LABELS: usize = CATEGORY_ORDER.len() - 1 + FLAG_LABELS.len();
 
-/// The label pack compiled: one regex set per part for the first pass, the patterns for the
-/// matched text of those that fired.
+/// The label pack compiled: the patterns, and the automaton that tells which of them can match
+/// a post (`prefilter`).
 pub struct PostLabeller {
     threshold: i32,
     patterns: Vec<CompiledPattern>,
-    title_set: RegexSet,
-    body_set: RegexSet,
-    title_index: Vec<usize>,
-    body_index: Vec<usize>,
+    prefilter: Prefilter,
 }
 
 impl PostLabeller {
     /// Compiles the pack, with each `categories` keyword as a decisive pattern of its category.
     pub fn new(pack: &LabelPack, keywords: &[(String, String)]) -> Result<PostLabeller, Error> {
+        PostLabeller::with_terms(pack, keywords, &[])
+    }
+
+    /// [`PostLabeller::new`] whose prefilter also tells where the lexicon `terms` occur.
+    fn with_terms(
+        pack: &LabelPack,
+        keywords: &[(String, String)],
+        terms: &[&str],
+    ) -> Result<PostLabeller, Error> {
         let label_index = |label: &str| label_names().position(|l| l == label);
+        // The lazy DFA gives up (and the regex falls back to a far slower engine) when its cache
+        // fills: Unicode classes with bounded repeats need room.
+        let compile = |name: &str, regex: &str| {
+            RegexBuilder::new(regex)
+                .size_limit(64 << 20)
+                .dfa_size_limit(64 << 20)
+                .build()
+                .map_err(|e| Error::Config(format!("label pack: {name:?}: {e}")))
+        };
         let mut patterns = Vec::new();
         for p in &pack.patterns {
             let label = label_index(&p.label)
@@ -179,8 +196,7 @@ impl PostLabeller {
                 name: p.name.clone(),
                 title: p.title,
                 body: p.body,
-                regex: Regex::new(&p.regex)
-                    .map_err(|e| Error::Config(format!("label pack: {:?}: {e}", p.name)))?,
+                regex: compile(&p.name, &p.regex)?,
             });
         }
         for (category, keyword) in keywords {
@@ -195,35 +211,37 @@ impl PostLabeller {
                 regex: Regex::new(&regex::escape(keyword)).expect("an escaped literal is valid"),
             });
         }
-        let build = |part: fn(&CompiledPattern) -> i32| -> Result<(RegexSet, Vec<usize>), Error> {
-            let index: Vec<usize> = (0..patterns.len())
-                .filter(|&i| part(&patterns[i]) != 0)
-                .collect();
-            let set = RegexSetBuilder::new(index.iter().map(|&i| patterns[i].regex.as_str()))
-                .size_limit(64 << 20)
-                // The lazy DFA gives up (and the set falls back to a far slower engine) when its
-                // cache fills: Unicode classes with bounded repeats need room.
-                .dfa_size_limit(64 << 20)
-                .build()
-                .map_err(|e| Error::Config(format!("label pack: {e}")))?;
-            Ok((set, index))
-        };
-        let (title_set, title_index) = build(|p| p.title)?;
-        let (body_set, body_index) = build(|p| p.body)?;
+        let prefilter = Prefilter::new(
+            patterns.iter().map(|p| p.regex.as_str()),
+            terms.iter().copied(),
+        )?;
         Ok(PostLabeller {
             threshold: pack.threshold,
             patterns,
-            title_set,
-            body_set,
-            title_index,
-            body_index,
+            prefilter,
         })
     }
 
-    /// Every label's score on a post. A label's `reason` is written only when its score reaches
-    /// the threshold: only those labels are ever reported (category and flags), and formatting
-    /// the reasons of every weak match cost more than the matching on a national store.
+    /// Every label's score on a post.
     pub fn score<'a>(&self, parts: &PostParts<'a>) -> [LabelScore; LABELS] {
+        let segments: Vec<Option<&str>> = parts
+            .titles
+            .iter()
+            .chain(&parts.body)
+            .map(|s| Some(s.text))
+            .collect();
+        self.score_among(parts, &self.prefilter.scan(&segments))
+    }
+
+    /// Every label's score on a post, trying only the patterns the prefilter let through. A
+    /// label's `reason` is written only when its score reaches the threshold: only those labels
+    /// are ever reported (category and flags), and formatting the reasons of every weak match
+    /// cost more than the matching on a national store.
+    fn score_among<'a>(
+        &self,
+        parts: &PostParts<'a>,
+        candidates: &Candidates,
+    ) -> [LabelScore; LABELS] {
         // The best (largest in magnitude) contribution of each pattern that matched and where
         // it came from, as (pattern, weight, segment, start, end). Few patterns match a post: a
         // short list searched linearly, where a slot per pattern cost an allocation and a fill
@@ -242,16 +260,22 @@ impl PostLabeller {
                 }
             }
         };
+        // Segment by segment, patterns in pack order: the order a regex set reported them in.
+        let tried: Vec<usize> = (0..self.patterns.len())
+            .filter(|&i| candidates.pattern(i))
+            .collect();
         for seg in &parts.titles {
-            for k in self.title_set.matches(seg.text).iter() {
-                let i = self.title_index[k];
-                consider(i, self.patterns[i].title, *seg);
+            for &i in &tried {
+                if self.patterns[i].title != 0 {
+                    consider(i, self.patterns[i].title, *seg);
+                }
             }
         }
         if let Some(seg) = parts.body {
-            for k in self.body_set.matches(seg.text).iter() {
-                let i = self.body_index[k];
-                consider(i, self.patterns[i].body, seg);
+            for &i in &tried {
+                if self.patterns[i].body != 0 {
+                    consider(i, self.patterns[i].body, seg);
+                }
             }
         }
         // Pack order: the reasons list their patterns in it.
@@ -376,7 +400,7 @@ impl PostClassifier {
     pub fn new(lex: &Lexicons) -> Result<PostClassifier, Error> {
         let price_signs: Vec<String> = PRICE_SIGNS.iter().map(|s| s.to_string()).collect();
         let price_phrases: Vec<String> = PRICE_PHRASES.iter().map(|s| s.to_string()).collect();
-        let terms = Matcher::new(&[
+        let lexicons: [(Tag, &[String]); 7] = [
             (Tag::Ad, &lex.ads),
             (Tag::Allowed, &lex.ads_allow),
             (Tag::OffTopic, &lex.off_topic),
@@ -384,9 +408,14 @@ impl PostClassifier {
             (Tag::AdSlot, &lex.ad_slot_markers),
             (Tag::PriceSign, &price_signs),
             (Tag::PricePhrase, &price_phrases),
-        ])?;
+        ];
+        let terms = Matcher::new(&lexicons)?;
+        let all_terms: Vec<&str> = lexicons
+            .iter()
+            .flat_map(|(_, terms)| terms.iter().map(String::as_str))
+            .collect();
         Ok(PostClassifier {
-            labeller: PostLabeller::new(&lex.post_labels, &lex.categories)?,
+            labeller: PostLabeller::with_terms(&lex.post_labels, &lex.categories, &all_terms)?,
             terms,
         })
     }
@@ -399,8 +428,12 @@ impl PostClassifier {
                 hits.push(hit);
             }
         };
-        for (field, value) in [("title", title), ("text", text)] {
-            let Some(value) = value else { continue };
+        let candidates = self.labeller.prefilter.scan(&[title, text]);
+        for (f, (field, value)) in [("title", title), ("text", text)].into_iter().enumerate() {
+            // No term occurs in the field: the lexicon matcher would find nothing.
+            let Some(value) = value.filter(|_| candidates.term_in(f)) else {
+                continue;
+            };
             for Hit {
                 tag,
                 term,
@@ -432,7 +465,7 @@ impl PostClassifier {
             }
         }
         let parts = split_post(title, text);
-        let scores = self.labeller.score(&parts);
+        let scores = self.labeller.score_among(&parts, &candidates);
         for (flag, s) in self.labeller.flags(&scores) {
             let Some((field, start, end)) = s.anchor else {
                 continue;

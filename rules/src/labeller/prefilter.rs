@@ -1,0 +1,270 @@
+//! Which label patterns can match a post and whether any lexicon term occurs in it, from one
+//! pass of one Aho-Corasick automaton over the post's title and text.
+//!
+//! Most posts of a national store are news that no pattern matches. Running every pattern (a
+//! regex set of Unicode classes and bounded repeats) and the lexicon automaton over each of them
+//! was a quarter of a 200,000-account audit. Almost every pattern needs a literal: every match of
+//! `(印发|出台)…《…》` contains 印发 or 出台. The automaton holds those literals and the lexicon
+//! terms; a pattern is tried on a post only when one of its literals occurs in the post's title or
+//! text (or when it has none), and the lexicon matcher runs on a field only when a term occurs in
+//! it. Neither changes an answer: a pattern that matches a segment of a post contains one of its
+//! literals, which then occurs in the field the segment is part of; a term found by the lexicon
+//! matcher is an occurrence the automaton also reports (both fold ASCII case).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use crate::Error;
+
+/// A character class of at most this many characters counts as that many one-character
+/// literals (`[，,]`); a larger one (`\d`, `[^。]`) gives none.
+const CLASS_CHARS: usize = 8;
+/// A pattern whose literal set would be larger than this is tried on every post.
+const MAX_LITERALS: usize = 64;
+
+/// Literals of which every match of `hir` contains at least one (`None`: no such set is known,
+/// as for `.*` or `\d+`).
+pub fn necessary_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let set = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Literal(literal) => Some(vec![literal.0.to_vec()]),
+        HirKind::Class(Class::Unicode(class)) => {
+            let chars: usize = class
+                .ranges()
+                .iter()
+                .map(|r| (r.end() as usize) - (r.start() as usize) + 1)
+                .sum();
+            (chars <= CLASS_CHARS).then(|| {
+                class
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|c| c.to_string().into_bytes())
+                    .collect()
+            })
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let bytes: usize = class
+                .ranges()
+                .iter()
+                .map(|r| (r.end() as usize) - (r.start() as usize) + 1)
+                .sum();
+            (bytes <= CLASS_CHARS).then(|| {
+                class
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .map(|b| vec![b])
+                    .collect()
+            })
+        }
+        HirKind::Repetition(rep) if rep.min >= 1 => necessary_literals(&rep.sub),
+        HirKind::Repetition(_) => None,
+        HirKind::Capture(capture) => necessary_literals(&capture.sub),
+        // Any one part's literals will do: the most selective is kept (longest shortest
+        // literal, then fewest literals).
+        HirKind::Concat(parts) => parts
+            .iter()
+            .filter_map(necessary_literals)
+            .max_by_key(|set| {
+                let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+                (shortest, usize::MAX - set.len())
+            }),
+        // Every branch must bring literals of its own.
+        HirKind::Alternation(branches) => {
+            let mut union = Vec::new();
+            for branch in branches {
+                union.extend(necessary_literals(branch)?);
+            }
+            Some(union)
+        }
+    }?;
+    let usable = !set.is_empty() && set.len() <= MAX_LITERALS && set.iter().all(|l| !l.is_empty());
+    usable.then_some(set)
+}
+
+/// The literals of a regex as `regex::Regex::new` would parse it.
+fn regex_literals(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, Error> {
+    let hir = regex_syntax::Parser::new()
+        .parse(pattern)
+        .map_err(|e| Error::Config(format!("label pack: {e}")))?;
+    Ok(necessary_literals(&hir))
+}
+
+/// What the automaton found in a post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidates {
+    /// One bit per pattern: it may match.
+    patterns: Vec<u64>,
+    /// Per scanned field: a lexicon term occurs in it.
+    terms: Vec<bool>,
+}
+
+impl Candidates {
+    /// Whether pattern `i` may match somewhere in the post.
+    pub fn pattern(&self, i: usize) -> bool {
+        self.patterns[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Whether a lexicon term occurs in the `field`-th field scanned.
+    pub fn term_in(&self, field: usize) -> bool {
+        self.terms.get(field).copied().unwrap_or(false)
+    }
+}
+
+/// The automaton of every pattern's literals and every lexicon term.
+pub struct Prefilter {
+    automaton: AhoCorasick,
+    /// Per literal of the automaton: the patterns it is a literal of.
+    owners: Vec<Vec<usize>>,
+    /// Per literal of the automaton: it is a lexicon term.
+    is_term: Vec<bool>,
+    /// The bits of the patterns with no literal: tried on every post.
+    always: Vec<u64>,
+}
+
+impl Prefilter {
+    /// The prefilter of `patterns` (regexes, in their order) and the lexicon `terms`.
+    pub fn new<'a>(
+        patterns: impl IntoIterator<Item = &'a str>,
+        terms: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Prefilter, Error> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut is_term: Vec<bool> = Vec::new();
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut slot = |literal: Vec<u8>, literals: &mut Vec<Vec<u8>>| -> usize {
+            *index.entry(literal).or_insert_with_key(|l| {
+                literals.push(l.clone());
+                literals.len() - 1
+            })
+        };
+        let mut always_on = Vec::new();
+        let mut count = 0;
+        for (i, pattern) in patterns.into_iter().enumerate() {
+            count = i + 1;
+            match regex_literals(pattern)? {
+                Some(set) => {
+                    for literal in set {
+                        let k = slot(literal, &mut literals);
+                        owners.resize(literals.len(), Vec::new());
+                        if !owners[k].contains(&i) {
+                            owners[k].push(i);
+                        }
+                    }
+                }
+                None => always_on.push(i),
+            }
+        }
+        for term in terms {
+            if term.is_empty() {
+                continue;
+            }
+            let k = slot(term.as_bytes().to_vec(), &mut literals);
+            owners.resize(literals.len(), Vec::new());
+            is_term.resize(literals.len(), false);
+            is_term[k] = true;
+        }
+        owners.resize(literals.len(), Vec::new());
+        is_term.resize(literals.len(), false);
+        let mut always = vec![0u64; count.div_ceil(64).max(1)];
+        for i in always_on {
+            always[i / 64] |= 1 << (i % 64);
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            // The lexicon matcher folds ASCII case: so must the automaton that stands in for it.
+            // For a pattern's literal it only lets more posts through.
+            .ascii_case_insensitive(true)
+            .build(&literals)
+            .map_err(|e| Error::Config(format!("label prefilter: {e}")))?;
+        Ok(Prefilter {
+            automaton,
+            owners,
+            is_term,
+            always,
+        })
+    }
+
+    /// The patterns that may match a post whose text is `fields`, and the fields with a term.
+    pub fn scan(&self, fields: &[Option<&str>]) -> Candidates {
+        let mut found = Candidates {
+            patterns: self.always.clone(),
+            terms: vec![false; fields.len()],
+        };
+        for (f, field) in fields.iter().enumerate() {
+            let Some(text) = field else { continue };
+            for m in self.automaton.find_overlapping_iter(*text) {
+                let k = m.pattern().as_usize();
+                found.terms[f] |= self.is_term[k];
+                for &i in &self.owners[k] {
+                    found.patterns[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+        found
+    }
+
+    /// How many patterns are tried on every post (no literal found): for tests and docs.
+    pub fn always_tried(&self) -> usize {
+        self.always.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literals(pattern: &str) -> Option<Vec<String>> {
+        regex_literals(pattern).unwrap().map(|set| {
+            let mut v: Vec<String> = set
+                .into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect();
+            v.sort();
+            v
+        })
+    }
+
+    #[test]
+    fn the_literals_every_match_contains() {
+        assert_eq!(literals("解读"), Some(vec!["解读".into()]));
+        assert_eq!(
+            literals("^【?(政策解读|图解)"),
+            Some(vec!["图解".into(), "政策解读".into()])
+        );
+        // The most selective part of a sequence.
+        assert_eq!(
+            literals("关于[^，。！？]{2,50}的(通知|通告)"),
+            Some(vec!["关于".into()])
+        );
+        assert_eq!(literals("对此[，,]"), Some(vec!["对此".into()]));
+        assert_eq!(
+            literals("啊{6,}|[！!]{5,}"),
+            Some(vec!["!".into(), "啊".into(), "！".into()])
+        );
+        // A branch without a literal, an optional part, a wide class: no set.
+        assert_eq!(
+            literals("解读|\\d+元"),
+            Some(vec!["元".into(), "解读".into()])
+        );
+        assert_eq!(literals("解读|\\d+"), None);
+        assert_eq!(literals("(解读)?"), None);
+        assert_eq!(literals("[^。]{1,3}"), None);
+    }
+
+    #[test]
+    fn a_pattern_is_a_candidate_when_a_literal_occurs_and_terms_are_told_per_field() {
+        let filter = Prefilter::new(["(发布|印发)[^。]{0,9}通知", "\\d+"], ["限时抢购"]).unwrap();
+        assert_eq!(filter.always_tried(), 1);
+        let found = filter.scan(&[Some("市政府印发的通知"), Some("限时抢购")]);
+        assert!(found.pattern(0) && found.pattern(1));
+        assert!(!found.term_in(0) && found.term_in(1));
+        let none = filter.scan(&[Some("我市召开会议"), None]);
+        assert!(!none.pattern(0) && none.pattern(1));
+        assert!(!none.term_in(0) && !none.term_in(1));
+        // ASCII case folds, as in the lexicon matcher.
+        let filter = Prefilter::new(["TMD"], ["App下载"]).unwrap();
+        let found = filter.scan(&[Some("tmd，app下载")]);
+        assert!(found.pattern(0) && found.term_in(0));
+    }
+}
