@@ -213,10 +213,12 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         findings.push(part.findings);
         gathered.add(part.tables);
     }
-    let mut findings = sorted(
-        concat_frames(findings, || Ok(empty_findings()))?,
-        &["account_id", "code", "occurred_at", "item_id"],
-    )?;
+    let mut findings = trace::stage("gather: findings", || {
+        sorted(
+            concat_frames(findings, || Ok(empty_findings()))?,
+            &["account_id", "code", "occurred_at", "item_id"],
+        )
+    })?;
     tag_utc(&mut findings, "occurred_at")?;
     let [
         measurements,
@@ -225,7 +227,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         monthly,
         post_categories,
         index_counters,
-    ] = gathered.finish()?;
+    ] = trace::stage("gather: tables", || gathered.finish())?;
     Ok(AuditResult {
         findings,
         measurements,

@@ -6,8 +6,18 @@ use std::sync::Mutex;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Stages in the order first seen, with their summed time and count.
-static STAGES: Mutex<Vec<(&'static str, Duration, u32)>> = Mutex::new(Vec::new());
+/// Stages in the order first seen, with their summed time, count and the largest resident
+/// memory seen at the end of one (MB; 0 where the system does not tell).
+static STAGES: Mutex<Vec<(&'static str, Duration, u32, u64)>> = Mutex::new(Vec::new());
+
+/// The process's resident memory in MB (Linux `/proc/self/statm`; 0 elsewhere).
+fn resident_mb() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    pages * 4096 / (1 << 20)
+}
 
 /// Whether `GOVMEDIA_TRACE` is set.
 pub fn enabled() -> bool {
@@ -23,13 +33,15 @@ pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let out = f();
     let took = started.elapsed();
+    let resident = resident_mb();
     let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
-    match stages.iter_mut().find(|(n, _, _)| *n == name) {
-        Some((_, total, count)) => {
+    match stages.iter_mut().find(|(n, _, _, _)| *n == name) {
+        Some((_, total, count, most)) => {
             *total += took;
             *count += 1;
+            *most = (*most).max(resident);
         }
-        None => stages.push((name, took, 1)),
+        None => stages.push((name, took, 1, resident)),
     }
     out
 }
@@ -39,7 +51,12 @@ pub fn report() -> Vec<String> {
     let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
     let lines = stages
         .iter()
-        .map(|(name, total, count)| format!("{name:<28} {:>8.2} s  ×{count}", total.as_secs_f64()))
+        .map(|(name, total, count, most)| {
+            format!(
+                "{name:<28} {:>8.2} s  ×{count:<4} {most:>6} MB resident after",
+                total.as_secs_f64()
+            )
+        })
         .collect();
     stages.clear();
     lines
