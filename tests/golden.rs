@@ -13,9 +13,9 @@ use govmedia_collectors::import::{ImportOptions, import_paths};
 use govmedia_collectors::layout::TARGET_BUCKET_ROWS;
 use govmedia_collectors::store::Store;
 
-use govmedia_rules::engine::{Selection, run_audit};
+use govmedia_rules::engine::{AuditResult, Selection, run_audit};
 use govmedia_rules::indices::IndexPack;
-use govmedia_rules::scoring::{Scoring, score_and_rank};
+use govmedia_rules::scoring::{ScoreTables, Scoring, score_and_rank};
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
@@ -37,9 +37,9 @@ fn golden_dir(accounts: usize) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/demo-{accounts}"))
 }
 
-/// The four tables of a full audit of the demo with `accounts` accounts, at the demo's as-of,
-/// from a store whose buckets hold about `bucket_rows` rows.
-fn audit_demo(accounts: usize, bucket_rows: u64) -> Vec<(&'static str, DataFrame)> {
+/// A full audit of the demo with `accounts` accounts, at the demo's as-of, from a store whose
+/// buckets hold about `bucket_rows` rows; with or without the tables account pages draw.
+fn run_demo(accounts: usize, bucket_rows: u64, page_tables: bool) -> (AuditResult, ScoreTables) {
     let tmp = tempfile::tempdir().unwrap();
     let opts = DemoOptions {
         accounts,
@@ -53,10 +53,22 @@ fn audit_demo(accounts: usize, bucket_rows: u64) -> Vec<(&'static str, DataFrame
     if bucket_rows < TARGET_BUCKET_ROWS {
         assert!(buckets >= 16, "{buckets} buckets of posts");
     }
-    let ctx =
+    let mut ctx =
         AuditContext::new_in_units(&store, opts.as_of, None, Lang::Zh, Default::default()).unwrap();
+    if !page_tables {
+        ctx = ctx.without_page_tables();
+    }
     let result = run_audit(&ctx, &Selection::default()).unwrap();
     let scored = score_and_rank(&ctx, &result, &Scoring::builtin(), &IndexPack::builtin()).unwrap();
+    (result, scored)
+}
+
+/// The four tables of a full audit of the demo (`run_demo`), sorted.
+fn audit_demo(accounts: usize, bucket_rows: u64) -> Vec<(&'static str, DataFrame)> {
+    four_tables(run_demo(accounts, bucket_rows, true))
+}
+
+fn four_tables((result, scored): (AuditResult, ScoreTables)) -> Vec<(&'static str, DataFrame)> {
     let tables = [
         result.findings,
         result.measurements,
@@ -199,6 +211,48 @@ fn a_store_of_tiny_buckets_gives_the_golden_answers() {
         return;
     }
     check_golden(80, 500);
+}
+
+/// The tables account pages draw, gathered from tiny buckets, are those of one unit row for row
+/// (units are put together by moving each account's rows, not by sorting every row); without
+/// pages they are not made and the answers stay the same.
+#[test]
+fn page_tables_gathered_from_units_are_those_of_one_unit_and_skipped_without_pages() {
+    if std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some() {
+        return;
+    }
+    let (one, one_scored) = run_demo(80, TARGET_BUCKET_ROWS, true);
+    let (tiny, _) = run_demo(80, 500, true);
+    for (name, a, b) in [
+        ("weekly_updates", &one.weekly_updates, &tiny.weekly_updates),
+        ("reply_latency", &one.reply_latency, &tiny.reply_latency),
+        ("monthly", &one.monthly, &tiny.monthly),
+        (
+            "post_categories",
+            &one.post_categories,
+            &tiny.post_categories,
+        ),
+    ] {
+        assert!(a.height() > 0, "{name} has rows");
+        assert!(a.equals_missing(b), "{name}: {a}\n{b}");
+    }
+    let (result, scored) = run_demo(80, 500, false);
+    assert_eq!(
+        (
+            result.weekly_updates.height(),
+            result.reply_latency.height(),
+            result.monthly.height()
+        ),
+        (0, 0, 0)
+    );
+    let golden = four_tables((one, one_scored));
+    let without = four_tables((result, scored));
+    for ((name, g), (_, w)) in golden.iter().zip(&without) {
+        assert!(
+            differences(name, g, w).is_empty(),
+            "{name} differs without page tables"
+        );
+    }
 }
 
 /// The comparison itself: a changed value, a float beyond the tolerance and a missing row are

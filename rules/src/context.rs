@@ -227,6 +227,9 @@ pub struct AuditContext {
     /// Threads the unit's own scans (post facts, text scan) may use: every core, or one when
     /// the engine runs units side by side.
     workers: usize,
+    /// Whether the tables only account pages draw (weekly updates, reply latency, months) are
+    /// made: not for a report without pages.
+    pub page_tables: bool,
 }
 
 impl AuditContext {
@@ -298,6 +301,7 @@ impl AuditContext {
             post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            page_tables: true,
         };
         if units.is_empty() {
             ctx.accounts = ctx.accounts_plan(&ctx.tables)?.collect()?;
@@ -346,7 +350,15 @@ impl AuditContext {
             post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
             workers: self.workers,
+            page_tables: self.page_tables,
         }
+    }
+
+    /// This context without the tables only account pages draw (`AuditResult::weekly_updates`,
+    /// `reply_latency` and `monthly` are then empty).
+    pub fn without_page_tables(mut self) -> Self {
+        self.page_tables = false;
+        self
     }
 
     /// This context with its scans on `workers` threads.

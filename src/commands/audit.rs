@@ -213,6 +213,31 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(orgs) = orgs {
         ctx = ctx.with_orgs(orgs);
     }
+    let mut page_note: Option<String> = None;
+    let pages = match args.pages {
+        Some(p) => p.into(),
+        None => {
+            let default = PageSelection::default_for(ctx.accounts.height());
+            if default == PageSelection::Flagged {
+                let note = match lang {
+                    Lang::Zh => format!(
+                        "账号超过 {} 个：仅为有否决项或扣分项的账号生成单独页面（--pages all 生成全部）",
+                        PageSelection::ALL_UP_TO
+                    ),
+                    Lang::En => format!(
+                        "More than {} accounts: pages only for accounts with a veto or deduct finding (--pages all writes every page)",
+                        PageSelection::ALL_UP_TO
+                    ),
+                };
+                page_note = Some(note);
+            }
+            default
+        }
+    };
+    if pages == PageSelection::None {
+        // The weekly, reply-latency and monthly tables feed account pages only.
+        ctx = ctx.without_page_tables();
+    }
     let checked = Instant::now();
     progress.phase("checking");
     let result = run_audit(&ctx, &selection)?;
@@ -268,26 +293,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         ctx.calendar
             .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
     );
-    let pages = match args.pages {
-        Some(p) => p.into(),
-        None => {
-            let default = PageSelection::default_for(ctx.accounts.height());
-            if default == PageSelection::Flagged {
-                let note = match lang {
-                    Lang::Zh => format!(
-                        "账号超过 {} 个：仅为有否决项或扣分项的账号生成单独页面（--pages all 生成全部）",
-                        PageSelection::ALL_UP_TO
-                    ),
-                    Lang::En => format!(
-                        "More than {} accounts: pages only for accounts with a veto or deduct finding (--pages all writes every page)",
-                        PageSelection::ALL_UP_TO
-                    ),
-                };
-                notes.push(note);
-            }
-            default
-        }
-    };
+    notes.extend(page_note);
     let past = match &args.history {
         Some(dir) => read_history(dir, &as_of.to_string())?,
         None => Vec::new(),
