@@ -36,6 +36,14 @@ const TOPIC_MAX_CHARS: usize = 40;
 /// Matched text quoted in a reason is cut to this many characters.
 const REASON_QUOTE_CHARS: usize = 24;
 
+/// The stored fields a post is labelled from, in the prefilter's field order.
+const FIELDS: [&str; 2] = ["title", "text"];
+
+/// A field's place in [`FIELDS`].
+fn field_slot(field: &str) -> usize {
+    FIELDS.iter().position(|f| *f == field).unwrap_or(1)
+}
+
 /// A piece of a post: which stored field it comes from and where it starts in that field.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Segment<'a> {
@@ -224,13 +232,12 @@ impl PostLabeller {
 
     /// Every label's score on a post.
     pub fn score<'a>(&self, parts: &PostParts<'a>) -> [LabelScore; LABELS] {
-        let segments: Vec<Option<&str>> = parts
-            .titles
-            .iter()
-            .chain(&parts.body)
-            .map(|s| Some(s.text))
-            .collect();
-        self.score_among(parts, &self.prefilter.scan(&segments))
+        let mut candidates = self.prefilter.candidates(FIELDS.len());
+        for seg in parts.titles.iter().chain(&parts.body) {
+            self.prefilter
+                .scan_into(seg.text, field_slot(seg.field), &mut candidates);
+        }
+        self.score_among(parts, &candidates)
     }
 
     /// Every label's score on a post, trying only the patterns the prefilter let through. A
@@ -260,19 +267,21 @@ impl PostLabeller {
                 }
             }
         };
-        // Segment by segment, patterns in pack order: the order a regex set reported them in.
-        let tried: Vec<usize> = (0..self.patterns.len())
-            .filter(|&i| candidates.pattern(i))
-            .collect();
+        // Segment by segment, patterns in pack order (the order a regex set reported them in),
+        // each tried where one of its literals occurs in the field the segment is part of.
+        let tried = |field: &str| {
+            let slot = field_slot(field);
+            (0..self.patterns.len()).filter(move |&i| candidates.pattern_in(slot, i))
+        };
         for seg in &parts.titles {
-            for &i in &tried {
+            for i in tried(seg.field) {
                 if self.patterns[i].title != 0 {
                     consider(i, self.patterns[i].title, *seg);
                 }
             }
         }
         if let Some(seg) = parts.body {
-            for &i in &tried {
+            for i in tried(seg.field) {
                 if self.patterns[i].body != 0 {
                     consider(i, self.patterns[i].body, seg);
                 }
@@ -429,7 +438,7 @@ impl PostClassifier {
             }
         };
         let candidates = self.labeller.prefilter.scan(&[title, text]);
-        for (f, (field, value)) in [("title", title), ("text", text)].into_iter().enumerate() {
+        for (f, (field, value)) in FIELDS.into_iter().zip([title, text]).enumerate() {
             // No term occurs in the field: the lexicon matcher would find nothing.
             let Some(value) = value.filter(|_| candidates.term_in(f)) else {
                 continue;

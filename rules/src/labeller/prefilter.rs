@@ -89,22 +89,29 @@ fn regex_literals(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, Error> {
     Ok(necessary_literals(&hir))
 }
 
-/// What the automaton found in a post.
+/// What the automaton found in a post, field by field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidates {
-    /// One bit per pattern: it may match.
-    patterns: Vec<u64>,
-    /// Per scanned field: a lexicon term occurs in it.
+    /// Per field, one bit per pattern: it may match in that field.
+    patterns: Vec<Vec<u64>>,
+    /// Per field: a lexicon term occurs in it.
     terms: Vec<bool>,
 }
 
 impl Candidates {
-    /// Whether pattern `i` may match somewhere in the post.
-    pub fn pattern(&self, i: usize) -> bool {
-        self.patterns[i / 64] & (1 << (i % 64)) != 0
+    /// Whether pattern `i` may match somewhere in field `field`.
+    pub fn pattern_in(&self, field: usize, i: usize) -> bool {
+        self.patterns
+            .get(field)
+            .is_some_and(|bits| bits[i / 64] & (1 << (i % 64)) != 0)
     }
 
-    /// Whether a lexicon term occurs in the `field`-th field scanned.
+    /// Whether pattern `i` may match somewhere in the post.
+    pub fn pattern(&self, i: usize) -> bool {
+        (0..self.patterns.len()).any(|f| self.pattern_in(f, i))
+    }
+
+    /// Whether a lexicon term occurs in field `field`.
     pub fn term_in(&self, field: usize) -> bool {
         self.terms.get(field).copied().unwrap_or(false)
     }
@@ -185,20 +192,32 @@ impl Prefilter {
         })
     }
 
-    /// The patterns that may match a post whose text is `fields`, and the fields with a term.
+    /// Nothing found yet in `fields` fields: only the patterns without a literal may match.
+    pub fn candidates(&self, fields: usize) -> Candidates {
+        Candidates {
+            patterns: vec![self.always.clone(); fields],
+            terms: vec![false; fields],
+        }
+    }
+
+    /// Adds what `text`, a part of field `field`, holds to `found`.
+    pub fn scan_into(&self, text: &str, field: usize, found: &mut Candidates) {
+        let bits = &mut found.patterns[field];
+        for m in self.automaton.find_overlapping_iter(text) {
+            let k = m.pattern().as_usize();
+            found.terms[field] |= self.is_term[k];
+            for &i in &self.owners[k] {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+    }
+
+    /// The patterns that may match in each of `fields`, and the fields with a term.
     pub fn scan(&self, fields: &[Option<&str>]) -> Candidates {
-        let mut found = Candidates {
-            patterns: self.always.clone(),
-            terms: vec![false; fields.len()],
-        };
+        let mut found = self.candidates(fields.len());
         for (f, field) in fields.iter().enumerate() {
-            let Some(text) = field else { continue };
-            for m in self.automaton.find_overlapping_iter(*text) {
-                let k = m.pattern().as_usize();
-                found.terms[f] |= self.is_term[k];
-                for &i in &self.owners[k] {
-                    found.patterns[i / 64] |= 1 << (i % 64);
-                }
+            if let Some(text) = field {
+                self.scan_into(text, f, &mut found);
             }
         }
         found
@@ -258,6 +277,10 @@ mod tests {
         assert_eq!(filter.always_tried(), 1);
         let found = filter.scan(&[Some("市政府印发的通知"), Some("限时抢购")]);
         assert!(found.pattern(0) && found.pattern(1));
+        assert!(
+            found.pattern_in(0, 0) && !found.pattern_in(1, 0),
+            "per field"
+        );
         assert!(!found.term_in(0) && found.term_in(1));
         let none = filter.scan(&[Some("我市召开会议"), None]);
         assert!(!none.pattern(0) && none.pattern(1));
