@@ -139,6 +139,23 @@ fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Res
 
 /// Writes the workbook atomically.
 pub fn write_workbook(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
+    // rust_xlsxwriter's constant-memory sheets spill rows to temporary files and panic when a
+    // write fails (a full disk was seen at 200,000 accounts): that becomes an error naming the
+    // workbook, not a crash of the whole report.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        write_workbook_or_panic(path, sheets)
+    }))
+    .unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("the XLSX writer failed");
+        Err(to_error(path)(XlsxError::ParameterError(why.to_string())))
+    })
+}
+
+fn write_workbook_or_panic(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
     let err = to_error(path);
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold();
