@@ -117,7 +117,7 @@ pub fn write_audit_report(
     let findings_summary = (result.findings.height() > crate::xlsx::MAX_DATA_ROWS)
         .then(|| findings_by_rule(&result.findings))
         .transpose()?;
-    type Writer<'a> = Box<dyn FnOnce() -> Result<Vec<PathBuf>, Error> + Send + 'a>;
+    type Writer<'a> = Job<'a, Result<Vec<PathBuf>, Error>>;
     let writers: Vec<Writer> = vec![
         // The findings are the largest table: one job per format keeps both cores busy.
         Box::new(|| {
@@ -1134,36 +1134,26 @@ fn findings_summary_note(findings: usize, lang: Lang) -> String {
     }
 }
 
-/// Runs independent jobs on every core (a job per worker at a time) and returns their results
-/// in job order.
-fn run_on_every_core<'a, T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + 'a>>) -> Vec<T> {
+/// A job of [`run_on_every_core`].
+type Job<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
+
+/// Runs independent jobs on every core (a job per worker at a time, taken in list order: the
+/// largest tables, listed first, start first) and returns their results in job order.
+fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>) -> Vec<T> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
-    let done = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    // Jobs are taken from the front: the largest tables, listed first, start first.
-                    let job = {
-                        let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
-                        if q.is_empty() {
-                            break;
-                        }
-                        q.remove(0)
-                    };
-                    let (i, run) = job;
-                    let result = run();
-                    done.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((i, result));
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+    // Each job is taken out of its slot by the worker that runs it.
+    let slots: Vec<std::sync::Mutex<Option<Job<'a, T>>>> = jobs
+        .into_iter()
+        .map(|job| std::sync::Mutex::new(Some(job)))
+        .collect();
+    let run = |slot: &std::sync::Mutex<Option<Job<'a, T>>>| {
+        let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        Ok::<T, std::convert::Infallible>(job.expect("each job is taken once")())
+    };
+    match govmedia_rules::parallel::map_in_order(&slots, workers, run) {
+        Ok(results) => results,
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         // scans on every core left a core idle half the time.
         let side_by_side = ctx.workers().min(ctx.units().len());
         let unit_workers = if side_by_side > 1 { 1 } else { ctx.workers() };
-        map_in_order(ctx.units(), side_by_side, |(tables, accounts)| {
+        crate::parallel::map_in_order(ctx.units(), side_by_side, |(tables, accounts)| {
             let tables = trace::stage("unit read", || tables.read_into_memory())?;
             let unit = ctx
                 .for_unit(tables, accounts.clone())
@@ -240,38 +240,6 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         index_period: ctx.index_period,
         index_counters,
     })
-}
-
-/// `f` of every item on `workers` threads, the results in the items' order; the first error
-/// (in item order) stops the rest from starting.
-fn map_in_order<T: Sync, R: Send>(
-    items: &[T],
-    workers: usize,
-    f: impl Fn(&T) -> Result<R, Error> + Sync,
-) -> Result<Vec<R>, Error> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let done: Mutex<Vec<(usize, Result<R, Error>)>> = Mutex::new(Vec::with_capacity(items.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..workers.max(1) {
-            scope.spawn(|| {
-                while !failed.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = f(item);
-                    failed.fetch_or(result.is_err(), Ordering::Relaxed);
-                    done.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((i, result));
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What one audit unit yields: its findings (with the account columns) and its per-account
@@ -538,23 +506,6 @@ mod tests {
         assert_eq!(weeks, [5, 0, 1, 2, 1, 3, 1]);
         let none = merged_by_account(vec![DataFrame::empty(), DataFrame::empty()], &keys).unwrap();
         assert_eq!(none.width(), 0);
-    }
-
-    #[test]
-    fn units_side_by_side_give_results_in_order_and_the_first_error() {
-        let items: Vec<usize> = (0..50).collect();
-        for workers in [1, 2, 3] {
-            let doubled = map_in_order(&items, workers, |i| Ok(i * 2)).unwrap();
-            assert_eq!(doubled, (0..50).map(|i| i * 2).collect::<Vec<_>>());
-            let failed = map_in_order(&items, workers, |&i| {
-                if i >= 7 {
-                    Err(Error::Config(format!("unit {i}")))
-                } else {
-                    Ok(i)
-                }
-            });
-            assert!(matches!(failed, Err(Error::Config(m)) if m == "unit 7"));
-        }
     }
 
     #[test]

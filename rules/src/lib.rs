@@ -17,6 +17,7 @@ pub mod labeller;
 pub mod lexicon;
 pub mod measurements;
 pub mod naming;
+pub mod parallel;
 pub mod ranking;
 pub mod registry;
 pub mod scoring;
