@@ -13,6 +13,7 @@ use govmedia_collectors::import::{ImportOptions, import_paths};
 use govmedia_collectors::layout::TARGET_BUCKET_ROWS;
 use govmedia_collectors::store::Store;
 
+use govmedia_reports::report::{PageSelection, ReportOptions, write_audit_report};
 use govmedia_rules::engine::{AuditResult, Selection, run_audit};
 use govmedia_rules::indices::IndexPack;
 use govmedia_rules::scoring::{ScoreTables, Scoring, score_and_rank};
@@ -37,9 +38,14 @@ fn golden_dir(accounts: usize) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/demo-{accounts}"))
 }
 
-/// A full audit of the demo with `accounts` accounts, at the demo's as-of, from a store whose
-/// buckets hold about `bucket_rows` rows; with or without the tables account pages draw.
-fn run_demo(accounts: usize, bucket_rows: u64, page_tables: bool) -> (AuditResult, ScoreTables) {
+/// `then` of a full audit of the demo with `accounts` accounts, at the demo's as-of, from a store
+/// whose buckets hold about `bucket_rows` rows; with or without the tables account pages draw.
+fn with_demo<T>(
+    accounts: usize,
+    bucket_rows: u64,
+    page_tables: bool,
+    then: impl FnOnce(&AuditContext, AuditResult, ScoreTables) -> T,
+) -> T {
     let tmp = tempfile::tempdir().unwrap();
     let opts = DemoOptions {
         accounts,
@@ -60,7 +66,14 @@ fn run_demo(accounts: usize, bucket_rows: u64, page_tables: bool) -> (AuditResul
     }
     let result = run_audit(&ctx, &Selection::default()).unwrap();
     let scored = score_and_rank(&ctx, &result, &Scoring::builtin(), &IndexPack::builtin()).unwrap();
-    (result, scored)
+    then(&ctx, result, scored)
+}
+
+/// A full audit of the demo (`with_demo`).
+fn run_demo(accounts: usize, bucket_rows: u64, page_tables: bool) -> (AuditResult, ScoreTables) {
+    with_demo(accounts, bucket_rows, page_tables, |_, result, scored| {
+        (result, scored)
+    })
 }
 
 /// The four tables of a full audit of the demo (`run_demo`), sorted.
@@ -252,6 +265,47 @@ fn page_tables_gathered_from_units_are_those_of_one_unit_and_skipped_without_pag
             differences(name, g, w).is_empty(),
             "{name} differs without page tables"
         );
+    }
+}
+
+/// Every account page from a store of 32 tiny units is that of a one-unit store, byte for byte:
+/// the findings' links, looked up in the store unit by unit (`item_links`), are the same URLs.
+#[test]
+fn account_pages_from_tiny_units_are_those_of_one_unit() {
+    if std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some() {
+        return;
+    }
+    let pages = |bucket_rows: u64| {
+        with_demo(80, bucket_rows, true, |ctx, result, scored| {
+            let out = tempfile::tempdir().unwrap();
+            let options = ReportOptions {
+                notes: &[],
+                pages: PageSelection::All,
+                history: &[],
+            };
+            let rubric = Scoring::builtin().rubric;
+            write_audit_report(out.path(), ctx, &result, &scored, &rubric, options).unwrap();
+            let mut pages = std::collections::BTreeMap::new();
+            for entry in std::fs::read_dir(out.path().join("accounts")).unwrap() {
+                let path = entry.unwrap().path();
+                pages.insert(
+                    path.file_name().unwrap().to_owned(),
+                    std::fs::read(&path).unwrap(),
+                );
+            }
+            pages
+        })
+    };
+    let one = pages(TARGET_BUCKET_ROWS);
+    let tiny = pages(500);
+    assert_eq!(one.len(), 80);
+    let linked = one
+        .values()
+        .filter(|p| String::from_utf8_lossy(p).contains("rel=\"noopener noreferrer\""))
+        .count();
+    assert!(linked > 0, "some findings link to their posts");
+    for (name, page) in &one {
+        assert!(tiny.get(name) == Some(page), "{name:?} differs");
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use govmedia_rules::AuditContext;
+use govmedia_rules::context::Tables;
 use govmedia_rules::registry::{ItemKind, item_kind};
 use govmedia_rules::service::latest_menus;
 use polars::prelude::*;
@@ -38,6 +39,54 @@ fn lookup(df: &DataFrame, key: &str, value: &str) -> PolarsResult<HashMap<Key, S
         .collect())
 }
 
+/// `(account_id, key) → value` for the `keys` found in a partitioned table (`table` picks it from a
+/// unit's tables), read one audit unit at a time: a national store's post ids and URLs are
+/// gigabytes, and reading them whole for a join was the largest memory of a report with pages.
+fn lookup_by_unit(
+    ctx: &AuditContext,
+    keys: &HashSet<Key>,
+    (key, value): (&str, &str),
+    table: fn(&Tables) -> LazyFrame,
+) -> PolarsResult<HashMap<Key, String>> {
+    let matched = |tables: &Tables, keys: &HashSet<Key>| -> PolarsResult<HashMap<Key, String>> {
+        let df = table(tables)
+            .select([col("account_id"), col(key), col(value)])
+            .join(
+                keys_frame(keys, key)?,
+                [col("account_id"), col(key)],
+                [col("account_id"), col(key)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .collect()?;
+        lookup(&df, key, value)
+    };
+    let units = ctx.units();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if units.is_empty() {
+        return matched(&ctx.tables, keys);
+    }
+    let mut unit_of: HashMap<&str, usize> = HashMap::new();
+    for (u, (_, accounts)) in units.iter().enumerate() {
+        for account in accounts.column("account_id")?.str()?.iter().flatten() {
+            unit_of.insert(account, u);
+        }
+    }
+    // Keys of an account in no unit (none is expected) are looked up in the whole store.
+    let mut per_unit: Vec<HashSet<Key>> = vec![HashSet::new(); units.len() + 1];
+    for k in keys {
+        let u = unit_of.get(k.0.as_str()).copied().unwrap_or(units.len());
+        per_unit[u].insert(k.clone());
+    }
+    let mut found = HashMap::new();
+    for (u, keys) in per_unit.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
+        let tables = units.get(u).map_or(&ctx.tables, |(tables, _)| tables);
+        found.extend(matched(tables, keys)?);
+    }
+    Ok(found)
+}
+
 /// Sets `link` on the findings of the paged accounts.
 pub fn link_findings(
     ctx: &AuditContext,
@@ -63,45 +112,15 @@ pub fn link_findings(
             }
         }
     }
-    let on_post = if comments.is_empty() {
-        HashMap::new()
-    } else {
-        let df = ctx
-            .tables
-            .comments
-            .clone()
-            .select([col("account_id"), col("comment_id"), col("post_id")])
-            .join(
-                keys_frame(&comments, "comment_id")?,
-                [col("account_id"), col("comment_id")],
-                [col("account_id"), col("comment_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .collect()?;
-        lookup(&df, "comment_id", "post_id")?
-    };
+    let on_post = lookup_by_unit(ctx, &comments, ("comment_id", "post_id"), |t| {
+        t.comments.clone()
+    })?;
     posts.extend(
         on_post
             .iter()
             .map(|((account, _), post)| (account.clone(), post.clone())),
     );
-    let post_url = if posts.is_empty() {
-        HashMap::new()
-    } else {
-        let df = ctx
-            .tables
-            .posts
-            .clone()
-            .select([col("account_id"), col("post_id"), col("url")])
-            .join(
-                keys_frame(&posts, "post_id")?,
-                [col("account_id"), col("post_id")],
-                [col("account_id"), col("post_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .collect()?;
-        lookup(&df, "post_id", "url")?
-    };
+    let post_url = lookup_by_unit(ctx, &posts, ("post_id", "url"), |t| t.posts.clone())?;
     let menu_target = if menus.is_empty() {
         HashMap::new()
     } else {

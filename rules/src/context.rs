@@ -372,8 +372,9 @@ impl AuditContext {
         self.workers
     }
 
-    /// The audit units with their accounts; an audit without units is one unit, its own tables.
-    pub(crate) fn units(&self) -> &[(Tables, DataFrame)] {
+    /// The audit units with their accounts (`account_id` and the account columns); empty for an
+    /// audit without units, which is one unit, its own tables.
+    pub fn units(&self) -> &[(Tables, DataFrame)] {
         &self.units
     }
 
