@@ -22,7 +22,7 @@ use crate::index_page::{
 };
 use crate::labels::label;
 use crate::labels::platform_label;
-use crate::tables::{write_csv, write_json, write_parquet, write_table_set};
+use crate::tables::{write_csv, write_json, write_parquet};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
 use govmedia_rules::findings::instant_texts;
@@ -117,27 +117,17 @@ pub fn write_audit_report(
     let findings_summary = (result.findings.height() > crate::xlsx::MAX_DATA_ROWS)
         .then(|| findings_by_rule(&result.findings))
         .transpose()?;
-    type Writer<'a> = Job<'a, Result<Vec<PathBuf>, Error>>;
-    let writers: Vec<Writer> = vec![
-        // The findings are the largest table: one job per format keeps both cores busy.
-        Box::new(|| {
-            let path = out.join("findings.csv");
-            trace::stage("report: csv", || write_csv(&result.findings, &path))?;
-            Ok(vec![path])
-        }),
-        Box::new(|| {
-            let path = out.join("findings.json");
-            trace::stage("report: json", || write_json(&result.findings, &path))?;
-            Ok(vec![path])
-        }),
-        Box::new(|| {
-            let path = out.join("findings.parquet");
-            trace::stage("report: parquet", || write_parquet(&result.findings, &path))?;
-            Ok(vec![path])
-        }),
-        Box::new(|| write_table_set(&result.measurements, out, "measurements")),
-        Box::new(|| write_table_set(&scored.scores, out, "scores")),
-        Box::new(|| write_table_set(&scored.rankings, out, "rankings")),
+    // The findings are the largest table: a job per file keeps both cores busy.
+    let mut writers: Vec<Writer> = Vec::new();
+    for (table, name) in [
+        (&result.findings, "findings"),
+        (&result.measurements, "measurements"),
+        (&scored.scores, "scores"),
+        (&scored.rankings, "rankings"),
+    ] {
+        writers.extend(table_file_jobs(table, out, name));
+    }
+    writers.extend::<[Writer; 2]>([
         Box::new(|| {
             write_workbook(
                 &workbook,
@@ -185,7 +175,7 @@ pub fn write_audit_report(
             }
             Ok(files)
         }),
-    ];
+    ]);
     // The table files are independent: written on every core, listed in a fixed order.
     for files in trace::stage("report: table files", || run_on_every_core(writers)) {
         report.files.extend(files?);
@@ -1136,6 +1126,26 @@ fn findings_summary_note(findings: usize, lang: Lang) -> String {
 
 /// A job of [`run_on_every_core`].
 type Job<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
+
+/// A job writing report files, returning their paths.
+type Writer<'a> = Job<'a, Result<Vec<PathBuf>, Error>>;
+
+/// A job per file of a table: `<name>.csv`, `<name>.json` and `<name>.parquet` in `dir`.
+fn table_file_jobs<'a>(df: &'a DataFrame, dir: &'a Path, name: &'a str) -> [Writer<'a>; 3] {
+    type Write = fn(&DataFrame, &Path) -> Result<(), Error>;
+    let formats: [(&str, &'static str, Write); 3] = [
+        ("csv", "report: csv", write_csv),
+        ("json", "report: json", write_json),
+        ("parquet", "report: parquet", write_parquet),
+    ];
+    formats.map(|(extension, stage, write)| -> Writer<'a> {
+        Box::new(move || {
+            let path = dir.join(format!("{name}.{extension}"));
+            trace::stage(stage, || write(df, &path))?;
+            Ok(vec![path])
+        })
+    })
+}
 
 /// Runs independent jobs on every core (a job per worker at a time, taken in list order: the
 /// largest tables, listed first, start first) and returns their results in job order.

@@ -3,7 +3,7 @@
 //! text writers stream: cells are made for one chunk of rows at a time, never for the whole table.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use govmedia_collectors::store::write_atomic;
@@ -275,17 +275,6 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
             .map_err(std::io::Error::other)
     })?;
     Ok(())
-}
-
-/// Writes `<name>.csv`, `<name>.json` and `<name>.parquet` into `dir`; returns the paths.
-pub fn write_table_set(df: &DataFrame, dir: &Path, name: &str) -> Result<Vec<PathBuf>, Error> {
-    let csv = dir.join(format!("{name}.csv"));
-    let json = dir.join(format!("{name}.json"));
-    let parquet = dir.join(format!("{name}.parquet"));
-    govmedia_rules::trace::stage("report: csv", || write_csv(df, &csv))?;
-    govmedia_rules::trace::stage("report: json", || write_json(df, &json))?;
-    govmedia_rules::trace::stage("report: parquet", || write_parquet(df, &parquet))?;
-    Ok(vec![csv, json, parquet])
 }
 
 #[cfg(test)]

@@ -28,34 +28,20 @@ pub fn necessary_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     let set = match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => None,
         HirKind::Literal(literal) => Some(vec![literal.0.to_vec()]),
-        HirKind::Class(Class::Unicode(class)) => {
-            let chars: usize = class
+        HirKind::Class(Class::Unicode(class)) => small_class(
+            class
                 .ranges()
                 .iter()
-                .map(|r| (r.end() as usize) - (r.start() as usize) + 1)
-                .sum();
-            (chars <= CLASS_CHARS).then(|| {
-                class
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|c| c.to_string().into_bytes())
-                    .collect()
-            })
-        }
-        HirKind::Class(Class::Bytes(class)) => {
-            let bytes: usize = class
+                .map(|r| (r.start() as u32, r.end() as u32)),
+            |c| char::from_u32(c).map(|c| c.to_string().into_bytes()),
+        ),
+        HirKind::Class(Class::Bytes(class)) => small_class(
+            class
                 .ranges()
                 .iter()
-                .map(|r| (r.end() as usize) - (r.start() as usize) + 1)
-                .sum();
-            (bytes <= CLASS_CHARS).then(|| {
-                class
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|b| vec![b])
-                    .collect()
-            })
-        }
+                .map(|r| (r.start() as u32, r.end() as u32)),
+            |b| u8::try_from(b).ok().map(|b| vec![b]),
+        ),
         HirKind::Repetition(rep) if rep.min >= 1 => necessary_literals(&rep.sub),
         HirKind::Repetition(_) => None,
         HirKind::Capture(capture) => necessary_literals(&capture.sub),
@@ -79,6 +65,22 @@ pub fn necessary_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     }?;
     let usable = !set.is_empty() && set.len() <= MAX_LITERALS && set.iter().all(|l| !l.is_empty());
     usable.then_some(set)
+}
+
+/// The members of a class of at most [`CLASS_CHARS`] members (given as inclusive ranges of code
+/// points or bytes), each as a literal.
+fn small_class(
+    ranges: impl Iterator<Item = (u32, u32)> + Clone,
+    literal: impl Fn(u32) -> Option<Vec<u8>>,
+) -> Option<Vec<Vec<u8>>> {
+    let members: u32 = ranges.clone().map(|(start, end)| end - start + 1).sum();
+    if members as usize > CLASS_CHARS {
+        return None;
+    }
+    ranges
+        .flat_map(|(start, end)| start..=end)
+        .map(literal)
+        .collect()
 }
 
 /// The literals of a regex as `regex::Regex::new` would parse it.
@@ -107,7 +109,8 @@ impl Candidates {
     }
 
     /// Whether pattern `i` may match somewhere in the post.
-    pub fn pattern(&self, i: usize) -> bool {
+    #[cfg(test)]
+    fn pattern(&self, i: usize) -> bool {
         (0..self.patterns.len()).any(|f| self.pattern_in(f, i))
     }
 
@@ -134,44 +137,43 @@ impl Prefilter {
         patterns: impl IntoIterator<Item = &'a str>,
         terms: impl IntoIterator<Item = &'a str>,
     ) -> Result<Prefilter, Error> {
+        // The automaton's literals, each once, with the patterns it belongs to and whether it is
+        // a lexicon term.
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
         let mut is_term: Vec<bool> = Vec::new();
         let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-        let mut slot = |literal: Vec<u8>, literals: &mut Vec<Vec<u8>>| -> usize {
+        let mut slot = |literal: Vec<u8>| -> usize {
             *index.entry(literal).or_insert_with_key(|l| {
                 literals.push(l.clone());
+                owners.push(Vec::new());
+                is_term.push(false);
                 literals.len() - 1
             })
         };
         let mut always_on = Vec::new();
+        let mut owned: Vec<(usize, usize)> = Vec::new();
         let mut count = 0;
         for (i, pattern) in patterns.into_iter().enumerate() {
             count = i + 1;
             match regex_literals(pattern)? {
-                Some(set) => {
-                    for literal in set {
-                        let k = slot(literal, &mut literals);
-                        owners.resize(literals.len(), Vec::new());
-                        if !owners[k].contains(&i) {
-                            owners[k].push(i);
-                        }
-                    }
-                }
+                Some(set) => owned.extend(set.into_iter().map(|literal| (slot(literal), i))),
                 None => always_on.push(i),
             }
         }
-        for term in terms {
-            if term.is_empty() {
-                continue;
+        let terms: Vec<usize> = terms
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| slot(t.as_bytes().to_vec()))
+            .collect();
+        for (k, i) in owned {
+            if !owners[k].contains(&i) {
+                owners[k].push(i);
             }
-            let k = slot(term.as_bytes().to_vec(), &mut literals);
-            owners.resize(literals.len(), Vec::new());
-            is_term.resize(literals.len(), false);
+        }
+        for k in terms {
             is_term[k] = true;
         }
-        owners.resize(literals.len(), Vec::new());
-        is_term.resize(literals.len(), false);
         let mut always = vec![0u64; count.div_ceil(64).max(1)];
         for i in always_on {
             always[i / 64] |= 1 << (i % 64);
@@ -223,8 +225,9 @@ impl Prefilter {
         found
     }
 
-    /// How many patterns are tried on every post (no literal found): for tests and docs.
-    pub fn always_tried(&self) -> usize {
+    /// How many patterns are tried on every post (no literal found).
+    #[cfg(test)]
+    fn always_tried(&self) -> usize {
         self.always.iter().map(|w| w.count_ones() as usize).sum()
     }
 }
