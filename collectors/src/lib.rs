@@ -11,6 +11,7 @@ pub mod layout;
 mod layout_tests;
 #[cfg(feature = "http")]
 pub mod links;
+pub mod parallel;
 pub mod record;
 pub mod schema;
 pub mod store;
@@ -19,6 +20,7 @@ pub mod store;
 #[doc(hidden)]
 pub mod testserver;
 pub mod time;
+pub mod trace;
 pub mod transform;
 
 use std::path::Path;

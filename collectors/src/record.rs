@@ -83,6 +83,15 @@ pub fn value_from_json(ty: ColumnType, v: &serde_json::Value) -> Result<Value, S
     })
 }
 
+/// [`value_from_json`] taking the JSON value, so a string moves into the cell instead of being
+/// copied.
+pub fn value_from_json_owned(ty: ColumnType, v: serde_json::Value) -> Result<Value, String> {
+    match (ty, v) {
+        (ColumnType::Str, serde_json::Value::String(s)) if !s.is_empty() => Ok(Value::Str(s)),
+        (ty, v) => value_from_json(ty, &v),
+    }
+}
+
 fn json_kind(v: &serde_json::Value) -> &'static str {
     use serde_json::Value as J;
     match v {
@@ -259,6 +268,13 @@ impl TableBuilder {
         if self.buffered >= CHUNK_ROWS {
             self.flush();
         }
+    }
+
+    /// Appends rows already built as a frame of this table (by [`TableBuilder::finish`] of
+    /// another builder, e.g. on a parser's thread).
+    pub fn push_frame(&mut self, rows: DataFrame) {
+        self.flush();
+        self.chunks.push(Ok(rows));
     }
 
     fn flush(&mut self) {

@@ -1150,7 +1150,7 @@ fn table_file_jobs<'a>(df: &'a DataFrame, dir: &'a Path, name: &'a str) -> [Writ
 /// Runs independent jobs on every core (a job per worker at a time, taken in list order: the
 /// largest tables, listed first, start first) and returns their results in job order.
 fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>) -> Vec<T> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = govmedia_rules::parallel::cores();
     // Each job is taken out of its slot by the worker that runs it.
     let slots: Vec<std::sync::Mutex<Option<Job<'a, T>>>> = jobs
         .into_iter()

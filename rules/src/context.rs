@@ -300,7 +300,7 @@ impl AuditContext {
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
             not_yet_seen: Vec::new(),
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: crate::parallel::cores(),
             page_tables: true,
         };
         if units.is_empty() {

@@ -17,14 +17,14 @@ pub mod labeller;
 pub mod lexicon;
 pub mod measurements;
 pub mod naming;
-pub mod parallel;
+pub use govmedia_collectors::parallel;
 pub mod ranking;
 pub mod registry;
 pub mod scoring;
 pub mod service;
 #[cfg(test)]
 mod testing;
-pub mod trace;
+pub use govmedia_collectors::trace;
 pub mod update;
 pub mod warnings;
 

@@ -87,6 +87,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let report = import_paths(&store, &args.paths, &opts)?;
+    for line in govmedia_collectors::trace::report() {
+        eprintln!("trace: {line}");
+    }
     print_report(&report, true);
     println!("({:.1}s)", started.elapsed().as_secs_f64());
     if report.total().quarantined > 0 {

@@ -62,7 +62,9 @@ impl TableBatch {
             self.spec.name,
             self.spilled.len()
         ));
-        for (key, n) in write_spill_file(self.spec, &df, &path)? {
+        let written =
+            crate::trace::stage("import: spill", || write_spill_file(self.spec, &df, &path))?;
+        for (key, n) in written {
             *self.spilled_counts.entry(key).or_default() += n;
         }
         self.spilled.push(path);
@@ -125,19 +127,24 @@ pub(super) fn merge_batches(
         };
         let stored = tx.store().row_count(spec)?;
         if batch.spilled.is_empty() && stored + batch.buffered() <= batch_rows {
-            tally(tx.merge(spec, batch.take_frame()?)?);
+            let merged = crate::trace::stage("import: merge in memory", || {
+                tx.merge(spec, batch.take_frame()?)
+            })?;
+            tally(merged);
             continue;
         }
         if batch.buffered() > 0 {
             batch.spill(spill.dir()?)?;
         }
-        tx.merge_in_ranges(
-            spec,
-            &batch.spilled,
-            &batch.spilled_counts,
-            batch_rows,
-            &mut tally,
-        )?;
+        crate::trace::stage("import: merge spills", || {
+            tx.merge_in_ranges(
+                spec,
+                &batch.spilled,
+                &batch.spilled_counts,
+                batch_rows,
+                &mut tally,
+            )
+        })?;
         batch.spilled.iter().for_each(|p| {
             let _ = fs::remove_file(p);
         });

@@ -1,11 +1,11 @@
 //! The tool's own import format as JSON Lines: one `<table>.jsonl` file per canonical table,
 //! one JSON object per line with the canonical column names (`docs/schema.md`).
 
-use std::io::BufRead;
-
-use super::{Format, RecordSink, SourceFile, canonical_table_for};
+use super::{Admission, Format, RecordSink, SourceFile, canonical_table_for};
 use crate::Error;
-use crate::record::{FieldError, Value, value_from_json};
+use polars::prelude::{DataFrame, PolarsResult};
+
+use crate::record::{FieldError, TableBuilder, Value, value_from_json, value_from_json_owned};
 use crate::schema::TableSpec;
 
 pub struct CanonicalJsonl;
@@ -31,45 +31,235 @@ impl Format for CanonicalJsonl {
                 file.display()
             ))
         })?;
-        let mut reader = super::quirks::open_lines(file, sink.options().encoding.as_deref())?;
-        let mut line = String::new();
-        let mut line_no = 0u64;
-        loop {
-            line.clear();
-            let n = reader
-                .read_line(&mut line)
-                .map_err(|e| Error::io(&file.path, e))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            let text = line.trim_start_matches('\u{feff}').trim();
-            if text.is_empty() {
-                continue;
-            }
-            if let Some(reason) = super::quirks::overlong_reason(text) {
-                sink.reject_record(Some(table), line_no, reason, "");
-                continue;
-            }
-            match serde_json::from_str::<serde_json::Value>(text) {
-                Err(e) => {
-                    sink.reject_record(Some(table), line_no, format!("invalid JSON: {e}"), text)
-                }
-                Ok(serde_json::Value::Object(map)) => {
-                    match values_from_object(table, &map, sink.options().allow_extra) {
-                        Ok(values) => sink.record(table, line_no, values, text),
-                        Err(err) => sink.reject(Some(table), line_no, err, text),
+        let reader = super::quirks::open_lines(file, sink.options().encoding.as_deref())?;
+        let allow_extra = sink.options().allow_extra;
+        let admission = sink.admission();
+        // A pipeline: one thread reads lines, every core parses a chunk while this thread
+        // hands the previous chunk's rows to the sink. Rows reach the sink in file order, so
+        // the outcome is that of reading line by line.
+        std::thread::scope(|scope| {
+            let (chunks, received) = std::sync::mpsc::sync_channel(2);
+            scope.spawn(move || read_chunks(reader, &chunks));
+            let parse = |lines: Vec<String>| {
+                scope.spawn(move || {
+                    let parsed = parse_lines(table, &lines, allow_extra, admission);
+                    (lines, parsed)
+                })
+            };
+            let mut parsing = None;
+            let mut line_no = 0u64;
+            loop {
+                let next = match received.recv() {
+                    Ok(chunk) => Some(parse(chunk.map_err(|e| Error::io(&file.path, e))?)),
+                    Err(_) => None,
+                };
+                let Some(previous) = std::mem::replace(&mut parsing, next) else {
+                    if parsing.is_none() {
+                        return Ok(());
+                    }
+                    continue;
+                };
+                let (lines, parts) = previous.join().expect("a line parser does not panic");
+                let parts = parts.map_err(|e| Error::polars(&file.path, e))?;
+                let mut lines = lines.iter();
+                for (parsed, rows) in parts {
+                    sink.record_admitted_rows(table, rows);
+                    // The part's outcomes first: zip stops on them without taking a line more.
+                    for (parsed, line) in parsed.into_iter().zip(lines.by_ref()) {
+                        line_no += 1;
+                        let text = line.trim_start_matches('\u{feff}').trim();
+                        match parsed {
+                            Parsed::Blank | Parsed::Row(_) => {}
+                            Parsed::NotLoaded(reason) => {
+                                sink.reject_record(Some(table), line_no, reason, "")
+                            }
+                            Parsed::Unreadable(reason) => {
+                                sink.reject_record(Some(table), line_no, reason, text)
+                            }
+                            Parsed::Refused(err) => sink.reject(Some(table), line_no, err, text),
+                        }
                     }
                 }
-                Ok(_) => sink.reject_record(
-                    Some(table),
-                    line_no,
-                    "line is not a JSON object".into(),
-                    text,
-                ),
+            }
+        })
+    }
+}
+
+/// Lines handed from the reading thread to the parsers at a time (about 4 MB of posts).
+const CHUNK_LINES: usize = 8192;
+
+/// Reads the file's lines in chunks into the channel, until the end, an error or the receiver
+/// hanging up.
+fn read_chunks(
+    mut reader: Box<dyn std::io::BufRead + Send>,
+    chunks: &std::sync::mpsc::SyncSender<std::io::Result<Vec<String>>>,
+) {
+    loop {
+        let mut lines = Vec::with_capacity(CHUNK_LINES);
+        while lines.len() < CHUNK_LINES {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(_) => lines.push(line),
+                Err(e) => {
+                    let _ = chunks.send(Err(e));
+                    return;
+                }
             }
         }
-        Ok(())
+        let last = lines.len() < CHUNK_LINES;
+        if (!lines.is_empty() && chunks.send(Ok(lines)).is_err()) || last {
+            return;
+        }
+    }
+}
+
+/// What one line of a canonical JSONL file holds.
+#[derive(Debug, PartialEq)]
+enum Parsed {
+    Blank,
+    /// A line over the cap or not in the file's encoding: quarantined without its text.
+    NotLoaded(String),
+    /// Not a JSON object (the reason).
+    Unreadable(String),
+    /// An object with a field that is not of the table, not of its type, or not valid.
+    Refused(FieldError),
+    /// A row as the store takes it ([`Admission::admit`]).
+    Row(Vec<Value>),
+}
+
+/// Lines parsed on every core, in parts in line order: what each line is, and the rows the
+/// store takes ([`Admission::admit`]) as a frame of the table (their lines are marked
+/// `Parsed::Row` with no values left).
+fn parse_lines(
+    table: &'static TableSpec,
+    lines: &[String],
+    allow_extra: bool,
+    admission: Admission,
+) -> PolarsResult<Vec<(Vec<Parsed>, DataFrame)>> {
+    let parse = |part: &&[String]| {
+        let mut rows = TableBuilder::new(table);
+        let parsed = part
+            .iter()
+            .map(|l| match parse_line(table, l, allow_extra) {
+                Parsed::Row(values) => match admission.admit(table, values) {
+                    Ok(values) => {
+                        rows.push(values);
+                        Parsed::Row(Vec::new())
+                    }
+                    Err(err) => Parsed::Refused(err),
+                },
+                other => other,
+            })
+            .collect::<Vec<_>>();
+        rows.finish().map(|rows| (parsed, rows))
+    };
+    let workers = crate::parallel::cores();
+    let parts: Vec<&[String]> = lines
+        .chunks(lines.len().div_ceil(workers).max(64))
+        .collect();
+    crate::parallel::map_in_order(&parts, workers, parse)
+}
+
+/// One line as a row of the table, or why it is not one.
+fn parse_line(table: &'static TableSpec, line: &str, allow_extra: bool) -> Parsed {
+    let text = line.trim_start_matches('\u{feff}').trim();
+    if text.is_empty() {
+        return Parsed::Blank;
+    }
+    if let Some(reason) = super::quirks::overlong_reason(text) {
+        return Parsed::NotLoaded(reason);
+    }
+    // The common case straight into the row; anything it does not take whole (a field that
+    // is refused, a syntax error, a line that is not an object) is read again the general way,
+    // which words the reason.
+    if let Some(values) = row_direct(table, text, allow_extra) {
+        return Parsed::Row(values);
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) => Parsed::Unreadable(format!("invalid JSON: {e}")),
+        Ok(serde_json::Value::Object(map)) => match values_from_object(table, &map, allow_extra) {
+            Ok(values) => Parsed::Row(values),
+            Err(err) => Parsed::Refused(err),
+        },
+        Ok(_) => Parsed::Unreadable("line is not a JSON object".into()),
+    }
+}
+
+/// A JSON object read straight into the table's column order, without building the object:
+/// `None` unless every field is a column of the table (or `allow_extra`) and every value of
+/// its type. Duplicate keys: the last one counts, as in [`values_from_object`].
+fn row_direct(table: &'static TableSpec, text: &str, allow_extra: bool) -> Option<Vec<Value>> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let row = RowSeed { table, allow_extra }.deserialize(&mut de).ok()??;
+    de.end().ok()?;
+    Some(row)
+}
+
+struct RowSeed {
+    table: &'static TableSpec,
+    allow_extra: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RowSeed {
+    type Value = Option<Vec<Value>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowSeed {
+    type Value = Option<Vec<Value>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let columns = self.table.columns;
+        let mut values: Vec<Value> = columns.iter().map(|_| Value::Null).collect();
+        let mut whole = true;
+        while let Some(column) = map.next_key_seed(ColumnSeed(self.table))? {
+            match column {
+                Some(i) => {
+                    let json: serde_json::Value = map.next_value()?;
+                    match value_from_json_owned(columns[i].ty, json) {
+                        Ok(v) => values[i] = v,
+                        Err(_) => whole = false,
+                    }
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    whole &= self.allow_extra;
+                }
+            }
+        }
+        Ok(whole.then_some(values))
+    }
+}
+
+/// A key as the index of its column (`None`: not a column of the table), without allocating.
+struct ColumnSeed(&'static TableSpec);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ColumnSeed {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ColumnSeed {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a column name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.index_of(key))
     }
 }
 
@@ -96,4 +286,123 @@ pub fn values_from_object(
             Some(v) => value_from_json(c.ty, v).map_err(|reason| FieldError::new(c.name, reason)),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{COMMENTS, POSTS};
+
+    /// A line read the general way: the whole object first, then its fields.
+    fn read_whole(table: &'static TableSpec, line: &str, allow_extra: bool) -> Parsed {
+        let text = line.trim_start_matches('\u{feff}').trim();
+        if text.is_empty() {
+            return Parsed::Blank;
+        }
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Err(e) => Parsed::Unreadable(format!("invalid JSON: {e}")),
+            Ok(serde_json::Value::Object(map)) => {
+                match values_from_object(table, &map, allow_extra) {
+                    Ok(values) => Parsed::Row(values),
+                    Err(err) => Parsed::Refused(err),
+                }
+            }
+            Ok(_) => Parsed::Unreadable("line is not a JSON object".into()),
+        }
+    }
+
+    #[test]
+    fn reading_fields_straight_into_the_row_gives_what_reading_the_object_whole_gives() {
+        let post = r#""account_id":"weibo:1","post_id":"p1","published_at":1700000000"#;
+        let lines = [
+            format!("{{{post}}}"),
+            format!("\u{feff}  {{{post},\"title\":\"标题 \\\"引号\\\" \\u4e2d\"}}  "),
+            format!("{{{post},\"read_count\":12,\"title\":\"\"}}"),
+            // A platform id as a number; the last of two values of a key counts.
+            r#"{"account_id":"weibo:1","post_id":123,"published_at":"2025-01-02T03:04:05Z"}"#
+                .to_string(),
+            format!("{{{post},\"read_count\":1,\"read_count\":2}}"),
+            format!("{{{post},\"read_count\":\"x\",\"read_count\":2}}"),
+            format!("{{{post},\"read_count\":2,\"read_count\":\"x\"}}"),
+            // Not a column; not of the column's type; a nested value where text belongs.
+            format!("{{{post},\"colour\":\"red\"}}"),
+            format!("{{{post},\"zebra\":1,\"colour\":{{\"a\":[1]}}}}"),
+            format!("{{{post},\"read_count\":1.5}}"),
+            format!("{{{post},\"title\":{{\"a\":1}}}}"),
+            format!("{{{post},\"read_count\":null}}"),
+            // Syntax: trailing text, cut short, not an object, empty.
+            format!("{{{post}}} x"),
+            format!("{{{post}"),
+            "[1,2]".to_string(),
+            "\"text\"".to_string(),
+            "   ".to_string(),
+            "{}".to_string(),
+        ];
+        let mut direct = 0;
+        for allow_extra in [false, true] {
+            for line in &lines {
+                let whole = read_whole(&POSTS, line, allow_extra);
+                assert_eq!(parse_line(&POSTS, line, allow_extra), whole, "{line}");
+                let text = line.trim_start_matches('\u{feff}').trim();
+                if let Some(values) = row_direct(&POSTS, text, allow_extra) {
+                    assert_eq!(Parsed::Row(values), whole, "{line}");
+                    direct += 1;
+                }
+            }
+        }
+        // The straight path takes the common lines (and extra fields when they are allowed).
+        assert_eq!(direct, 16);
+    }
+
+    #[test]
+    fn parsed_chunks_hold_admitted_rows_in_line_order_with_commenters_pseudonymised() {
+        let admission = Admission::for_tests(Some([7; 32]));
+        let lines: Vec<String> = (0..300)
+            .map(|i| match i % 50 {
+                7 => "not json".to_string(),
+                9 => r#"{"account_id":"nowhere:1","post_id":"p","comment_id":"c","created_at":1}"#.to_string(),
+                _ => format!(
+                    r#"{{"account_id":"weibo:1","post_id":"p{i}","comment_id":"c{i}","author":"张三{i}","created_at":1700000000}}"#
+                ),
+            })
+            .collect();
+        let parts = parse_lines(&COMMENTS, &lines, false, admission).unwrap();
+        let outcomes: Vec<&Parsed> = parts.iter().flat_map(|(p, _)| p).collect();
+        assert_eq!(outcomes.len(), 300);
+        let rows = parts
+            .iter()
+            .map(|(_, rows)| rows.clone())
+            .reduce(|mut a, b| {
+                a.vstack_mut_owned(b).unwrap();
+                a
+            })
+            .unwrap();
+        assert_eq!(rows.height(), 288);
+        let ids: Vec<String> = rows
+            .column("comment_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|id| id.unwrap_or_default().to_string())
+            .collect();
+        let expected: Vec<String> = (0..300)
+            .filter(|i| i % 50 != 7 && i % 50 != 9)
+            .map(|i| format!("c{i}"))
+            .collect();
+        assert_eq!(ids, expected);
+        let author = rows
+            .column("author")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert_eq!(
+            Value::Str(author.to_string()),
+            admission.pseudonym(Some("张三0"))
+        );
+        assert!(matches!(outcomes[7], Parsed::Unreadable(_)));
+        assert!(matches!(outcomes[9], Parsed::Refused(e) if e.field == "account_id"));
+    }
 }

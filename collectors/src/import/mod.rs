@@ -48,7 +48,7 @@ pub use paths::expand_paths;
 use registry::detect;
 pub use registry::{Format, SourceFile, canonical_table_for, format_by_name, formats};
 use sink::QuarantineSpool;
-pub use sink::{FileCounts, ImportReport, QUARANTINE_KEPT, QuarantineEntry, RecordSink};
+pub use sink::{Admission, FileCounts, ImportReport, QUARANTINE_KEPT, QuarantineEntry, RecordSink};
 pub use tables::{frame_from_csv, frame_from_jsonl, read_registry_file, read_table_file};
 
 #[derive(Debug, Clone, Default)]
@@ -125,7 +125,6 @@ pub fn import_paths_in(
         .tempdir_in(store.dir())
         .map_err(|e| Error::io(store.dir(), e))?;
     let files = expand_paths(paths, scratch.path(), opts.follow_symlinks)?;
-    let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
     let batch_rows = opts.batch_rows.unwrap_or(BATCH_ROWS).max(1);
@@ -145,6 +144,7 @@ pub fn import_paths_in(
         error: None,
     };
 
+    let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let bar = progress_bar(opts.progress, files.len());
     for (index, file) in files.iter().enumerate() {
         bar.set_message(file.display());
@@ -175,7 +175,9 @@ pub fn import_paths_in(
                     kept: &mut report.quarantine,
                     counts: &mut counts,
                 };
-                if let Err(e) = format.read(file, &mut sink) {
+                if let Err(e) =
+                    crate::trace::stage("import: read files", || format.read(file, &mut sink))
+                {
                     counts.error = Some(e.to_string());
                 }
             }
@@ -292,6 +294,56 @@ mod tests {
         }
         assert_eq!(counts_in_memory, [(3, 3, 0, 0), (5, 2, 2, 1)]);
         assert_eq!(in_memory.height(), 5);
+    }
+
+    #[test]
+    fn a_file_of_many_parsing_chunks_imports_whole_with_its_bad_lines_named_whatever_the_budget() {
+        // Lines are parsed in chunks on several threads and spilled every `batch_rows` rows;
+        // bad lines sit at the chunk edges, and one post comes again in a later chunk.
+        let bad = [1u64, 8192, 8193, 16385, 20000];
+        let lines: String = (1..=20_000u64)
+            .map(|n| match n {
+                n if bad.contains(&n) => {
+                    format!("{{\"account_id\":\"weibo:1\",\"post_id\":\"x{n}\"\n")
+                }
+                12_000 => posts_line("p5", 5, Some(99)),
+                n => posts_line(&format!("p{n}"), (n % 97) as u32, Some(n as u32)),
+            })
+            .collect();
+        let input = tempfile::tempdir().unwrap();
+        fs::write(input.path().join("posts.jsonl"), lines).unwrap();
+        let mut stored = Vec::new();
+        for batch_rows in [None, Some(3000), Some(8191)] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            let opts = ImportOptions {
+                batch_rows,
+                ..Default::default()
+            };
+            let report = import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
+            let total = report.total();
+            assert_eq!(
+                (total.read, total.new, total.updated, total.quarantined),
+                (20_000, 19_994, 1, 5),
+                "budget {batch_rows:?}"
+            );
+            let quarantined: Vec<u64> = report.quarantine.iter().map(|q| q.line).collect();
+            assert_eq!(quarantined, bad, "budget {batch_rows:?}");
+            let table = store.read_table(&crate::schema::POSTS).unwrap().unwrap();
+            let p5 = table
+                .clone()
+                .lazy()
+                .filter(col("post_id").eq(lit("p5")))
+                .collect()
+                .unwrap();
+            assert_eq!(
+                p5.column("read_count").unwrap().i64().unwrap().get(0),
+                Some(99)
+            );
+            stored.push(table);
+        }
+        assert!(stored.iter().all(|t| t.equals_missing(&stored[0])));
+        assert_eq!(stored[0].height(), 19_994);
     }
 
     #[test]

@@ -48,7 +48,10 @@ pub fn encoding_by_name(name: &str) -> Option<&'static Encoding> {
 }
 
 /// Opens a text file decoded to UTF-8 (BOM removed), with the given or the sniffed encoding.
-pub fn open_text(file: &SourceFile, encoding: Option<&str>) -> Result<Box<dyn BufRead>, Error> {
+pub fn open_text(
+    file: &SourceFile,
+    encoding: Option<&str>,
+) -> Result<Box<dyn BufRead + Send>, Error> {
     let forced = match encoding {
         Some(name) => Some(encoding_by_name(name).ok_or_else(|| {
             Error::Input(format!(
@@ -253,7 +256,10 @@ impl<R: BufRead> Read for LineCap<R> {
 
 /// [`open_text`] with overlong lines replaced by markers (for line-based formats: JSON Lines
 /// and CSV).
-pub fn open_lines(file: &SourceFile, encoding: Option<&str>) -> Result<Box<dyn BufRead>, Error> {
+pub fn open_lines(
+    file: &SourceFile,
+    encoding: Option<&str>,
+) -> Result<Box<dyn BufRead + Send>, Error> {
     let forced = encoding.and_then(encoding_by_name);
     let encoding_of_file = match forced {
         Some(e) => e,

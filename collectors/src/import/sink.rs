@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+use polars::prelude::DataFrame;
 use serde::Serialize;
 
 use super::*;
@@ -188,41 +189,28 @@ impl RecordSink<'_> {
     /// A commenter's identity as stored: a keyed hash (`u_` + 16 hex digits) with the store's
     /// secret, or the name itself with `--keep-identities`.
     pub fn pseudonym(&self, identity: Option<&str>) -> Value {
-        match (
-            identity.map(str::trim).filter(|s| !s.is_empty()),
-            &self.pseudonym_key,
-        ) {
-            (None, _) => Value::Null,
-            (Some(name), None) => Value::Str(name.to_string()),
-            (Some(name), Some(key)) => {
-                let hash = blake3::keyed_hash(key, name.as_bytes());
-                Value::Str(format!("u_{}", &hash.to_hex()[..16]))
-            }
+        self.admission().pseudonym(identity)
+    }
+
+    /// What this sink does to a record before taking it, for parsers on other threads.
+    pub fn admission(&self) -> Admission {
+        Admission {
+            pseudonym_key: self.pseudonym_key,
         }
     }
 
     /// Validates and accepts one input record, or quarantines it naming the field at fault.
-    pub fn record(
-        &mut self,
-        table: &'static TableSpec,
-        line: u64,
-        mut values: Vec<Value>,
-        raw: &str,
-    ) {
+    pub fn record(&mut self, table: &'static TableSpec, line: u64, values: Vec<Value>, raw: &str) {
+        match self.admission().admit(table, values) {
+            Ok(values) => self.record_admitted(table, values),
+            Err(e) => self.reject(Some(table), line, e, raw),
+        }
+    }
+
+    /// Accepts one input record that [`Admission::admit`] passed.
+    pub fn record_admitted(&mut self, table: &'static TableSpec, values: Vec<Value>) {
         self.counts.read += 1;
-        // Every format's commenters are pseudonymised here, canonical files included; a value
-        // that already is a pseudonym (a re-imported export) is kept.
-        if table.name == COMMENTS.name
-            && let Some(i) = table.index_of("author")
-            && let Value::Str(author) = &values[i]
-            && !is_pseudonym(author)
-        {
-            values[i] = self.pseudonym(Some(author.as_str()));
-        }
-        match validate(table, &values) {
-            Ok(()) => self.push(table, values, true),
-            Err(e) => self.quarantine_field(Some(table), line, e, raw),
-        }
+        self.push(table, values, true);
     }
 
     /// Accepts a row built from an input record, or quarantines the record naming the field
@@ -311,20 +299,104 @@ impl RecordSink<'_> {
     }
 
     pub(super) fn push(&mut self, table: &'static TableSpec, values: Vec<Value>, counted: bool) {
+        self.batch(table).builder.push(values);
+        self.provenance(table, 1, counted);
+    }
+
+    /// Accepts input records that [`Admission::admit`] passed, built into a frame of the table
+    /// (on a parser's thread). The batch is spilled at the same rows as record by record.
+    pub fn record_admitted_rows(&mut self, table: &'static TableSpec, rows: DataFrame) {
+        self.counts.read += rows.height() as u64;
+        let mut rest = rows;
+        while rest.height() > 0 {
+            let room = self.batch_rows.saturating_sub(self.batch(table).buffered());
+            let take = if room == 0 {
+                rest.height()
+            } else {
+                room.min(rest.height())
+            };
+            let (head, tail) = rest.split_at(take as i64);
+            self.batch(table).builder.push_frame(head);
+            self.provenance(table, take, true);
+            rest = tail;
+        }
+    }
+
+    fn batch(&mut self, table: &'static TableSpec) -> &mut TableBatch {
+        self.tables
+            .entry(table.name)
+            .or_insert_with(|| TableBatch::new(table))
+    }
+
+    /// Records where the last `rows` rows pushed to the table's batch came from, and spills
+    /// the batch when it is full.
+    fn provenance(&mut self, table: &'static TableSpec, rows: usize, counted: bool) {
         let batch = self
             .tables
-            .entry(table.name)
-            .or_insert_with(|| TableBatch::new(table));
-        batch.builder.push(values);
-        batch.files.push(self.file_index);
-        batch.seqs.push(self.counted.len() as i64);
-        self.counted.push(counted);
+            .get_mut(table.name)
+            .expect("rows were pushed to the batch");
+        for _ in 0..rows {
+            batch.files.push(self.file_index);
+            batch.seqs.push(self.counted.len() as i64);
+            self.counted.push(counted);
+        }
         if batch.buffered() >= self.batch_rows
             && self.spill.error.is_none()
             && let Err(e) = self.spill.dir().and_then(|dir| batch.spill(dir))
         {
             self.spill.error = Some(e);
         }
+    }
+}
+
+/// What every record goes through before the store takes it: commenters pseudonymised (a keyed
+/// hash with the store's secret, unless identities are kept), the row validated. Depends only
+/// on the row and the key, so parsers can run it on any thread.
+#[derive(Clone, Copy)]
+pub struct Admission {
+    /// The store's pseudonym key; `None` keeps identities (`--keep-identities`).
+    pseudonym_key: Option<[u8; 32]>,
+}
+
+impl Admission {
+    #[cfg(test)]
+    pub(crate) fn for_tests(pseudonym_key: Option<[u8; 32]>) -> Admission {
+        Admission { pseudonym_key }
+    }
+
+    /// A commenter's identity as stored: `u_` + 16 hex digits of the keyed hash, or the name
+    /// itself when identities are kept.
+    pub fn pseudonym(&self, identity: Option<&str>) -> Value {
+        match (
+            identity.map(str::trim).filter(|s| !s.is_empty()),
+            &self.pseudonym_key,
+        ) {
+            (None, _) => Value::Null,
+            (Some(name), None) => Value::Str(name.to_string()),
+            (Some(name), Some(key)) => {
+                let hash = blake3::keyed_hash(key, name.as_bytes());
+                Value::Str(format!("u_{}", &hash.to_hex()[..16]))
+            }
+        }
+    }
+
+    /// The row as the store takes it, or the field at fault.
+    pub fn admit(
+        &self,
+        table: &'static TableSpec,
+        mut values: Vec<Value>,
+    ) -> Result<Vec<Value>, FieldError> {
+        // Every format's commenters are pseudonymised here, canonical files included; a value
+        // that already is a pseudonym (a re-imported export) is kept.
+        if table.name == COMMENTS.name
+            && let Some(i) = table.index_of("author")
+            && let Value::Str(author) = &values[i]
+            && !is_pseudonym(author)
+        {
+            values[i] = self.pseudonym(Some(author.as_str()));
+        }
+        validate(table, &values)?;
+        Ok(values)
     }
 }
 

@@ -369,7 +369,7 @@ impl<'s> Transaction<'s> {
         incoming_files: &[PathBuf],
         incoming_counts: &std::collections::HashMap<String, u64>,
         range_rows: usize,
-        on_range: &mut dyn FnMut(Vec<super::Merged>),
+        on_range: &mut (dyn FnMut(Vec<super::Merged>) + Send),
     ) -> Result<(), Error> {
         self.store
             .merge_in_ranges(spec, incoming_files, incoming_counts, range_rows, on_range)

@@ -42,12 +42,6 @@ pub fn merge_frames(
     incoming: DataFrame,
 ) -> PolarsResult<(DataFrame, Vec<Merged>)> {
     let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
-    let value_columns: Vec<&str> = spec
-        .columns
-        .iter()
-        .map(|c| c.name)
-        .filter(|c| !spec.is_key(c))
-        .collect();
     let canonical: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
 
     // The same key may occur several times in one import (the same post in two files): apply
@@ -85,90 +79,134 @@ pub fn merge_frames(
         return Ok((state, outcomes));
     }
 
-    let mut state = existing.lazy().select(canonical.clone()).collect()?;
+    let state = existing.lazy().select(canonical.clone()).collect()?;
     let mut outcomes: Vec<Merged> = Vec::with_capacity(incoming.height());
-    let hasher = || Some(PlSeedableRandomStateQuality::fixed());
-
-    for round in 1..=rounds {
-        let batch = if rounds == 1 {
-            incoming.clone().lazy()
-        } else {
-            incoming
+    let first = incoming
+        .clone()
+        .lazy()
+        .filter(col(OCCURRENCE).eq(lit(1u32)))
+        .collect()?;
+    let mut state = merge_round(spec, state, first, &mut outcomes)?;
+    if rounds > 1 {
+        // Later rounds concern only the keys that come again (an account described by many
+        // files): they are merged into those keys' rows alone, not the whole table each time.
+        let again = incoming
+            .lazy()
+            .filter(col(OCCURRENCE).gt(lit(1u32)))
+            .collect()?;
+        let again_keys = again
+            .clone()
+            .lazy()
+            .select(keys.clone())
+            .unique(None, UniqueKeepStrategy::First);
+        let split = |how: JoinType| {
+            state.clone().lazy().join(
+                again_keys.clone(),
+                keys.clone(),
+                keys.clone(),
+                JoinArgs::new(how),
+            )
+        };
+        let untouched = split(JoinType::Anti).collect()?;
+        let mut touched = split(JoinType::Semi).collect()?;
+        for round in 2..=rounds {
+            let batch = again
                 .clone()
                 .lazy()
                 .filter(col(OCCURRENCE).eq(lit(round)))
-        };
-        let batch = batch.select(
-            canonical
-                .iter()
-                .cloned()
-                .chain([col(FILE_COL), col(SEQ_COL)])
-                .collect::<Vec<_>>(),
-        );
-        let stored = state.clone().lazy().with_column(lit(true).alias(IN_STATE));
-        let joined = batch
-            .join(
-                stored,
-                keys.clone(),
-                keys.clone(),
-                JoinArgs::new(JoinType::Left)
-                    .with_suffix(Some(PlSmallStr::from_static(OLD_SUFFIX))),
-            )
-            .collect()?;
-
-        let merged_exprs: Vec<Expr> = spec
-            .columns
-            .iter()
-            .map(|c| {
-                if spec.is_key(c.name) {
-                    col(c.name)
-                } else {
-                    merged_value(c.name, spec.merge_rule(c.name))
-                }
-            })
-            .collect();
-        let merged = joined.clone().lazy().select(merged_exprs).collect()?;
-
-        let mut merged_values = merged.select(value_columns.iter().copied())?;
-        let mut old_values = joined
-            .clone()
-            .lazy()
-            .select(
-                value_columns
-                    .iter()
-                    .map(|c| col(format!("{c}{OLD_SUFFIX}")).alias(*c))
-                    .collect::<Vec<_>>(),
-            )
-            .collect()?;
-        let merged_hash = merged_values.hash_rows(hasher())?;
-        let old_hash = old_values.hash_rows(hasher())?;
-        let in_state = joined.column(IN_STATE)?.bool()?;
-        let files = joined.column(FILE_COL)?.u32()?;
-        let seqs = joined.column(SEQ_COL)?.i64()?;
-        for i in 0..joined.height() {
-            let outcome = if in_state.get(i).is_none() {
-                Outcome::New
-            } else if merged_hash.get(i) == old_hash.get(i) {
-                Outcome::Duplicate
-            } else {
-                Outcome::Updated
-            };
-            outcomes.push(Merged {
-                seq: seqs.get(i).unwrap_or(0),
-                file: files.get(i).unwrap_or(0),
-                outcome,
-            });
+                .collect()?;
+            touched = merge_round(spec, touched, batch, &mut outcomes)?;
         }
-
-        let untouched = state.lazy().join(
-            merged.clone().lazy().select(keys.clone()),
-            keys.clone(),
-            keys.clone(),
-            JoinArgs::new(JoinType::Anti),
-        );
-        state = concat([untouched, merged.lazy()], UnionArgs::default())?.collect()?;
+        state = concat([untouched.lazy(), touched.lazy()], UnionArgs::default())?.collect()?;
     }
 
     outcomes.sort_by_key(|m| m.seq);
     Ok((state, outcomes))
+}
+
+/// One round of a merge: incoming rows with distinct keys into the state; adds each row's
+/// outcome and returns the new state.
+fn merge_round(
+    spec: &'static TableSpec,
+    state: DataFrame,
+    batch: DataFrame,
+    outcomes: &mut Vec<Merged>,
+) -> PolarsResult<DataFrame> {
+    let keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
+    let value_columns: Vec<&str> = spec
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|c| !spec.is_key(c))
+        .collect();
+    let canonical: Vec<Expr> = spec.columns.iter().map(|c| col(c.name)).collect();
+    let hasher = || Some(PlSeedableRandomStateQuality::fixed());
+    let batch = batch.lazy().select(
+        canonical
+            .iter()
+            .cloned()
+            .chain([col(FILE_COL), col(SEQ_COL)])
+            .collect::<Vec<_>>(),
+    );
+    let stored = state.clone().lazy().with_column(lit(true).alias(IN_STATE));
+    let joined = batch
+        .join(
+            stored,
+            keys.clone(),
+            keys.clone(),
+            JoinArgs::new(JoinType::Left).with_suffix(Some(PlSmallStr::from_static(OLD_SUFFIX))),
+        )
+        .collect()?;
+
+    let merged_exprs: Vec<Expr> = spec
+        .columns
+        .iter()
+        .map(|c| {
+            if spec.is_key(c.name) {
+                col(c.name)
+            } else {
+                merged_value(c.name, spec.merge_rule(c.name))
+            }
+        })
+        .collect();
+    let merged = joined.clone().lazy().select(merged_exprs).collect()?;
+
+    let mut merged_values = merged.select(value_columns.iter().copied())?;
+    let mut old_values = joined
+        .clone()
+        .lazy()
+        .select(
+            value_columns
+                .iter()
+                .map(|c| col(format!("{c}{OLD_SUFFIX}")).alias(*c))
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    let merged_hash = merged_values.hash_rows(hasher())?;
+    let old_hash = old_values.hash_rows(hasher())?;
+    let in_state = joined.column(IN_STATE)?.bool()?;
+    let files = joined.column(FILE_COL)?.u32()?;
+    let seqs = joined.column(SEQ_COL)?.i64()?;
+    for i in 0..joined.height() {
+        let outcome = if in_state.get(i).is_none() {
+            Outcome::New
+        } else if merged_hash.get(i) == old_hash.get(i) {
+            Outcome::Duplicate
+        } else {
+            Outcome::Updated
+        };
+        outcomes.push(Merged {
+            seq: seqs.get(i).unwrap_or(0),
+            file: files.get(i).unwrap_or(0),
+            outcome,
+        });
+    }
+
+    let untouched = state.lazy().join(
+        merged.clone().lazy().select(keys.clone()),
+        keys.clone(),
+        keys,
+        JoinArgs::new(JoinType::Anti),
+    );
+    concat([untouched, merged.lazy()], UnionArgs::default())?.collect()
 }

@@ -437,7 +437,7 @@ impl Store {
         spec: &'static TableSpec,
         buckets: u32,
         spilled: &[PathBuf],
-        mut on_bucket: Option<&mut dyn FnMut(Vec<Merged>)>,
+        on_bucket: Option<&mut (dyn FnMut(Vec<Merged>) + Send)>,
     ) -> Result<(), Error> {
         if spilled.is_empty() {
             return Ok(());
@@ -448,12 +448,15 @@ impl Store {
             .collect();
         let table_dir = self.table_path(spec);
         let at = |e: PolarsError| Error::polars(&table_dir, e);
-        for bucket in 0..buckets {
+        // Buckets side by side (each is its own file); the outcomes are only counted, so the
+        // order they arrive in does not matter.
+        let on_bucket = on_bucket.map(Mutex::new);
+        let bucket_ids: Vec<u32> = (0..buckets).collect();
+        crate::parallel::map_in_order(&bucket_ids, crate::parallel::cores(), |&bucket| {
             let (lo, hi) = bucket_hash_range(bucket, buckets);
             let (lo, hi) = (stored_hash(lo), stored_hash(hi));
-            let incoming =
-                LazyFrame::scan_parquet_files(paths.clone().into(), ScanArgsParquet::default())
-                    .map_err(at)?
+            let incoming = crate::trace::stage("import: bucket's spilled rows", || {
+                LazyFrame::scan_parquet_files(paths.clone().into(), ScanArgsParquet::default())?
                     .filter(
                         col(HASH_COL)
                             .gt_eq(lit(lo))
@@ -461,18 +464,20 @@ impl Store {
                     )
                     .drop(cols([HASH_COL]))
                     .collect()
-                    .map_err(at)?;
+            })
+            .map_err(at)?;
             if incoming.height() == 0 {
-                continue;
+                return Ok(());
             }
-            match on_bucket.as_mut() {
+            match &on_bucket {
                 Some(on_bucket) => {
                     let outcomes = self.merge_bucket(spec, bucket, buckets, incoming)?;
-                    on_bucket(outcomes);
+                    (on_bucket.lock().unwrap_or_else(|e| e.into_inner()))(outcomes);
+                    Ok(())
                 }
-                None => self.write_bucket(spec, bucket, buckets, &incoming)?,
+                None => self.write_bucket(spec, bucket, buckets, &incoming),
             }
-        }
+        })?;
         Ok(())
     }
 
@@ -485,10 +490,14 @@ impl Store {
         incoming: DataFrame,
     ) -> Result<Vec<Merged>, Error> {
         let (existing, stored) = self.read_bucket(spec, bucket, buckets)?;
-        let (merged, outcomes) = merge_frames(spec, existing, incoming)
-            .map_err(|e| Error::polars(&self.table_path(spec), e))?;
+        let (merged, outcomes) = crate::trace::stage("import: bucket merge", || {
+            merge_frames(spec, existing, incoming)
+        })
+        .map_err(|e| Error::polars(&self.table_path(spec), e))?;
         if !stored || changes(&outcomes) {
-            self.write_bucket(spec, bucket, buckets, &merged)?;
+            crate::trace::stage("import: bucket write", || {
+                self.write_bucket(spec, bucket, buckets, &merged)
+            })?;
         }
         Ok(outcomes)
     }
@@ -568,13 +577,15 @@ impl Store {
                 .or_default()
                 .push(i as IdxSize);
         }
-        let mut outcomes = Vec::new();
-        for (bucket, rows) in rows_of {
-            let part = incoming
-                .take(&IdxCa::from_vec("rows".into(), rows))
-                .map_err(at)?;
-            outcomes.extend(self.merge_bucket(spec, bucket, buckets, part)?);
-        }
+        let parts: Vec<(u32, Vec<IdxSize>)> = rows_of.into_iter().collect();
+        let merged =
+            crate::parallel::map_in_order(&parts, crate::parallel::cores(), |(bucket, rows)| {
+                let part = incoming
+                    .take(&IdxCa::from_vec("rows".into(), rows.clone()))
+                    .map_err(at)?;
+                self.merge_bucket(spec, *bucket, buckets, part)
+            })?;
+        let mut outcomes: Vec<Merged> = merged.into_iter().flatten().collect();
         outcomes.sort_by_key(|m| m.seq);
         self.record_table(spec, Some(buckets))?;
         Ok(outcomes)
@@ -680,7 +691,7 @@ impl Store {
         incoming_files: &[PathBuf],
         incoming_counts: &HashMap<String, u64>,
         range_rows: usize,
-        on_range: &mut dyn FnMut(Vec<Merged>),
+        on_range: &mut (dyn FnMut(Vec<Merged>) + Send),
     ) -> Result<(), Error> {
         if is_partitioned(spec) {
             // Memory is bounded by a bucket: each bucket is merged with its own incoming rows.
@@ -1152,6 +1163,62 @@ mod tests {
             titles.get(0),
             Some("t"),
             "a null title must not erase the stored one"
+        );
+    }
+
+    #[test]
+    fn keys_seen_many_times_merge_as_one_sighting_after_another() {
+        // Later rounds merge only into the keys that come again; the outcome must be that of
+        // merging the sightings one at a time.
+        let stored_rows = ["a", "b", "c", "d", "e"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| post(id, Some(i as i64), Some("old")))
+            .collect();
+        let (stored, _) = merge_frames(
+            &POSTS,
+            DataFrame::empty_with_schema(&POSTS.polars_schema()),
+            incoming(stored_rows),
+        )
+        .unwrap();
+        let sightings = vec![
+            post("a", Some(5), None),
+            post("f", None, Some("new")),
+            post("b", Some(1), None),
+            post("a", Some(5), None),
+            post("a", None, Some("retitled")),
+            post("f", Some(3), None),
+            post("c", Some(2), None),
+            post("a", Some(9), None),
+            post("b", Some(1), Some("old")),
+            post("f", Some(3), None),
+            post("a", Some(1), None),
+        ];
+        let (state, outcomes) =
+            merge_frames(&POSTS, stored.clone(), incoming(sightings.clone())).unwrap();
+
+        let mut one_by_one = stored;
+        let mut expected = Vec::new();
+        for sighting in sightings {
+            let (next, out) = merge_frames(&POSTS, one_by_one, incoming(vec![sighting])).unwrap();
+            one_by_one = next;
+            expected.push(out[0].outcome);
+        }
+        let sorted = |df: DataFrame| {
+            df.sort(["post_id"], SortMultipleOptions::default())
+                .unwrap()
+        };
+        assert!(sorted(state).equals_missing(&sorted(one_by_one)));
+        assert_eq!(
+            outcomes.iter().map(|o| o.outcome).collect::<Vec<_>>(),
+            expected
+        );
+        assert_eq!(
+            expected
+                .iter()
+                .filter(|o| **o == Outcome::Duplicate)
+                .count(),
+            5
         );
     }
 

@@ -1,6 +1,7 @@
-//! Stage timings for finding where an audit spends its time: with `GOVMEDIA_TRACE=1` in the
-//! environment, `govmedia audit` prints the wall time of each stage, summed over the audit
-//! units, on standard error. Off by default and free when off.
+//! Stage timings for finding where a run spends its time: with `GOVMEDIA_TRACE=1` in the
+//! environment, `govmedia audit` and `govmedia import` print the wall time of each stage (summed
+//! over the audit units, or the files and tables of an import) on standard error. Off by default
+//! and free when off.
 
 use std::sync::Mutex;
 use std::sync::OnceLock;
