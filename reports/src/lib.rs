@@ -28,6 +28,8 @@ pub enum Error {
     Store(#[from] govmedia_collectors::Error),
     #[error("{0}")]
     Polars(#[from] polars::error::PolarsError),
+    #[error(transparent)]
+    Rules(#[from] govmedia_rules::Error),
     #[error("template: {0}")]
     Template(#[from] minijinja::Error),
     #[error("chart {0}: {1}")]

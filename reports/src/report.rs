@@ -22,7 +22,7 @@ use crate::index_page::{
 };
 use crate::labels::label;
 use crate::labels::platform_label;
-use crate::tables::{write_csv, write_json, write_parquet};
+use crate::tables::{write_csv, write_json, write_parquet, write_parquet_windows};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
 use govmedia_rules::findings::instant_texts;
@@ -166,14 +166,16 @@ pub fn write_audit_report(
             // Per-post labels can run to tens of millions of rows nationally: always Parquet,
             // CSV for the sizes a person opens.
             let labels = out.join("post_categories.parquet");
-            write_parquet(&result.post_categories, &labels)?;
-            let mut files = vec![labels];
-            if result.post_categories.height() <= CSV_ROW_LIMIT {
-                let csv = out.join("post_categories.csv");
-                write_csv(&result.post_categories, &csv)?;
-                files.push(csv);
+            if result.post_categories.height() > CSV_ROW_LIMIT {
+                // Read back from the audit units' files a window at a time.
+                write_parquet_windows(&result.post_categories, &labels)?;
+                return Ok(vec![labels]);
             }
-            Ok(files)
+            let table = result.post_categories.collect()?;
+            write_parquet(&table, &labels)?;
+            let csv = out.join("post_categories.csv");
+            write_csv(&table, &csv)?;
+            Ok(vec![labels, csv])
         }),
     ]);
     // The table files are independent: written on every core, listed in a fixed order.

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use govmedia_collectors::store::write_atomic;
+use govmedia_collectors::store::{RowGroupWriter, write_atomic};
 use govmedia_collectors::time::{days_to_date, format_shanghai};
 use polars::prelude::*;
 
@@ -277,9 +277,82 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Writes a table gathered from audit units window by window (never whole in memory), in row
+/// groups of [`govmedia_collectors::store::ROW_GROUP_ROWS`].
+pub fn write_parquet_windows(
+    table: &govmedia_rules::unit_table::UnitTable,
+    path: &Path,
+) -> Result<(), Error> {
+    let mut failure: Option<Error> = None;
+    write_atomic(path, |file| {
+        let to_io = std::io::Error::other;
+        let mut writer: Option<RowGroupWriter<&mut std::fs::File>> = None;
+        let mut file = Some(file);
+        let written = table.for_each_window(|window| {
+            let writer = match &mut writer {
+                Some(w) => w,
+                None => writer.insert(RowGroupWriter::new(
+                    file.take().expect("the file is taken once"),
+                    window.schema(),
+                )?),
+            };
+            Ok(writer.push(&window)?)
+        });
+        if let Err(e) = written {
+            failure = Some(e.into());
+            return Err(std::io::Error::other(
+                "reading the audit units' rows failed",
+            ));
+        }
+        match (writer, file) {
+            (Some(writer), _) => writer.finish().map_err(to_io),
+            // No rows: a file without columns.
+            (None, Some(file)) => ParquetWriter::new(file)
+                .finish(&mut DataFrame::empty())
+                .map(|_| ())
+                .map_err(to_io),
+            (None, None) => Ok(()),
+        }
+    })
+    .map_err(|e| failure.take().unwrap_or(e.into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_from_the_units_files_is_written_window_by_window_with_the_rows_of_the_whole() {
+        use govmedia_rules::unit_table::{UnitSpill, UnitTable};
+        let unit = |ids: &[&str]| {
+            df!(
+                "account_id" => ids,
+                "reason" => ids.iter().map(|i| format!("「{i}」")).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        let spill = UnitSpill::new(2).unwrap();
+        spill.put(0, &unit(&["a", "a", "c"])).unwrap();
+        spill.put(1, &unit(&["b", "d", "d"])).unwrap();
+        let table = spill.finish(&["account_id"]).unwrap();
+        assert!(matches!(table, UnitTable::Files(_)));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.parquet");
+        write_parquet_windows(&table, &path).unwrap();
+        let read = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(read.equals(&table.collect().unwrap()));
+        let ids: Vec<&str> = read
+            .column("account_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        assert_eq!(ids, ["a", "a", "b", "c", "d", "d"]);
+    }
 
     #[test]
     fn csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {

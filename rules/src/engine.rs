@@ -12,6 +12,7 @@ use crate::measurements;
 use crate::naming::{AccountNaming, accounts_naming};
 use crate::registry::registry;
 use crate::trace;
+use crate::unit_table::{UnitSpill, UnitTable};
 
 /// A documented parameter of a rule, with its default.
 #[derive(Debug)]
@@ -151,8 +152,9 @@ pub struct AuditResult {
     /// Selected rules that could not be assessed, with the reason (reported, never guessed).
     pub not_assessed: Vec<(&'static str, String)>,
     /// The labeller's label of every post in the window labelled other than `动态` (CNT006,
-    /// INT006): `account_id, post_id, url, published_at, category, score, reason`.
-    pub post_categories: DataFrame,
+    /// INT006): `account_id, post_id, url, published_at, category, score, reason`. On disk
+    /// when the audit ran in units (`unit_table`).
+    pub post_categories: UnitTable,
     /// The period the influence index inputs were counted over.
     pub index_period: crate::indices::Period,
     /// The influence index inputs per account over that period (`indices::period_counters`).
@@ -180,6 +182,12 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         rules.iter().partition(|r| r.cross_account());
     // A single-unit audit computes the naming facts in `ctx` itself; units hand theirs over.
     let gather_naming = !cross_account.is_empty() && !ctx.units().is_empty();
+    // The post labels of a store in units go to disk unit by unit (`unit_table`).
+    let label_spill = if ctx.units().is_empty() {
+        None
+    } else {
+        Some(UnitSpill::new(ctx.units().len())?)
+    };
     let parts = if ctx.units().is_empty() {
         vec![run_unit(ctx, &per_account, false)?]
     } else {
@@ -188,12 +196,19 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         // scans on every core left a core idle half the time.
         let side_by_side = ctx.workers().min(ctx.units().len());
         let unit_workers = if side_by_side > 1 { 1 } else { ctx.workers() };
-        crate::parallel::map_in_order(ctx.units(), side_by_side, |(tables, accounts)| {
+        let units: Vec<usize> = (0..ctx.units().len()).collect();
+        crate::parallel::map_in_order(&units, side_by_side, |&i| {
+            let (tables, accounts) = &ctx.units()[i];
             let tables = trace::stage("unit read", || tables.read_into_memory())?;
             let unit = ctx
                 .for_unit(tables, accounts.clone())
                 .with_workers(unit_workers);
-            run_unit(&unit, &per_account, gather_naming)
+            let mut result = run_unit(&unit, &per_account, gather_naming)?;
+            if let Some(spill) = &label_spill {
+                let labels = std::mem::take(&mut result.tables[POST_CATEGORIES]);
+                trace::stage("unit labels to disk", || spill.put(i, &labels))?;
+            }
+            Ok::<_, Error>(result)
         })?
     };
     if gather_naming {
@@ -228,6 +243,10 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         post_categories,
         index_counters,
     ] = trace::stage("gather: tables", || gathered.finish())?;
+    let post_categories = match label_spill {
+        None => UnitTable::Frame(post_categories),
+        Some(spill) => spill.finish(UNIT_TABLES[POST_CATEGORIES])?,
+    };
     Ok(AuditResult {
         findings,
         measurements,
@@ -250,6 +269,9 @@ struct UnitResult {
     /// The naming facts of the unit's accounts, when the cross-account rules gather them.
     naming: Vec<AccountNaming>,
 }
+
+/// The place of the post labels among [`UNIT_TABLES`].
+const POST_CATEGORIES: usize = 4;
 
 /// The per-account tables of a unit, with the columns the gathered table is sorted by.
 const UNIT_TABLES: [&[&str]; 6] = [

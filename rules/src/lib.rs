@@ -25,6 +25,7 @@ pub mod service;
 #[cfg(test)]
 mod testing;
 pub use govmedia_collectors::trace;
+pub mod unit_table;
 pub mod update;
 pub mod warnings;
 

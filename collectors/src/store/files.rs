@@ -21,15 +21,24 @@ pub const ROW_GROUP_ROWS: usize = 1 << 16;
 
 /// Writes rows as row groups of exactly [`ROW_GROUP_ROWS`] rows (the last one shorter),
 /// whatever the sizes of the frames pushed.
-pub(super) struct RowGroupWriter<W: Write> {
+pub struct RowGroupWriter<W: Write> {
     writer: polars::io::parquet::write::BatchedWriter<W>,
     pending: Option<DataFrame>,
 }
 
 impl<W: Write> RowGroupWriter<W> {
-    pub(super) fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
+    /// A writer of zstd-compressed row groups (the store's and the reports' files).
+    pub fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
+        RowGroupWriter::with_compression(sink, schema, ParquetCompression::Zstd(None))
+    }
+
+    pub fn with_compression(
+        sink: W,
+        schema: &Schema,
+        compression: ParquetCompression,
+    ) -> PolarsResult<Self> {
         let writer = ParquetWriter::new(sink)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(compression)
             .batched(schema)?;
         Ok(RowGroupWriter {
             writer,
@@ -37,7 +46,7 @@ impl<W: Write> RowGroupWriter<W> {
         })
     }
 
-    pub(super) fn push(&mut self, rows: &DataFrame) -> PolarsResult<()> {
+    pub fn push(&mut self, rows: &DataFrame) -> PolarsResult<()> {
         let mut pending = match self.pending.take() {
             None => rows.clone(),
             Some(mut pending) => {
@@ -55,7 +64,7 @@ impl<W: Write> RowGroupWriter<W> {
         Ok(())
     }
 
-    pub(super) fn finish(mut self) -> PolarsResult<()> {
+    pub fn finish(mut self) -> PolarsResult<()> {
         if let Some(mut rest) = self.pending.take().filter(|p| p.height() > 0) {
             rest.rechunk_mut_par();
             self.writer.write_batch(&rest)?;

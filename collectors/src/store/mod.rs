@@ -31,12 +31,10 @@ use crate::schema::{TABLES, TableSpec};
 pub use commit::{READERS_LOCK_FILE, Transaction, WRITER_LOCK_FILE, WriterLock};
 pub(crate) use files::sync_dir;
 pub use files::{
-    ROW_GROUP_ROWS, check_parquet_file, write_atomic, write_replacing, write_spill_file,
+    ROW_GROUP_ROWS, RowGroupWriter, check_parquet_file, write_atomic, write_replacing,
+    write_spill_file,
 };
-use files::{
-    RowGroupWriter, SPILL_SLICE_ROWS, key_ranges, rows_per_key, write_sorted_file,
-    write_sorted_rows,
-};
+use files::{SPILL_SLICE_ROWS, key_ranges, rows_per_key, write_sorted_file, write_sorted_rows};
 pub use merge::merge_frames;
 
 /// The hash column of spill files of partitioned tables (sorted by it, so a bucket is a range):
