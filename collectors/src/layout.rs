@@ -24,8 +24,10 @@ use crate::schema::TableSpec;
 pub const LAYOUT_VERSION: u32 = 3;
 pub const MANIFEST_FILE: &str = "store.json";
 pub const BUCKET_HASH: &str = "top log2(buckets) bits of FNV-1a-64(account_id as UTF-8)";
-/// A new partitioned table gets about this many rows per bucket.
-pub const TARGET_BUCKET_ROWS: u64 = 1 << 19;
+/// A new partitioned table gets about this many rows per bucket. An audit holds two buckets'
+/// units at a time: 2^18 rows measured as fast as 2^19 with a quarter less memory (20,000
+/// accounts: 0.80 GB, was 1.06 GB); 2^17 was slower.
+pub const TARGET_BUCKET_ROWS: u64 = 1 << 18;
 pub const MAX_BUCKETS: u32 = 1 << 10;
 /// The file a generation writes for a table or one of its buckets.
 pub fn part_file(generation: u64) -> String {
@@ -229,7 +231,7 @@ mod tests {
         assert_eq!(buckets_for(0, t), 1);
         assert_eq!(buckets_for(t, t), 1);
         assert_eq!(buckets_for(t + 1, t), 2);
-        assert_eq!(buckets_for(28_000_000, t), 64);
+        assert_eq!(buckets_for(28_000_000, t), 128);
         assert_eq!(buckets_for(u64::MAX / 2, t), MAX_BUCKETS);
         assert_eq!(buckets_for(40, 4), 16);
         assert_eq!(
