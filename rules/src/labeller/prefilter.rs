@@ -42,7 +42,10 @@ pub fn necessary_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
                 .map(|r| (r.start() as u32, r.end() as u32)),
             |b| u8::try_from(b).ok().map(|b| vec![b]),
         ),
-        HirKind::Repetition(rep) if rep.min >= 1 => necessary_literals(&rep.sub),
+        // `啊{6,}`: six 啊 in a row, far rarer than one.
+        HirKind::Repetition(rep) if rep.min >= 1 => {
+            repeated_literals(&rep.sub, rep.min).or_else(|| necessary_literals(&rep.sub))
+        }
         HirKind::Repetition(_) => None,
         HirKind::Capture(capture) => necessary_literals(&capture.sub),
         // Any one part's literals will do: the most selective is kept (longest shortest
@@ -65,6 +68,39 @@ pub fn necessary_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     }?;
     let usable = !set.is_empty() && set.len() <= MAX_LITERALS && set.iter().all(|l| !l.is_empty());
     usable.then_some(set)
+}
+
+/// The texts `times` matches in a row of `hir` can be, when every match of `hir` is one of a
+/// few literals (a literal or a small class, captured or not): each sequence of `times` of
+/// them (fewer in a row when that would be more than [`MAX_LITERALS`] sequences; any match of
+/// the repetition contains them). `None` for anything else, or a single repeat.
+fn repeated_literals(hir: &Hir, times: u32) -> Option<Vec<Vec<u8>>> {
+    let members = match hir.kind() {
+        HirKind::Capture(capture) => return repeated_literals(&capture.sub, times),
+        HirKind::Literal(_) | HirKind::Class(_) => necessary_literals(hir)?,
+        _ => return None,
+    };
+    let mut run = 1;
+    while run < times && members.len().pow(run + 1) <= MAX_LITERALS {
+        run += 1;
+    }
+    if run == 1 {
+        return None;
+    }
+    let mut sequences: Vec<Vec<u8>> = vec![Vec::new()];
+    for _ in 0..run {
+        sequences = sequences
+            .iter()
+            .flat_map(|prefix| {
+                members.iter().map(move |m| {
+                    let mut s = prefix.clone();
+                    s.extend_from_slice(m);
+                    s
+                })
+            })
+            .collect();
+    }
+    Some(sequences)
 }
 
 /// The members of a class of at most [`CLASS_CHARS`] members (given as inclusive ranges of code
@@ -260,10 +296,23 @@ mod tests {
             Some(vec!["关于".into()])
         );
         assert_eq!(literals("对此[，,]"), Some(vec!["对此".into()]));
+        // A repeat of a literal or a small class: as many in a row as stay few.
         assert_eq!(
-            literals("啊{6,}|[！!]{5,}"),
-            Some(vec!["!".into(), "啊".into(), "！".into()])
+            literals("啊{6,}|(退){3}"),
+            Some(vec!["啊".repeat(6), "退".repeat(3)])
         );
+        let bangs = literals("[！!]{5,}").unwrap();
+        assert_eq!(bangs.len(), 32);
+        assert!(
+            bangs.contains(&"！!！!！".to_string()) && bangs.iter().all(|b| b.chars().count() == 5)
+        );
+        assert_eq!(
+            literals("[a-f]{3}").unwrap().len(),
+            36,
+            "six members: two in a row"
+        );
+        assert_eq!(literals("(ab|cd){2}"), Some(vec!["ab".into(), "cd".into()]));
+        assert_eq!(literals("啊{1,}"), Some(vec!["啊".into()]));
         // A branch without a literal, an optional part, a wide class: no set.
         assert_eq!(
             literals("解读|\\d+元"),
