@@ -471,7 +471,7 @@ fn findings_of(ctx: &AuditContext, rules: &[&dyn Rule]) -> Result<DataFrame, Err
 }
 
 /// A frame sorted by these columns, nulls last, ties in their order.
-fn sorted(df: DataFrame, keys: &[&str]) -> Result<DataFrame, Error> {
+pub(crate) fn sorted(df: DataFrame, keys: &[&str]) -> Result<DataFrame, Error> {
     Ok(df
         .lazy()
         .sort_by_exprs(

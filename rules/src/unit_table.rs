@@ -183,16 +183,7 @@ impl UnitSpill {
             return Ok(UnitTable::Files(table));
         }
         let all = UnitTable::Files(table).collect()?;
-        let sorted = all
-            .lazy()
-            .sort_by_exprs(
-                keys.iter().map(|k| col(*k)).collect::<Vec<_>>(),
-                SortMultipleOptions::default()
-                    .with_nulls_last(true)
-                    .with_maintain_order(true),
-            )
-            .collect()?;
-        Ok(UnitTable::Frame(sorted))
+        Ok(UnitTable::Frame(crate::engine::sorted(all, keys)?))
     }
 }
 

@@ -1,10 +1,10 @@
 //! The tool's own import format as JSON Lines: one `<table>.jsonl` file per canonical table,
 //! one JSON object per line with the canonical column names (`docs/schema.md`).
 
-use super::{Admission, Format, RecordSink, SourceFile, canonical_table_for};
-use crate::Error;
 use polars::prelude::{DataFrame, PolarsResult};
 
+use super::{Admission, Format, RecordSink, SourceFile, canonical_table_for};
+use crate::Error;
 use crate::record::{FieldError, TableBuilder, Value, value_from_json, value_from_json_owned};
 use crate::schema::TableSpec;
 
@@ -49,39 +49,53 @@ impl Format for CanonicalJsonl {
             let mut parsing = None;
             let mut line_no = 0u64;
             loop {
-                let next = match received.recv() {
-                    Ok(chunk) => Some(parse(chunk.map_err(|e| Error::io(&file.path, e))?)),
-                    Err(_) => None,
+                // The next chunk starts parsing before the previous one is handed over.
+                let (next, failure) = match received.recv() {
+                    Ok(Ok(lines)) => (Some(parse(lines)), None),
+                    Ok(Err(e)) => (None, Some(e)),
+                    Err(_) => (None, None),
                 };
-                let Some(previous) = std::mem::replace(&mut parsing, next) else {
-                    if parsing.is_none() {
-                        return Ok(());
-                    }
-                    continue;
-                };
-                let (lines, parts) = previous.join().expect("a line parser does not panic");
-                let parts = parts.map_err(|e| Error::polars(&file.path, e))?;
-                let mut lines = lines.iter();
-                for (parsed, rows) in parts {
-                    sink.record_admitted_rows(table, rows);
-                    // The part's outcomes first: zip stops on them without taking a line more.
-                    for (parsed, line) in parsed.into_iter().zip(lines.by_ref()) {
-                        line_no += 1;
-                        let text = line.trim_start_matches('\u{feff}').trim();
-                        match parsed {
-                            Parsed::Blank | Parsed::Row(_) => {}
-                            Parsed::NotLoaded(reason) => {
-                                sink.reject_record(Some(table), line_no, reason, "")
-                            }
-                            Parsed::Unreadable(reason) => {
-                                sink.reject_record(Some(table), line_no, reason, text)
-                            }
-                            Parsed::Refused(err) => sink.reject(Some(table), line_no, err, text),
-                        }
-                    }
+                if let Some(previous) = std::mem::replace(&mut parsing, next) {
+                    let (lines, parts) = previous.join().expect("a line parser does not panic");
+                    let parts = parts.map_err(|e| Error::polars(&file.path, e))?;
+                    hand_over(sink, table, &lines, parts, &mut line_no);
+                }
+                // A read error ends the file after the lines read before it, as line by line.
+                if let Some(e) = failure {
+                    return Err(Error::io(&file.path, e));
+                }
+                if parsing.is_none() {
+                    return Ok(());
                 }
             }
         })
+    }
+}
+
+/// Hands a parsed chunk to the sink: its rows, and its unreadable lines with their numbers.
+fn hand_over(
+    sink: &mut RecordSink<'_>,
+    table: &'static TableSpec,
+    lines: &[String],
+    parts: Vec<(Vec<Parsed>, DataFrame)>,
+    line_no: &mut u64,
+) {
+    let mut lines = lines.iter();
+    for (parsed, rows) in parts {
+        sink.record_admitted_rows(table, rows);
+        // The part's outcomes first: zip stops on them without taking a line more.
+        for (parsed, line) in parsed.into_iter().zip(lines.by_ref()) {
+            *line_no += 1;
+            let text = line.trim_start_matches('\u{feff}').trim();
+            match parsed {
+                Parsed::Blank | Parsed::Row(_) => {}
+                Parsed::NotLoaded(reason) => sink.reject_record(Some(table), *line_no, reason, ""),
+                Parsed::Unreadable(reason) => {
+                    sink.reject_record(Some(table), *line_no, reason, text)
+                }
+                Parsed::Refused(err) => sink.reject(Some(table), *line_no, err, text),
+            }
+        }
     }
 }
 
