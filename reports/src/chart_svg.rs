@@ -42,6 +42,10 @@ pub struct CompactSvg<'a> {
     size: (u32, u32),
     /// Declarations (`fill:#2F6FB3;stroke:none`) in first-use order; a run names one by index.
     looks: Vec<String>,
+    /// The class of each shape look and text look met so far: the declaration is formatted once
+    /// per look, not once per tick mark or label (most of the drawing time was in `format!`).
+    shape_classes: Vec<(ShapeLook, usize)>,
+    text_classes: Vec<(TextLook, usize)>,
     shapes: Vec<Run>,
     labels: Vec<Run>,
     presented: bool,
@@ -54,6 +58,8 @@ impl<'a> CompactSvg<'a> {
             target,
             size,
             looks: Vec::new(),
+            shape_classes: Vec::new(),
+            text_classes: Vec::new(),
             shapes: Vec::new(),
             labels: Vec::new(),
             presented: false,
@@ -71,8 +77,15 @@ impl<'a> CompactSvg<'a> {
     }
 
     /// Appends path data to the last shape run when it has this look, else starts a run.
-    fn shape(&mut self, declaration: String, path: impl FnOnce(&mut String)) {
-        let class = self.look(declaration);
+    fn shape(&mut self, look: ShapeLook, path: impl FnOnce(&mut String)) {
+        let class = match self.shape_classes.iter().find(|(l, _)| *l == look) {
+            Some(&(_, class)) => class,
+            None => {
+                let class = self.look(look.declaration());
+                self.shape_classes.push((look, class));
+                class
+            }
+        };
         match self.shapes.last_mut() {
             Some(run) if run.class == class => path(&mut run.body),
             _ => {
@@ -83,8 +96,15 @@ impl<'a> CompactSvg<'a> {
         }
     }
 
-    fn label(&mut self, declaration: String, element: String) {
-        let class = self.look(declaration);
+    fn label(&mut self, look: TextLook, element: String) {
+        let class = match self.text_classes.iter().find(|(l, _)| *l == look) {
+            Some(&(_, class)) => class,
+            None => {
+                let class = self.look(look.declaration());
+                self.text_classes.push((look, class));
+                class
+            }
+        };
         match self.labels.last_mut() {
             Some(run) if run.class == class => run.body.push_str(&element),
             _ => self.labels.push(Run {
@@ -173,27 +193,113 @@ fn round(value: f64, digits: u32) -> String {
     format!("{sign}{whole}.{fraction:0width$}")
 }
 
-fn stroke_look(c: BackendColor, width: u32) -> String {
-    format!(
-        "fill:none;stroke:{};stroke-width:{width}{}",
-        color(c),
-        opacity(c)
-    )
+/// A colour with its opacity, comparable (plotters' colour is not).
+#[derive(Clone, Copy, PartialEq)]
+struct Paint {
+    rgb: (u8, u8, u8),
+    alpha: f64,
 }
 
-fn fill_look(c: BackendColor) -> String {
-    format!("fill:{};stroke:none{}", color(c), opacity(c))
+impl Paint {
+    fn of(c: BackendColor) -> Paint {
+        Paint {
+            rgb: c.rgb,
+            alpha: c.alpha,
+        }
+    }
+
+    fn color(self) -> BackendColor {
+        BackendColor {
+            rgb: self.rgb,
+            alpha: self.alpha,
+        }
+    }
+}
+
+/// How a shape is drawn: its paint and, for an outline, its stroke width.
+#[derive(Clone, Copy, PartialEq)]
+struct ShapeLook {
+    paint: Paint,
+    stroke: Option<u32>,
+}
+
+impl ShapeLook {
+    fn fill(c: BackendColor) -> ShapeLook {
+        ShapeLook {
+            paint: Paint::of(c),
+            stroke: None,
+        }
+    }
+
+    fn declaration(&self) -> String {
+        let c = self.paint.color();
+        match self.stroke {
+            None => format!("fill:{};stroke:none{}", color(c), opacity(c)),
+            Some(width) => format!(
+                "fill:none;stroke:{};stroke-width:{width}{}",
+                color(c),
+                opacity(c)
+            ),
+        }
+    }
 }
 
 /// The look of a filled or outlined shape in `style`; `None` when it is invisible.
-fn shape_look<S: BackendStyle>(style: &S, fill: bool) -> Option<String> {
+fn shape_look<S: BackendStyle>(style: &S, fill: bool) -> Option<ShapeLook> {
     let c = style.color();
     if c.alpha == 0.0 {
         None
     } else if fill {
-        Some(fill_look(c))
+        Some(ShapeLook::fill(c))
     } else {
-        Some(stroke_look(c, style.stroke_width()))
+        Some(ShapeLook {
+            paint: Paint::of(c),
+            stroke: Some(style.stroke_width()),
+        })
+    }
+}
+
+/// How a label is drawn.
+#[derive(Clone, PartialEq)]
+struct TextLook {
+    paint: Paint,
+    /// Pixels.
+    size: f64,
+    anchor: &'static str,
+    /// `font-weight:bold` or `font-style:…`; `None` for the normal style.
+    style: Option<&'static str>,
+    /// `None`: the charts' family, named once on the root.
+    family: Option<String>,
+}
+
+impl TextLook {
+    fn declaration(&self) -> String {
+        let c = self.paint.color();
+        let mut look = format!(
+            "fill:{};font-size:{}px;text-anchor:{}{}",
+            color(c),
+            round(self.size, 1),
+            self.anchor,
+            opacity(c)
+        );
+        if let Some(style) = self.style {
+            look.push(';');
+            look.push_str(style);
+        }
+        if let Some(family) = &self.family {
+            let _ = write!(look, ";font-family:{family}");
+        }
+        look
+    }
+}
+
+/// The declaration of a font style other than normal.
+fn font_style(style: FontStyle) -> Option<&'static str> {
+    match style {
+        FontStyle::Normal => None,
+        FontStyle::Bold => Some("font-weight:bold"),
+        FontStyle::Italic => Some("font-style:italic"),
+        FontStyle::Oblique => Some("font-style:oblique"),
     }
 }
 
@@ -255,7 +361,7 @@ impl DrawingBackend for CompactSvg<'_> {
         c: BackendColor,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         if c.alpha > 0.0 {
-            self.shape(fill_look(c), |d| {
+            self.shape(ShapeLook::fill(c), |d| {
                 let _ = write!(d, "M{x} {y}h1v1h-1z");
             });
         }
@@ -351,23 +457,14 @@ impl DrawingBackend for CompactSvg<'_> {
             HPos::Right => "end",
             HPos::Center => "middle",
         };
-        let mut look = format!(
-            "fill:{};font-size:{}px;text-anchor:{anchor}{}",
-            color(c),
-            round(size, 1),
-            opacity(c)
-        );
-        match style.style() {
-            FontStyle::Normal => {}
-            FontStyle::Bold => look.push_str(";font-weight:bold"),
-            other => {
-                let _ = write!(look, ";font-style:{}", other.as_str());
-            }
-        }
         let family = style.family();
-        if family.as_str() != FONT_FAMILY {
-            let _ = write!(look, ";font-family:{}", family.as_str());
-        }
+        let look = TextLook {
+            paint: Paint::of(c),
+            size,
+            anchor,
+            style: font_style(style.style()),
+            family: (family.as_str() != FONT_FAMILY).then(|| family.as_str().to_string()),
+        };
         // plotters' SVG backend places the text with `dy` (0.76em below a top anchor, 0.5ex ≈
         // 0.25em for a centred one); the same offset folded into y (it turns with the text).
         let shift = match style.anchor().v_pos {
