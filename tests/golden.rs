@@ -269,19 +269,21 @@ fn page_tables_gathered_from_units_are_those_of_one_unit_and_skipped_without_pag
 }
 
 /// Every account page from a store of 32 tiny units is that of a one-unit store, byte for byte:
-/// the findings' links, looked up in the store unit by unit (`item_links`), are the same URLs.
+/// the findings' links, looked up in the store unit by unit (`item_links`), are the same URLs,
+/// and so are pages made a group of units at a time.
 #[test]
 fn account_pages_from_tiny_units_are_those_of_one_unit() {
     if std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some() {
         return;
     }
-    let pages = |bucket_rows: u64| {
+    let pages = |bucket_rows: u64, page_group_accounts: Option<usize>| {
         with_demo(80, bucket_rows, true, |ctx, result, scored| {
             let out = tempfile::tempdir().unwrap();
             let options = ReportOptions {
                 notes: &[],
                 pages: PageSelection::All,
                 history: &[],
+                page_group_accounts,
             };
             let rubric = Scoring::builtin().rubric;
             write_audit_report(out.path(), ctx, &result, &scored, &rubric, options).unwrap();
@@ -296,9 +298,12 @@ fn account_pages_from_tiny_units_are_those_of_one_unit() {
             pages
         })
     };
-    let one = pages(TARGET_BUCKET_ROWS);
-    let tiny = pages(500);
+    let one = pages(TARGET_BUCKET_ROWS, None);
+    let tiny = pages(500, None);
+    // The pages made ten accounts at a time (a group of units each).
+    let grouped = pages(500, Some(10));
     assert_eq!(one.len(), 80);
+    assert_eq!(grouped.len(), 80);
     let linked = one
         .values()
         .filter(|p| String::from_utf8_lossy(p).contains("rel=\"noopener noreferrer\""))
@@ -306,6 +311,10 @@ fn account_pages_from_tiny_units_are_those_of_one_unit() {
     assert!(linked > 0, "some findings link to their posts");
     for (name, page) in &one {
         assert!(tiny.get(name) == Some(page), "{name:?} differs");
+        assert!(
+            grouped.get(name) == Some(page),
+            "{name:?} differs made in groups"
+        );
     }
 }
 

@@ -88,6 +88,9 @@ pub struct ReportOptions<'a> {
     pub pages: PageSelection,
     /// The past audits (empty without `--history`): trend charts.
     pub history: &'a [HistoryPoint],
+    /// Account pages made at a time (their inputs held together); `None`:
+    /// [`PAGE_GROUP_ACCOUNTS`]. The pages do not depend on it.
+    pub page_group_accounts: Option<usize>,
 }
 
 pub fn write_audit_report(
@@ -102,6 +105,7 @@ pub fn write_audit_report(
         notes,
         pages,
         history,
+        page_group_accounts,
     } = options;
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
     let mut report = ReportFiles::default();
@@ -200,21 +204,47 @@ pub fn write_audit_report(
         }
     }
     if !paged.is_empty() {
-        let mut inputs = trace::stage("report: page inputs", || {
-            page_inputs(ctx, result, scored, rubric)
+        let mut trends = if history.is_empty() {
+            HashMap::new()
+        } else {
+            account_trends(history, &scored.scores, &result.findings, ctx)?
+        };
+        // A group of audit units at a time: the pages' inputs (every finding as text, weeks,
+        // months) of a national audit held at once were 2.5 GB, and the finding links of a
+        // group are looked up in its units' buckets only.
+        let group_accounts = page_group_accounts.unwrap_or(PAGE_GROUP_ACCOUNTS).max(1);
+        let groups = page_groups(ctx, &paged, group_accounts)?;
+        let headers = trace::stage("report: page inputs", || page_headers(ctx, result, scored))?;
+        let tables = trace::stage("report: page inputs", || {
+            GroupedTables::new(
+                [
+                    &headers,
+                    &scored.scores,
+                    &result.reply_latency,
+                    &result.monthly,
+                    &result.findings,
+                    &result.weekly_updates,
+                ],
+                &groups,
+            )
         })?;
-        if !history.is_empty() {
-            inputs.trend = account_trends(history, &scored.scores, &result.findings, ctx)?;
+        for (g, group) in groups.iter().enumerate() {
+            let mut inputs = trace::stage("report: page inputs", || {
+                page_inputs(ctx, rubric, &tables, g as u32)
+            })?;
+            inputs.trend = group
+                .iter()
+                .filter_map(|a| trends.remove_entry(a))
+                .collect();
+            trace::stage("report: finding links", || {
+                crate::item_links::link_findings(ctx, &mut inputs.findings, group)
+            })?;
+            let started = std::time::Instant::now();
+            report.pages += trace::stage("report: account pages", || {
+                write_account_pages(out, &inputs)
+            })?;
+            report.pages_seconds += started.elapsed().as_secs_f64();
         }
-        inputs.headers.retain(|h| paged.contains(&h.account_id));
-        trace::stage("report: finding links", || {
-            crate::item_links::link_findings(ctx, &mut inputs.findings, &paged)
-        })?;
-        let started = std::time::Instant::now();
-        report.pages = trace::stage("report: account pages", || {
-            write_account_pages(out, &inputs)
-        })?;
-        report.pages_seconds = started.elapsed().as_secs_f64();
     }
 
     let mut platforms: Vec<PlatformCount> = Vec::new();
@@ -792,13 +822,106 @@ fn i64_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
 }
 
 /// Gathers what the account pages show from the audit's tables, once.
-fn page_inputs<'a>(
+/// Groups of audit units in which account pages are made, each with about `group_accounts`
+/// paged accounts (the paged accounts of its units). Fewer pages, or a store in one unit, are
+/// one group.
+fn page_groups(
+    ctx: &AuditContext,
+    paged: &HashSet<String>,
+    group_accounts: usize,
+) -> Result<Vec<HashSet<String>>, Error> {
+    let units = ctx.units();
+    let groups = paged.len().div_ceil(group_accounts).min(units.len());
+    if groups <= 1 {
+        return Ok(vec![paged.clone()]);
+    }
+    let per_group = units.len().div_ceil(groups);
+    let mut groups: Vec<HashSet<String>> = Vec::new();
+    for run in units.chunks(per_group) {
+        let mut group = HashSet::new();
+        for (_, accounts) in run {
+            for account in accounts.column("account_id")?.str()?.iter().flatten() {
+                if paged.contains(account) {
+                    group.insert(account.to_string());
+                }
+            }
+        }
+        groups.push(group);
+    }
+    // Accounts in no unit (none is expected) get their pages all the same.
+    let placed: usize = groups.iter().map(HashSet::len).sum();
+    if placed < paged.len() {
+        let rest: HashSet<String> = paged
+            .iter()
+            .filter(|a| !groups.iter().any(|g| g.contains(*a)))
+            .cloned()
+            .collect();
+        groups.push(rest);
+    }
+    groups.retain(|g| !g.is_empty());
+    Ok(groups)
+}
+
+/// Paged accounts made at a time: the inputs of 200,000 pages held at once were 2.5 GB; each
+/// group of pages also ends with a core idle while the last pages are drawn (groups of 25,000:
+/// 10 s more at 200,000 accounts).
+pub const PAGE_GROUP_ACCOUNTS: usize = 50_000;
+
+/// The per-account tables the pages read, with each row's page group worked out once (a
+/// national audit's ten million weekly rows are not looked up again for every group).
+struct GroupedTables<'t> {
+    tables: [&'t DataFrame; 6],
+    /// Per table, the group of each row (`u32::MAX`: no page).
+    row_groups: [Vec<u32>; 6],
+}
+
+const HEADERS: usize = 0;
+const SCORES: usize = 1;
+const LATENCY: usize = 2;
+const MONTHLY: usize = 3;
+const FINDINGS: usize = 4;
+const WEEKLY: usize = 5;
+
+impl<'t> GroupedTables<'t> {
+    fn new(tables: [&'t DataFrame; 6], groups: &[HashSet<String>]) -> PolarsResult<Self> {
+        let group_of: HashMap<&str, u32> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, accounts)| accounts.iter().map(move |a| (a.as_str(), g as u32)))
+            .collect();
+        let mut row_groups: [Vec<u32>; 6] = Default::default();
+        for (rows, df) in row_groups.iter_mut().zip(tables) {
+            if df.width() == 0 {
+                continue;
+            }
+            *rows = df
+                .column("account_id")?
+                .str()?
+                .iter()
+                .map(|a| a.and_then(|a| group_of.get(a)).copied().unwrap_or(u32::MAX))
+                .collect();
+        }
+        Ok(GroupedTables { tables, row_groups })
+    }
+
+    /// The rows of table `table` in group `group`.
+    fn rows(&self, table: usize, group: u32) -> PolarsResult<DataFrame> {
+        let df = self.tables[table];
+        if df.width() == 0 {
+            return Ok(df.clone());
+        }
+        let mask: BooleanChunked = self.row_groups[table].iter().map(|&g| g == group).collect();
+        df.filter(&mask)
+    }
+}
+
+/// Every account's page header fields (profile, organisation, score, rank, reply rate), one
+/// row per account in account order: joined once, then cut per group of pages.
+fn page_headers(
     ctx: &AuditContext,
     result: &AuditResult,
     scored: &ScoreTables,
-    rubric: &'a RubricPack,
-) -> Result<PageInputs<'a>, Error> {
-    let lang = ctx.lang;
+) -> Result<DataFrame, Error> {
     let profile = ctx
         .tables
         .accounts
@@ -851,9 +974,20 @@ fn page_inputs<'a>(
     for other in [scores, ranks, rates] {
         lf = left_join_on(lf, other, &["account_id"]);
     }
-    let df = lf
+    Ok(lf
         .sort(["account_id"], SortMultipleOptions::default())
-        .collect()?;
+        .collect()?)
+}
+
+/// The inputs of the pages of group `group` of `tables`.
+fn page_inputs<'a>(
+    ctx: &AuditContext,
+    rubric: &'a RubricPack,
+    tables: &GroupedTables,
+    group: u32,
+) -> Result<PageInputs<'a>, Error> {
+    let lang = ctx.lang;
+    let df = tables.rows(HEADERS, group)?;
     let text = |name: &str| strings(&df, name);
     let (ids, platforms, kinds, names) = (
         text("account_id")?,
@@ -952,14 +1086,14 @@ fn page_inputs<'a>(
 
     let mut items: HashMap<String, (String, Vec<Option<f64>>)> = HashMap::new();
     {
-        let ids = strings(&scored.scores, "account_id")?;
-        let platforms = strings(&scored.scores, "platform")?;
+        let scores = tables.rows(SCORES, group)?;
+        let ids = strings(&scores, "account_id")?;
+        let platforms = strings(&scores, "platform")?;
         let columns: Vec<Vec<Option<f64>>> = rubric
             .items
             .iter()
             .map(|item| -> PolarsResult<Vec<Option<f64>>> {
-                Ok(scored
-                    .scores
+                Ok(scores
                     .column(&item.id)?
                     .cast(&DataType::Float64)?
                     .f64()?
@@ -982,9 +1116,10 @@ fn page_inputs<'a>(
 
     let mut latency: HashMap<String, Vec<i64>> = HashMap::new();
     {
-        let ids = strings(&result.reply_latency, "account_id")?;
-        let buckets = i64_values(&result.reply_latency, "bucket")?;
-        let replies = i64_values(&result.reply_latency, "replies")?;
+        let latencies = tables.rows(LATENCY, group)?;
+        let ids = strings(&latencies, "account_id")?;
+        let buckets = i64_values(&latencies, "bucket")?;
+        let replies = i64_values(&latencies, "replies")?;
         for (i, id) in ids.into_iter().enumerate() {
             let Some(id) = id else { continue };
             let entry = latency
@@ -998,7 +1133,7 @@ fn page_inputs<'a>(
 
     let mut monthly: HashMap<String, Vec<MonthRow>> = HashMap::new();
     {
-        let m = &result.monthly;
+        let m = &tables.rows(MONTHLY, group)?;
         let ids = strings(m, "account_id")?;
         let months = strings(m, "month")?;
         let cats: Vec<Vec<i64>> = CATEGORY_COLUMNS
@@ -1026,7 +1161,7 @@ fn page_inputs<'a>(
 
     let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::new();
     {
-        let f = &result.findings;
+        let f = &tables.rows(FINDINGS, group)?;
         let ids = strings(f, "account_id")?;
         let codes = strings(f, "code")?;
         let severities = strings(f, "severity")?;
@@ -1057,7 +1192,7 @@ fn page_inputs<'a>(
         as_of: ctx.as_of,
         headers,
         items,
-        weeks: weeks_by_account(&result.weekly_updates)?,
+        weeks: weeks_by_account(&tables.rows(WEEKLY, group)?)?,
         latency,
         monthly,
         findings,

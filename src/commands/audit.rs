@@ -310,6 +310,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 notes: &notes,
                 pages,
                 history: &past,
+                page_group_accounts: None,
             },
         )
     })?;
