@@ -66,26 +66,9 @@ impl<'a> CompactSvg<'a> {
         }
     }
 
-    fn look(&mut self, declaration: String) -> usize {
-        match self.looks.iter().position(|l| *l == declaration) {
-            Some(i) => i,
-            None => {
-                self.looks.push(declaration);
-                self.looks.len() - 1
-            }
-        }
-    }
-
     /// Appends path data to the last shape run when it has this look, else starts a run.
     fn shape(&mut self, look: ShapeLook, path: impl FnOnce(&mut String)) {
-        let class = match self.shape_classes.iter().find(|(l, _)| *l == look) {
-            Some(&(_, class)) => class,
-            None => {
-                let class = self.look(look.declaration());
-                self.shape_classes.push((look, class));
-                class
-            }
-        };
+        let class = class_of(&mut self.shape_classes, &mut self.looks, look);
         match self.shapes.last_mut() {
             Some(run) if run.class == class => path(&mut run.body),
             _ => {
@@ -97,14 +80,7 @@ impl<'a> CompactSvg<'a> {
     }
 
     fn label(&mut self, look: TextLook, element: String) {
-        let class = match self.text_classes.iter().find(|(l, _)| *l == look) {
-            Some(&(_, class)) => class,
-            None => {
-                let class = self.look(look.declaration());
-                self.text_classes.push((look, class));
-                class
-            }
-        };
+        let class = class_of(&mut self.text_classes, &mut self.looks, look);
         match self.labels.last_mut() {
             Some(run) if run.class == class => run.body.push_str(&element),
             _ => self.labels.push(Run {
@@ -148,6 +124,29 @@ impl Drop for CompactSvg<'_> {
             self.write_svg();
         }
     }
+}
+
+/// A look that has a CSS declaration.
+trait Look: PartialEq {
+    fn declaration(&self) -> String;
+}
+
+/// The class (index into `declarations`) of a look: found among the looks met so far, or its
+/// declaration formatted once and added (looks that declare the same share a class).
+fn class_of<L: Look>(met: &mut Vec<(L, usize)>, declarations: &mut Vec<String>, look: L) -> usize {
+    if let Some(&(_, class)) = met.iter().find(|(l, _)| *l == look) {
+        return class;
+    }
+    let declaration = look.declaration();
+    let class = match declarations.iter().position(|d| *d == declaration) {
+        Some(i) => i,
+        None => {
+            declarations.push(declaration);
+            declarations.len() - 1
+        }
+    };
+    met.push((look, class));
+    class
 }
 
 /// A class name for a declaration: `g` and 20 bits of its FNV-1a hash.
@@ -230,7 +229,9 @@ impl ShapeLook {
             stroke: None,
         }
     }
+}
 
+impl Look for ShapeLook {
     fn declaration(&self) -> String {
         let c = self.paint.color();
         match self.stroke {
@@ -272,7 +273,7 @@ struct TextLook {
     family: Option<String>,
 }
 
-impl TextLook {
+impl Look for TextLook {
     fn declaration(&self) -> String {
         let c = self.paint.color();
         let mut look = format!(
