@@ -125,6 +125,7 @@ pub fn import_paths_in(
         .tempdir_in(store.dir())
         .map_err(|e| Error::io(store.dir(), e))?;
     let files = expand_paths(paths, scratch.path(), opts.follow_symlinks)?;
+    let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
     let batch_rows = opts.batch_rows.unwrap_or(BATCH_ROWS).max(1);
@@ -144,7 +145,6 @@ pub fn import_paths_in(
         error: None,
     };
 
-    let mut tables: BTreeMap<&'static str, TableBatch> = BTreeMap::new();
     let bar = progress_bar(opts.progress, files.len());
     for (index, file) in files.iter().enumerate() {
         bar.set_message(file.display());
