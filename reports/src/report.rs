@@ -863,8 +863,9 @@ fn page_groups(
 }
 
 /// Paged accounts made at a time: the inputs of 200,000 pages held at once were 2.5 GB; each
-/// group of pages also ends with a core idle while the last pages are drawn (groups of 25,000:
-/// 10 s more at 200,000 accounts).
+/// group of pages also ends with a core idle while its last pages are drawn, so groups are few
+/// (200,000 accounts: 100.0 s / 6.3 GB in one group, 108.8-110.0 s / 4.3-4.7 GB in groups of
+/// 25,000 or 50,000, on a machine whose runs spread by ±5 s).
 pub const PAGE_GROUP_ACCOUNTS: usize = 50_000;
 
 /// The per-account tables the pages read, with each row's page group worked out once (a
