@@ -283,38 +283,19 @@ pub fn write_parquet_windows(
     table: &govmedia_rules::unit_table::UnitTable,
     path: &Path,
 ) -> Result<(), Error> {
-    let mut failure: Option<Error> = None;
+    let mut failure: Option<govmedia_rules::Error> = None;
     write_atomic(path, |file| {
         let to_io = std::io::Error::other;
-        let mut writer: Option<RowGroupWriter<&mut std::fs::File>> = None;
-        let mut file = Some(file);
-        let written = table.for_each_window(|window| {
-            let writer = match &mut writer {
-                Some(w) => w,
-                None => writer.insert(RowGroupWriter::new(
-                    file.take().expect("the file is taken once"),
-                    window.schema(),
-                )?),
-            };
-            Ok(writer.push(&window)?)
-        });
-        if let Err(e) = written {
-            failure = Some(e.into());
+        let mut writer = RowGroupWriter::new(file, &table.schema()).map_err(to_io)?;
+        if let Err(e) = table.for_each_window(|window| Ok(writer.push(&window)?)) {
+            failure = Some(e);
             return Err(std::io::Error::other(
                 "reading the audit units' rows failed",
             ));
         }
-        match (writer, file) {
-            (Some(writer), _) => writer.finish().map_err(to_io),
-            // No rows: a file without columns.
-            (None, Some(file)) => ParquetWriter::new(file)
-                .finish(&mut DataFrame::empty())
-                .map(|_| ())
-                .map_err(to_io),
-            (None, None) => Ok(()),
-        }
+        writer.finish().map_err(to_io)
     })
-    .map_err(|e| failure.take().unwrap_or(e.into()))
+    .map_err(|e| failure.take().map_or_else(|| e.into(), Error::from))
 }
 
 #[cfg(test)]

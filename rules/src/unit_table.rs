@@ -50,6 +50,14 @@ impl UnitTable {
         }
     }
 
+    /// The table's columns.
+    pub fn schema(&self) -> SchemaRef {
+        match self {
+            UnitTable::Frame(df) => df.schema().clone(),
+            UnitTable::Files(files) => files.empty.schema().clone(),
+        }
+    }
+
     /// The rows in order, at most about [`WINDOW_ROWS`] at a time (an account is never split).
     pub fn for_each_window(
         &self,

@@ -116,6 +116,10 @@ fn read_chunks(
                 Ok(0) => break,
                 Ok(_) => lines.push(line),
                 Err(e) => {
+                    // The lines read before the error are handed over first, as line by line.
+                    if !lines.is_empty() && chunks.send(Ok(lines)).is_err() {
+                        return;
+                    }
                     let _ = chunks.send(Err(e));
                     return;
                 }
@@ -370,7 +374,7 @@ mod tests {
 
     #[test]
     fn parsed_chunks_hold_admitted_rows_in_line_order_with_commenters_pseudonymised() {
-        let admission = Admission::for_tests(Some([7; 32]));
+        let admission = Admission::new(Some([7; 32]));
         let lines: Vec<String> = (0..300)
             .map(|i| match i % 50 {
                 7 => "not json".to_string(),

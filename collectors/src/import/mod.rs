@@ -129,11 +129,11 @@ pub fn import_paths_in(
     let mut counted: Vec<bool> = Vec::new();
     let mut report = ImportReport::default();
     let batch_rows = opts.batch_rows.unwrap_or(BATCH_ROWS).max(1);
-    let pseudonym_key = if opts.keep_identities {
+    let admission = Admission::new(if opts.keep_identities {
         None
     } else {
         Some(store.pseudonym_key()?)
-    };
+    });
     let mut spill = Spill {
         store_dir: store.dir().to_path_buf(),
         dir: None,
@@ -169,7 +169,7 @@ pub fn import_paths_in(
                     tables: &mut tables,
                     spill: &mut spill,
                     batch_rows,
-                    pseudonym_key,
+                    admission,
                     counted: &mut counted,
                     quarantine: &mut spool,
                     kept: &mut report.quarantine,

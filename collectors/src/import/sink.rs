@@ -154,8 +154,9 @@ pub struct RecordSink<'a> {
     pub(super) tables: &'a mut BTreeMap<&'static str, TableBatch>,
     pub(super) spill: &'a mut Spill,
     pub(super) batch_rows: usize,
-    /// The store's pseudonym key; `None` keeps identities (`--keep-identities`).
-    pub(super) pseudonym_key: Option<[u8; 32]>,
+    /// What every record goes through: pseudonyms with the store's key (none with
+    /// `--keep-identities`), validation.
+    pub(super) admission: Admission,
     /// Whether each accepted row (by sequence number) is an input record to count; rows derived
     /// from another record (an account described by a posts file) are merged but not counted.
     pub(super) counted: &'a mut Vec<bool>,
@@ -194,9 +195,7 @@ impl RecordSink<'_> {
 
     /// What this sink does to a record before taking it, for parsers on other threads.
     pub fn admission(&self) -> Admission {
-        Admission {
-            pseudonym_key: self.pseudonym_key,
-        }
+        self.admission
     }
 
     /// Validates and accepts one input record, or quarantines it naming the field at fault.
@@ -359,8 +358,8 @@ pub struct Admission {
 }
 
 impl Admission {
-    #[cfg(test)]
-    pub(crate) fn for_tests(pseudonym_key: Option<[u8; 32]>) -> Admission {
+    /// Pseudonyms keyed with `pseudonym_key`; `None` keeps identities.
+    pub(super) fn new(pseudonym_key: Option<[u8; 32]>) -> Admission {
         Admission { pseudonym_key }
     }
 

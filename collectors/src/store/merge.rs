@@ -81,11 +81,15 @@ pub fn merge_frames(
 
     let state = existing.lazy().select(canonical.clone()).collect()?;
     let mut outcomes: Vec<Merged> = Vec::with_capacity(incoming.height());
-    let first = incoming
-        .clone()
-        .lazy()
-        .filter(col(OCCURRENCE).eq(lit(1u32)))
-        .collect()?;
+    let first = if rounds <= 1 {
+        incoming.clone()
+    } else {
+        incoming
+            .clone()
+            .lazy()
+            .filter(col(OCCURRENCE).eq(lit(1u32)))
+            .collect()?
+    };
     let mut state = merge_round(spec, state, first, &mut outcomes)?;
     if rounds > 1 {
         // Later rounds concern only the keys that come again (an account described by many

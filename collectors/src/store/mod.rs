@@ -579,7 +579,7 @@ impl Store {
         let merged =
             crate::parallel::map_in_order(&parts, crate::parallel::cores(), |(bucket, rows)| {
                 let part = incoming
-                    .take(&IdxCa::from_vec("rows".into(), rows.clone()))
+                    .take(&IdxCa::from_slice("rows".into(), rows))
                     .map_err(at)?;
                 self.merge_bucket(spec, *bucket, buckets, part)
             })?;
