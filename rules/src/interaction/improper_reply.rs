@@ -28,7 +28,10 @@
 
 use polars::prelude::*;
 
-use super::{normalise_reply, timed_comments};
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
+use super::{normalise_reply_into, timed_comments};
 use crate::context::{AuditContext, Lang, ParamValue};
 use crate::engine::{ParamSpec, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -97,52 +100,23 @@ impl Rule for ImproperReply {
                 col("term").alias("detail"),
             ]);
         // The same reply text (punctuation aside) used for many comments.
-        let normalised = timed_comments(ctx)?
-            .filter(col("reply_ms").is_not_null())
-            .with_column(
-                col("reply_content")
-                    .map(
-                        |c: Column| {
-                            let ca = c.str()?;
-                            let out: StringChunked = ca.apply_values(|t| normalise_reply(t).into());
-                            Ok(out.into_column())
-                        },
-                        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-                    )
-                    .alias("norm"),
-            );
-        let reused = normalised
-            .clone()
-            .group_by([col("account_id"), col("norm")])
-            .agg([col("comment_id")
-                .n_unique()
-                .cast(DataType::Int64)
-                .alias("uses")])
-            .filter(col("uses").gt_eq(lit(max_same)));
-        let reused_rows = normalised
-            .join(
-                reused,
-                [col("account_id"), col("norm")],
-                [col("account_id"), col("norm")],
-                JoinArgs::new(JoinType::Inner),
+        let reused_rows = reused_replies(ctx, max_same)?.lazy().select([
+            col("account_id"),
+            col("post_id"),
+            col("comment_id"),
+            col("created_ms"),
+            concat_str(
+                [
+                    lit(pick("同一回复用于", "The same reply was used for ")),
+                    col("uses").cast(DataType::String),
+                    lit(pick("条留言：", " comments: ")),
+                ],
+                "",
+                true,
             )
-            .select([
-                col("account_id"),
-                col("post_id"),
-                col("comment_id"),
-                col("created_ms"),
-                concat_str(
-                    [
-                        lit(pick("同一回复用于", "The same reply was used for ")),
-                        col("uses").cast(DataType::String),
-                        lit(pick("条留言：", " comments: ")),
-                    ],
-                    "",
-                    true,
-                )
-                .alias("reason"),
-                col("reply_content").alias("detail"),
-            ]);
+            .alias("reason"),
+            col("reply_content").alias("detail"),
+        ]);
         let all = concat([scanned, reused_rows], UnionArgs::default())?.unique_stable(
             Some(cols(["account_id", "comment_id"])),
             UniqueKeepStrategy::First,
@@ -167,4 +141,91 @@ impl Rule for ImproperReply {
             ),
         )))
     }
+}
+
+/// The answered comments whose reply text (punctuation aside, [`super::normalise_reply`]) the
+/// account used for `max_same` or more different comments: `account_id, post_id, comment_id,
+/// created_ms, reply_content` and `uses` (how many different comments), in the timed comments'
+/// order. Counted in Rust over the replies, each normalised into one reused buffer: a group-by
+/// and a join on the account and normalised text over every reply were most of the rule's time
+/// on a national store.
+fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> {
+    let df = timed_comments(ctx)?
+        .select([
+            col("account_id"),
+            col("post_id"),
+            col("comment_id"),
+            col("created_ms"),
+            col("reply_ms"),
+            col("reply_content"),
+        ])
+        .collect()?;
+    let account = df.column("account_id")?.str()?;
+    let comment = df.column("comment_id")?.str()?;
+    let reply_ms = df.column("reply_ms")?.i64()?;
+    let reply = df.column("reply_content")?.str()?;
+    let max_same = usize::try_from(max_same).unwrap_or(usize::MAX);
+    // Most reply texts are used once: a first pass counts the rows per hash of the account and
+    // normalised text (no text kept), a second groups the rows of the hashes used often enough
+    // by the text itself (a hash shared by two texts is told apart there).
+    let hasher = PlRandomState::default();
+    let mut norm = String::new();
+    let mut hashes: Vec<Option<u64>> = Vec::with_capacity(df.height());
+    let mut counts: PlHashMap<u64, usize> = PlHashMap::default();
+    for ((account, reply_ms), reply) in account.iter().zip(reply_ms.iter()).zip(reply.iter()) {
+        // Unanswered at as_of, or a reply without text: nothing to compare.
+        let (Some(account), Some(_), Some(reply)) = (account, reply_ms, reply) else {
+            hashes.push(None);
+            continue;
+        };
+        normalise_reply_into(reply, &mut norm);
+        let hash = hasher.hash_one((account, norm.as_str()));
+        *counts.entry(hash).or_default() += 1;
+        hashes.push(Some(hash));
+    }
+    let mut groups: HashMap<(&str, String), Vec<IdxSize>> = HashMap::new();
+    for (i, hash) in hashes.iter().enumerate() {
+        if !hash.is_some_and(|h| counts[&h] >= max_same) {
+            continue;
+        }
+        let (Some(account), Some(reply)) = (account.get(i), reply.get(i)) else {
+            continue;
+        };
+        normalise_reply_into(reply, &mut norm);
+        groups
+            .entry((account, norm.clone()))
+            .or_default()
+            .push(i as IdxSize);
+    }
+    let mut reused: Vec<(IdxSize, i64)> = Vec::new();
+    for rows in groups.values() {
+        // Fewer rows than the limit cannot be that many different comments.
+        if rows.len() < max_same {
+            continue;
+        }
+        let uses = rows
+            .iter()
+            .map(|&i| comment.get(i as usize))
+            .collect::<HashSet<_>>()
+            .len();
+        if uses >= max_same {
+            reused.extend(rows.iter().map(|&i| (i, uses as i64)));
+        }
+    }
+    reused.sort_unstable();
+    let rows: IdxCa = reused.iter().map(|&(i, _)| i).collect_ca("rows".into());
+    let mut out = df
+        .select([
+            "account_id",
+            "post_id",
+            "comment_id",
+            "created_ms",
+            "reply_content",
+        ])?
+        .take(&rows)?;
+    out.with_column(Column::new(
+        "uses".into(),
+        reused.iter().map(|&(_, uses)| uses).collect::<Vec<i64>>(),
+    ))?;
+    Ok(out)
 }

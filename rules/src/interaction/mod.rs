@@ -262,6 +262,14 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
 
 /// A reply reduced to its words: punctuation, symbols and spaces removed.
 pub fn normalise_reply(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalise_reply_into(text, &mut out);
+    out
+}
+
+/// [`normalise_reply`] into `out` (cleared first): a pass over every reply reuses one buffer.
+pub fn normalise_reply_into(text: &str, out: &mut String) {
+    out.clear();
     // Replies are ASCII and CJK ideographs almost always: those take a table-free path (the
     // Unicode tables cost most of the comment scan); anything else the general one.
     let cjk = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
@@ -269,13 +277,10 @@ pub fn normalise_reply(text: &str) -> String {
         .chars()
         .all(|c| c.is_ascii() || cjk(c) || COMMON_CJK_PUNCTUATION.contains(c))
     {
-        return text
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-            .to_lowercase();
+        let kept: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+        out.push_str(&kept.to_lowercase());
+        return;
     }
-    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
@@ -283,7 +288,6 @@ pub fn normalise_reply(text: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 /// Whether `text` has at most `limit` alphanumeric characters: [`normalise_reply`] keeps each of

@@ -127,6 +127,62 @@ fn boilerplate_and_copy_paste_replies() {
     assert!(!has(&r, "INT003 wechat:gh_a ok-71h"));
 }
 
+/// A reply counts as reused within its own account only, once per comment, when it was given by
+/// as_of, and when it has a text (one punctuation-only text is still one text).
+#[test]
+fn reused_replies_count_per_account_by_as_of() {
+    let accounts = r#"
+{"account_id":"weibo:x","platform":"weibo","name":"某县发布","first_seen":"2024-01-01T00:00:00+08:00"}
+{"account_id":"weibo:y","platform":"weibo","name":"某区发布","first_seen":"2024-01-01T00:00:00+08:00"}
+"#;
+    let posts = r#"
+{"account_id":"weibo:x","post_id":"px","published_at":"2024-09-20T10:00:00+08:00","text":"通知","comments_open":true}
+{"account_id":"weibo:y","post_id":"py","published_at":"2024-09-20T10:00:00+08:00","text":"通知","comments_open":true}
+"#;
+    let reply = |account: &str, post: &str, id: &str, text: &str, at: &str| {
+        format!(
+            r#"{{"account_id":"{account}","post_id":"{post}","comment_id":"{id}","created_at":"2024-11-01T10:00:00+08:00","content":"问","reply_content":"{text}","reply_at":"{at}T12:00:00+08:00"}}"#
+        )
+    };
+    let same = "您好，请拨打热线12345咨询办理进度";
+    let comments = [
+        // Two in each account: never three in one.
+        reply("weibo:x", "px", "x1", same, "2024-11-01"),
+        reply("weibo:x", "px", "x2", same, "2024-11-02"),
+        reply("weibo:y", "py", "y1", same, "2024-11-01"),
+        reply("weibo:y", "py", "y2", same, "2024-11-02"),
+        // The third in x came after as_of: not known at the monitoring time point.
+        reply("weibo:x", "px", "x3", same, "2024-12-05"),
+        // Three punctuation-only replies in y: the same (empty) text three times.
+        reply("weibo:y", "py", "y3", "……", "2024-11-03"),
+        reply("weibo:y", "py", "y4", "！", "2024-11-03"),
+        reply("weibo:y", "py", "y5", "。。", "2024-11-03"),
+    ]
+    .join("\n");
+    let r = Fixture::at("2024-11-30")
+        .jsonl(&ACCOUNTS, accounts)
+        .jsonl(&POSTS, posts)
+        .jsonl(&COMMENTS, &comments)
+        .audit(&["INT003"]);
+    let mut keys = finding_keys(&r);
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "INT003 weibo:y y3",
+            "INT003 weibo:y y4",
+            "INT003 weibo:y y5"
+        ]
+    );
+    assert!(
+        finding_rows(&r)
+            .iter()
+            .all(|row| row.contains("同一回复用于3条留言")),
+        "{:?}",
+        finding_rows(&r)
+    );
+}
+
 #[test]
 fn improper_comments_only_when_shown_to_the_public() {
     let r = audit();
