@@ -121,6 +121,7 @@ struct SliceColumns<'a> {
 fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scanners) -> Found {
     let mut found = Found::default();
     let (hits, cats, counts) = (&mut found.hits, &mut found.cats, &mut found.counts);
+    let mut scratch = scanners.classifier.scratch();
     for i in rows {
         let (Some(account), Some(post)) = (slice.account.get(i), slice.post.get(i)) else {
             continue;
@@ -138,9 +139,10 @@ fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scan
             hits.context.push(hit.context);
             hits.reason.push(hit.reason);
         };
-        let verdict = scanners
-            .classifier
-            .classify(slice.title.get(i), slice.text.get(i));
+        let verdict =
+            scanners
+                .classifier
+                .classify_with(&mut scratch, slice.title.get(i), slice.text.get(i));
         // A WeChat text often repeats the title: the classifier reports each term once.
         let mut seen: HashSet<(&'static str, String)> = verdict
             .hits

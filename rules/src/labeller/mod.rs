@@ -16,7 +16,10 @@ pub mod eval;
 pub mod pack;
 pub mod prefilter;
 
-use regex::{Regex, RegexBuilder};
+use std::fmt::Write as _;
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::{Input, MatchKind};
 
 use crate::Error;
 use crate::lexicon::{
@@ -143,7 +146,38 @@ struct CompiledPattern {
     name: String,
     title: i32,
     body: i32,
+    /// The regular expression as written.
+    source: String,
+    /// Searched with a cache of the scan's own ([`LabelScratch`]): `regex::Regex` shares its
+    /// caches between threads through a pool, which the scan's second thread paid for on every
+    /// search.
     regex: Regex,
+}
+
+/// Compiles a pattern as `regex::Regex::new` would (leftmost-first, Unicode, UTF-8), with room
+/// for the lazy DFA: it gives up (and the search falls back to a far slower engine) when its
+/// cache fills, and Unicode classes with bounded repeats need room.
+fn compile_pattern(pattern: &str) -> Result<Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(true)
+                .nfa_size_limit(Some(64 << 20))
+                .hybrid_cache_capacity(64 << 20),
+        )
+        .syntax(regex_automata::util::syntax::Config::new().utf8(true))
+        .build(pattern)
+        .map_err(|e| e.to_string())
+}
+
+/// A labeller's working memory for one thread: the patterns' search caches and the per-post
+/// buffers, reused from post to post.
+pub struct LabelScratch {
+    caches: Vec<meta::Cache>,
+    candidates: Candidates,
+    /// Per matched pattern: (pattern, weight, segment, start, end) — see `score_among`.
+    best: Vec<(usize, i32, usize, usize, usize)>,
 }
 
 /// What one label scored on a post, with the patterns that made the score.
@@ -186,14 +220,8 @@ impl PostLabeller {
         terms: &[&str],
     ) -> Result<PostLabeller, Error> {
         let label_index = |label: &str| label_names().position(|l| l == label);
-        // The lazy DFA gives up (and the regex falls back to a far slower engine) when its cache
-        // fills: Unicode classes with bounded repeats need room.
         let compile = |name: &str, regex: &str| {
-            RegexBuilder::new(regex)
-                .size_limit(64 << 20)
-                .dfa_size_limit(64 << 20)
-                .build()
-                .map_err(|e| Error::Config(format!("label pack: {name:?}: {e}")))
+            compile_pattern(regex).map_err(|e| Error::Config(format!("label pack: {name:?}: {e}")))
         };
         let mut patterns = Vec::new();
         for p in &pack.patterns {
@@ -204,6 +232,7 @@ impl PostLabeller {
                 name: p.name.clone(),
                 title: p.title,
                 body: p.body,
+                source: p.regex.clone(),
                 regex: compile(&p.name, &p.regex)?,
             });
         }
@@ -216,11 +245,13 @@ impl PostLabeller {
                 name: format!("keyword {keyword}"),
                 title: pack.threshold,
                 body: pack.threshold,
-                regex: Regex::new(&regex::escape(keyword)).expect("an escaped literal is valid"),
+                source: regex::escape(keyword),
+                regex: compile_pattern(&regex::escape(keyword))
+                    .expect("an escaped literal is valid"),
             });
         }
         let prefilter = Prefilter::new(
-            patterns.iter().map(|p| p.regex.as_str()),
+            patterns.iter().map(|p| p.source.as_str()),
             terms.iter().copied(),
         )?;
         Ok(PostLabeller {
@@ -230,39 +261,68 @@ impl PostLabeller {
         })
     }
 
+    /// A working memory for labelling posts on one thread.
+    pub fn scratch(&self) -> LabelScratch {
+        LabelScratch {
+            caches: self
+                .patterns
+                .iter()
+                .map(|p| p.regex.create_cache())
+                .collect(),
+            candidates: self.prefilter.candidates(FIELDS.len()),
+            best: Vec::new(),
+        }
+    }
+
     /// Every label's score on a post.
     pub fn score<'a>(&self, parts: &PostParts<'a>) -> [LabelScore; LABELS] {
+        let mut scratch = self.scratch();
         let mut candidates = self.prefilter.candidates(FIELDS.len());
         for seg in parts.titles.iter().chain(&parts.body) {
             self.prefilter
                 .scan_into(seg.text, field_slot(seg.field), &mut candidates);
         }
-        self.score_among(parts, &candidates)
+        scratch.candidates = candidates;
+        self.score_among(parts, &mut scratch)
     }
 
-    /// Every label's score on a post, trying only the patterns the prefilter let through. A
-    /// label's `reason` is written only when its score reaches the threshold: only those labels
-    /// are ever reported (category and flags), and formatting the reasons of every weak match
-    /// cost more than the matching on a national store.
-    fn score_among<'a>(
-        &self,
-        parts: &PostParts<'a>,
-        candidates: &Candidates,
-    ) -> [LabelScore; LABELS] {
+    /// Every label's score on a post, trying only the patterns the prefilter let through
+    /// (`scratch.candidates`). A label's `reason` is written only when its score reaches the
+    /// threshold: only those labels are ever reported (category and flags), and formatting the
+    /// reasons of every weak match cost more than the matching on a national store.
+    fn score_among(&self, parts: &PostParts, scratch: &mut LabelScratch) -> [LabelScore; LABELS] {
+        let LabelScratch {
+            caches,
+            candidates,
+            best,
+        } = scratch;
+        let candidates: &Candidates = candidates;
+        // The segments: the titles, then the body.
+        let segment = |k: usize| {
+            if k < parts.titles.len() {
+                parts.titles[k]
+            } else {
+                parts.body.expect("the body segment")
+            }
+        };
         // The best (largest in magnitude) contribution of each pattern that matched and where
         // it came from, as (pattern, weight, segment, start, end). Few patterns match a post: a
-        // short list searched linearly, where a slot per pattern cost an allocation and a fill
-        // of the whole table per post.
-        let mut best: Vec<(usize, i32, Segment<'a>, usize, usize)> = Vec::new();
-        let mut consider = |i: usize, weight: i32, seg: Segment<'a>| {
+        // short list searched linearly, where a slot per pattern cost a fill of the whole table
+        // per post.
+        best.clear();
+        let mut consider = |i: usize, weight: i32, k: usize| {
             let slot = best.iter().position(|b| b.0 == i);
-            if slot.is_some_and(|k| best[k].1.abs() >= weight.abs()) {
+            if slot.is_some_and(|j| best[j].1.abs() >= weight.abs()) {
                 return;
             }
-            if let Some(m) = self.patterns[i].regex.find(seg.text) {
-                let found = (i, weight, seg, m.start(), m.end());
+            let text = segment(k).text;
+            if let Some(m) = self.patterns[i]
+                .regex
+                .search_with(&mut caches[i], &Input::new(text))
+            {
+                let found = (i, weight, k, m.start(), m.end());
                 match slot {
-                    Some(k) => best[k] = found,
+                    Some(j) => best[j] = found,
                     None => best.push(found),
                 }
             }
@@ -273,17 +333,18 @@ impl PostLabeller {
             let slot = field_slot(field);
             (0..self.patterns.len()).filter(move |&i| candidates.pattern_in(slot, i))
         };
-        for seg in &parts.titles {
+        for (k, seg) in parts.titles.iter().enumerate() {
             for i in tried(seg.field) {
                 if self.patterns[i].title != 0 {
-                    consider(i, self.patterns[i].title, *seg);
+                    consider(i, self.patterns[i].title, k);
                 }
             }
         }
         if let Some(seg) = parts.body {
+            let k = parts.titles.len();
             for i in tried(seg.field) {
                 if self.patterns[i].body != 0 {
-                    consider(i, self.patterns[i].body, seg);
+                    consider(i, self.patterns[i].body, k);
                 }
             }
         }
@@ -295,16 +356,17 @@ impl PostLabeller {
             anchor: None,
         });
         let mut anchor_weight = [0i32; LABELS];
-        for &(i, weight, seg, start, end) in &best {
+        for &(i, weight, k, start, end) in best.iter() {
             let p = &self.patterns[i];
             let s = &mut scores[p.label];
             s.score += weight;
             if weight > anchor_weight[p.label] {
                 anchor_weight[p.label] = weight;
+                let seg = segment(k);
                 s.anchor = Some((seg.field, seg.offset + start, seg.offset + end));
             }
         }
-        for &(i, weight, seg, start, end) in &best {
+        for &(i, weight, k, start, end) in best.iter() {
             let p = &self.patterns[i];
             let s = &mut scores[p.label];
             if s.score < self.threshold {
@@ -313,21 +375,27 @@ impl PostLabeller {
             if !s.reason.is_empty() {
                 s.reason.push(' ');
             }
-            let is_body = parts.body.is_some_and(|b| {
-                b.field == seg.field && b.offset == seg.offset && b.text.len() == seg.text.len()
-            });
-            let part = if is_body { "body" } else { "title" };
-            s.reason.push_str(&format!(
+            let part = if k == parts.titles.len() {
+                "body"
+            } else {
+                "title"
+            };
+            let _ = write!(
+                s.reason,
                 "{}({part}「{}」{weight:+})",
                 p.name,
-                quote(&seg.text[start..end])
-            ));
+                quote(&segment(k).text[start..end])
+            );
         }
         scores
     }
 
-    /// The category of a post, its score and why (`None` for 动态), from its scores.
-    pub fn category(&self, scores: &[LabelScore; LABELS]) -> (&'static str, i32, Option<String>) {
+    /// The category of a post, its score and why (`None` for 动态), from its scores (the
+    /// category's reason is moved out of them).
+    pub fn category(
+        &self,
+        scores: &mut [LabelScore; LABELS],
+    ) -> (&'static str, i32, Option<String>) {
         let mut chosen: Option<usize> = None;
         for (c, s) in scores.iter().enumerate().take(CATEGORY_ORDER.len() - 1) {
             // Ties go to the earlier category in priority order.
@@ -339,7 +407,7 @@ impl PostLabeller {
             Some(c) => (
                 CATEGORY_ORDER[c],
                 scores[c].score,
-                Some(scores[c].reason.clone()),
+                Some(std::mem::take(&mut scores[c].reason)),
             ),
             None => (DEFAULT_CATEGORY, 0, None),
         }
@@ -429,18 +497,36 @@ impl PostClassifier {
         })
     }
 
+    /// A working memory for classifying posts on one thread ([`PostClassifier::classify_with`]).
+    pub fn scratch(&self) -> LabelScratch {
+        self.labeller.scratch()
+    }
+
     /// Labels a post from its title and text.
     pub fn classify(&self, title: Option<&str>, text: Option<&str>) -> Verdict {
+        self.classify_with(&mut self.scratch(), title, text)
+    }
+
+    /// [`PostClassifier::classify`] with a working memory of this classifier's, reused from post
+    /// to post.
+    pub fn classify_with(
+        &self,
+        scratch: &mut LabelScratch,
+        title: Option<&str>,
+        text: Option<&str>,
+    ) -> Verdict {
         let mut hits: Vec<TextHit> = Vec::new();
         let mut push = |hit: TextHit| {
             if !hits.iter().any(|h| h.tag == hit.tag && h.term == hit.term) {
                 hits.push(hit);
             }
         };
-        let candidates = self.labeller.prefilter.scan(&[title, text]);
+        self.labeller
+            .prefilter
+            .scan_reusing(&[title, text], &mut scratch.candidates);
         for (f, (field, value)) in FIELDS.into_iter().zip([title, text]).enumerate() {
             // No term occurs in the field: the lexicon matcher would find nothing.
-            let Some(value) = value.filter(|_| candidates.term_in(f)) else {
+            let Some(value) = value.filter(|_| scratch.candidates.term_in(f)) else {
                 continue;
             };
             for Hit {
@@ -474,7 +560,7 @@ impl PostClassifier {
             }
         }
         let parts = split_post(title, text);
-        let scores = self.labeller.score_among(&parts, &candidates);
+        let mut scores = self.labeller.score_among(&parts, scratch);
         for (flag, s) in self.labeller.flags(&scores) {
             let Some((field, start, end)) = s.anchor else {
                 continue;
@@ -488,7 +574,7 @@ impl PostClassifier {
                 reason: format!("pattern {flag} {}: {}", s.score, s.reason),
             });
         }
-        let (category, category_score, category_reason) = self.labeller.category(&scores);
+        let (category, category_score, category_reason) = self.labeller.category(&mut scores);
         Verdict {
             category,
             category_score,

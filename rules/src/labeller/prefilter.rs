@@ -127,11 +127,14 @@ fn regex_literals(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, Error> {
     Ok(necessary_literals(&hir))
 }
 
-/// What the automaton found in a post, field by field.
+/// What the automaton found in a post, field by field. Reused from post to post by a scan
+/// ([`Prefilter::reset`]): a fresh one per post cost four allocations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidates {
-    /// Per field, one bit per pattern: it may match in that field.
-    patterns: Vec<Vec<u64>>,
+    /// Words of pattern bits per field.
+    words: usize,
+    /// Per field, `words` words, one bit per pattern: it may match in that field.
+    patterns: Vec<u64>,
     /// Per field: a lexicon term occurs in it.
     terms: Vec<bool>,
 }
@@ -140,14 +143,14 @@ impl Candidates {
     /// Whether pattern `i` may match somewhere in field `field`.
     pub fn pattern_in(&self, field: usize, i: usize) -> bool {
         self.patterns
-            .get(field)
-            .is_some_and(|bits| bits[i / 64] & (1 << (i % 64)) != 0)
+            .get(field * self.words + i / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
 
     /// Whether pattern `i` may match somewhere in the post.
     #[cfg(test)]
     fn pattern(&self, i: usize) -> bool {
-        (0..self.patterns.len()).any(|f| self.pattern_in(f, i))
+        (0..self.terms.len()).any(|f| self.pattern_in(f, i))
     }
 
     /// Whether a lexicon term occurs in field `field`.
@@ -232,15 +235,30 @@ impl Prefilter {
 
     /// Nothing found yet in `fields` fields: only the patterns without a literal may match.
     pub fn candidates(&self, fields: usize) -> Candidates {
-        Candidates {
-            patterns: vec![self.always.clone(); fields],
-            terms: vec![false; fields],
+        let mut found = Candidates {
+            words: self.always.len(),
+            patterns: Vec::new(),
+            terms: Vec::new(),
+        };
+        self.reset(&mut found, fields);
+        found
+    }
+
+    /// Makes `found` say nothing was found yet in `fields` fields, keeping its memory.
+    pub fn reset(&self, found: &mut Candidates, fields: usize) {
+        found.words = self.always.len();
+        found.patterns.clear();
+        for _ in 0..fields {
+            found.patterns.extend_from_slice(&self.always);
         }
+        found.terms.clear();
+        found.terms.resize(fields, false);
     }
 
     /// Adds what `text`, a part of field `field`, holds to `found`.
     pub fn scan_into(&self, text: &str, field: usize, found: &mut Candidates) {
-        let bits = &mut found.patterns[field];
+        let words = found.words;
+        let bits = &mut found.patterns[field * words..(field + 1) * words];
         for m in self.automaton.find_overlapping_iter(text) {
             let k = m.pattern().as_usize();
             found.terms[field] |= self.is_term[k];
@@ -253,12 +271,18 @@ impl Prefilter {
     /// The patterns that may match in each of `fields`, and the fields with a term.
     pub fn scan(&self, fields: &[Option<&str>]) -> Candidates {
         let mut found = self.candidates(fields.len());
+        self.scan_reusing(fields, &mut found);
+        found
+    }
+
+    /// [`Prefilter::scan`] into `found`, which is reset first.
+    pub fn scan_reusing(&self, fields: &[Option<&str>], found: &mut Candidates) {
+        self.reset(found, fields.len());
         for (f, field) in fields.iter().enumerate() {
             if let Some(text) = field {
-                self.scan_into(text, f, &mut found);
+                self.scan_into(text, f, found);
             }
         }
-        found
     }
 
     /// How many patterns are tried on every post (no literal found).
