@@ -169,21 +169,28 @@ pub fn write_audit_report(
         Box::new(|| {
             // Per-post labels can run to tens of millions of rows nationally: always Parquet,
             // CSV for the sizes a person opens.
-            let labels = out.join("post_categories.parquet");
-            if result.post_categories.height() > CSV_ROW_LIMIT {
-                // Read back from the audit units' files a window at a time.
-                write_parquet_windows(&result.post_categories, &labels)?;
-                return Ok(vec![labels]);
-            }
-            let table = result.post_categories.collect()?;
-            write_parquet(&table, &labels)?;
-            let csv = out.join("post_categories.csv");
-            write_csv(&table, &csv)?;
-            Ok(vec![labels, csv])
+            trace::stage("report: post labels", || {
+                let labels = out.join("post_categories.parquet");
+                if result.post_categories.height() > CSV_ROW_LIMIT {
+                    // Read back from the audit units' files a window at a time.
+                    write_parquet_windows(&result.post_categories, &labels)?;
+                    return Ok(vec![labels]);
+                }
+                let table = result.post_categories.collect()?;
+                write_parquet(&table, &labels)?;
+                let csv = out.join("post_categories.csv");
+                write_csv(&table, &csv)?;
+                Ok(vec![labels, csv])
+            })
         }),
     ]);
-    // The table files are independent: written on every core, listed in a fixed order.
-    for files in trace::stage("report: table files", || run_on_every_core(writers)) {
+    // The table files are independent: written on every core, listed in a fixed order. The
+    // workbook and the post labels are the longest jobs on a national audit (compressing the
+    // workbook; reading the labels back from the audit units' files): they start first.
+    let longest = [writers.len() - 2, writers.len() - 1];
+    for files in trace::stage("report: table files", || {
+        run_on_every_core(writers, &longest)
+    }) {
         report.files.extend(files?);
     }
 
@@ -1285,23 +1292,38 @@ fn table_file_jobs<'a>(df: &'a DataFrame, dir: &'a Path, name: &'a str) -> [Writ
     })
 }
 
-/// Runs independent jobs on every core (a job per worker at a time, taken in list order: the
-/// largest tables, listed first, start first) and returns their results in job order.
-fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>) -> Vec<T> {
+/// Runs independent jobs on every core (a job per worker at a time) and returns their results in
+/// job order. The jobs listed in `first` (their places in `jobs`) start first, then the others in
+/// list order: the longest jobs started last kept one core busy alone at the end.
+fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>, first: &[usize]) -> Vec<T> {
     let workers = govmedia_rules::parallel::cores();
+    let order: Vec<usize> = first
+        .iter()
+        .copied()
+        .filter(|&i| i < jobs.len())
+        .chain((0..jobs.len()).filter(|i| !first.contains(i)))
+        .collect();
     // Each job is taken out of its slot by the worker that runs it.
     let slots: Vec<std::sync::Mutex<Option<Job<'a, T>>>> = jobs
         .into_iter()
         .map(|job| std::sync::Mutex::new(Some(job)))
         .collect();
-    let run = |slot: &std::sync::Mutex<Option<Job<'a, T>>>| {
-        let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let run = |&i: &usize| {
+        let job = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();
         Ok::<T, std::convert::Infallible>(job.expect("each job is taken once")())
     };
-    match govmedia_rules::parallel::map_in_order(&slots, workers, run) {
+    let results = match govmedia_rules::parallel::map_in_order(&order, workers, run) {
         Ok(results) => results,
         Err(never) => match never {},
+    };
+    let mut in_job_order: Vec<Option<T>> = (0..order.len()).map(|_| None).collect();
+    for (i, result) in order.into_iter().zip(results) {
+        in_job_order[i] = Some(result);
     }
+    in_job_order
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
 }
 
 #[cfg(test)]

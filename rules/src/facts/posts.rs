@@ -1,8 +1,9 @@
 //! The per-account facts of a unit's posts, from one pass over the post rows (no text columns):
 //! the updates (`docs/checks.md`: published up to as_of, not deleted, by the account itself; a
 //! WeChat mass-send once), the last update and its link, the monthly posts and engagement sums,
-//! and the influence-index inputs. The UPD rules, the cadence measurements, the weekly and
-//! monthly tables and the index read these instead of grouping and joining the posts each.
+//! the influence-index inputs, and the posts' comment settings. The UPD rules, INT005, the cadence
+//! measurements, the weekly and monthly tables and the index read these instead of grouping and
+//! joining the posts each.
 
 use std::collections::HashSet;
 
@@ -79,6 +80,15 @@ pub struct AccountPostFacts {
     pub months: Vec<Option<MonthSums>>,
     /// None: no post in the index period.
     pub index: Option<IndexInputs>,
+    /// The comment settings of the posts of the account's window, deleted ones too (INT005).
+    pub comments: CommentSettings,
+}
+
+/// How many posts of an account's window say whether comments are open, and how many open.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CommentSettings {
+    pub known: i64,
+    pub open: i64,
 }
 
 impl AccountPostFacts {
@@ -99,7 +109,7 @@ pub struct PostFacts {
 }
 
 /// The post columns the pass reads (no text: the content scan reads those).
-pub const PASS_COLUMNS: [&str; 13] = [
+pub const PASS_COLUMNS: [&str; 14] = [
     "account_id",
     "post_id",
     "published_at",
@@ -107,6 +117,7 @@ pub const PASS_COLUMNS: [&str; 13] = [
     "position",
     "is_deleted",
     "is_original",
+    "comments_open",
     "read_count",
     "like_count",
     "watch_count",
@@ -155,6 +166,7 @@ struct PassColumns {
     position: Int64Chunked,
     deleted: BooleanChunked,
     original: BooleanChunked,
+    comments_open: BooleanChunked,
     monthly: Vec<Int64Chunked>,
     index_counters: Vec<Int64Chunked>,
 }
@@ -175,6 +187,7 @@ impl PassColumns {
             position: i64_column(posts, "position")?,
             deleted: bool_column("is_deleted")?,
             original: bool_column("is_original")?,
+            comments_open: bool_column("comments_open")?,
             monthly: MONTHLY_COUNTERS
                 .iter()
                 .map(|(c, _)| i64_column(posts, c))
@@ -291,11 +304,17 @@ fn facts_of_rows(
             continue;
         };
         touched[a as usize] = true;
+        let f = &mut facts[a as usize];
+        let day = local_day(at);
+        // Comment settings over the account's window, deleted posts included.
+        if day >= keys.from_day(a) && day <= keys.as_of_day(a) {
+            let open = c.comments_open.get(row);
+            f.comments.known += i64::from(open.is_some());
+            f.comments.open += i64::from(open == Some(true));
+        }
         if c.deleted.get(row).unwrap_or(false) {
             continue;
         }
-        let f = &mut facts[a as usize];
-        let day = local_day(at);
         // Updates.
         if at < settings.as_of_end_ms
             && (settings.count_reposts || c.original.get(row).unwrap_or(true))
@@ -374,6 +393,27 @@ mod tests {
 {"account_id":"weibo:b","post_id":"y","published_at":"2025-11-01T01:00:00+08:00","url":"https://weibo.com/y","repost_count":4}
 {"account_id":"weibo:unknown","post_id":"z","published_at":"2025-11-01T01:00:00+08:00"}
 "#;
+
+    #[test]
+    fn comment_settings_count_the_window_deleted_posts_too() {
+        let posts = r#"
+{"account_id":"wechat:a","post_id":"1","published_at":"2025-11-03T10:00:00+08:00","comments_open":false}
+{"account_id":"wechat:a","post_id":"2","published_at":"2025-11-04T10:00:00+08:00","comments_open":true,"is_deleted":true}
+{"account_id":"wechat:a","post_id":"3","published_at":"2025-11-05T10:00:00+08:00"}
+{"account_id":"wechat:a","post_id":"4","published_at":"2025-12-03T09:00:00+08:00","comments_open":true}
+{"account_id":"wechat:a","post_id":"5","published_at":"2024-06-03T09:00:00+08:00","comments_open":true}
+{"account_id":"weibo:b","post_id":"6","published_at":"2025-11-03T10:00:00+08:00","comments_open":false}
+"#;
+        let ctx = Fixture::at("2025-11-30")
+            .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+            .jsonl(&POSTS, posts)
+            .context();
+        let facts = ctx.post_facts().unwrap();
+        let of = |id: &str| facts.posts.accounts[facts.keys.key_of(id).unwrap() as usize].comments;
+        // After as_of (4) and before the window (5): not counted; unknown (3): not known.
+        assert_eq!(of("wechat:a"), super::CommentSettings { known: 2, open: 1 });
+        assert_eq!(of("weibo:b"), super::CommentSettings { known: 1, open: 0 });
+    }
 
     #[test]
     fn one_pass_gives_updates_last_update_months_and_index_inputs() {

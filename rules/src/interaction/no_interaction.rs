@@ -30,7 +30,7 @@ use polars::prelude::*;
 
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Rule, RuleInfo};
-use crate::exprs::{contains_any, day_start, int_text, local_day};
+use crate::exprs::{contains_any, day_start, int_text};
 use crate::findings::{Severity, rule_output};
 
 pub struct NoInteraction;
@@ -53,40 +53,22 @@ impl Rule for NoInteraction {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let windows = ctx.accounts.clone().lazy().select([
-            col("account_id"),
-            col("from_day"),
-            col("as_of_day"),
-        ]);
-        let posts = ctx
-            .tables
-            .posts
-            .clone()
-            .join(
-                windows,
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .with_column(local_day(col("published_at")).alias("day"))
-            .filter(
-                col("day")
-                    .gt_eq(col("from_day"))
-                    .and(col("day").lt_eq(col("as_of_day"))),
-            )
-            .group_by([col("account_id")])
-            .agg([
-                col("comments_open")
-                    .is_not_null()
-                    .sum()
-                    .cast(DataType::Int64)
-                    .alias("known"),
-                col("comments_open")
-                    .fill_null(lit(false))
-                    .sum()
-                    .cast(DataType::Int64)
-                    .alias("open"),
-            ]);
+        // Comment settings of the posts of each account's window, from the post facts.
+        let facts = ctx.post_facts()?;
+        let settings = facts.posts.accounts.iter().map(|f| f.comments);
+        let keys: Vec<u32> = (0..facts.keys.len() as u32).collect();
+        let posts = DataFrame::new_infer_height(vec![
+            facts.keys.id_column("account_id", &keys),
+            Column::new(
+                "known".into(),
+                settings.clone().map(|s| s.known).collect::<Vec<i64>>(),
+            ),
+            Column::new(
+                "open".into(),
+                settings.map(|s| s.open).collect::<Vec<i64>>(),
+            ),
+        ])?
+        .lazy();
         let words: Vec<String> = MESSAGE_WORDS.iter().map(|w| w.to_string()).collect();
         let message_entry = contains_any(
             concat_str(
