@@ -12,21 +12,22 @@ use polars::prelude::*;
 
 use crate::Error;
 
-/// One cell in a neutral form for the text writers.
+/// One cell in a neutral form for the text writers: a text borrowed from its column where the
+/// column holds text (most cells of the findings), made only for the types that need formatting.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Null,
-    Str(String),
+    Str(std::borrow::Cow<'a, str>),
     Int(i64),
     Float(f64),
     Bool(bool),
 }
 
-impl Cell {
+impl Cell<'_> {
     pub fn text(&self) -> String {
         match self {
             Cell::Null => String::new(),
-            Cell::Str(s) => s.clone(),
+            Cell::Str(s) => s.to_string(),
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) => format!("{f}"),
             Cell::Bool(b) => b.to_string(),
@@ -37,7 +38,7 @@ impl Cell {
     fn json(&self) -> serde_json::Value {
         match self {
             Cell::Null => serde_json::Value::Null,
-            Cell::Str(s) => serde_json::Value::String(s.clone()),
+            Cell::Str(s) => serde_json::Value::String(s.to_string()),
             Cell::Int(i) => (*i).into(),
             Cell::Float(f) => {
                 serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
@@ -48,13 +49,14 @@ impl Cell {
 }
 
 /// A column's cells, converting types the way users read them.
-pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
-    let opt = |v: Option<Cell>| v.unwrap_or(Cell::Null);
+pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell<'_>>> {
+    let opt = |v: Option<Cell<'static>>| v.unwrap_or(Cell::Null);
+    let owned = |s: String| Cell::Str(s.into());
     Ok(match column.dtype() {
         DataType::String => column
             .str()?
             .iter()
-            .map(|v| opt(v.map(|s| Cell::Str(s.to_string()))))
+            .map(|v| v.map_or(Cell::Null, |s| Cell::Str(s.into())))
             .collect(),
         DataType::Boolean => column
             .bool()?
@@ -71,13 +73,13 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
             .cast(&DataType::Int64)?
             .i64()?
             .iter()
-            .map(|v| opt(v.map(|ms| Cell::Str(format_shanghai(ms)))))
+            .map(|v| opt(v.map(|ms| owned(format_shanghai(ms)))))
             .collect(),
         DataType::Date => column
             .cast(&DataType::Int32)?
             .i32()?
             .iter()
-            .map(|v| opt(v.map(|d| Cell::Str(days_to_date(d).to_string()))))
+            .map(|v| opt(v.map(|d| owned(days_to_date(d).to_string()))))
             .collect(),
         dt if dt.is_integer() => column
             .cast(&DataType::Int64)?
@@ -92,7 +94,7 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
                 None => Ok(Cell::Null),
                 Some(s) => {
                     let text = s.as_ref().cast(&DataType::String)?;
-                    Ok(Cell::Str(
+                    Ok(owned(
                         text.str()?.iter().flatten().collect::<Vec<_>>().join("|"),
                     ))
                 }
@@ -102,13 +104,13 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell>> {
             .cast(&DataType::String)?
             .str()?
             .iter()
-            .map(|v| opt(v.map(|s| Cell::Str(s.to_string()))))
+            .map(|v| opt(v.map(|s| owned(s.to_string()))))
             .collect(),
     })
 }
 
 /// All cells of a frame, column by column.
-pub fn frame_cells(df: &DataFrame) -> PolarsResult<Vec<Vec<Cell>>> {
+pub fn frame_cells(df: &DataFrame) -> PolarsResult<Vec<Vec<Cell<'_>>>> {
     df.columns().iter().map(column_cells).collect()
 }
 
@@ -119,7 +121,7 @@ pub const CHUNK_ROWS: usize = 1 << 16;
 pub fn for_each_chunk(
     df: &DataFrame,
     chunk_rows: usize,
-    mut each: impl FnMut(&[Vec<Cell>], usize) -> std::io::Result<()>,
+    mut each: impl FnMut(&[Vec<Cell<'_>>], usize) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut offset = 0;
     while offset < df.height() {
@@ -178,7 +180,7 @@ fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result
                 for column in cells {
                     match &column[row] {
                         Cell::Null => w.write_field(b"")?,
-                        Cell::Str(s) if raw => w.write_field(s)?,
+                        Cell::Str(s) if raw => w.write_field(s.as_bytes())?,
                         Cell::Str(s) => w.write_field(neutralise_formula(s).as_ref())?,
                         Cell::Bool(b) => w.write_field(if *b { "true" } else { "false" })?,
                         Cell::Int(i) => {

@@ -19,11 +19,14 @@ use crate::schema::TableSpec;
 /// most of it through the row-group statistics.
 pub const ROW_GROUP_ROWS: usize = 1 << 16;
 
-/// Writes rows as row groups of exactly [`ROW_GROUP_ROWS`] rows (the last one shorter),
-/// whatever the sizes of the frames pushed.
+/// Writes rows as row groups of exactly [`ROW_GROUP_ROWS`] rows (or as told,
+/// [`RowGroupWriter::with_group_rows`]; the last one shorter), whatever the sizes of the frames
+/// pushed.
 pub struct RowGroupWriter<W: Write> {
     writer: polars::io::parquet::write::BatchedWriter<W>,
     pending: Option<DataFrame>,
+    /// Rows per row group: [`ROW_GROUP_ROWS`] unless told otherwise.
+    group_rows: usize,
 }
 
 impl<W: Write> RowGroupWriter<W> {
@@ -43,7 +46,14 @@ impl<W: Write> RowGroupWriter<W> {
         Ok(RowGroupWriter {
             writer,
             pending: None,
+            group_rows: ROW_GROUP_ROWS,
         })
+    }
+
+    /// Row groups of `rows` rows instead of [`ROW_GROUP_ROWS`] (at least one row).
+    pub fn with_group_rows(mut self, rows: usize) -> Self {
+        self.group_rows = rows.max(1);
+        self
     }
 
     pub fn push(&mut self, rows: &DataFrame) -> PolarsResult<()> {
@@ -54,11 +64,12 @@ impl<W: Write> RowGroupWriter<W> {
                 pending
             }
         };
-        while pending.height() >= ROW_GROUP_ROWS {
-            let mut group = pending.slice(0, ROW_GROUP_ROWS);
+        let group_rows = self.group_rows;
+        while pending.height() >= group_rows {
+            let mut group = pending.slice(0, group_rows);
             group.rechunk_mut_par();
             self.writer.write_batch(&group)?;
-            pending = pending.slice(ROW_GROUP_ROWS as i64, pending.height() - ROW_GROUP_ROWS);
+            pending = pending.slice(group_rows as i64, pending.height() - group_rows);
         }
         self.pending = Some(pending);
         Ok(())
