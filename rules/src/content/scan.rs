@@ -3,7 +3,7 @@
 //! commercial domains, and each post's category. Posts are read in slices so memory stays
 //! bounded on a national-scale store; each slice is scanned on every core.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use polars::prelude::*;
 
@@ -93,8 +93,8 @@ impl CategoryRows {
 struct Found {
     hits: HitRows,
     cats: CategoryRows,
-    /// Posts per account and category column.
-    counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]>,
+    /// Posts per account key and category column.
+    counts: Vec<[i64; CATEGORY_COLUMNS.len()]>,
 }
 
 /// The matchers a scan worker shares.
@@ -114,12 +114,22 @@ struct SliceColumns<'a> {
     html: &'a StringChunked,
     at: &'a Int64Chunked,
     day: &'a Int64Chunked,
+    /// The account's key ([`AccountKeys`]): every row of the window has one.
+    key: &'a UInt32Chunked,
     links: Vec<Option<Vec<String>>>,
 }
 
 /// Labels and scans the posts `rows` of a slice.
-fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scanners) -> Found {
-    let mut found = Found::default();
+fn scan_rows(
+    slice: &SliceColumns,
+    rows: std::ops::Range<usize>,
+    scanners: &Scanners,
+    accounts: usize,
+) -> Found {
+    let mut found = Found {
+        counts: vec![[0; CATEGORY_COLUMNS.len()]; accounts],
+        ..Found::default()
+    };
     let (hits, cats, counts) = (&mut found.hits, &mut found.cats, &mut found.counts);
     let mut scratch = scanners.classifier.scratch();
     for i in rows {
@@ -190,14 +200,8 @@ fn scan_rows(slice: &SliceColumns, rows: std::ops::Range<usize>, scanners: &Scan
             .iter()
             .position(|(c, _)| *c == category)
             .unwrap_or(CATEGORY_COLUMNS.len() - 1);
-        // Looked up by `&str` first: a new key (one per account) is the only allocation.
-        match counts.get_mut(account) {
-            Some(per_category) => per_category[slot] += 1,
-            None => {
-                let mut per_category = [0; CATEGORY_COLUMNS.len()];
-                per_category[slot] = 1;
-                counts.insert(account.to_string(), per_category);
-            }
+        if let Some(per_category) = slice.key.get(i).and_then(|k| counts.get_mut(k as usize)) {
+            per_category[slot] += 1;
         }
         if category != DEFAULT_CATEGORY {
             cats.account_id.push(account.to_string());
@@ -239,21 +243,22 @@ fn window_slice(ctx: &AuditContext, keys: &AccountKeys, offset: usize) -> Polars
     let days = df.column("day")?.i64()?;
     let deleted = df.column("is_deleted")?.bool()?;
     let mut cursor = keys.cursor();
+    let mut account_keys: Vec<u32> = Vec::with_capacity(df.height());
     let in_window: BooleanChunked = accounts
         .iter()
         .zip(days.iter())
         .zip(deleted.iter())
         .map(|((account, day), deleted)| {
-            let (Some(account), Some(day)) = (account, day) else {
+            let key = account.and_then(|a| cursor.find(a));
+            account_keys.push(key.unwrap_or(u32::MAX));
+            let (Some(key), Some(day)) = (key, day) else {
                 return false;
             };
-            !deleted.unwrap_or(false)
-                && cursor
-                    .find(account)
-                    .is_some_and(|k| day >= keys.from_day(k) && day <= keys.as_of_day(k))
+            !deleted.unwrap_or(false) && day >= keys.from_day(key) && day <= keys.as_of_day(key)
         })
         .collect();
-    let mut df = df.filter(&in_window)?;
+    let mut df = df.hstack(&[Column::new("key".into(), account_keys)])?;
+    df = df.filter(&in_window)?;
     df.drop_in_place("is_deleted")?;
     Ok(df)
 }
@@ -290,7 +295,9 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     // is never held twice (as Rust strings and as columns) beyond one slice.
     let mut hit_frames = Vec::new();
     let mut category_frames = Vec::new();
-    let mut counts: BTreeMap<String, [i64; CATEGORY_COLUMNS.len()]> = BTreeMap::new();
+    // Per account key: its posts per category column (keys follow the account ids' order).
+    let mut counts: Vec<[i64; CATEGORY_COLUMNS.len()]> =
+        vec![[0; CATEGORY_COLUMNS.len()]; keys.len()];
     let mut offset = 0;
     while offset < total {
         let df = crate::trace::stage("post scan: read", || window_slice(ctx, keys, offset))?;
@@ -304,6 +311,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
             html: df.column("content_html")?.str()?,
             at: df.column("at")?.i64()?,
             day: df.column("day")?.i64()?,
+            key: df.column("key")?.u32()?,
             links: df
                 .column("links")?
                 .list()?
@@ -327,7 +335,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
                     .map(|start| {
                         let (slice, scanners) = (&slice, &scanners);
                         scope.spawn(move || {
-                            scan_rows(slice, start..(start + run).min(rows), scanners)
+                            scan_rows(slice, start..(start + run).min(rows), scanners, keys.len())
                         })
                     })
                     .collect();
@@ -341,8 +349,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         for part in parts {
             hit_frames.push(part.hits.into_frame()?);
             category_frames.push(part.cats.into_frame()?);
-            for (account, n) in part.counts {
-                let mine = counts.entry(account).or_insert([0; CATEGORY_COLUMNS.len()]);
+            for (mine, n) in counts.iter_mut().zip(part.counts) {
                 for (m, o) in mine.iter_mut().zip(n) {
                     *m += o;
                 }
@@ -352,23 +359,27 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
 
     let hits = concat_frames(hit_frames, || HitRows::default().into_frame())?;
     let categories = concat_frames(category_frames, || CategoryRows::default().into_frame())?;
+    // The accounts with a post in the window, in account order.
+    let posted: Vec<u32> = (0..keys.len() as u32)
+        .filter(|&k| counts[k as usize].iter().sum::<i64>() > 0)
+        .collect();
     let mut count_columns = vec![
-        Column::new(
-            "account_id".into(),
-            counts.keys().cloned().collect::<Vec<_>>(),
-        ),
+        keys.id_column("account_id", &posted),
         Column::new(
             "posts_in_window".into(),
-            counts
-                .values()
-                .map(|c| c.iter().sum::<i64>())
+            posted
+                .iter()
+                .map(|&k| counts[k as usize].iter().sum::<i64>())
                 .collect::<Vec<_>>(),
         ),
     ];
     for (slot, (_, name)) in CATEGORY_COLUMNS.iter().enumerate() {
         count_columns.push(Column::new(
             (*name).into(),
-            counts.values().map(|c| c[slot]).collect::<Vec<_>>(),
+            posted
+                .iter()
+                .map(|&k| counts[k as usize][slot])
+                .collect::<Vec<_>>(),
         ));
     }
     let category_counts = DataFrame::new_infer_height(count_columns)?;
