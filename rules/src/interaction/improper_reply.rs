@@ -31,7 +31,7 @@ use polars::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
-use super::{normalise_reply_into, timed_comments};
+use super::{normalise_reply_into, timed_comment_texts};
 use crate::context::{AuditContext, Lang, ParamValue};
 use crate::engine::{ParamSpec, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
@@ -150,16 +150,7 @@ impl Rule for ImproperReply {
 /// and a join on the account and normalised text over every reply were most of the rule's time
 /// on a national store.
 fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> {
-    let df = timed_comments(ctx)?
-        .select([
-            col("account_id"),
-            col("post_id"),
-            col("comment_id"),
-            col("created_ms"),
-            col("reply_ms"),
-            col("reply_content"),
-        ])
-        .collect()?;
+    let df = timed_comment_texts(ctx)?;
     let account = df.column("account_id")?.str()?;
     let comment = df.column("comment_id")?.str()?;
     let reply_ms = df.column("reply_ms")?.i64()?;

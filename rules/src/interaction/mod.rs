@@ -148,6 +148,23 @@ fn timed_comments_plan(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         ]))
 }
 
+/// The texts of the window's comments, for the passes over them in Rust (the lexicon scan,
+/// INT003's reused replies): `account_id, post_id, comment_id, created_ms, content,
+/// reply_content, reply_ms`.
+pub(crate) fn timed_comment_texts(ctx: &AuditContext) -> PolarsResult<DataFrame> {
+    timed_comments(ctx)?
+        .select([
+            col("account_id"),
+            col("post_id"),
+            col("comment_id"),
+            col("created_ms"),
+            col("content"),
+            col("reply_content"),
+            col("reply_ms"),
+        ])
+        .collect()
+}
+
 /// Working milliseconds as hours, one decimal, for messages.
 pub fn hours_text(ms: Expr) -> Expr {
     // Whole tenths, written as text: dividing a float by ten printed float noise
@@ -185,17 +202,7 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
         .map(|p| p.chars().count())
         .max()
         .unwrap_or(0);
-    let df = timed_comments(ctx)?
-        .select([
-            col("account_id"),
-            col("post_id"),
-            col("comment_id"),
-            col("created_ms"),
-            col("content"),
-            col("reply_content"),
-            col("reply_ms"),
-        ])
-        .collect()?;
+    let df = timed_comment_texts(ctx)?;
     let account = df.column("account_id")?.str()?;
     let post = df.column("post_id")?.str()?;
     let comment = df.column("comment_id")?.str()?;
