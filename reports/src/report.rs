@@ -131,6 +131,8 @@ pub fn write_audit_report(
     ] {
         writers.extend(table_file_jobs(table, out, name));
     }
+    // The workbook and the post labels: the longest jobs on a national audit.
+    let longest = [writers.len(), writers.len() + 1];
     writers.extend::<[Writer; 2]>([
         Box::new(|| {
             write_workbook(
@@ -185,9 +187,8 @@ pub fn write_audit_report(
         }),
     ]);
     // The table files are independent: written on every core, listed in a fixed order. The
-    // workbook and the post labels are the longest jobs on a national audit (compressing the
-    // workbook; reading the labels back from the audit units' files): they start first.
-    let longest = [writers.len() - 2, writers.len() - 1];
+    // longest jobs (compressing the workbook; reading the labels back from the audit units'
+    // files) start first.
     for files in trace::stage("report: table files", || {
         run_on_every_core(writers, &longest)
     }) {
@@ -1329,6 +1330,25 @@ fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>, first: &[usize]) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_started_first_still_report_in_job_order() {
+        let ran = std::sync::Mutex::new(Vec::new());
+        let jobs: Vec<Job<'_, usize>> = (0..6)
+            .map(|i| -> Job<'_, usize> {
+                let ran = &ran;
+                Box::new(move || {
+                    ran.lock().unwrap().push(i);
+                    i * 10
+                })
+            })
+            .collect();
+        // Out-of-range places are ignored; every job runs once.
+        assert_eq!(run_on_every_core(jobs, &[4, 1, 9]), [0, 10, 20, 30, 40, 50]);
+        let mut ran = ran.into_inner().unwrap();
+        ran.sort();
+        assert_eq!(ran, [0, 1, 2, 3, 4, 5]);
+    }
 
     #[test]
     fn findings_are_counted_per_rule_with_the_accounts_they_concern() {

@@ -277,12 +277,10 @@ impl PostLabeller {
     /// Every label's score on a post.
     pub fn score<'a>(&self, parts: &PostParts<'a>) -> [LabelScore; LABELS] {
         let mut scratch = self.scratch();
-        let mut candidates = self.prefilter.candidates(FIELDS.len());
         for seg in parts.titles.iter().chain(&parts.body) {
             self.prefilter
-                .scan_into(seg.text, field_slot(seg.field), &mut candidates);
+                .scan_into(seg.text, field_slot(seg.field), &mut scratch.candidates);
         }
-        scratch.candidates = candidates;
         self.score_among(parts, &mut scratch)
     }
 
