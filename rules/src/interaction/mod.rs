@@ -15,6 +15,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::engine::ParamSpec;
 use crate::exprs::local_day;
+use crate::facts::AccountKeys;
 use crate::lexicon::{Matcher, Tag, context};
 
 pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
@@ -81,22 +82,31 @@ fn timed_comments_plan(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
             0
         };
 
-    let windows = ctx.accounts.clone().lazy().select([
-        col("account_id"),
-        col("platform"),
-        col("from_day"),
-        col("as_of_day"),
-    ]);
-    Ok(ctx
-        .tables
-        .comments
-        .clone()
-        .join(
-            windows,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+    // Each comment's account window, looked up by the account's key (the store keeps an
+    // account's comments together): no string-keyed join over the comments. Comments of an
+    // account the audit does not cover are left out, as an inner join would.
+    let comments = ctx.tables.comments.clone().collect()?;
+    let keys = AccountKeys::new(&ctx.accounts)?;
+    let mut cursor = keys.cursor();
+    let (comment_rows, account_rows): (Vec<IdxSize>, Vec<IdxSize>) = comments
+        .column("account_id")?
+        .str()?
+        .iter()
+        .enumerate()
+        .filter_map(|(i, account)| {
+            let key = cursor.find(account?)?;
+            Some((i as IdxSize, key as IdxSize))
+        })
+        .unzip();
+    let windows = ctx
+        .accounts
+        .select(["platform", "from_day", "as_of_day"])?
+        .take(&IdxCa::from_vec("rows".into(), account_rows))?;
+    let with_windows = comments
+        .take(&IdxCa::from_vec("rows".into(), comment_rows))?
+        .hstack(windows.columns())?;
+    Ok(with_windows
+        .lazy()
         .with_columns([
             col("created_at").cast(DataType::Int64).alias("created_ms"),
             // A reply after as_of is not known at the monitoring time point.
