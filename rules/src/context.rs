@@ -27,7 +27,7 @@ use govmedia_collectors::layout::bucket_of;
 
 /// The post facts of a unit with the keys of its accounts.
 pub struct UnitPostFacts {
-    pub keys: AccountKeys,
+    pub keys: Arc<AccountKeys>,
     pub posts: PostFacts,
 }
 
@@ -221,6 +221,9 @@ pub struct AuditContext {
     pub(crate) naming: OnceLock<Vec<crate::naming::AccountNaming>>,
     /// The facts of the unit's posts (`facts::posts`), computed on first use.
     post_facts: OnceLock<UnitPostFacts>,
+    /// The integer keys of the unit's accounts (`facts::AccountKeys`), made on first use and
+    /// shared by the post facts, the text scan and the comment timing.
+    account_keys: OnceLock<Arc<AccountKeys>>,
     /// Accounts of the store first seen after as_of (by `first_seen` and their first post):
     /// not assessed at this time point.
     pub not_yet_seen: Vec<String>,
@@ -299,6 +302,7 @@ impl AuditContext {
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
+            account_keys: OnceLock::new(),
             not_yet_seen: Vec::new(),
             workers: crate::parallel::cores(),
             page_tables: true,
@@ -348,6 +352,7 @@ impl AuditContext {
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
+            account_keys: OnceLock::new(),
             not_yet_seen: Vec::new(),
             workers: self.workers,
             page_tables: self.page_tables,
@@ -421,11 +426,20 @@ impl AuditContext {
     }
 
     /// The facts of the posts of this context's accounts, from one pass (computed once).
+    /// The integer keys of the unit's accounts, made once.
+    pub fn account_keys(&self) -> PolarsResult<&Arc<AccountKeys>> {
+        if let Some(k) = self.account_keys.get() {
+            return Ok(k);
+        }
+        let keys = Arc::new(AccountKeys::new(&self.accounts)?);
+        Ok(self.account_keys.get_or_init(|| keys))
+    }
+
     pub fn post_facts(&self) -> PolarsResult<&UnitPostFacts> {
         if let Some(f) = self.post_facts.get() {
             return Ok(f);
         }
-        let keys = AccountKeys::new(&self.accounts)?;
+        let keys = Arc::clone(self.account_keys()?);
         let posts = self
             .tables
             .posts

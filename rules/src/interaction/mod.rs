@@ -15,7 +15,6 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::engine::ParamSpec;
 use crate::exprs::local_day;
-use crate::facts::AccountKeys;
 use crate::lexicon::{Matcher, Tag, context};
 
 pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
@@ -86,8 +85,7 @@ fn timed_comments_plan(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     // account's comments together): no string-keyed join over the comments. Comments of an
     // account the audit does not cover are left out, as an inner join would.
     let comments = ctx.tables.comments.clone().collect()?;
-    let keys = AccountKeys::new(&ctx.accounts)?;
-    let mut cursor = keys.cursor();
+    let mut cursor = ctx.account_keys()?.cursor();
     let (comment_rows, account_rows): (Vec<IdxSize>, Vec<IdxSize>) = comments
         .column("account_id")?
         .str()?

@@ -269,7 +269,8 @@ impl Prefilter {
     }
 
     /// The patterns that may match in each of `fields`, and the fields with a term.
-    pub fn scan(&self, fields: &[Option<&str>]) -> Candidates {
+    #[cfg(test)]
+    fn scan(&self, fields: &[Option<&str>]) -> Candidates {
         let mut found = self.candidates(fields.len());
         self.scan_reusing(fields, &mut found);
         found
