@@ -10,7 +10,7 @@ use polars::prelude::*;
 use crate::context::AuditContext;
 use crate::exprs::{concat_frames, local_day};
 use crate::facts::AccountKeys;
-use crate::labeller::{CONTEXT_CHARS, PostClassifier, TextHit};
+use crate::labeller::{CONTEXT_CHARS, PostClassifier, TextHit, VerdictMemo};
 use crate::lexicon::{DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
 use crate::measurements::CATEGORY_COLUMNS;
 
@@ -132,6 +132,7 @@ fn scan_rows(
     };
     let (hits, cats, counts) = (&mut found.hits, &mut found.cats, &mut found.counts);
     let mut scratch = scanners.classifier.scratch();
+    let mut memo = VerdictMemo::default();
     for i in rows {
         let (Some(account), Some(post)) = (slice.account.get(i), slice.post.get(i)) else {
             continue;
@@ -149,18 +150,20 @@ fn scan_rows(
             hits.context.push(hit.context);
             hits.reason.push(hit.reason);
         };
-        let verdict =
-            scanners
-                .classifier
-                .classify_with(&mut scratch, slice.title.get(i), slice.text.get(i));
+        let verdict = scanners.classifier.classify_memo(
+            &mut scratch,
+            &mut memo,
+            slice.title.get(i),
+            slice.text.get(i),
+        );
         // A WeChat text often repeats the title: the classifier reports each term once.
         let mut seen: HashSet<(&'static str, String)> = verdict
             .hits
             .iter()
             .map(|h| (h.tag, h.term.clone()))
             .collect();
-        for hit in verdict.hits {
-            push(hit);
+        for hit in &verdict.hits {
+            push(hit.clone());
         }
         if let Some(value) = slice.html.get(i) {
             for Hit {
@@ -212,7 +215,7 @@ fn scan_rows(
             cats.category.push(category);
             cats.score.push(verdict.category_score);
             cats.reason
-                .push(verdict.category_reason.unwrap_or_default());
+                .push(verdict.category_reason.clone().unwrap_or_default());
         }
     }
     found

@@ -16,7 +16,11 @@ pub mod eval;
 pub mod pack;
 pub mod prefilter;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
+
+use polars::prelude::PlRandomState;
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::{Input, MatchKind};
@@ -465,6 +469,50 @@ impl Verdict {
     }
 }
 
+/// The verdicts of the posts one thread has labelled, by their title and text: a verdict is a
+/// pure function of the two, and a national store repeats texts (one notice reposted by many
+/// accounts; the demo's templates), so a repeated post costs a hash lookup instead of the
+/// automaton and the patterns.
+///
+/// Where texts seldom repeat, remembering them costs more than it saves: after
+/// [`VerdictMemo::PROBE`] posts with fewer than one in [`VerdictMemo::MIN_REUSE`] repeated, the
+/// memo stops remembering (the verdicts are the same either way). It holds at most
+/// [`VerdictMemo::CAPACITY`] posts and then starts again.
+pub struct VerdictMemo<'t> {
+    verdicts: HashMap<(Option<&'t str>, Option<&'t str>), Verdict, PlRandomState>,
+    looked_up: usize,
+    reused: usize,
+    off: bool,
+    /// The verdict of the last post labelled while the memo is off.
+    last: Option<Verdict>,
+}
+
+impl Default for VerdictMemo<'_> {
+    fn default() -> Self {
+        VerdictMemo {
+            verdicts: HashMap::with_hasher(PlRandomState::default()),
+            looked_up: 0,
+            reused: 0,
+            off: false,
+            last: None,
+        }
+    }
+}
+
+impl VerdictMemo<'_> {
+    /// Posts remembered at most (a few MB of verdicts).
+    pub const CAPACITY: usize = 1 << 16;
+    /// Posts looked up before the memo judges whether it pays.
+    pub const PROBE: usize = 1 << 12;
+    /// The memo pays when at least one post in this many is a repeat.
+    pub const MIN_REUSE: usize = 8;
+
+    /// Whether the memo still remembers posts.
+    pub fn is_on(&self) -> bool {
+        !self.off
+    }
+}
+
 /// The lexicons and the label pack compiled for labelling posts.
 pub struct PostClassifier {
     labeller: PostLabeller,
@@ -503,6 +551,37 @@ impl PostClassifier {
     /// Labels a post from its title and text.
     pub fn classify(&self, title: Option<&str>, text: Option<&str>) -> Verdict {
         self.classify_with(&mut self.scratch(), title, text)
+    }
+
+    /// [`PostClassifier::classify_with`], labelling a (title, text) already in `memo` only once.
+    pub fn classify_memo<'m, 't>(
+        &self,
+        scratch: &mut LabelScratch,
+        memo: &'m mut VerdictMemo<'t>,
+        title: Option<&'t str>,
+        text: Option<&'t str>,
+    ) -> &'m Verdict {
+        if memo.off {
+            return memo.last.insert(self.classify_with(scratch, title, text));
+        }
+        memo.looked_up += 1;
+        if memo.looked_up == VerdictMemo::PROBE
+            && memo.reused * VerdictMemo::MIN_REUSE < memo.looked_up
+        {
+            memo.off = true;
+            memo.verdicts = HashMap::default();
+            return memo.last.insert(self.classify_with(scratch, title, text));
+        }
+        if memo.verdicts.len() >= VerdictMemo::CAPACITY {
+            memo.verdicts.clear();
+        }
+        match memo.verdicts.entry((title, text)) {
+            Entry::Occupied(known) => {
+                memo.reused += 1;
+                known.into_mut()
+            }
+            Entry::Vacant(new) => new.insert(self.classify_with(scratch, title, text)),
+        }
     }
 
     /// [`PostClassifier::classify`] with a working memory of this classifier's, reused from post

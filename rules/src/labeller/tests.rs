@@ -401,3 +401,56 @@ fn reasons_are_written_for_the_labels_that_reach_the_threshold_only() {
         .expect(reason);
     assert!(title_at < body_at, "{reason}");
 }
+
+#[test]
+fn the_memo_gives_every_post_the_verdict_it_would_get_alone() {
+    let c = classifier();
+    let posts: Vec<(Option<&str>, Option<&str>)> = vec![
+        (
+            Some("关于调整城区限行措施的通告"),
+            Some("现将有关事宜通告如下：一、限行时间……"),
+        ),
+        (None, Some("【年货节】精选礼盒到手价199元，名额有限！")),
+        (None, Some("【我市召开防汛会议】")),
+        // The same text under another title, and a title without text: other posts.
+        (
+            Some("本周工作动态"),
+            Some("【年货节】精选礼盒到手价199元，名额有限！"),
+        ),
+        (Some("关于调整城区限行措施的通告"), None),
+    ];
+    let mut scratch = c.scratch();
+    let mut memo = VerdictMemo::default();
+    // Each post three times, interleaved: the repeats come from the memo.
+    for round in 0..3 {
+        for &(title, text) in &posts {
+            let alone = c.classify(title, text);
+            let remembered = c.classify_memo(&mut scratch, &mut memo, title, text);
+            assert_eq!(*remembered, alone, "round {round}: {title:?} {text:?}");
+        }
+    }
+    assert!(memo.is_on());
+    assert_eq!(memo.reused, 2 * posts.len());
+}
+
+#[test]
+fn the_memo_stops_remembering_where_texts_do_not_repeat() {
+    let c = classifier();
+    let texts: Vec<String> = (0..VerdictMemo::PROBE + 10)
+        .map(|i| format!("【第{i}期】关于征集意见建议的公告，限时抢购{i}元"))
+        .collect();
+    let mut scratch = c.scratch();
+    let mut memo = VerdictMemo::default();
+    for text in &texts {
+        let alone = c.classify(None, Some(text));
+        assert_eq!(
+            *c.classify_memo(&mut scratch, &mut memo, None, Some(text)),
+            alone
+        );
+    }
+    assert!(!memo.is_on());
+    assert!(memo.verdicts.is_empty());
+    // A repeat after that is labelled again, the same.
+    let again = c.classify_memo(&mut scratch, &mut memo, None, Some(&texts[0]));
+    assert_eq!(*again, c.classify(None, Some(&texts[0])));
+}
