@@ -132,60 +132,62 @@ pub fn write_audit_report(
         writers.extend(table_file_jobs(table, out, name));
     }
     // The workbook and the post labels: the longest jobs on a national audit.
-    let longest = [writers.len(), writers.len() + 1];
-    writers.extend::<[Writer; 2]>([
-        Box::new(|| {
-            write_workbook(
-                &workbook,
-                &[
-                    Sheet {
-                        name: rankings_sheet,
-                        table: &scored.rankings,
+    let mut longest = vec![writers.len()];
+    writers.push(Box::new(|| {
+        write_workbook(
+            &workbook,
+            &[
+                Sheet {
+                    name: rankings_sheet,
+                    table: &scored.rankings,
+                    labels: &label,
+                    note: None,
+                },
+                Sheet {
+                    name: scores_sheet,
+                    table: &scored.scores,
+                    labels: &label,
+                    note: None,
+                },
+                match &findings_summary {
+                    None => Sheet {
+                        name: findings_sheet,
+                        table: &result.findings,
                         labels: &label,
                         note: None,
                     },
-                    Sheet {
-                        name: scores_sheet,
-                        table: &scored.scores,
+                    Some(summary) => Sheet {
+                        name: summary_sheet,
+                        table: summary,
                         labels: &label,
-                        note: None,
+                        note: Some(findings_summary_note(result.findings.height(), ctx.lang)),
                     },
-                    match &findings_summary {
-                        None => Sheet {
-                            name: findings_sheet,
-                            table: &result.findings,
-                            labels: &label,
-                            note: None,
-                        },
-                        Some(summary) => Sheet {
-                            name: summary_sheet,
-                            table: summary,
-                            labels: &label,
-                            note: Some(findings_summary_note(result.findings.height(), ctx.lang)),
-                        },
-                    },
-                ],
-            )?;
-            Ok(vec![workbook.clone()])
-        }),
-        Box::new(|| {
+                },
+            ],
+        )?;
+        Ok(vec![workbook.clone()])
+    }));
+    // A partial audit none of whose rules judges by category labels no posts.
+    if let Some(post_categories) = &result.post_categories {
+        longest.push(writers.len());
+        writers.push(Box::new(move || {
             // Per-post labels can run to tens of millions of rows nationally: always Parquet,
             // CSV for the sizes a person opens.
             trace::stage("report: post labels", || {
                 let labels = out.join("post_categories.parquet");
-                if result.post_categories.height() > CSV_ROW_LIMIT {
+                if post_categories.height() > CSV_ROW_LIMIT {
                     // Read back from the audit units' files a window at a time.
-                    write_parquet_windows(&result.post_categories, &labels)?;
+                    write_parquet_windows(&post_categories, &labels)?;
                     return Ok(vec![labels]);
                 }
-                let table = result.post_categories.collect()?;
+                let table = post_categories.collect()?;
                 write_parquet(&table, &labels)?;
                 let csv = out.join("post_categories.csv");
                 write_csv(&table, &csv)?;
                 Ok(vec![labels, csv])
             })
-        }),
-    ]);
+        }));
+    }
     // The table files are independent: written on every core, listed in a fixed order. The
     // longest jobs (compressing the workbook; reading the labels back from the audit units'
     // files) start first.

@@ -132,10 +132,15 @@ impl Tables {
     /// then works on one decoded copy of its bucket files instead of decoding them again (the
     /// updates, the post scan, the measurements, the monthly mix and the index inputs each read
     /// the posts; the comment timing and the measurements the comments).
-    pub fn read_into_memory(&self) -> PolarsResult<Tables> {
+    pub fn read_into_memory(&self, comments: bool) -> PolarsResult<Tables> {
         Ok(Tables {
             posts: self.posts.clone().collect()?.lazy(),
-            comments: self.comments.clone().collect()?.lazy(),
+            // A partial audit whose rules read no comments leaves them on disk.
+            comments: if comments {
+                self.comments.clone().collect()?.lazy()
+            } else {
+                self.comments.clone()
+            },
             ..self.clone()
         })
     }

@@ -76,10 +76,63 @@ pub fn module_doc(source: &str) -> String {
         .to_string()
 }
 
+/// The costly facts a rule reads beyond the base ones every audit computes (the accounts, the
+/// posts' update facts, menus, link checks, organisations). A partial audit (`--select`,
+/// `--ignore`) computes only what its rules read (see [`run_audit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// The scan of the posts' text (`AuditContext::post_scan`): lexicon and pattern hits, each
+    /// post's category.
+    pub post_text: bool,
+    /// Each labelled post as a table (`AuditResult::post_categories`): the evidence behind a
+    /// rule that judges by category.
+    pub post_labels: bool,
+    /// The comments and replies (`interaction::timed_comments`, `AuditContext::comment_scan`).
+    pub comments: bool,
+}
+
+impl Reads {
+    pub const BASE: Reads = Reads {
+        post_text: false,
+        post_labels: false,
+        comments: false,
+    };
+    pub const POST_TEXT: Reads = Reads {
+        post_text: true,
+        ..Reads::BASE
+    };
+    pub const POST_LABELS: Reads = Reads {
+        post_text: true,
+        post_labels: true,
+        comments: false,
+    };
+    pub const COMMENTS: Reads = Reads {
+        comments: true,
+        ..Reads::BASE
+    };
+    pub const ALL: Reads = Reads {
+        post_text: true,
+        post_labels: true,
+        comments: true,
+    };
+
+    fn union(self, other: Reads) -> Reads {
+        Reads {
+            post_text: self.post_text || other.post_text,
+            post_labels: self.post_labels || other.post_labels,
+            comments: self.comments || other.comments,
+        }
+    }
+}
+
 /// A rule: a lazy plan yielding findings with [`RULE_OUTPUT_COLUMNS`].
 pub trait Rule: Sync {
     fn info(&self) -> &'static RuleInfo;
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame>;
+    /// The facts the rule reads beyond the base ones; a rule that does not say reads them all.
+    fn reads(&self) -> Reads {
+        Reads::ALL
+    }
     /// Why the rule cannot be assessed with this data (e.g. no org registry), if so.
     fn not_assessed(&self, _ctx: &AuditContext) -> Option<String> {
         None
@@ -153,8 +206,14 @@ pub struct AuditResult {
     pub not_assessed: Vec<(&'static str, String)>,
     /// The labeller's label of every post in the window labelled other than `动态` (CNT006,
     /// INT006): `account_id, post_id, url, published_at, category, score, reason`. On disk
-    /// when the audit ran in units (`unit_table`).
-    pub post_categories: UnitTable,
+    /// when the audit ran in units (`unit_table`). `None` in a partial audit none of whose
+    /// rules judges by category.
+    pub post_categories: Option<UnitTable>,
+    /// What the audit computed ([`Reads`]): everything, unless it was partial.
+    pub computed: Reads,
+    /// The measurement columns a partial audit left empty, the facts behind them not computed
+    /// (`measurements::uncomputed`): the rubric items reading them are not assessed.
+    pub uncomputed: Vec<&'static str>,
     /// The period the influence index inputs were counted over.
     pub index_period: crate::indices::Period,
     /// The influence index inputs per account over that period (`indices::period_counters`).
@@ -180,16 +239,29 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
     }
     let (cross_account, per_account): (Vec<&dyn Rule>, Vec<&dyn Rule>) =
         rules.iter().partition(|r| r.cross_account());
+    // A partial audit computes only the facts its rules read: the subset an agency runs before
+    // an inspection should not pay for the comment timing and the post labels of a whole
+    // audit. Account pages draw every fact.
+    let partial = registry()
+        .iter()
+        .any(|r| !selection.is_selected(r.info().code));
+    let reads = if partial && !ctx.page_tables {
+        rules
+            .iter()
+            .fold(Reads::BASE, |all, r| all.union(r.reads()))
+    } else {
+        Reads::ALL
+    };
     // A single-unit audit computes the naming facts in `ctx` itself; units hand theirs over.
     let gather_naming = !cross_account.is_empty() && !ctx.units().is_empty();
     // The post labels of a store in units go to disk unit by unit (`unit_table`).
-    let label_spill = if ctx.units().is_empty() {
+    let label_spill = if ctx.units().is_empty() || !reads.post_labels {
         None
     } else {
         Some(UnitSpill::new(ctx.units().len())?)
     };
     let parts = if ctx.units().is_empty() {
-        vec![run_unit(ctx, &per_account, false)?]
+        vec![run_unit(ctx, &per_account, gather_naming, reads)?]
     } else {
         // Units side by side, one per core, each on one thread: much of a unit's work (its rules'
         // plans, the comment scan, the measurements) is serial, so one unit at a time with its
@@ -199,11 +271,11 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         let units: Vec<usize> = (0..ctx.units().len()).collect();
         crate::parallel::map_in_order(&units, side_by_side, |&i| {
             let (tables, accounts) = &ctx.units()[i];
-            let tables = trace::stage("unit read", || tables.read_into_memory())?;
+            let tables = trace::stage("unit read", || tables.read_into_memory(reads.comments))?;
             let unit = ctx
                 .for_unit(tables, accounts.clone())
                 .with_workers(unit_workers);
-            let mut result = run_unit(&unit, &per_account, gather_naming)?;
+            let mut result = run_unit(&unit, &per_account, gather_naming, reads)?;
             if let Some(spill) = &label_spill {
                 let labels = std::mem::take(&mut result.tables[POST_CATEGORIES]);
                 trace::stage("unit labels to disk", || spill.put(i, &labels))?;
@@ -244,8 +316,9 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         index_counters,
     ] = trace::stage("gather: tables", || gathered.finish())?;
     let post_categories = match label_spill {
-        None => UnitTable::Frame(post_categories),
-        Some(spill) => spill.finish(UNIT_TABLES[POST_CATEGORIES])?,
+        _ if !reads.post_labels => None,
+        None => Some(UnitTable::Frame(post_categories)),
+        Some(spill) => Some(spill.finish(UNIT_TABLES[POST_CATEGORIES])?),
     };
     Ok(AuditResult {
         findings,
@@ -256,6 +329,8 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         rules_run: rules.iter().map(|r| r.info().code).collect(),
         not_assessed,
         post_categories,
+        computed: reads,
+        uncomputed: measurements::uncomputed(reads),
         index_period: ctx.index_period,
         index_counters,
     })
@@ -363,14 +438,47 @@ fn run_unit(
     ctx: &AuditContext,
     rules: &[&dyn Rule],
     gather_naming: bool,
+    reads: Reads,
 ) -> Result<UnitResult, Error> {
     if trace::enabled() {
         // The shared scans first, so that each shows as its own stage.
         trace::stage("post facts", || ctx.post_facts().map(|_| ()))?;
-        trace::stage("post scan", || ctx.post_scan().map(|_| ()))?;
-        trace::stage("comment scan", || ctx.comment_scan().map(|_| ()))?;
+        if reads.post_text {
+            trace::stage("post scan", || ctx.post_scan().map(|_| ()))?;
+        }
+        if reads.comments {
+            trace::stage("comment scan", || ctx.comment_scan().map(|_| ()))?;
+        }
     }
     let findings = trace::stage("rules", || findings_of(ctx, rules))?;
+    let post_categories = if reads.post_labels {
+        post_labels(ctx)?
+    } else {
+        DataFrame::empty()
+    };
+    let naming = if gather_naming {
+        accounts_naming(ctx)?.to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(UnitResult {
+        findings,
+        tables: [
+            trace::stage("per-account measurements", || {
+                measurements::per_account(ctx, reads)?.collect()
+            })?,
+            page_table(ctx, "weekly updates", measurements::weekly_updates)?,
+            page_table(ctx, "reply latency", measurements::reply_latency_buckets)?,
+            page_table(ctx, "monthly", measurements::monthly)?,
+            post_categories,
+            trace::stage("index inputs", || crate::indices::period_counters(ctx))?,
+        ],
+        naming,
+    })
+}
+
+/// The unit's labelled posts, in account and time order.
+fn post_labels(ctx: &AuditContext) -> Result<DataFrame, Error> {
     let mut post_categories = ctx
         .post_scan()?
         .categories
@@ -391,25 +499,7 @@ fn run_unit(
         )
         .collect()?;
     tag_utc(&mut post_categories, "published_at")?;
-    let naming = if gather_naming {
-        accounts_naming(ctx)?.to_vec()
-    } else {
-        Vec::new()
-    };
-    Ok(UnitResult {
-        findings,
-        tables: [
-            trace::stage("per-account measurements", || {
-                measurements::per_account(ctx)?.collect()
-            })?,
-            page_table(ctx, "weekly updates", measurements::weekly_updates)?,
-            page_table(ctx, "reply latency", measurements::reply_latency_buckets)?,
-            page_table(ctx, "monthly", measurements::monthly)?,
-            post_categories,
-            trace::stage("index inputs", || crate::indices::period_counters(ctx))?,
-        ],
-        naming,
-    })
+    Ok(post_categories)
 }
 
 /// A table only account pages draw, or an empty frame when the report has no pages.

@@ -4,6 +4,7 @@
 use polars::prelude::*;
 
 use crate::context::AuditContext;
+use crate::engine::Reads;
 use crate::exprs::{day_date, left_join_on, local_day};
 
 /// The window of each account with the columns used to join measurements.
@@ -21,7 +22,127 @@ fn windows(ctx: &AuditContext) -> LazyFrame {
 /// (`posts_in_window`, `posts_<category>`), `ad_posts`, `off_topic_posts`, `off_topic_share`,
 /// the interaction (`comments`, `replied`, `reply_rate`, `reply_p50_hours`, `reply_p90_hours` in
 /// working hours, `replied_on_time` and `on_time_share` within the reply deadline) and the menu (`menu_entries`, `menu_service_entries`, `menu_query_entries`).
-pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+///
+/// The columns of facts a partial audit did not compute (`reads`, [`uncomputed`]) are empty,
+/// not zero: nothing was counted.
+pub fn per_account(ctx: &AuditContext, reads: Reads) -> PolarsResult<LazyFrame> {
+    let mut parts = if reads.post_text {
+        post_text_parts(ctx)?
+    } else {
+        vec![not_computed(&POST_TEXT_COUNTS)?]
+    };
+    if reads.comments {
+        parts.extend(comment_parts(ctx)?);
+    } else {
+        parts.push(not_computed(&COMMENT_COUNTS)?);
+    }
+    parts.push(menu_part(ctx)?);
+    let mut lf = cadence(ctx)?;
+    for other in parts {
+        lf = left_join_on(lf, other, &["account_id"]);
+    }
+    let zero = |name: &str| col(name).fill_null(lit(0i64));
+    let skipped = uncomputed(reads);
+    let counts: Vec<Expr> = [
+        "posts_in_window",
+        "ad_posts",
+        "off_topic_posts",
+        "comments",
+        "replied",
+    ]
+    .into_iter()
+    .chain(CATEGORY_COLUMNS.iter().map(|(_, c)| *c))
+    .filter(|c| !skipped.contains(c))
+    .map(zero)
+    .collect();
+    Ok(lf
+        .with_columns(counts)
+        .with_columns([
+            when(col("posts_in_window").gt(lit(0i64)))
+                .then(
+                    (col("off_topic_posts").cast(DataType::Float64)
+                        / col("posts_in_window").cast(DataType::Float64))
+                    .round(4, RoundMode::HalfToEven),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("off_topic_share"),
+            when(col("comments").gt(lit(0i64)))
+                .then(
+                    (col("replied").cast(DataType::Float64)
+                        / col("comments").cast(DataType::Float64))
+                    .round(4, RoundMode::HalfToEven),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("reply_rate"),
+            // Replies within the reply deadline (INT.sla_working_days), among the replies whose
+            // working-time latency the calendar can tell.
+            when(
+                col("replied_on_time")
+                    .is_not_null()
+                    .and(col("replied").gt(lit(0i64))),
+            )
+            .then(
+                (col("replied_on_time").cast(DataType::Float64)
+                    / col("replied").cast(DataType::Float64))
+                .round(4, RoundMode::HalfToEven),
+            )
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("on_time_share"),
+        ])
+        .sort(["account_id"], SortMultipleOptions::default()))
+}
+
+/// The counted columns from the post text scan, with their types.
+const POST_TEXT_COUNTS: [(&str, DataType); 9] = [
+    ("posts_in_window", DataType::Int64),
+    ("posts_policy_document", DataType::Int64),
+    ("posts_interpretation", DataType::Int64),
+    ("posts_response", DataType::Int64),
+    ("posts_consultation", DataType::Int64),
+    ("posts_feedback", DataType::Int64),
+    ("posts_news", DataType::Int64),
+    ("ad_posts", DataType::Int64),
+    ("off_topic_posts", DataType::Int64),
+];
+
+/// The counted columns from the comments, with their types.
+const COMMENT_COUNTS: [(&str, DataType); 5] = [
+    ("comments", DataType::Int64),
+    ("replied", DataType::Int64),
+    ("reply_p50_hours", DataType::Float64),
+    ("reply_p90_hours", DataType::Float64),
+    ("replied_on_time", DataType::Int64),
+];
+
+/// The measurement columns left empty when an audit did not compute these facts: the rubric
+/// items reading them are not assessed.
+pub fn uncomputed(reads: Reads) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !reads.post_text {
+        out.extend(POST_TEXT_COUNTS.iter().map(|(c, _)| *c));
+        out.push("off_topic_share");
+    }
+    if !reads.comments {
+        out.extend(COMMENT_COUNTS.iter().map(|(c, _)| *c));
+        out.extend(["reply_rate", "on_time_share"]);
+    }
+    out
+}
+
+/// No account's values for these columns: joined, it leaves them empty in their place.
+fn not_computed(columns: &[(&str, DataType)]) -> PolarsResult<LazyFrame> {
+    let schema: Schema = std::iter::once(Field::new("account_id".into(), DataType::String))
+        .chain(
+            columns
+                .iter()
+                .map(|(name, dtype)| Field::new((*name).into(), dtype.clone())),
+        )
+        .collect();
+    Ok(DataFrame::empty_with_schema(&schema).lazy())
+}
+
+/// The content mix and the ad and off-topic posts per account, from the post text scan.
+fn post_text_parts(ctx: &AuditContext) -> PolarsResult<Vec<LazyFrame>> {
     let key = || [col("account_id")];
     let scan = ctx.post_scan()?;
     let content = scan.category_counts.clone().lazy();
@@ -33,6 +154,16 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
             .group_by(key())
             .agg([col("post_id").n_unique().cast(DataType::Int64).alias(name)])
     };
+    Ok(vec![
+        content,
+        hit_posts("ad", "ad_posts"),
+        hit_posts("off_topic", "off_topic_posts"),
+    ])
+}
+
+/// Comments and replies, and reply latencies, per account.
+fn comment_parts(ctx: &AuditContext) -> PolarsResult<Vec<LazyFrame>> {
+    let key = || [col("account_id")];
     let comments = ctx
         .tables
         .comments
@@ -87,7 +218,13 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         ])?
         .lazy(),
     };
-    let menus = crate::service::latest_menus(ctx)?.group_by(key()).agg([
+    Ok(vec![comments, latency])
+}
+
+/// The menu entries per account.
+fn menu_part(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let key = || [col("account_id")];
+    Ok(crate::service::latest_menus(ctx)?.group_by(key()).agg([
         len().cast(DataType::Int64).alias("menu_entries"),
         col("is_service")
             .sum()
@@ -97,65 +234,7 @@ pub fn per_account(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
             .sum()
             .cast(DataType::Int64)
             .alias("menu_query_entries"),
-    ]);
-    let mut lf = cadence(ctx)?;
-    for other in [
-        content,
-        hit_posts("ad", "ad_posts"),
-        hit_posts("off_topic", "off_topic_posts"),
-        comments,
-        latency,
-        menus,
-    ] {
-        lf = left_join_on(lf, other, &["account_id"]);
-    }
-    let zero = |name: &str| col(name).fill_null(lit(0i64));
-    let mut counts: Vec<Expr> = [
-        "posts_in_window",
-        "ad_posts",
-        "off_topic_posts",
-        "comments",
-        "replied",
-    ]
-    .iter()
-    .map(|c| zero(c))
-    .collect();
-    counts.extend(CATEGORY_COLUMNS.iter().map(|(_, c)| zero(c)));
-    Ok(lf
-        .with_columns(counts)
-        .with_columns([
-            when(col("posts_in_window").gt(lit(0i64)))
-                .then(
-                    (col("off_topic_posts").cast(DataType::Float64)
-                        / col("posts_in_window").cast(DataType::Float64))
-                    .round(4, RoundMode::HalfToEven),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("off_topic_share"),
-            when(col("comments").gt(lit(0i64)))
-                .then(
-                    (col("replied").cast(DataType::Float64)
-                        / col("comments").cast(DataType::Float64))
-                    .round(4, RoundMode::HalfToEven),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("reply_rate"),
-            // Replies within the reply deadline (INT.sla_working_days), among the replies whose
-            // working-time latency the calendar can tell.
-            when(
-                col("replied_on_time")
-                    .is_not_null()
-                    .and(col("replied").gt(lit(0i64))),
-            )
-            .then(
-                (col("replied_on_time").cast(DataType::Float64)
-                    / col("replied").cast(DataType::Float64))
-                .round(4, RoundMode::HalfToEven),
-            )
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias("on_time_share"),
-        ])
-        .sort(["account_id"], SortMultipleOptions::default()))
+    ]))
 }
 
 /// The category columns of the measurements.

@@ -30,7 +30,7 @@ use polars::prelude::*;
 
 use super::hit_findings;
 use crate::context::AuditContext;
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct CommercialLink;
@@ -47,6 +47,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for CommercialLink {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::POST_TEXT
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

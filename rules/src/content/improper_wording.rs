@@ -27,7 +27,7 @@ use polars::prelude::*;
 
 use super::hit_findings;
 use crate::context::AuditContext;
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct ImproperWording;
@@ -44,6 +44,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for ImproperWording {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::POST_TEXT
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -33,7 +33,7 @@
 use polars::prelude::*;
 
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::exprs::int_text;
 use crate::findings::{Severity, rule_output};
 
@@ -51,6 +51,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for MissingRequiredKind {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::POST_LABELS
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -117,7 +117,7 @@ fn pattern_findings_say_which_pattern_decided() {
         evidence("w4")
     );
     // The policy post is labelled with its reason.
-    let labels = &r.post_categories.collect().unwrap();
+    let labels = &r.post_categories.as_ref().unwrap().collect().unwrap();
     assert_eq!(labels.height(), 1, "{labels}");
     let reason = labels
         .column("reason")

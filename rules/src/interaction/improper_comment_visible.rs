@@ -28,7 +28,7 @@ use polars::prelude::*;
 
 use super::timed_comments;
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
 
 pub struct ImproperCommentVisible;
@@ -45,6 +45,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for ImproperCommentVisible {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::COMMENTS
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

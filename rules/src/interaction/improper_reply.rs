@@ -33,7 +33,7 @@ use std::hash::BuildHasher;
 
 use super::{normalise_reply_into, timed_comment_texts};
 use crate::context::{AuditContext, Lang, ParamValue};
-use crate::engine::{ParamSpec, Rule, RuleInfo};
+use crate::engine::{ParamSpec, Reads, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
 
 pub struct ImproperReply;
@@ -57,6 +57,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for ImproperReply {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::COMMENTS
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -34,7 +34,7 @@ use polars::prelude::*;
 
 use super::{SLA_WORKING_DAYS, hours_text, sla_ms, timed_comments};
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
 
 pub struct LateReply;
@@ -51,6 +51,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for LateReply {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::COMMENTS
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

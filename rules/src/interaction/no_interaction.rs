@@ -29,7 +29,7 @@
 use polars::prelude::*;
 
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::exprs::{contains_any, day_start, int_text};
 use crate::findings::{Severity, rule_output};
 
@@ -50,6 +50,10 @@ const MESSAGE_WORDS: [&str; 5] = ["留言", "咨询", "互动", "信箱", "12345
 impl Rule for NoInteraction {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -30,7 +30,7 @@
 use polars::prelude::*;
 
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
 
 pub struct SurveyWithoutFeedback;
@@ -47,6 +47,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for SurveyWithoutFeedback {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::POST_LABELS
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -31,7 +31,7 @@ use polars::prelude::*;
 
 use super::{AccountNaming, account_findings, accounts_naming, normalise_name, registry_missing};
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct CrossPlatformName;
@@ -52,6 +52,10 @@ fn normal(a: &AccountNaming) -> String {
 impl Rule for CrossPlatformName {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     // Compares the accounts of one organisation, which live in different units.

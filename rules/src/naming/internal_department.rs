@@ -27,7 +27,7 @@ use polars::prelude::*;
 
 use super::{account_findings, accounts_naming, registry_missing};
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct InternalDepartment;
@@ -44,6 +44,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for InternalDepartment {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn not_assessed(&self, ctx: &AuditContext) -> Option<String> {

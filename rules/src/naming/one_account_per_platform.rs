@@ -31,7 +31,7 @@ use polars::prelude::*;
 
 use super::{AccountNaming, account_findings, accounts_naming};
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct OneAccountPerPlatform;
@@ -48,6 +48,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for OneAccountPerPlatform {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     // Compares the accounts of one organisation, which live in different units.

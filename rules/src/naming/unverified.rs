@@ -29,7 +29,7 @@ use polars::prelude::*;
 
 use super::{account_findings, accounts_naming};
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct Unverified;
@@ -46,6 +46,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for Unverified {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -68,9 +68,17 @@ struct Inputs<'a> {
     columns: HashMap<&'a str, Float64Chunked>,
     finding_counts: &'a HashMap<(String, String), u32>,
     assessed_rules: &'a BTreeSet<String>,
+    /// Measurement columns the audit did not compute (`AuditResult::uncomputed`).
+    uncomputed: &'a [&'a str],
 }
 
 impl Inputs<'_> {
+    /// Whether the audit computed these measurement columns: an item reading one it did not
+    /// is not assessed (an empty count is not a zero).
+    fn computed<'c>(&self, mut columns: impl Iterator<Item = &'c String>) -> bool {
+        !columns.any(|c| self.uncomputed.contains(&c.as_str()))
+    }
+
     fn value(&self, column: &str, row: &AccountRow) -> Option<f64> {
         self.columns.get(column).and_then(|c| c.get(row.index))
     }
@@ -99,7 +107,9 @@ impl Inputs<'_> {
                 denominator,
                 rules,
             } => {
-                if !self.rules_assessed(rules) {
+                if !self.rules_assessed(rules)
+                    || !self.computed([numerator, denominator].into_iter())
+                {
                     return None;
                 }
                 let den = self.value(denominator, row).filter(|d| *d > 0.0)?;
@@ -107,7 +117,7 @@ impl Inputs<'_> {
                 Some(weight * (num / den).clamp(0.0, 1.0))
             }
             Measure::Coverage { columns, rules } => {
-                if !self.rules_assessed(rules) {
+                if !self.rules_assessed(rules) || !self.computed(columns.iter()) {
                     return None;
                 }
                 let present = columns
@@ -121,7 +131,7 @@ impl Inputs<'_> {
                 full_at,
                 rules,
             } => {
-                if !self.rules_assessed(rules) {
+                if !self.rules_assessed(rules) || !self.computed(std::iter::once(column)) {
                     return None;
                 }
                 let v = self.value(column, row).unwrap_or(0.0).max(0.0);
@@ -181,6 +191,19 @@ pub fn score_accounts(
     assessed_rules: &BTreeSet<String>,
     lang: Lang,
 ) -> Result<DataFrame, Error> {
+    score_accounts_computed(scoring, measurements, findings, assessed_rules, &[], lang)
+}
+
+/// [`score_accounts`] where the `uncomputed` measurement columns were not computed (a partial
+/// audit): the items reading them are not assessed.
+pub fn score_accounts_computed(
+    scoring: &Scoring,
+    measurements: &DataFrame,
+    findings: &DataFrame,
+    assessed_rules: &BTreeSet<String>,
+    uncomputed: &[&str],
+    lang: Lang,
+) -> Result<DataFrame, Error> {
     let rubric = &scoring.rubric;
     let mut columns = HashMap::new();
     for item in &rubric.items {
@@ -205,6 +228,7 @@ pub fn score_accounts(
         columns,
         finding_counts: &counts,
         assessed_rules,
+        uncomputed,
     };
     let english = lang == Lang::En;
     let veto_tier = scoring
@@ -333,11 +357,12 @@ pub fn score_and_rank(
         .filter(|c| !not_assessed.contains(*c))
         .map(|c| c.to_string())
         .collect();
-    let scores = score_accounts(
+    let scores = score_accounts_computed(
         scoring,
         &result.measurements,
         &result.findings,
         &assessed_rules,
+        &result.uncomputed,
         ctx.lang,
     )?;
     let indices = crate::indices::influence(

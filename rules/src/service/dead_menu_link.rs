@@ -30,7 +30,7 @@ use polars::prelude::*;
 
 use super::latest_menus;
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
 
 pub struct DeadMenuLink;
@@ -47,6 +47,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for DeadMenuLink {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

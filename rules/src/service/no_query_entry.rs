@@ -27,7 +27,7 @@ use polars::prelude::*;
 
 use super::{menus_missing, missing_entry_findings};
 use crate::context::AuditContext;
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct NoQueryEntry;
@@ -44,6 +44,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for NoQueryEntry {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn not_assessed(&self, ctx: &AuditContext) -> Option<String> {

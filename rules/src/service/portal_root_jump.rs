@@ -27,7 +27,7 @@ use polars::prelude::*;
 
 use super::latest_menus;
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::findings::{Severity, rule_output};
 
 pub struct PortalRootJump;
@@ -54,6 +54,10 @@ pub fn is_site_root(target: &str) -> bool {
 impl Rule for PortalRootJump {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

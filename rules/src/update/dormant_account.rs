@@ -31,7 +31,7 @@ use polars::prelude::*;
 
 use super::no_update_in_two_weeks::{silence_output, silent_accounts};
 use crate::context::{AuditContext, ParamValue};
-use crate::engine::{ParamSpec, Rule, RuleInfo};
+use crate::engine::{ParamSpec, Reads, Rule, RuleInfo};
 use crate::findings::Severity;
 
 pub struct DormantAccount;
@@ -55,6 +55,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for DormantAccount {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

@@ -36,7 +36,7 @@ use polars::prelude::*;
 
 use super::{COUNT_REPOSTS, MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS, judged_periods};
 use crate::context::{AuditContext, Lang};
-use crate::engine::{Rule, RuleInfo};
+use crate::engine::{Reads, Rule, RuleInfo};
 use crate::exprs::{day_start, day_text, int_text};
 use crate::findings::{Severity, rule_output};
 
@@ -59,6 +59,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for EmptyPeriod {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {

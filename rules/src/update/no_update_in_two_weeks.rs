@@ -31,7 +31,7 @@ use polars::prelude::*;
 
 use super::last_updates;
 use crate::context::{AuditContext, Lang, ParamValue};
-use crate::engine::{ParamSpec, Rule, RuleInfo};
+use crate::engine::{ParamSpec, Reads, Rule, RuleInfo};
 use crate::exprs::{day_text, int_text};
 use crate::findings::{Severity, rule_output};
 
@@ -56,6 +56,10 @@ static INFO: RuleInfo = RuleInfo {
 impl Rule for NoUpdateInTwoWeeks {
     fn info(&self) -> &'static RuleInfo {
         &INFO
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::BASE
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
