@@ -491,6 +491,50 @@ fn a_config_file_overrides_parameters_and_selection_and_refuses_unknown_keys() {
     assert!(text(&out).contains("UPD001.typo"), "{}", text(&out));
 }
 
+#[test]
+fn a_partial_audit_says_what_it_did_not_compute_and_writes_no_post_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["audit", "--demo", "--accounts", "12", "--pages", "none"];
+        args.extend(extra);
+        args.extend(["--out", p(out)]);
+        let out = govmedia(&args);
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    let (whole, partial) = (dir.path().join("whole"), dir.path().join("partial"));
+    let whole_log = run(&whole, &[]);
+    let partial_log = run(&partial, &["--select", "UPD"]);
+    assert!(!whole_log.contains("部分检查"), "{whole_log}");
+    assert!(
+        partial_log.contains("部分检查") && partial_log.contains("留言与回复"),
+        "{partial_log}"
+    );
+    assert!(whole.join("post_categories.parquet").exists());
+    assert!(!partial.join("post_categories.parquet").exists());
+    // The same UPD findings; the comment counts left empty, not zero.
+    let upd = |d: &Path| -> Vec<_> {
+        finding_pairs(d)
+            .into_iter()
+            .filter(|f| f.0.starts_with("UPD"))
+            .collect()
+    };
+    assert!(!upd(&partial).is_empty());
+    assert_eq!(upd(&partial), upd(&whole));
+    let column = |d: &Path, name: &str| {
+        let (header, rows) = read_csv_table(&d.join("measurements.csv"));
+        let i = header.iter().position(|h| h == name).unwrap();
+        rows.into_iter().map(|r| r[i].clone()).collect::<Vec<_>>()
+    };
+    assert!(
+        column(&whole, "comments")
+            .iter()
+            .any(|v| v != "0" && !v.is_empty())
+    );
+    assert!(column(&partial, "comments").iter().all(String::is_empty));
+    assert_eq!(column(&partial, "updates"), column(&whole, "updates"));
+}
+
 /// Reads a CSV table written by the audit (UTF-8 with BOM) into its header and rows.
 fn read_csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let bytes = fs::read(path).unwrap();

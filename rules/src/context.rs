@@ -364,6 +364,18 @@ impl AuditContext {
         }
     }
 
+    /// The costly facts computed so far: a test checks that a rule reads no more than it says
+    /// (`Rule::reads`).
+    #[cfg(test)]
+    pub(crate) fn facts_computed(&self) -> crate::engine::Reads {
+        let text = self.post_scan.get().is_some();
+        crate::engine::Reads {
+            post_text: text,
+            post_labels: text,
+            comments: self.comment_scan.get().is_some() || self.timed_comments.get().is_some(),
+        }
+    }
+
     /// This context without the tables only account pages draw (`AuditResult::weekly_updates`,
     /// `reply_latency` and `monthly` are then empty).
     pub fn without_page_tables(mut self) -> Self {

@@ -592,6 +592,132 @@ pub fn empty_findings() -> DataFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{Fixture, finding_rows};
+    use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, MENUS, POSTS};
+
+    /// Two accounts with posts of every kind the scans look at (a policy document, an ad, news),
+    /// comments answered late, on time and not at all, and a menu.
+    fn fixture() -> Fixture {
+        Fixture::at("2024-11-30")
+            .jsonl(
+                &ACCOUNTS,
+                r#"
+{"account_id":"wechat:gh_a","platform":"wechat","name":"某市发布","first_seen":"2024-01-01T00:00:00+08:00"}
+{"account_id":"weibo:2","platform":"weibo","name":"某县发布","first_seen":"2024-01-01T00:00:00+08:00"}
+"#,
+            )
+            .jsonl(
+                &POSTS,
+                r#"
+{"account_id":"wechat:gh_a","post_id":"p1","published_at":"2024-11-04T10:00:00+08:00","title":"关于调整城区限行措施的通告","text":"现将有关事宜通告如下：一、限行时间……","comments_open":true}
+{"account_id":"wechat:gh_a","post_id":"p2","published_at":"2024-11-12T10:00:00+08:00","title":"年货节","text":"精选礼盒到手价199元，名额有限！","comments_open":true}
+{"account_id":"weibo:2","post_id":"w1","published_at":"2024-11-20T10:00:00+08:00","text":"【我县召开防汛会议】","comments_open":true}
+"#,
+            )
+            .jsonl(
+                &COMMENTS,
+                r#"
+{"account_id":"wechat:gh_a","post_id":"p1","comment_id":"c1","created_at":"2024-11-04T11:00:00+08:00","content":"何时开始？","reply_content":"您好，下周一起。","reply_at":"2024-11-04T15:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p1","comment_id":"c2","created_at":"2024-11-05T11:00:00+08:00","content":"外地车呢？","reply_content":"感谢关注！","reply_at":"2024-11-20T15:00:00+08:00","is_elected":true}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"c3","created_at":"2024-11-20T12:00:00+08:00","content":"哪些路段？"}
+"#,
+            )
+            .jsonl(
+                &MENUS,
+                r#"
+{"account_id":"wechat:gh_a","path":"互动/在线咨询","name":"在线咨询","kind":"view","target":"https://app.example.gov.cn/ask"}
+"#,
+            )
+    }
+
+    #[test]
+    fn every_rule_reads_no_more_than_it_declares() {
+        for rule in registry() {
+            let ctx = fixture().context();
+            rule.findings(&ctx).unwrap().collect().unwrap();
+            let (read, declared) = (ctx.facts_computed(), rule.reads());
+            let code = rule.info().code;
+            assert!(
+                !read.post_text || declared.post_text,
+                "{code} scans post text"
+            );
+            assert!(!read.comments || declared.comments, "{code} reads comments");
+        }
+    }
+
+    #[test]
+    fn a_partial_audit_computes_only_what_its_rules_read() {
+        let select = |codes: &[&str]| Selection {
+            select: codes.iter().map(|c| c.to_string()).collect(),
+            ignore: vec![],
+        };
+        let audit = |selection: &Selection| {
+            run_audit(&fixture().context().without_page_tables(), selection).unwrap()
+        };
+        let whole = audit(&Selection::default());
+        assert_eq!(whole.computed, Reads::ALL);
+        assert!(whole.uncomputed.is_empty());
+        assert!(whole.post_categories.is_some());
+
+        let updates = audit(&select(&["UPD"]));
+        assert_eq!(updates.computed, Reads::BASE);
+        assert!(
+            updates.post_categories.is_none(),
+            "no rule judges by category"
+        );
+        let m = &updates.measurements;
+        for column in [
+            "posts_in_window",
+            "posts_policy_document",
+            "ad_posts",
+            "comments",
+        ] {
+            assert!(updates.uncomputed.contains(&column), "{column}");
+            assert_eq!(
+                m.column(column).unwrap().null_count(),
+                m.height(),
+                "{column}"
+            );
+        }
+        // What was computed is the same as in the whole audit.
+        let whole_m = &whole.measurements;
+        for column in ["updates", "periods_compliant", "menu_entries"] {
+            assert!(
+                m.column(column)
+                    .unwrap()
+                    .equals_missing(whole_m.column(column).unwrap()),
+                "{column}"
+            );
+        }
+        // The same columns in the same order: a partial audit's table reads like a whole one's.
+        assert_eq!(m.get_column_names(), whole_m.get_column_names());
+
+        // CNT001 scans the text but judges no category; INT006 judges by category; INT002 reads
+        // the comments. Each finds what the whole audit finds.
+        for (codes, computed) in [
+            (&["CNT001"][..], Reads::POST_TEXT),
+            (&["INT006"][..], Reads::POST_LABELS),
+            (&["INT002", "UPD001"][..], Reads::COMMENTS),
+        ] {
+            let partial = audit(&select(codes));
+            assert_eq!(partial.computed, computed, "{codes:?}");
+            assert_eq!(partial.post_categories.is_some(), computed.post_labels);
+            let of = |r: &AuditResult| -> Vec<String> {
+                finding_rows(r)
+                    .into_iter()
+                    .filter(|row| codes.iter().any(|c| row.starts_with(c)))
+                    .collect()
+            };
+            assert!(
+                !of(&partial).is_empty() || codes == ["INT006"],
+                "{codes:?} finds"
+            );
+            assert_eq!(of(&partial), of(&whole), "{codes:?}");
+        }
+        // Account pages draw every fact.
+        let paged = run_audit(&fixture().context(), &select(&["UPD"])).unwrap();
+        assert_eq!(paged.computed, Reads::ALL);
+    }
 
     #[test]
     fn tables_of_disjoint_accounts_are_merged_in_key_order_and_sorted_otherwise() {

@@ -12,7 +12,7 @@ use govmedia_collectors::import::read_registry_file;
 use govmedia_collectors::schema::ORGS;
 use govmedia_reports::history::{read_history, record};
 use govmedia_reports::report::{PageSelection, ReportOptions, write_audit_report};
-use govmedia_rules::engine::{Selection, run_audit};
+use govmedia_rules::engine::{Reads, Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
 use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
 use govmedia_rules::trace;
@@ -146,6 +146,47 @@ impl From<IndexPeriod> for Period {
     }
 }
 
+/// What a partial audit (`--select`, `--ignore`) did not compute, if anything.
+fn partial_audit_note(computed: Reads, lang: Lang) -> Option<String> {
+    let skipped: Vec<&str> = [
+        (
+            computed.post_text,
+            lang.pick(
+                "帖子文本扫描（内容构成、广告与离题计数）",
+                "the post text scan (content mix, ad and off-topic counts)",
+            ),
+        ),
+        (
+            computed.post_labels,
+            lang.pick(
+                "帖子分类表 post_categories",
+                "the post labels table post_categories",
+            ),
+        ),
+        (
+            computed.comments,
+            lang.pick("留言与回复", "comments and replies"),
+        ),
+    ]
+    .into_iter()
+    .filter(|(done, _)| !done)
+    .map(|(_, what)| what)
+    .collect();
+    if skipped.is_empty() {
+        return None;
+    }
+    Some(match lang {
+        Lang::Zh => format!(
+            "部分检查（--select/--ignore）：只计算所选规则需要的数据，未计算{}；依赖它们的评分项未评估",
+            skipped.join("、")
+        ),
+        Lang::En => format!(
+            "Partial audit (--select/--ignore): only what the selected rules read was computed, not {}; rubric items reading them are not assessed",
+            skipped.join(", ")
+        ),
+    })
+}
+
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     govmedia_reports::tables::set_raw_csv(args.csv_raw);
@@ -263,6 +304,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     notes.extend(scored.notes.iter().cloned());
+    notes.extend(partial_audit_note(result.computed, lang));
     if !ctx.not_yet_seen.is_empty() {
         let shown: Vec<&str> = ctx
             .not_yet_seen

@@ -152,6 +152,50 @@ fn not_assessed_items_change_the_assessed_weight_not_the_other_items() {
 }
 
 #[test]
+fn items_reading_measurements_the_audit_did_not_compute_are_not_assessed() {
+    let m = measurements(&[("wechat:gh_a", "wechat", 45, 50, 20, 15)]);
+    let f = findings(&[]);
+    let full = score_accounts(&Scoring::builtin(), &m, &f, &all_rules(), Lang::Zh).unwrap();
+    // A partial audit that did not scan the post text: 意见反馈 counts consultation and
+    // feedback posts, which nothing counted (not zero of them).
+    let uncomputed = crate::measurements::uncomputed(crate::engine::Reads::COMMENTS);
+    assert!(uncomputed.contains(&"posts_consultation"));
+    let partial = score_accounts_computed(
+        &Scoring::builtin(),
+        &m,
+        &f,
+        &all_rules(),
+        &uncomputed,
+        Lang::Zh,
+    )
+    .unwrap();
+    assert_eq!(value(&full, "feedback", 0), Some(3.0));
+    assert_eq!(value(&partial, "feedback", 0), None);
+    assert_eq!(value(&partial, "content", 0), None);
+    assert!(
+        text(&partial, "not_assessed", 0)
+            .unwrap()
+            .contains("意见反馈")
+    );
+    for item in ["update", "service", "query", "reply", "intensive"] {
+        assert_eq!(value(&partial, item, 0), value(&full, item, 0), "{item}");
+    }
+    // Without the comments, 留言回复's reply rate was not computed either.
+    let no_comments = crate::measurements::uncomputed(crate::engine::Reads::POST_TEXT);
+    let partial = score_accounts_computed(
+        &Scoring::builtin(),
+        &m,
+        &f,
+        &all_rules(),
+        &no_comments,
+        Lang::Zh,
+    )
+    .unwrap();
+    assert_eq!(value(&partial, "reply", 0), None);
+    assert_eq!(value(&partial, "feedback", 0), Some(3.0));
+}
+
+#[test]
 fn tier_boundaries_are_inclusive_below_and_use_the_exact_score() {
     let tiers = &RubricPack::builtin().pack.tiers;
     let name = |s: f64| tier_for(tiers, s).map(|t| t.name.as_str());
