@@ -177,7 +177,7 @@ pub fn write_audit_report(
                 let labels = out.join("post_categories.parquet");
                 if post_categories.height() > CSV_ROW_LIMIT {
                     // Read back from the audit units' files a window at a time.
-                    write_parquet_windows(&post_categories, &labels)?;
+                    write_parquet_windows(post_categories, &labels)?;
                     return Ok(vec![labels]);
                 }
                 let table = post_categories.collect()?;
