@@ -3,7 +3,7 @@
 //! commercial domains, and each post's category. Posts are read in slices so memory stays
 //! bounded on a national-scale store; each slice is scanned on every core.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
@@ -34,10 +34,9 @@ pub struct PostScan {
 
 #[derive(Default)]
 struct HitRows {
-    account_id: Vec<String>,
-    post_id: Vec<String>,
-    url: Vec<Option<String>>,
-    at: Vec<i64>,
+    /// The post's row in its slice: its `account_id, post_id, url, occurred_at` are taken from
+    /// the slice's columns, not copied string by string.
+    row: Vec<IdxSize>,
     field: Vec<&'static str>,
     tag: Vec<&'static str>,
     term: Vec<String>,
@@ -47,44 +46,54 @@ struct HitRows {
 
 #[derive(Default)]
 struct CategoryRows {
-    account_id: Vec<String>,
-    post_id: Vec<String>,
-    url: Vec<Option<String>>,
-    at: Vec<i64>,
-    day: Vec<i64>,
+    /// The post's row in its slice (`account_id, post_id, url, occurred_at, day`).
+    row: Vec<IdxSize>,
     category: Vec<&'static str>,
     score: Vec<i32>,
     reason: Vec<String>,
 }
 
+/// The post columns of these rows of a slice (`window_slice`), `at` named `occurred_at`.
+fn post_columns(
+    slice: &DataFrame,
+    rows: Vec<IdxSize>,
+    columns: &[&str],
+) -> PolarsResult<Vec<Column>> {
+    let rows = IdxCa::from_vec("row".into(), rows);
+    let mut taken = slice.select(columns.iter().copied())?.take(&rows)?;
+    if columns.contains(&"at") {
+        taken.rename("at", "occurred_at".into())?;
+    }
+    Ok(taken.into_columns())
+}
+
 impl HitRows {
-    fn into_frame(self) -> PolarsResult<DataFrame> {
-        DataFrame::new_infer_height(vec![
-            Column::new("account_id".into(), self.account_id),
-            Column::new("post_id".into(), self.post_id),
-            Column::new("url".into(), self.url),
-            Column::new("occurred_at".into(), self.at),
+    fn into_frame(self, slice: &DataFrame) -> PolarsResult<DataFrame> {
+        let mut columns = post_columns(slice, self.row, &["account_id", "post_id", "url", "at"])?;
+        columns.extend([
             Column::new("field".into(), self.field),
             Column::new("tag".into(), self.tag),
             Column::new("term".into(), self.term),
             Column::new("context".into(), self.context),
             Column::new("reason".into(), self.reason),
-        ])
+        ]);
+        DataFrame::new_infer_height(columns)
     }
 }
 
 impl CategoryRows {
-    fn into_frame(self) -> PolarsResult<DataFrame> {
-        DataFrame::new_infer_height(vec![
-            Column::new("account_id".into(), self.account_id),
-            Column::new("post_id".into(), self.post_id),
-            Column::new("url".into(), self.url),
-            Column::new("occurred_at".into(), self.at),
-            Column::new("day".into(), self.day),
+    fn into_frame(self, slice: &DataFrame) -> PolarsResult<DataFrame> {
+        let mut columns = post_columns(
+            slice,
+            self.row,
+            &["account_id", "post_id", "url", "at", "day"],
+        )?;
+        columns.extend([
             Column::new("category".into(), self.category),
             Column::new("score".into(), self.score),
             Column::new("reason".into(), self.reason),
-        ])
+        ]);
+        DataFrame::new_infer_height(columns)
     }
 }
 
@@ -108,15 +117,14 @@ struct Scanners<'a> {
 struct SliceColumns<'a> {
     account: &'a StringChunked,
     post: &'a StringChunked,
-    url: &'a StringChunked,
     title: &'a StringChunked,
     text: &'a StringChunked,
     html: &'a StringChunked,
-    at: &'a Int64Chunked,
-    day: &'a Int64Chunked,
     /// The account's key ([`AccountKeys`]): every row of the window has one.
     key: &'a UInt32Chunked,
-    links: Vec<Option<Vec<String>>>,
+    /// The links of the posts that have any, by row: most posts have none, and a list per row
+    /// cost a pass over every row.
+    links: HashMap<usize, Vec<String>>,
 }
 
 /// Labels and scans the posts `rows` of a slice.
@@ -134,16 +142,11 @@ fn scan_rows(
     let mut scratch = scanners.classifier.scratch();
     let mut memo = VerdictMemo::default();
     for i in rows {
-        let (Some(account), Some(post)) = (slice.account.get(i), slice.post.get(i)) else {
+        if slice.account.get(i).is_none() || slice.post.get(i).is_none() {
             continue;
-        };
-        let when = slice.at.get(i).unwrap_or(0);
-        let url = slice.url.get(i);
+        }
         let mut push = |hit: TextHit| {
-            hits.account_id.push(account.to_string());
-            hits.post_id.push(post.to_string());
-            hits.url.push(url.map(String::from));
-            hits.at.push(when);
+            hits.row.push(i as IdxSize);
             hits.field.push(hit.field);
             hits.tag.push(hit.tag);
             hits.term.push(hit.term);
@@ -184,7 +187,7 @@ fn scan_rows(
                 }
             }
         }
-        for link in slice.links[i].iter().flatten() {
+        for link in slice.links.get(&i).into_iter().flatten() {
             if let Some(domain) = registrable_domain(link)
                 && scanners.commercial.contains(domain.as_str())
                 && seen.insert(("commercial_link", domain.clone()))
@@ -207,11 +210,7 @@ fn scan_rows(
             per_category[slot] += 1;
         }
         if category != DEFAULT_CATEGORY {
-            cats.account_id.push(account.to_string());
-            cats.post_id.push(post.to_string());
-            cats.url.push(url.map(String::from));
-            cats.at.push(when);
-            cats.day.push(slice.day.get(i).unwrap_or(0));
+            cats.row.push(i as IdxSize);
             cats.category.push(category);
             cats.score.push(verdict.category_score);
             cats.reason
@@ -219,6 +218,23 @@ fn scan_rows(
         }
     }
     found
+}
+
+/// The links of the rows that have any.
+fn post_links(links: &ListChunked) -> HashMap<usize, Vec<String>> {
+    let mut out = HashMap::new();
+    for (i, present) in links.is_not_null().iter().enumerate() {
+        if present != Some(true) {
+            continue;
+        }
+        if let Some(list) = links.get_as_series(i) {
+            let texts = list
+                .str()
+                .map(|ca| ca.iter().flatten().map(String::from).collect());
+            out.insert(i, texts.unwrap_or_default());
+        }
+    }
+    out
 }
 
 /// The posts of each account's window that are not deleted, one slice of the table at a time:
@@ -308,26 +324,11 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         let slice = SliceColumns {
             account: df.column("account_id")?.str()?,
             post: df.column("post_id")?.str()?,
-            url: df.column("url")?.str()?,
             title: df.column("title")?.str()?,
             text: df.column("text")?.str()?,
             html: df.column("content_html")?.str()?,
-            at: df.column("at")?.i64()?,
-            day: df.column("day")?.i64()?,
             key: df.column("key")?.u32()?,
-            links: df
-                .column("links")?
-                .list()?
-                .amortized_iter()
-                .map(|v| {
-                    v.map(|s| {
-                        s.as_ref()
-                            .str()
-                            .map(|ca| ca.iter().flatten().map(String::from).collect())
-                            .unwrap_or_default()
-                    })
-                })
-                .collect(),
+            links: post_links(df.column("links")?.list()?),
         };
         let rows = df.height();
         let run = rows.div_ceil(workers).max(1);
@@ -350,8 +351,8 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         });
         // Worker results in row order: frames appended in that order equal one thread's.
         for part in parts {
-            hit_frames.push(part.hits.into_frame()?);
-            category_frames.push(part.cats.into_frame()?);
+            hit_frames.push(part.hits.into_frame(&df)?);
+            category_frames.push(part.cats.into_frame(&df)?);
             for (mine, n) in counts.iter_mut().zip(part.counts) {
                 for (m, o) in mine.iter_mut().zip(n) {
                     *m += o;
@@ -360,8 +361,20 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         }
     }
 
-    let hits = concat_frames(hit_frames, || HitRows::default().into_frame())?;
-    let categories = concat_frames(category_frames, || CategoryRows::default().into_frame())?;
+    // No slice: the rows' post columns from an empty one.
+    let no_posts = || {
+        DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), Vec::<String>::new()),
+            Column::new("post_id".into(), Vec::<String>::new()),
+            Column::new("url".into(), Vec::<String>::new()),
+            Column::new("at".into(), Vec::<i64>::new()),
+            Column::new("day".into(), Vec::<i64>::new()),
+        ])
+    };
+    let hits = concat_frames(hit_frames, || HitRows::default().into_frame(&no_posts()?))?;
+    let categories = concat_frames(category_frames, || {
+        CategoryRows::default().into_frame(&no_posts()?)
+    })?;
     // The accounts with a post in the window, in account order.
     let posted: Vec<u32> = (0..keys.len() as u32)
         .filter(|&k| counts[k as usize].iter().sum::<i64>() > 0)
