@@ -190,14 +190,23 @@ pub fn write_audit_report(
     }
     // The table files are independent: written on every core, listed in a fixed order. The
     // longest jobs (compressing the workbook; reading the labels back from the audit units'
-    // files) start first.
-    for files in trace::stage("report: table files", || {
-        run_on_every_core(writers, &longest)
-    }) {
+    // files) start first. The index's account rows are gathered beside them: the last table
+    // jobs leave a core idle.
+    let (table_files, accounts) = std::thread::scope(|scope| {
+        let accounts = scope.spawn(|| {
+            trace::stage("report: index accounts", || {
+                index_accounts(ctx, result, &scored.scores, &scored.rankings)
+            })
+        });
+        let files = trace::stage("report: table files", || {
+            run_on_every_core(writers, &longest)
+        });
+        (files, accounts.join().expect("the index accounts panicked"))
+    });
+    for files in table_files {
         report.files.extend(files?);
     }
-
-    let mut accounts = index_accounts(ctx, result, &scored.scores, &scored.rankings)?;
+    let mut accounts = accounts?;
     let paged: HashSet<String> = accounts
         .iter()
         .filter(|a| match pages {

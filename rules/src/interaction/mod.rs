@@ -286,21 +286,21 @@ pub fn normalise_reply(text: &str) -> String {
 pub fn normalise_reply_into(text: &str, out: &mut String) {
     out.clear();
     // Replies are ASCII and CJK ideographs almost always: those take a table-free path (the
-    // Unicode tables cost most of the comment scan); anything else the general one.
+    // Unicode tables cost most of the comment scan); a reply with any other character is done
+    // again the general way. One pass: most replies never leave the fast path.
     let cjk = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
-    if !text
-        .chars()
-        .all(|c| c.is_ascii() || cjk(c) || COMMON_CJK_PUNCTUATION.contains(c))
-    {
-        let kept: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
-        out.push_str(&kept.to_lowercase());
-        return;
-    }
     for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            }
         } else if cjk(c) {
             out.push(c);
+        } else if !COMMON_CJK_PUNCTUATION.contains(c) {
+            out.clear();
+            let kept: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+            out.push_str(&kept.to_lowercase());
+            return;
         }
     }
 }
