@@ -44,13 +44,25 @@ struct HitRows {
     reason: Vec<String>,
 }
 
-#[derive(Default)]
 struct CategoryRows {
     /// The post's row in its slice (`account_id, post_id, url, occurred_at, day`).
     row: Vec<IdxSize>,
     category: Vec<&'static str>,
     score: Vec<i32>,
-    reason: Vec<String>,
+    /// Appended to one buffer: a `String` per labelled post cost an allocation each, and
+    /// nationally millions of them.
+    reason: StringChunkedBuilder,
+}
+
+impl Default for CategoryRows {
+    fn default() -> Self {
+        CategoryRows {
+            row: Vec::new(),
+            category: Vec::new(),
+            score: Vec::new(),
+            reason: StringChunkedBuilder::new("reason".into(), 0),
+        }
+    }
 }
 
 /// The post columns of these rows of a slice (`window_slice`), `at` named `occurred_at`.
@@ -91,7 +103,7 @@ impl CategoryRows {
         columns.extend([
             Column::new("category".into(), self.category),
             Column::new("score".into(), self.score),
-            Column::new("reason".into(), self.reason),
+            self.reason.finish().into_column(),
         ]);
         DataFrame::new_infer_height(columns)
     }
@@ -214,7 +226,7 @@ fn scan_rows(
             cats.category.push(category);
             cats.score.push(verdict.category_score);
             cats.reason
-                .push(verdict.category_reason.clone().unwrap_or_default());
+                .append_value(verdict.category_reason.as_deref().unwrap_or_default());
         }
     }
     found
@@ -333,6 +345,11 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
         let rows = df.height();
         let run = rows.div_ceil(workers).max(1);
         let parts: Vec<Found> = crate::trace::stage("post scan: label", || {
+            if run >= rows {
+                // One worker (a unit beside others): on this thread, whose allocator heap is
+                // warm; a fresh thread per slice started from fresh pages.
+                return vec![scan_rows(&slice, 0..rows, &scanners, keys.len())];
+            }
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..rows)
                     .step_by(run)
