@@ -137,7 +137,14 @@ impl Tables {
             posts: self.posts.clone().collect()?.lazy(),
             // A partial audit whose rules read no comments leaves them on disk.
             comments: if comments {
-                self.comments.clone().collect()?.lazy()
+                // No check reads the commenter (`author`): it stays on disk, undecoded.
+                let schema = self.comments.clone().collect_schema()?;
+                let read: Vec<Expr> = schema
+                    .iter_names()
+                    .filter(|name| name.as_str() != "author")
+                    .map(|name| col(name.clone()))
+                    .collect();
+                self.comments.clone().select(read).collect()?.lazy()
             } else {
                 self.comments.clone()
             },
