@@ -58,38 +58,35 @@ pub fn per_account(ctx: &AuditContext, reads: Reads) -> PolarsResult<LazyFrame> 
     Ok(lf
         .with_columns(counts)
         .with_columns([
-            when(col("posts_in_window").gt(lit(0i64)))
-                .then(
-                    (col("off_topic_posts").cast(DataType::Float64)
-                        / col("posts_in_window").cast(DataType::Float64))
-                    .round(4, RoundMode::HalfToEven),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("off_topic_share"),
-            when(col("comments").gt(lit(0i64)))
-                .then(
-                    (col("replied").cast(DataType::Float64)
-                        / col("comments").cast(DataType::Float64))
-                    .round(4, RoundMode::HalfToEven),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("reply_rate"),
+            share(
+                "off_topic_posts",
+                "posts_in_window",
+                col("posts_in_window").gt(lit(0i64)),
+            )
+            .alias("off_topic_share"),
+            share("replied", "comments", col("comments").gt(lit(0i64))).alias("reply_rate"),
             // Replies within the reply deadline (INT.sla_working_days), among the replies whose
             // working-time latency the calendar can tell.
-            when(
+            share(
+                "replied_on_time",
+                "replied",
                 col("replied_on_time")
                     .is_not_null()
                     .and(col("replied").gt(lit(0i64))),
             )
-            .then(
-                (col("replied_on_time").cast(DataType::Float64)
-                    / col("replied").cast(DataType::Float64))
-                .round(4, RoundMode::HalfToEven),
-            )
-            .otherwise(lit(NULL).cast(DataType::Float64))
             .alias("on_time_share"),
         ])
         .sort(["account_id"], SortMultipleOptions::default()))
+}
+
+/// `numerator / denominator` to four decimals where `defined` holds, else empty.
+fn share(numerator: &str, denominator: &str, defined: Expr) -> Expr {
+    when(defined)
+        .then(
+            (col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64))
+                .round(4, RoundMode::HalfToEven),
+        )
+        .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 /// The counted columns from the post text scan, with their types.
