@@ -322,11 +322,13 @@ impl AuditContext {
         if units.is_empty() {
             ctx.accounts = ctx.accounts_plan(&ctx.tables)?.collect()?;
         } else {
-            // Every account is in one unit: the store's accounts are the units' accounts.
+            // Every account is in one unit: the store's accounts are the units' accounts. Each
+            // unit's posts are read for their accounts' first posts: the units side by side.
+            let unit_accounts = crate::parallel::map_in_order(&units, ctx.workers, |tables| {
+                crate::trace::stage("unit accounts", || ctx.accounts_plan(tables)?.collect())
+            })?;
             let mut all = Vec::with_capacity(units.len());
-            for tables in units {
-                let accounts =
-                    crate::trace::stage("unit accounts", || ctx.accounts_plan(&tables)?.collect())?;
+            for (tables, accounts) in units.into_iter().zip(unit_accounts) {
                 all.push(accounts.clone().lazy());
                 ctx.units.push((tables, accounts));
             }
