@@ -451,7 +451,6 @@ impl AuditContext {
         Ok(self.latest_link_checks.get_or_init(|| c))
     }
 
-    /// The facts of the posts of this context's accounts, from one pass (computed once).
     /// The integer keys of the unit's accounts, made once.
     pub fn account_keys(&self) -> PolarsResult<&Arc<AccountKeys>> {
         if let Some(k) = self.account_keys.get() {
@@ -461,6 +460,7 @@ impl AuditContext {
         Ok(self.account_keys.get_or_init(|| keys))
     }
 
+    /// The facts of the posts of this context's accounts, from one pass (computed once).
     pub fn post_facts(&self) -> PolarsResult<&UnitPostFacts> {
         if let Some(f) = self.post_facts.get() {
             return Ok(f);

@@ -102,18 +102,16 @@ impl Reads {
         ..Reads::BASE
     };
     pub const POST_LABELS: Reads = Reads {
-        post_text: true,
         post_labels: true,
-        comments: false,
+        ..Reads::POST_TEXT
     };
     pub const COMMENTS: Reads = Reads {
         comments: true,
         ..Reads::BASE
     };
     pub const ALL: Reads = Reads {
-        post_text: true,
-        post_labels: true,
         comments: true,
+        ..Reads::POST_LABELS
     };
 
     fn union(self, other: Reads) -> Reads {

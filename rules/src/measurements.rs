@@ -29,12 +29,14 @@ pub fn per_account(ctx: &AuditContext, reads: Reads) -> PolarsResult<LazyFrame> 
     let mut parts = if reads.post_text {
         post_text_parts(ctx)?
     } else {
-        vec![not_computed(&POST_TEXT_COUNTS)?]
+        vec![not_computed(
+            post_text_counts().map(|c| (c, DataType::Int64)),
+        )?]
     };
     if reads.comments {
         parts.extend(comment_parts(ctx)?);
     } else {
-        parts.push(not_computed(&COMMENT_COUNTS)?);
+        parts.push(not_computed(COMMENT_COLUMNS)?);
     }
     parts.push(menu_part(ctx)?);
     let mut lf = cadence(ctx)?;
@@ -43,18 +45,11 @@ pub fn per_account(ctx: &AuditContext, reads: Reads) -> PolarsResult<LazyFrame> 
     }
     let zero = |name: &str| col(name).fill_null(lit(0i64));
     let skipped = uncomputed(reads);
-    let counts: Vec<Expr> = [
-        "posts_in_window",
-        "ad_posts",
-        "off_topic_posts",
-        "comments",
-        "replied",
-    ]
-    .into_iter()
-    .chain(CATEGORY_COLUMNS.iter().map(|(_, c)| *c))
-    .filter(|c| !skipped.contains(c))
-    .map(zero)
-    .collect();
+    let counts: Vec<Expr> = post_text_counts()
+        .chain(["comments", "replied"])
+        .filter(|c| !skipped.contains(c))
+        .map(zero)
+        .collect();
     Ok(lf
         .with_columns(counts)
         .with_columns([
@@ -89,21 +84,15 @@ fn share(numerator: &str, denominator: &str, defined: Expr) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// The counted columns from the post text scan, with their types.
-const POST_TEXT_COUNTS: [(&str, DataType); 9] = [
-    ("posts_in_window", DataType::Int64),
-    ("posts_policy_document", DataType::Int64),
-    ("posts_interpretation", DataType::Int64),
-    ("posts_response", DataType::Int64),
-    ("posts_consultation", DataType::Int64),
-    ("posts_feedback", DataType::Int64),
-    ("posts_news", DataType::Int64),
-    ("ad_posts", DataType::Int64),
-    ("off_topic_posts", DataType::Int64),
-];
+/// The counted columns from the post text scan (counts), in their order in the measurements.
+fn post_text_counts() -> impl Iterator<Item = &'static str> {
+    std::iter::once("posts_in_window")
+        .chain(CATEGORY_COLUMNS.iter().map(|(_, c)| *c))
+        .chain(["ad_posts", "off_topic_posts"])
+}
 
-/// The counted columns from the comments, with their types.
-const COMMENT_COUNTS: [(&str, DataType); 5] = [
+/// The columns from the comments, with their types, in their order in the measurements.
+const COMMENT_COLUMNS: [(&str, DataType); 5] = [
     ("comments", DataType::Int64),
     ("replied", DataType::Int64),
     ("reply_p50_hours", DataType::Float64),
@@ -116,23 +105,25 @@ const COMMENT_COUNTS: [(&str, DataType); 5] = [
 pub fn uncomputed(reads: Reads) -> Vec<&'static str> {
     let mut out = Vec::new();
     if !reads.post_text {
-        out.extend(POST_TEXT_COUNTS.iter().map(|(c, _)| *c));
+        out.extend(post_text_counts());
         out.push("off_topic_share");
     }
     if !reads.comments {
-        out.extend(COMMENT_COUNTS.iter().map(|(c, _)| *c));
+        out.extend(COMMENT_COLUMNS.iter().map(|(c, _)| *c));
         out.extend(["reply_rate", "on_time_share"]);
     }
     out
 }
 
 /// No account's values for these columns: joined, it leaves them empty in their place.
-fn not_computed(columns: &[(&str, DataType)]) -> PolarsResult<LazyFrame> {
+fn not_computed(
+    columns: impl IntoIterator<Item = (&'static str, DataType)>,
+) -> PolarsResult<LazyFrame> {
     let schema: Schema = std::iter::once(Field::new("account_id".into(), DataType::String))
         .chain(
             columns
-                .iter()
-                .map(|(name, dtype)| Field::new((*name).into(), dtype.clone())),
+                .into_iter()
+                .map(|(name, dtype)| Field::new(name.into(), dtype)),
         )
         .collect();
     Ok(DataFrame::empty_with_schema(&schema).lazy())

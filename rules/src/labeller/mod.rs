@@ -561,15 +561,16 @@ impl PostClassifier {
         title: Option<&'t str>,
         text: Option<&'t str>,
     ) -> &'m Verdict {
-        if memo.off {
-            return memo.last.insert(self.classify_with(scratch, title, text));
+        if !memo.off {
+            memo.looked_up += 1;
+            if memo.looked_up == VerdictMemo::PROBE
+                && memo.reused * VerdictMemo::MIN_REUSE < memo.looked_up
+            {
+                memo.off = true;
+                memo.verdicts = HashMap::default();
+            }
         }
-        memo.looked_up += 1;
-        if memo.looked_up == VerdictMemo::PROBE
-            && memo.reused * VerdictMemo::MIN_REUSE < memo.looked_up
-        {
-            memo.off = true;
-            memo.verdicts = HashMap::default();
+        if memo.off {
             return memo.last.insert(self.classify_with(scratch, title, text));
         }
         if memo.verdicts.len() >= VerdictMemo::CAPACITY {
