@@ -1,14 +1,22 @@
 //! `scores.xlsx`: the workbook evaluators circulate — sheets 排名 (rankings), 得分 (scores) and
 //! 问题清单 (findings), each with a bold frozen header row and column widths fitted to the text
-//! (Chinese characters count double). Sheets are written row by row in constant memory; a sheet
-//! longer than Excel's 1,048,576 rows is cut with a last row saying so (the CSV and Parquet
-//! tables hold everything), and findings that long are counted per rule instead
-//! (`report::findings_by_rule`).
+//! (Chinese characters count double). A sheet longer than Excel's 1,048,576 rows is cut with a
+//! last row saying so (the CSV and Parquet tables hold everything), and findings that long are
+//! counted per rule instead (`report::findings_by_rule`).
+//!
+//! The workbook is written here as the Office Open XML parts themselves (SpreadsheetML with
+//! inline strings, the form rust_xlsxwriter's constant-memory sheets take), streamed straight
+//! into the zip one chunk of rows at a time: nothing but a chunk is held, nothing is spilled to
+//! temporary files and read again, and the parts are deflated at a fast level. Compressing at
+//! zlib's default level was the longest job of a national report (a workbook of 120 MB of XML
+//! at 20,000 accounts), and rust_xlsxwriter does not let the level be chosen.
 
+use std::fmt::Write as _;
+use std::io::{BufWriter, Seek, Write};
 use std::path::Path;
 
+use ::zip::write::SimpleFileOptions;
 use polars::prelude::*;
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::Error;
 use crate::tables::{CHUNK_ROWS, Cell, column_cells, frame_cells};
@@ -18,6 +26,14 @@ pub const MAX_DATA_ROWS: usize = 1_048_576 - 2;
 const MAX_WIDTH: f64 = 60.0;
 /// Rows a column's width is fitted to.
 const WIDTH_SAMPLE_ROWS: usize = 2_000;
+/// Deflate level of the parts. Measured on a 20,000-account workbook (120 MB of XML): level 6
+/// (zlib's default) 0.88 s and 9.8 MB, level 2 0.37 s and 12.2 MB, level 1 0.33 s and 16.1 MB.
+const DEFLATE_LEVEL: i64 = 2;
+/// XML gathered before it is handed to the compressor.
+const FLUSH_BYTES: usize = 1 << 18;
+/// A sheet part this many rows long may pass 4 GiB of XML in principle: its zip entry gets the
+/// 64-bit sizes (which Excel reads) instead of failing the write.
+const LARGE_PART_ROWS: usize = 200_000;
 
 /// A sheet: its name, the table and a header label per column (the column name when absent).
 pub struct Sheet<'a> {
@@ -26,15 +42,6 @@ pub struct Sheet<'a> {
     pub labels: &'a dyn Fn(&str) -> String,
     /// A line written below the table (what the sheet holds when it is not the whole table).
     pub note: Option<String>,
-}
-
-fn to_error(path: &Path) -> impl Fn(XlsxError) -> Error + '_ {
-    move |e| {
-        Error::Store(govmedia_collectors::Error::io(
-            path,
-            std::io::Error::other(e.to_string()),
-        ))
-    }
 }
 
 /// Display width of a text in Excel's character units.
@@ -52,8 +59,8 @@ const CUT_MARKER: &str = "…〔超出 Excel 单元格长度，已截断；全�
 /// A text within Excel's cell limit: a longer one is cut, with a marker saying so and where the
 /// whole text is (one account with a 40,000-character name must not fail the workbook).
 pub fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    // Excel counts UTF-16 code units.
-    if text.encode_utf16().count() <= CELL_CHARS {
+    // Excel counts UTF-16 code units; a text of fewer bytes than the limit has fewer units.
+    if text.len() <= CELL_CHARS || text.encode_utf16().count() <= CELL_CHARS {
         return text.into();
     }
     let room = CELL_CHARS - CUT_MARKER.encode_utf16().count();
@@ -69,108 +76,330 @@ pub fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
     format!("{}{CUT_MARKER}", &text[..end]).into()
 }
 
-fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, header: &Format) -> Result<(), XlsxError> {
-    worksheet.set_name(sheet.name)?;
+/// Appends `text` as SpreadsheetML character data. Besides `&`, `<` and `>`, XML cannot carry
+/// most control characters: Excel writes them as `_xHHHH_`, and so writes a literal `_xHHHH_`
+/// in a text as `_x005F_xHHHH_` (its underscore escaped), so that reading gives the text back.
+fn push_xml_text(out: &mut String, text: &str) {
+    let needs_escape = |b: u8| matches!(b, b'&' | b'<' | b'>' | b'_' | 0xEF) || b < 0x20;
+    if !text.bytes().any(needs_escape) {
+        out.push_str(text);
+        return;
+    }
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\t' | '\n' => out.push(ch),
+            '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => {
+                let _ = write!(out, "_x{:04X}_", ch as u32);
+            }
+            '_' if is_excel_escape(&text[i..]) => out.push_str("_x005F_"),
+            _ => out.push(ch),
+        }
+    }
+}
+
+/// Whether `text` starts with an Excel character escape, `_xHHHH_`.
+fn is_excel_escape(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 7
+        && b.starts_with(b"_x")
+        && b[2..6].iter().all(u8::is_ascii_hexdigit)
+        && b[6] == b'_'
+}
+
+/// The column letters of a 0-based column: A … Z, AA …
+fn column_letters(mut column: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (column % 26) as u8);
+        if column < 26 {
+            break;
+        }
+        column = column / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).expect("ASCII letters")
+}
+
+/// Style index of the bold header cells in `styles.xml`.
+const HEADER_STYLE: u32 = 1;
+
+/// Appends one cell; a null or an empty text is no cell (Excel stores no empty strings).
+fn push_cell(out: &mut String, reference: &str, row: usize, cell: &Cell, style: Option<u32>) {
+    let style = style.map(|s| format!(" s=\"{s}\"")).unwrap_or_default();
+    let text_cell = |out: &mut String, text: &str| {
+        let preserve = if text.starts_with(['\t', '\n', ' ']) || text.ends_with(['\t', '\n', ' ']) {
+            " xml:space=\"preserve\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<c r=\"{reference}{row}\"{style} t=\"inlineStr\"><is><t{preserve}>"
+        );
+        push_xml_text(out, &fit_cell(text));
+        out.push_str("</t></is></c>");
+    };
+    match cell {
+        Cell::Null => {}
+        Cell::Str(s) if s.is_empty() => {}
+        Cell::Str(s) => text_cell(out, s),
+        Cell::Int(i) => {
+            let _ = write!(out, "<c r=\"{reference}{row}\"{style}><v>{i}</v></c>");
+        }
+        // Excel has no NaN or infinity: they are written as text, as rust_xlsxwriter did.
+        Cell::Float(f) if f.is_nan() => text_cell(out, "NAN"),
+        Cell::Float(f) if f.is_infinite() => text_cell(out, if *f > 0.0 { "INF" } else { "-INF" }),
+        Cell::Float(f) => {
+            let _ = write!(out, "<c r=\"{reference}{row}\"{style}><v>{f}</v></c>");
+        }
+        Cell::Bool(b) => {
+            let _ = write!(
+                out,
+                "<c r=\"{reference}{row}\"{style} t=\"b\"><v>{}</v></c>",
+                u8::from(*b)
+            );
+        }
+    }
+}
+
+/// The XML of one worksheet, handed to `sink` a few hundred KB at a time.
+fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Result<(), SheetError> {
     let table = sheet.table;
     let rows = table.height().min(MAX_DATA_ROWS);
-    let mut widths = Vec::with_capacity(table.width());
-    // Freeze and widths must be set before constant-memory rows are flushed.
-    worksheet.set_freeze_panes(1, 0)?;
-    let cell_error =
-        |name: &str, e: PolarsError| XlsxError::ParameterError(format!("column {name}: {e}"));
-    for (c, column) in table.columns().iter().enumerate() {
-        let label = (sheet.labels)(column.name());
-        // Fit to the header and the first rows: enough to size a column, cheap on long sheets.
-        let width = column_cells(&column.slice(0, rows.min(WIDTH_SAMPLE_ROWS)))
-            .map_err(|e| cell_error(column.name(), e))?
-            .iter()
-            .map(|cell| text_width(&cell.text()))
-            .fold(text_width(&label), f64::max);
-        widths.push((width + 2.0).min(MAX_WIDTH));
-        worksheet.set_column_width(c as u16, widths[c])?;
+    let note = sheet.note.clone().or_else(|| {
+        (table.height() > rows).then(|| {
+            let more = table.height() - rows;
+            format!(
+                "…… 另有 {more} 行未列出（Excel 行数上限），完整数据见同名 CSV / Parquet 文件 / \
+                 {more} more rows not shown (Excel's row limit): see the CSV / Parquet file"
+            )
+        })
+    });
+    let references: Vec<String> = (0..table.width()).map(column_letters).collect();
+    let last_row = rows + 1 + usize::from(note.is_some());
+    let mut xml = String::with_capacity(FLUSH_BYTES * 2);
+    xml.push_str(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        "\n",
+        r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" "#,
+        r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#
+    ));
+    let last_column = references.last().map_or("A", String::as_str);
+    let _ = write!(xml, "<dimension ref=\"A1:{last_column}{last_row}\"/>");
+    let _ = write!(
+        xml,
+        "<sheetViews><sheetView{} workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" \
+         activePane=\"bottomLeft\" state=\"frozen\"/><selection pane=\"bottomLeft\"/>\
+         </sheetView></sheetViews><sheetFormatPr defaultRowHeight=\"15\"/>",
+        if selected { " tabSelected=\"1\"" } else { "" }
+    );
+    let labels: Vec<String> = table
+        .columns()
+        .iter()
+        .map(|c| (sheet.labels)(c.name()))
+        .collect();
+    if table.width() > 0 {
+        xml.push_str("<cols>");
+        for (c, column) in table.columns().iter().enumerate() {
+            // Fit to the header and the first rows: enough to size a column, cheap on long sheets.
+            let width = column_cells(&column.slice(0, rows.min(WIDTH_SAMPLE_ROWS)))
+                .map_err(|e| SheetError::Column(column.name().to_string(), e))?
+                .iter()
+                .map(|cell| text_width(&cell.text()))
+                .fold(text_width(&labels[c]), f64::max);
+            let width = (width + 2.0).min(MAX_WIDTH);
+            let n = c + 1;
+            let _ = write!(
+                xml,
+                "<col min=\"{n}\" max=\"{n}\" width=\"{width:.2}\" customWidth=\"1\"/>"
+            );
+        }
+        xml.push_str("</cols>");
     }
-    for (c, column) in table.columns().iter().enumerate() {
-        worksheet.write_string_with_format(0, c as u16, (sheet.labels)(column.name()), header)?;
+    xml.push_str("<sheetData><row r=\"1\">");
+    for (label, reference) in labels.iter().zip(&references) {
+        push_cell(
+            &mut xml,
+            reference,
+            1,
+            &Cell::Str(label.into()),
+            Some(HEADER_STYLE),
+        );
     }
-    // Cells are made one chunk of rows at a time; constant-memory sheets flush row by row.
+    xml.push_str("</row>");
+    // Cells are made one chunk of rows at a time.
     let mut offset = 0;
     while offset < rows {
         let chunk = table.slice(offset as i64, CHUNK_ROWS.min(rows - offset));
-        let columns = frame_cells(&chunk).map_err(|e| cell_error("(chunk)", e))?;
+        let columns =
+            frame_cells(&chunk).map_err(|e| SheetError::Column("(chunk)".to_string(), e))?;
         for r in 0..chunk.height() {
-            let row = (offset + r + 1) as u32;
-            for (c, cells) in columns.iter().enumerate() {
-                let c = c as u16;
-                match &cells[r] {
-                    Cell::Null => {}
-                    Cell::Str(s) => {
-                        worksheet.write_string(row, c, fit_cell(s).as_ref())?;
-                    }
-                    Cell::Int(i) => {
-                        worksheet.write_number(row, c, *i as f64)?;
-                    }
-                    Cell::Float(f) => {
-                        worksheet.write_number(row, c, *f)?;
-                    }
-                    Cell::Bool(b) => {
-                        worksheet.write_boolean(row, c, *b)?;
-                    }
-                }
+            let row = offset + r + 2;
+            let _ = write!(xml, "<row r=\"{row}\">");
+            for (cells, reference) in columns.iter().zip(&references) {
+                push_cell(&mut xml, reference, row, &cells[r], None);
+            }
+            xml.push_str("</row>");
+            if xml.len() >= FLUSH_BYTES {
+                sink.write_all(xml.as_bytes())?;
+                xml.clear();
             }
         }
         offset += chunk.height();
     }
-    if let Some(note) = &sheet.note {
-        worksheet.write_string((rows + 1) as u32, 0, note)?;
-    } else if table.height() > rows {
-        worksheet.write_string(
-            (rows + 1) as u32,
-            0,
-            format!(
-                "…… 另有 {} 行未列出（Excel 行数上限），完整数据见同名 CSV / Parquet 文件 / {} more rows \
-                 not shown (Excel's row limit): see the CSV / Parquet file",
-                table.height() - rows,
-                table.height() - rows
-            ),
-        )?;
+    if let Some(note) = note {
+        let row = rows + 2;
+        let _ = write!(xml, "<row r=\"{row}\">");
+        push_cell(&mut xml, "A", row, &Cell::Str(note.into()), None);
+        xml.push_str("</row>");
     }
+    xml.push_str(concat!(
+        "</sheetData>",
+        r#"<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>"#,
+        "</worksheet>"
+    ));
+    sink.write_all(xml.as_bytes())?;
     Ok(())
+}
+
+/// Why a sheet could not be written.
+#[derive(Debug, thiserror::Error)]
+enum SheetError {
+    #[error("column {0}: {1}")]
+    Column(String, PolarsError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Zip(#[from] ::zip::result::ZipError),
+}
+
+impl From<SheetError> for std::io::Error {
+    fn from(e: SheetError) -> Self {
+        match e {
+            SheetError::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
+}
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+const RELATIONSHIPS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+const OFFICE_RELATIONSHIPS: &str =
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const SPREADSHEET: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+const SHEET_CONTENT: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml";
+
+/// Escapes a text for an XML attribute (sheet names are the report's own, but still).
+fn attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// The package parts around the sheets: content types, relationships, workbook and styles.
+fn package_parts(sheets: &[Sheet]) -> [(&'static str, String); 5] {
+    let n = sheets.len();
+    let mut types = format!(
+        "{XML_DECLARATION}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+         <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+         <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+         <Override PartName=\"/xl/workbook.xml\" ContentType=\"{SHEET_CONTENT}.sheet.main+xml\"/>\
+         <Override PartName=\"/xl/styles.xml\" ContentType=\"{SHEET_CONTENT}.styles+xml\"/>"
+    );
+    let mut workbook_rels = format!("{XML_DECLARATION}<Relationships xmlns=\"{RELATIONSHIPS}\">");
+    let mut workbook = format!(
+        "{XML_DECLARATION}<workbook xmlns=\"{SPREADSHEET}\" xmlns:r=\"{OFFICE_RELATIONSHIPS}\">\
+         <bookViews><workbookView/></bookViews><sheets>"
+    );
+    for (i, sheet) in sheets.iter().enumerate() {
+        let n = i + 1;
+        let _ = write!(
+            types,
+            "<Override PartName=\"/xl/worksheets/sheet{n}.xml\" ContentType=\"{SHEET_CONTENT}.worksheet+xml\"/>"
+        );
+        let _ = write!(
+            workbook_rels,
+            "<Relationship Id=\"rId{n}\" Type=\"{OFFICE_RELATIONSHIPS}/worksheet\" Target=\"worksheets/sheet{n}.xml\"/>"
+        );
+        let _ = write!(
+            workbook,
+            "<sheet name=\"{}\" sheetId=\"{n}\" r:id=\"rId{n}\"/>",
+            attribute(sheet.name)
+        );
+    }
+    types.push_str("</Types>");
+    let _ = write!(
+        workbook_rels,
+        "<Relationship Id=\"rId{}\" Type=\"{OFFICE_RELATIONSHIPS}/styles\" Target=\"styles.xml\"/></Relationships>",
+        n + 1
+    );
+    workbook.push_str("</sheets></workbook>");
+    let root_rels = format!(
+        "{XML_DECLARATION}<Relationships xmlns=\"{RELATIONSHIPS}\"><Relationship Id=\"rId1\" \
+         Type=\"{OFFICE_RELATIONSHIPS}/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"
+    );
+    // Two cell formats: the default and the bold header ([`HEADER_STYLE`]).
+    let styles = format!(
+        "{XML_DECLARATION}<styleSheet xmlns=\"{SPREADSHEET}\">\
+         <fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/><family val=\"2\"/></font>\
+         <font><b/><sz val=\"11\"/><name val=\"Calibri\"/><family val=\"2\"/></font></fonts>\
+         <fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills>\
+         <borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+         <cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs>\
+         <cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/>\
+         <xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs>\
+         <cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>\
+         </styleSheet>"
+    );
+    [
+        ("[Content_Types].xml", types),
+        ("_rels/.rels", root_rels),
+        ("xl/workbook.xml", workbook),
+        ("xl/_rels/workbook.xml.rels", workbook_rels),
+        ("xl/styles.xml", styles),
+    ]
+}
+
+/// Writes the package to `writer`.
+fn write_package<W: Write + Seek>(writer: W, sheets: &[Sheet]) -> Result<W, SheetError> {
+    let mut zip = ::zip::ZipWriter::new(writer);
+    let options = SimpleFileOptions::default()
+        .compression_method(::zip::CompressionMethod::Deflated)
+        .compression_level(Some(DEFLATE_LEVEL))
+        .unix_permissions(0o600);
+    for (name, text) in package_parts(sheets) {
+        zip.start_file(name, options)?;
+        zip.write_all(text.as_bytes())?;
+    }
+    for (i, sheet) in sheets.iter().enumerate() {
+        let large = sheet.table.height() > LARGE_PART_ROWS;
+        zip.start_file(
+            format!("xl/worksheets/sheet{}.xml", i + 1),
+            options.large_file(large),
+        )?;
+        govmedia_rules::trace::stage("report: xlsx sheets", || {
+            write_sheet_xml(sheet, i == 0, &mut zip)
+        })?;
+    }
+    Ok(zip.finish()?)
 }
 
 /// Writes the workbook atomically.
 pub fn write_workbook(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
-    // rust_xlsxwriter's constant-memory sheets spill rows to temporary files and panic when a
-    // write fails (a full disk was seen at 200,000 accounts): that becomes an error naming the
-    // workbook, not a crash of the whole report.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        write_workbook_or_panic(path, sheets)
-    }))
-    .unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("the XLSX writer failed");
-        Err(to_error(path)(XlsxError::ParameterError(why.to_string())))
-    })
-}
-
-fn write_workbook_or_panic(path: &Path, sheets: &[Sheet]) -> Result<(), Error> {
-    let err = to_error(path);
-    let mut workbook = Workbook::new();
-    let header = Format::new().set_bold();
-    for sheet in sheets {
-        let worksheet = workbook.add_worksheet_with_constant_memory();
-        govmedia_rules::trace::stage("report: xlsx sheets", || {
-            write_sheet(worksheet, sheet, &header)
-        })
-        .map_err(&err)?;
-    }
-    let bytes = govmedia_rules::trace::stage("report: xlsx save", || workbook.save_to_buffer())
-        .map_err(&err)?;
     govmedia_collectors::store::write_replacing(path, |file| {
-        use std::io::Write;
-        file.write_all(&bytes)
+        let mut out = write_package(BufWriter::with_capacity(1 << 20, file), sheets)?;
+        out.flush()
     })?;
     Ok(())
 }
@@ -256,6 +485,69 @@ mod tests {
         assert!(sheet.contains("91.5"));
         let strings = zip.remove("xl/sharedStrings.xml").unwrap_or_default();
         assert!(sheet.contains("得分") || strings.contains("得分"));
+    }
+
+    #[test]
+    fn hostile_texts_numbers_and_notes_read_back_as_written() {
+        use calamine::{Data, Reader, Xlsx};
+        let texts = [
+            "<script>alert('x')</script> & 「引号」",
+            "控制\u{1}字符\u{1b}",
+            "字面 _x0041_ 不是转义",
+            "  前后空格 ",
+            "多行\n文本\t制表",
+            "😀 表情",
+            "",
+        ];
+        let df = df!(
+            "text" => texts,
+            "score" => [Some(91.5), None, Some(-0.25), Some(f64::NAN), Some(1e-9), Some(3.0), Some(7.0)],
+            "rank" => [1i64, 2, 3, 4, 5, 6, -7],
+            "veto" => [true, false, true, false, true, false, true],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scores.xlsx");
+        let labels = |c: &str| format!("列 {c}");
+        write_workbook(
+            &path,
+            &[Sheet {
+                name: "问题汇总",
+                table: &df,
+                labels: &labels,
+                note: Some("共 7 行 / 7 rows".into()),
+            }],
+        )
+        .unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+        assert_eq!(book.sheet_names(), ["问题汇总"]);
+        let range = book.worksheet_range("问题汇总").unwrap();
+        let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(rows.len(), 1 + texts.len() + 1, "header, rows, note");
+        assert_eq!(rows[0][0], Data::String("列 text".into()));
+        for (i, text) in texts.iter().enumerate() {
+            let expected = if text.is_empty() {
+                Data::Empty
+            } else {
+                Data::String(text.to_string())
+            };
+            assert_eq!(rows[i + 1][0], expected, "row {i}");
+        }
+        assert_eq!(rows[1][1], Data::Float(91.5));
+        assert_eq!(rows[2][1], Data::Empty);
+        assert_eq!(rows[3][1], Data::Float(-0.25));
+        assert_eq!(rows[4][1], Data::String("NAN".into()));
+        assert_eq!(rows[5][1], Data::Float(1e-9));
+        assert_eq!(rows[7][2], Data::Float(-7.0));
+        assert_eq!(rows[1][3], Data::Bool(true));
+        assert_eq!(rows[2][3], Data::Bool(false));
+        assert_eq!(rows[8][0], Data::String("共 7 行 / 7 rows".into()));
+        // The parts are well-formed XML even with control characters in the text.
+        let sheet = zip_entries(&std::fs::read(&path).unwrap())
+            .remove("xl/worksheets/sheet1.xml")
+            .unwrap();
+        assert!(sheet.contains("_x0001_") && sheet.contains("_x005F_x0041_"));
+        assert!(!sheet.contains("<script>"));
     }
 
     /// The text entries of a zip archive, read with the zip crate rust_xlsxwriter itself uses.
