@@ -123,21 +123,29 @@ fn column_letters(mut column: usize) -> String {
     String::from_utf8(letters).expect("ASCII letters")
 }
 
-/// Style index of the bold header cells in `styles.xml`.
-const HEADER_STYLE: u32 = 1;
+/// The style attribute of the bold header cells (the second cell format of `styles.xml`).
+const HEADER_STYLE: &str = " s=\"1\"";
 
-/// Appends one cell; a null or an empty text is no cell (Excel stores no empty strings).
-fn push_cell(out: &mut String, reference: &str, row: usize, cell: &Cell, style: Option<u32>) {
-    let style = style.map(|s| format!(" s=\"{s}\"")).unwrap_or_default();
+/// Appends one cell at column `reference` of row `row` (its number as text); a null or an empty
+/// text is no cell (Excel stores no empty strings). Written with `push_str`, not `write!`: a
+/// national workbook has tens of millions of cells.
+fn push_cell(out: &mut String, reference: &str, row: &str, cell: &Cell, style: &str) {
+    let open = |out: &mut String| {
+        out.push_str("<c r=\"");
+        out.push_str(reference);
+        out.push_str(row);
+        out.push('"');
+        out.push_str(style);
+    };
     let text_cell = |out: &mut String, text: &str| {
-        let preserve = if text.starts_with(['\t', '\n', ' ']) || text.ends_with(['\t', '\n', ' ']) {
-            " xml:space=\"preserve\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            "<c r=\"{reference}{row}\"{style} t=\"inlineStr\"><is><t{preserve}>"
+        open(out);
+        let whitespace = ['\t', '\n', ' '];
+        out.push_str(
+            if text.starts_with(whitespace) || text.ends_with(whitespace) {
+                " t=\"inlineStr\"><is><t xml:space=\"preserve\">"
+            } else {
+                " t=\"inlineStr\"><is><t>"
+            },
         );
         push_xml_text(out, &fit_cell(text));
         out.push_str("</t></is></c>");
@@ -147,20 +155,25 @@ fn push_cell(out: &mut String, reference: &str, row: usize, cell: &Cell, style: 
         Cell::Str(s) if s.is_empty() => {}
         Cell::Str(s) => text_cell(out, s),
         Cell::Int(i) => {
-            let _ = write!(out, "<c r=\"{reference}{row}\"{style}><v>{i}</v></c>");
+            open(out);
+            out.push_str("><v>");
+            out.push_str(itoa::Buffer::new().format(*i));
+            out.push_str("</v></c>");
         }
         // Excel has no NaN or infinity: they are written as text, as rust_xlsxwriter did.
         Cell::Float(f) if f.is_nan() => text_cell(out, "NAN"),
         Cell::Float(f) if f.is_infinite() => text_cell(out, if *f > 0.0 { "INF" } else { "-INF" }),
         Cell::Float(f) => {
-            let _ = write!(out, "<c r=\"{reference}{row}\"{style}><v>{f}</v></c>");
+            open(out);
+            let _ = write!(out, "><v>{f}</v></c>");
         }
         Cell::Bool(b) => {
-            let _ = write!(
-                out,
-                "<c r=\"{reference}{row}\"{style} t=\"b\"><v>{}</v></c>",
-                u8::from(*b)
-            );
+            open(out);
+            out.push_str(if *b {
+                " t=\"b\"><v>1</v></c>"
+            } else {
+                " t=\"b\"><v>0</v></c>"
+            });
         }
     }
 }
@@ -224,9 +237,9 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
         push_cell(
             &mut xml,
             reference,
-            1,
+            "1",
             &Cell::Str(label.into()),
-            Some(HEADER_STYLE),
+            HEADER_STYLE,
         );
     }
     xml.push_str("</row>");
@@ -236,11 +249,14 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
         let chunk = table.slice(offset as i64, CHUNK_ROWS.min(rows - offset));
         let columns =
             frame_cells(&chunk).map_err(|e| SheetError::Column("(chunk)".to_string(), e))?;
+        let mut number = itoa::Buffer::new();
         for r in 0..chunk.height() {
-            let row = offset + r + 2;
-            let _ = write!(xml, "<row r=\"{row}\">");
+            let row = number.format(offset + r + 2);
+            xml.push_str("<row r=\"");
+            xml.push_str(row);
+            xml.push_str("\">");
             for (cells, reference) in columns.iter().zip(&references) {
-                push_cell(&mut xml, reference, row, &cells[r], None);
+                push_cell(&mut xml, reference, row, &cells[r], "");
             }
             xml.push_str("</row>");
             if xml.len() >= FLUSH_BYTES {
@@ -251,9 +267,9 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
         offset += chunk.height();
     }
     if let Some(note) = note {
-        let row = rows + 2;
+        let row = (rows + 2).to_string();
         let _ = write!(xml, "<row r=\"{row}\">");
-        push_cell(&mut xml, "A", row, &Cell::Str(note.into()), None);
+        push_cell(&mut xml, "A", &row, &Cell::Str(note.into()), "");
         xml.push_str("</row>");
     }
     xml.push_str(concat!(

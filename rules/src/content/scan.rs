@@ -151,10 +151,27 @@ fn scan_rows(
         ..Found::default()
     };
     let (hits, cats, counts) = (&mut found.hits, &mut found.cats, &mut found.counts);
+    // The rows' columns, read in order: `ChunkedArray::get` searched the chunks for every cell.
+    let (start, len) = (rows.start, rows.len());
+    let cut = |ca: &StringChunked| ca.slice(start as i64, len);
+    let (account, post, title, text, html) = (
+        cut(slice.account),
+        cut(slice.post),
+        cut(slice.title),
+        cut(slice.text),
+        cut(slice.html),
+    );
+    let key = slice.key.slice(start as i64, len);
+    let columns = account
+        .iter()
+        .zip(post.iter())
+        .zip(title.iter().zip(text.iter()))
+        .zip(html.iter().zip(key.iter()));
     let mut scratch = scanners.classifier.scratch();
     let mut memo = VerdictMemo::default();
-    for i in rows {
-        if slice.account.get(i).is_none() || slice.post.get(i).is_none() {
+    for (offset, (((account, post), (title, text)), (html, key))) in columns.enumerate() {
+        let i = start + offset;
+        if account.is_none() || post.is_none() {
             continue;
         }
         let mut push = |hit: TextHit| {
@@ -165,12 +182,9 @@ fn scan_rows(
             hits.context.push(hit.context);
             hits.reason.push(hit.reason);
         };
-        let verdict = scanners.classifier.classify_memo(
-            &mut scratch,
-            &mut memo,
-            slice.title.get(i),
-            slice.text.get(i),
-        );
+        let verdict = scanners
+            .classifier
+            .classify_memo(&mut scratch, &mut memo, title, text);
         // A WeChat text often repeats the title: the classifier reports each term once.
         let mut seen: HashSet<(&'static str, String)> = verdict
             .hits
@@ -180,7 +194,7 @@ fn scan_rows(
         for hit in &verdict.hits {
             push(hit.clone());
         }
-        if let Some(value) = slice.html.get(i) {
+        if let Some(value) = html {
             for Hit {
                 tag,
                 term,
@@ -218,7 +232,7 @@ fn scan_rows(
             .iter()
             .position(|(c, _)| *c == category)
             .unwrap_or(CATEGORY_COLUMNS.len() - 1);
-        if let Some(per_category) = slice.key.get(i).and_then(|k| counts.get_mut(k as usize)) {
+        if let Some(per_category) = key.and_then(|k| counts.get_mut(k as usize)) {
             per_category[slot] += 1;
         }
         if category != DEFAULT_CATEGORY {

@@ -9,6 +9,7 @@
 //!   the other shared passes.
 
 pub mod posts;
+pub mod rows;
 pub mod updates;
 
 use polars::prelude::*;

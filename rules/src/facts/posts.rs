@@ -11,6 +11,7 @@ use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
 use polars::prelude::*;
 
 use super::AccountKeys;
+use super::rows::{BoolRows, I64Rows, StrRows};
 use crate::measurements::MONTHLY_COUNTERS;
 
 /// The influence-index counters, in the order of `indices::COUNTERS`.
@@ -200,6 +201,37 @@ impl PassColumns {
     }
 }
 
+/// The pass's columns read row by row ([`super::rows`]).
+struct RowViews<'a> {
+    account: StrRows<'a>,
+    post: StrRows<'a>,
+    url: StrRows<'a>,
+    at: I64Rows<'a>,
+    position: I64Rows<'a>,
+    deleted: BoolRows<'a>,
+    original: BoolRows<'a>,
+    comments_open: BoolRows<'a>,
+    monthly: Vec<I64Rows<'a>>,
+    index_counters: Vec<I64Rows<'a>>,
+}
+
+impl<'a> RowViews<'a> {
+    fn new(c: &'a PassColumns) -> Self {
+        RowViews {
+            account: StrRows::new(&c.account),
+            post: StrRows::new(&c.post),
+            url: StrRows::new(&c.url),
+            at: I64Rows::new(&c.at),
+            position: I64Rows::new(&c.position),
+            deleted: BoolRows::new(&c.deleted),
+            original: BoolRows::new(&c.original),
+            comments_open: BoolRows::new(&c.comments_open),
+            monthly: c.monthly.iter().map(I64Rows::new).collect(),
+            index_counters: c.index_counters.iter().map(I64Rows::new).collect(),
+        }
+    }
+}
+
 /// Rows per worker below which one thread does the pass.
 const PARALLEL_ROWS: usize = 1 << 16;
 
@@ -292,7 +324,7 @@ fn facts_of_rows(
     let mut facts = vec![AccountPostFacts::default(); keys.len()];
     let mut touched = vec![false; keys.len()];
     let mut last_rows: Vec<Option<(i64, usize)>> = vec![None; keys.len()];
-    let c = columns;
+    let c = RowViews::new(columns);
     // WeChat mass-sends already counted, per account: (account, published_at).
     let mut mass_sends: HashSet<(u32, i64)> = HashSet::new();
     let mut lookup = keys.cursor();
