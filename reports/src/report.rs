@@ -22,7 +22,7 @@ use crate::index_page::{
 };
 use crate::labels::label;
 use crate::labels::platform_label;
-use crate::tables::{write_csv, write_json, write_parquet, write_parquet_windows};
+use crate::tables::{write_csv, write_json, write_parquet, write_unit_table};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
 use govmedia_rules::findings::instant_texts;
@@ -176,8 +176,8 @@ pub fn write_audit_report(
             trace::stage("report: post labels", || {
                 let labels = out.join("post_categories.parquet");
                 if post_categories.height() > CSV_ROW_LIMIT {
-                    // Read back from the audit units' files a window at a time.
-                    write_parquet_windows(post_categories, &labels)?;
+                    // The audit units' file as it is, rows grouped by unit (`unit_table`).
+                    write_unit_table(post_categories, &labels)?;
                     return Ok(vec![labels]);
                 }
                 let table = post_categories.collect()?;

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use govmedia_collectors::store::{RowGroupWriter, write_atomic};
+use govmedia_collectors::store::write_atomic;
 use govmedia_collectors::time::{days_to_date, format_shanghai};
 use polars::prelude::*;
 
@@ -279,25 +279,23 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes a table gathered from audit units window by window (never whole in memory), in row
-/// groups of [`govmedia_collectors::store::ROW_GROUP_ROWS`].
-pub fn write_parquet_windows(
+/// Writes a table gathered from audit units as Parquet: a table the units put in a file is that
+/// file, copied into place as it is (rows grouped by audit unit; `unit_table`), never held or
+/// re-encoded.
+pub fn write_unit_table(
     table: &govmedia_rules::unit_table::UnitTable,
     path: &Path,
 ) -> Result<(), Error> {
-    let mut failure: Option<govmedia_rules::Error> = None;
-    write_atomic(path, |file| {
-        let to_io = std::io::Error::other;
-        let mut writer = RowGroupWriter::new(file, &table.schema()).map_err(to_io)?;
-        if let Err(e) = table.for_each_window(|window| Ok(writer.push(&window)?)) {
-            failure = Some(e);
-            return Err(std::io::Error::other(
-                "reading the audit units' rows failed",
-            ));
+    use govmedia_rules::unit_table::UnitTable;
+    match table {
+        UnitTable::Frame(df) => write_parquet(df, path),
+        UnitTable::File(file) => {
+            let mut source = std::fs::File::open(file.path())
+                .map_err(|e| govmedia_collectors::Error::io(file.path(), e))?;
+            write_atomic(path, |out| std::io::copy(&mut source, out).map(|_| ()))?;
+            Ok(())
         }
-        writer.finish().map_err(to_io)
-    })
-    .map_err(|e| failure.take().map_or_else(|| e.into(), Error::from))
+    }
 }
 
 #[cfg(test)]
@@ -305,7 +303,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_table_from_the_units_files_is_written_window_by_window_with_the_rows_of_the_whole() {
+    fn a_table_the_units_put_in_a_file_is_written_as_that_file_with_every_row() {
         use govmedia_rules::unit_table::{UnitSpill, UnitTable};
         let unit = |ids: &[&str]| {
             df!(
@@ -315,17 +313,16 @@ mod tests {
             .unwrap()
         };
         let spill = UnitSpill::new(2).unwrap();
-        spill.put(0, &unit(&["a", "a", "c"])).unwrap();
         spill.put(1, &unit(&["b", "d", "d"])).unwrap();
+        spill.put(0, &unit(&["a", "a", "c"])).unwrap();
         let table = spill.finish(&["account_id"]).unwrap();
-        assert!(matches!(table, UnitTable::Files(_)));
+        assert!(matches!(table, UnitTable::File(_)));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("labels.parquet");
-        write_parquet_windows(&table, &path).unwrap();
+        write_unit_table(&table, &path).unwrap();
         let read = ParquetReader::new(std::fs::File::open(&path).unwrap())
             .finish()
             .unwrap();
-        assert!(read.equals(&table.collect().unwrap()));
         let ids: Vec<&str> = read
             .column("account_id")
             .unwrap()
@@ -334,7 +331,19 @@ mod tests {
             .iter()
             .map(Option::unwrap_or_default)
             .collect();
-        assert_eq!(ids, ["a", "a", "b", "c", "d", "d"]);
+        // Unit by unit, accounts in order within each: the same rows as the sorted whole.
+        assert_eq!(ids, ["a", "a", "c", "b", "d", "d"]);
+        let sorted = read
+            .sort(["account_id"], SortMultipleOptions::default().with_maintain_order(true))
+            .unwrap();
+        assert!(sorted.equals(&table.collect().unwrap()));
+        // A table in memory is written as it is.
+        let frame = UnitTable::Frame(unit(&["x"]));
+        write_unit_table(&frame, &path).unwrap();
+        let read = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(read.equals(&unit(&["x"])));
     }
 
     #[test]
