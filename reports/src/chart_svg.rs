@@ -105,14 +105,20 @@ impl<'a> CompactSvg<'a> {
         }
         out.push_str("</style>\n");
         for run in &self.shapes {
-            let _ = writeln!(
-                out,
-                "<path class=\"{}\" d=\"{}\"/>",
-                names[run.class], run.body
-            );
+            for part in [
+                "<path class=\"",
+                &names[run.class],
+                "\" d=\"",
+                &run.body,
+                "\"/>\n",
+            ] {
+                out.push_str(part);
+            }
         }
         for run in &self.labels {
-            let _ = writeln!(out, "<g class=\"{}\">{}</g>", names[run.class], run.body);
+            for part in ["<g class=\"", &names[run.class], "\">", &run.body, "</g>\n"] {
+                out.push_str(part);
+            }
         }
         out.push_str("</svg>");
     }
@@ -177,19 +183,35 @@ fn opacity(c: BackendColor) -> String {
 /// A number with at most `digits` (≤ 3) decimals and no trailing zeros. Integer arithmetic:
 /// `format!("{:.1}")` takes the exact (slow) float formatting path, once per label.
 fn round(value: f64, digits: u32) -> String {
+    let mut out = String::new();
+    push_round(&mut out, value, digits);
+    out
+}
+
+/// Appends [`round`]'s text.
+fn push_round(out: &mut String, value: f64, digits: u32) {
     let scale = 10i64.pow(digits.min(3));
     let scaled = (value * scale as f64).round() as i64;
     let (whole, mut fraction) = (scaled / scale, (scaled % scale).abs());
-    let sign = if scaled < 0 && whole == 0 { "-" } else { "" };
+    if scaled < 0 && whole == 0 {
+        out.push('-');
+    }
+    let mut number = itoa::Buffer::new();
+    out.push_str(number.format(whole));
     if fraction == 0 {
-        return format!("{sign}{whole}");
+        return;
     }
     let mut width = digits.min(3) as usize;
     while fraction % 10 == 0 {
         fraction /= 10;
         width -= 1;
     }
-    format!("{sign}{whole}.{fraction:0width$}")
+    out.push('.');
+    let text = number.format(fraction);
+    for _ in text.len()..width {
+        out.push('0');
+    }
+    out.push_str(text);
 }
 
 /// A colour with its opacity, comparable (plotters' colour is not).
@@ -309,19 +331,25 @@ fn polyline(out: &mut String, points: &[BackendCoord]) {
     let Some(((x0, y0), rest)) = points.split_first() else {
         return;
     };
-    let _ = write!(out, "M{x0} {y0}");
+    push_ints(out, &[("M", *x0), (" ", *y0)]);
     match rest {
-        [(x1, y1)] if y1 == y0 => {
-            let _ = write!(out, "H{x1}");
-        }
-        [(x1, y1)] if x1 == x0 => {
-            let _ = write!(out, "V{y1}");
-        }
+        [(x1, y1)] if y1 == y0 => push_ints(out, &[("H", *x1)]),
+        [(x1, y1)] if x1 == x0 => push_ints(out, &[("V", *y1)]),
         _ => {
             for (i, (x, y)) in rest.iter().enumerate() {
-                let _ = write!(out, "{}{x} {y}", if i == 0 { "L" } else { " " });
+                push_ints(out, &[(if i == 0 { "L" } else { " " }, *x), (" ", *y)]);
             }
         }
+    }
+}
+
+/// Appends each text and the integer after it. Path data is most of a chart's text, and
+/// `write!` most of the time drawing it took.
+fn push_ints(out: &mut String, parts: &[(&str, i32)]) {
+    let mut digits = itoa::Buffer::new();
+    for (text, value) in parts {
+        out.push_str(text);
+        out.push_str(digits.format(*value));
     }
 }
 
@@ -363,7 +391,8 @@ impl DrawingBackend for CompactSvg<'_> {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         if c.alpha > 0.0 {
             self.shape(ShapeLook::fill(c), |d| {
-                let _ = write!(d, "M{x} {y}h1v1h-1z");
+                push_ints(d, &[("M", x), (" ", y)]);
+                d.push_str("h1v1h-1z");
             });
         }
         Ok(())
@@ -387,7 +416,17 @@ impl DrawingBackend for CompactSvg<'_> {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         if let Some(look) = shape_look(style, fill) {
             self.shape(look, |d| {
-                let _ = write!(d, "M{x0} {y0}h{}v{}h{}z", x1 - x0, y1 - y0, x0 - x1);
+                push_ints(
+                    d,
+                    &[
+                        ("M", x0),
+                        (" ", y0),
+                        ("h", x1 - x0),
+                        ("v", y1 - y0),
+                        ("h", x0 - x1),
+                    ],
+                );
+                d.push('z');
             });
         }
         Ok(())
@@ -473,7 +512,11 @@ impl DrawingBackend for CompactSvg<'_> {
             VPos::Center => 0.25 * size,
             VPos::Bottom => -0.25 * size,
         };
-        let mut element = format!("<text x=\"{x}\" y=\"{}\"", round(f64::from(y) + shift, 1));
+        let mut element = String::with_capacity(40 + text.len());
+        push_ints(&mut element, &[("<text x=\"", x)]);
+        element.push_str("\" y=\"");
+        push_round(&mut element, f64::from(y) + shift, 1);
+        element.push('"');
         let turn = match style.transform() {
             FontTransform::Rotate90 => Some(90),
             FontTransform::Rotate180 => Some(180),

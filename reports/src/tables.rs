@@ -334,7 +334,10 @@ mod tests {
         // Unit by unit, accounts in order within each: the same rows as the sorted whole.
         assert_eq!(ids, ["a", "a", "c", "b", "d", "d"]);
         let sorted = read
-            .sort(["account_id"], SortMultipleOptions::default().with_maintain_order(true))
+            .sort(
+                ["account_id"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
             .unwrap();
         assert!(sorted.equals(&table.collect().unwrap()));
         // A table in memory is written as it is.
