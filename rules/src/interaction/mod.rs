@@ -221,7 +221,10 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
     let mut rows: [Vec<String>; 6] = Default::default();
     let mut at: Vec<i64> = Vec::new();
     let mut tags: Vec<&'static str> = Vec::new();
-    for i in 0..df.height() {
+    // The texts read in order (`ChunkedArray::get` searched the chunks for every cell); the ids
+    // of the few rows with a hit are looked up by row.
+    let texts = content.iter().zip(reply.iter().zip(reply_ms.iter()));
+    for (i, (content, (reply, reply_ms))) in texts.enumerate() {
         let mut push = |field: &str, tag: &'static str, term: &str, ctx_text: String| {
             rows[0].push(account.get(i).unwrap_or_default().to_string());
             rows[1].push(post.get(i).unwrap_or_default().to_string());
@@ -232,7 +235,7 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
             at.push(created.get(i).unwrap_or(0));
             tags.push(tag);
         };
-        if let Some(text) = content.get(i) {
+        if let Some(text) = content {
             for h in matcher.find(text) {
                 push(
                     "content",
@@ -242,7 +245,7 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
                 );
             }
         }
-        if let (Some(text), Some(_)) = (reply.get(i), reply_ms.get(i)) {
+        if let (Some(text), Some(_)) = (reply, reply_ms) {
             for h in matcher
                 .find(text)
                 .into_iter()
