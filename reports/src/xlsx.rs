@@ -19,7 +19,7 @@ use ::zip::write::SimpleFileOptions;
 use polars::prelude::*;
 
 use crate::Error;
-use crate::tables::{CHUNK_ROWS, Cell, column_cells, frame_cells};
+use crate::tables::{CHUNK_ROWS, Cell, column_cells, for_each_chunk};
 
 /// Data rows a sheet can hold below its header (Excel's limit less the header and the note).
 pub const MAX_DATA_ROWS: usize = 1_048_576 - 2;
@@ -244,14 +244,11 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
     }
     xml.push_str("</row>");
     // Cells are made one chunk of rows at a time.
-    let mut offset = 0;
-    while offset < rows {
-        let chunk = table.slice(offset as i64, CHUNK_ROWS.min(rows - offset));
-        let columns =
-            frame_cells(&chunk).map_err(|e| SheetError::Column("(chunk)".to_string(), e))?;
-        let mut number = itoa::Buffer::new();
-        for r in 0..chunk.height() {
-            let row = number.format(offset + r + 2);
+    let mut number = itoa::Buffer::new();
+    let mut first_row = 2;
+    for_each_chunk(&table.slice(0, rows), CHUNK_ROWS, |columns, height| {
+        for r in 0..height {
+            let row = number.format(first_row + r);
             xml.push_str("<row r=\"");
             xml.push_str(row);
             xml.push_str("\">");
@@ -264,8 +261,9 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
                 xml.clear();
             }
         }
-        offset += chunk.height();
-    }
+        first_row += height;
+        Ok(())
+    })?;
     if let Some(note) = note {
         let row = (rows + 2).to_string();
         let _ = write!(xml, "<row r=\"{row}\">");
@@ -566,7 +564,7 @@ mod tests {
         assert!(!sheet.contains("<script>"));
     }
 
-    /// The text entries of a zip archive, read with the zip crate rust_xlsxwriter itself uses.
+    /// The text entries of a zip archive.
     fn zip_entries(bytes: &[u8]) -> std::collections::HashMap<String, String> {
         let mut archive = ::zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut out = std::collections::HashMap::new();

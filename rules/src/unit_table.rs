@@ -116,17 +116,15 @@ impl UnitSpill {
     /// Hands over unit `unit`'s rows (sorted by account first): written at once when it is the
     /// unit's turn, else kept until the units before it are written.
     pub fn put(&self, unit: usize, rows: &DataFrame) -> Result<(), Error> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *guard;
         if unit < state.next || state.waiting.contains_key(&unit) || unit >= self.units {
             return Err(Error::Config(format!(
                 "audit unit {unit} handed over its rows twice, or is not a unit"
             )));
         }
         state.waiting.insert(unit, rows.clone());
-        while let Some(rows) = {
-            let next = state.next;
-            state.waiting.remove(&next)
-        } {
+        while let Some(rows) = state.waiting.remove(&state.next) {
             if state.writer.is_none() {
                 let file = std::fs::File::create(&self.path)
                     .map_err(|e| govmedia_collectors::Error::io(&self.path, e))?;
