@@ -46,6 +46,23 @@ fn with_demo<T>(
     page_tables: bool,
     then: impl FnOnce(&AuditContext, AuditResult, ScoreTables) -> T,
 ) -> T {
+    with_demo_selected(
+        accounts,
+        bucket_rows,
+        page_tables,
+        &Selection::default(),
+        then,
+    )
+}
+
+/// [`with_demo`] running the `selection` of rules.
+fn with_demo_selected<T>(
+    accounts: usize,
+    bucket_rows: u64,
+    page_tables: bool,
+    selection: &Selection,
+    then: impl FnOnce(&AuditContext, AuditResult, ScoreTables) -> T,
+) -> T {
     let tmp = tempfile::tempdir().unwrap();
     let opts = DemoOptions {
         accounts,
@@ -64,7 +81,7 @@ fn with_demo<T>(
     if !page_tables {
         ctx = ctx.without_page_tables();
     }
-    let result = run_audit(&ctx, &Selection::default()).unwrap();
+    let result = run_audit(&ctx, selection).unwrap();
     let scored = score_and_rank(&ctx, &result, &Scoring::builtin(), &IndexPack::builtin()).unwrap();
     then(&ctx, result, scored)
 }
@@ -266,6 +283,60 @@ fn page_tables_gathered_from_units_are_those_of_one_unit_and_skipped_without_pag
             "{name} differs without page tables"
         );
     }
+}
+
+/// A partial audit in tiny units whose rules judge no category (`--select UPD001,CNT001`, no
+/// pages) labels no post: its findings are the golden ones of those rules, its measurements the
+/// golden ones with the posts per category left empty.
+#[test]
+fn a_partial_audit_in_units_finds_the_golden_hits_without_labelling() {
+    if std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some() {
+        return;
+    }
+    let selection = Selection {
+        select: vec!["UPD001".into(), "CNT001".into()],
+        ignore: vec![],
+    };
+    let (result, _) = with_demo_selected(80, 500, false, &selection, |_, result, scored| {
+        (result, scored)
+    });
+    assert!(result.post_categories.is_none());
+    let dir = golden_dir(80);
+    let findings_keys = TABLES[0].1;
+    let golden = read(&dir.join("findings.parquet"))
+        .lazy()
+        .filter(
+            col("code")
+                .eq(lit("UPD001"))
+                .or(col("code").eq(lit("CNT001"))),
+        )
+        .collect()
+        .unwrap();
+    let found = sorted(result.findings, findings_keys);
+    assert!(found.height() > 0);
+    let problems = differences("findings", &sorted(golden, findings_keys), &found);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let m = sorted(result.measurements, &["account_id"]);
+    let golden = sorted(read(&dir.join("measurements.parquet")), &["account_id"]);
+    let categories = m
+        .get_column_names()
+        .into_iter()
+        .filter(|c| c.starts_with("posts_") && c.as_str() != "posts_in_window")
+        .count();
+    assert_eq!(categories, 6);
+    for c in m.get_column_names() {
+        let uncomputed = result.uncomputed.contains(&c.as_str());
+        let category = c.starts_with("posts_") && c.as_str() != "posts_in_window";
+        assert!(!category || uncomputed, "{c}");
+        if uncomputed {
+            assert_eq!(m.column(c).unwrap().null_count(), m.height(), "{c}");
+        }
+    }
+    // Empty where not computed; everything else as recorded.
+    let rest = |df: DataFrame| df.drop_many(result.uncomputed.iter().copied());
+    let problems = differences("measurements", &rest(golden), &rest(m));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// Every account page from a store of 32 tiny units is that of a one-unit store, byte for byte:

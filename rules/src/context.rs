@@ -187,6 +187,13 @@ fn split_by_unit(df: &DataFrame, units: u32) -> PolarsResult<Vec<DataFrame>> {
         .collect()
 }
 
+/// The compiled post classifiers of an audit, each made on first use.
+#[derive(Default)]
+struct Classifiers {
+    labelling: OnceLock<PostClassifier>,
+    flags_only: OnceLock<PostClassifier>,
+}
+
 pub struct AuditContext {
     pub as_of: NaiveDate,
     /// Beijing day number of as_of.
@@ -217,7 +224,10 @@ pub struct AuditContext {
     /// The post text scan, computed on first use and shared by the content rules.
     post_scan: OnceLock<PostScan>,
     /// The lexicons and label pack compiled, once per audit (shared by its units).
-    post_classifier: Arc<OnceLock<PostClassifier>>,
+    post_classifier: Arc<Classifiers>,
+    /// Whether the post scan labels each post's category (`engine::Reads::post_labels`): a
+    /// partial audit whose rules read no category finds the wording hits and flags only.
+    post_labels: bool,
     /// The organisation registry by `org_id`, once per audit (shared by its units: every unit
     /// sees the whole registry, so building it per unit made the audit quadratic).
     org_registry: Arc<OnceLock<HashMap<String, OrgEntry>>>,
@@ -308,6 +318,7 @@ impl AuditContext {
             orgs: DataFrame::empty(),
             post_scan: OnceLock::new(),
             post_classifier: Arc::default(),
+            post_labels: true,
             org_registry: Arc::default(),
             latest_link_checks: Arc::default(),
             comment_scan: OnceLock::new(),
@@ -360,6 +371,7 @@ impl AuditContext {
             units: Vec::new(),
             post_scan: OnceLock::new(),
             post_classifier: Arc::clone(&self.post_classifier),
+            post_labels: self.post_labels,
             org_registry: Arc::clone(&self.org_registry),
             latest_link_checks: Arc::clone(&self.latest_link_checks),
             comment_scan: OnceLock::new(),
@@ -530,13 +542,33 @@ impl AuditContext {
         Ok(self.post_scan.get_or_init(|| scan))
     }
 
-    /// The lexicons and the label pack compiled (once per audit, shared by its units).
+    /// The lexicons and the label pack compiled (once per audit, shared by its units), without
+    /// the category patterns when this context labels no category.
     pub fn post_classifier(&self) -> Result<&PostClassifier, Error> {
-        if let Some(c) = self.post_classifier.get() {
+        let (cell, build): (_, fn(&Lexicons) -> Result<PostClassifier, Error>) = if self.post_labels
+        {
+            (&self.post_classifier.labelling, PostClassifier::new)
+        } else {
+            (
+                &self.post_classifier.flags_only,
+                PostClassifier::without_categories,
+            )
+        };
+        if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let c = PostClassifier::new(&self.lexicons)?;
-        Ok(self.post_classifier.get_or_init(|| c))
+        let c = build(&self.lexicons)?;
+        Ok(cell.get_or_init(|| c))
+    }
+
+    /// This context with its post scan labelling each post's category or not (the scan's
+    /// `categories` are then empty and every post counts as 动态).
+    pub(crate) fn with_post_labels(mut self, labels: bool) -> Self {
+        if labels != self.post_labels {
+            self.post_labels = labels;
+            self.post_scan = OnceLock::new();
+        }
+        self
     }
 
     /// Lexicon hits in the window's comments and replies (computed once).

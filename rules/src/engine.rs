@@ -272,7 +272,8 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             let tables = trace::stage("unit read", || tables.read_into_memory(reads.comments))?;
             let unit = ctx
                 .for_unit(tables, accounts.clone())
-                .with_workers(unit_workers);
+                .with_workers(unit_workers)
+                .with_post_labels(reads.post_labels);
             let mut result = run_unit(&unit, &per_account, gather_naming, reads)?;
             if let Some(spill) = &label_spill {
                 let labels = std::mem::take(&mut result.tables[POST_CATEGORIES]);
@@ -711,6 +712,20 @@ mod tests {
                 "{codes:?} finds"
             );
             assert_eq!(of(&partial), of(&whole), "{codes:?}");
+            // Posts are counted per category only when they were labelled.
+            let m = &partial.measurements;
+            let categories = m.column("posts_policy_document").unwrap();
+            assert_eq!(
+                categories.null_count() == m.height(),
+                !computed.post_labels,
+                "{codes:?}"
+            );
+            if computed.post_text {
+                let posts = m.column("posts_in_window").unwrap();
+                assert!(
+                    posts.equals_missing(whole.measurements.column("posts_in_window").unwrap())
+                );
+            }
         }
         // Account pages draw every fact.
         let paged = run_audit(&fixture().context(), &select(&["UPD"])).unwrap();

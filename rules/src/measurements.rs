@@ -27,7 +27,7 @@ fn windows(ctx: &AuditContext) -> LazyFrame {
 /// not zero: nothing was counted.
 pub fn per_account(ctx: &AuditContext, reads: Reads) -> PolarsResult<LazyFrame> {
     let mut parts = if reads.post_text {
-        post_text_parts(ctx)?
+        post_text_parts(ctx, reads)?
     } else {
         vec![not_computed(
             post_text_counts().map(|c| (c, DataType::Int64)),
@@ -87,8 +87,13 @@ fn share(numerator: &str, denominator: &str, defined: Expr) -> Expr {
 /// The counted columns from the post text scan (counts), in their order in the measurements.
 fn post_text_counts() -> impl Iterator<Item = &'static str> {
     std::iter::once("posts_in_window")
-        .chain(CATEGORY_COLUMNS.iter().map(|(_, c)| *c))
+        .chain(category_counts())
         .chain(["ad_posts", "off_topic_posts"])
+}
+
+/// The posts per category (`posts_<category>`), counted from the post labels.
+fn category_counts() -> impl Iterator<Item = &'static str> {
+    CATEGORY_COLUMNS.iter().map(|(_, c)| *c)
 }
 
 /// The columns from the comments, with their types, in their order in the measurements.
@@ -107,6 +112,8 @@ pub fn uncomputed(reads: Reads) -> Vec<&'static str> {
     if !reads.post_text {
         out.extend(post_text_counts());
         out.push("off_topic_share");
+    } else if !reads.post_labels {
+        out.extend(category_counts());
     }
     if !reads.comments {
         out.extend(COMMENT_COLUMNS.iter().map(|(c, _)| *c));
@@ -129,11 +136,22 @@ fn not_computed(
     Ok(DataFrame::empty_with_schema(&schema).lazy())
 }
 
-/// The content mix and the ad and off-topic posts per account, from the post text scan.
-fn post_text_parts(ctx: &AuditContext) -> PolarsResult<Vec<LazyFrame>> {
+/// The content mix and the ad and off-topic posts per account, from the post text scan (the
+/// posts per category only when the scan labelled them).
+fn post_text_parts(ctx: &AuditContext, reads: Reads) -> PolarsResult<Vec<LazyFrame>> {
     let key = || [col("account_id")];
     let scan = ctx.post_scan()?;
     let content = scan.category_counts.clone().lazy();
+    let content = if reads.post_labels {
+        content
+    } else {
+        // Empty in their place: nothing was labelled.
+        content.with_columns(
+            category_counts()
+                .map(|c| lit(NULL).cast(DataType::Int64).alias(c))
+                .collect::<Vec<_>>(),
+        )
+    };
     let hit_posts = |tag: &str, name: &str| {
         scan.hits
             .clone()

@@ -50,7 +50,7 @@ pub fn timed_comments(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     if let Some(df) = ctx.timed_comments.get() {
         return Ok(df.clone().lazy());
     }
-    let df = timed_comments_plan(ctx)?.collect()?;
+    let df = crate::trace::stage("comment timing", || timed_comments_plan(ctx)?.collect())?;
     Ok(ctx.timed_comments.get_or_init(|| df).clone().lazy())
 }
 

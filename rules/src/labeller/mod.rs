@@ -520,7 +520,33 @@ pub struct PostClassifier {
 }
 
 impl PostClassifier {
+    /// Labels each post's category and flags.
     pub fn new(lex: &Lexicons) -> Result<PostClassifier, Error> {
+        PostClassifier::with_pack(lex, &lex.post_labels, &lex.categories)
+    }
+
+    /// Finds the wording hits and the flags (`ad`, `off_topic`) only: every post is labelled
+    /// [`DEFAULT_CATEGORY`]. Its hits are those of [`PostClassifier::new`], since a flag's score
+    /// sums its own patterns only; the category patterns (most of the pack) are never tried.
+    pub fn without_categories(lex: &Lexicons) -> Result<PostClassifier, Error> {
+        let flags = LabelPack {
+            threshold: lex.post_labels.threshold,
+            patterns: lex
+                .post_labels
+                .patterns
+                .iter()
+                .filter(|p| FLAG_LABELS.contains(&p.label.as_str()))
+                .cloned()
+                .collect(),
+        };
+        PostClassifier::with_pack(lex, &flags, &[])
+    }
+
+    fn with_pack(
+        lex: &Lexicons,
+        pack: &LabelPack,
+        keywords: &[(String, String)],
+    ) -> Result<PostClassifier, Error> {
         let price_signs: Vec<String> = PRICE_SIGNS.iter().map(|s| s.to_string()).collect();
         let price_phrases: Vec<String> = PRICE_PHRASES.iter().map(|s| s.to_string()).collect();
         let lexicons: [(Tag, &[String]); 7] = [
@@ -538,7 +564,7 @@ impl PostClassifier {
             .flat_map(|(_, terms)| terms.iter().map(String::as_str))
             .collect();
         Ok(PostClassifier {
-            labeller: PostLabeller::with_terms(&lex.post_labels, &lex.categories, &all_terms)?,
+            labeller: PostLabeller::with_terms(pack, keywords, &all_terms)?,
             terms,
         })
     }

@@ -454,3 +454,45 @@ fn the_memo_stops_remembering_where_texts_do_not_repeat() {
     let again = c.classify_memo(&mut scratch, &mut memo, None, Some(&texts[0]));
     assert_eq!(*again, c.classify(None, Some(&texts[0])));
 }
+
+/// Without the category patterns, every post is 动态 and its hits (lexicon terms, price tags and
+/// the ad and off-topic flags with their reasons) are those of the whole labeller: a flag's score
+/// sums its own patterns only.
+#[test]
+fn the_classifier_without_categories_finds_the_same_hits() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/post_labels_own.csv");
+    let mut posts: Vec<(Option<String>, String)> = read_labelled(&path)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.title, p.text))
+        .collect();
+    posts.extend(
+        [
+            "【年货节】精选礼盒到手价199元，名额有限！",
+            "每人每年59元即可获得100万元医疗保障，赶紧投保",
+            "限时抢购，点击购买",
+        ]
+        .map(|t| (Some("本周工作动态".to_string()), t.to_string())),
+    );
+    let lex = Lexicons::default();
+    let (whole, flags) = (
+        PostClassifier::new(&lex).unwrap(),
+        PostClassifier::without_categories(&lex).unwrap(),
+    );
+    let (mut flagged, mut categorised) = (0, 0);
+    for (title, text) in &posts {
+        let (a, b) = (
+            whole.classify(title.as_deref(), Some(text)),
+            flags.classify(title.as_deref(), Some(text)),
+        );
+        assert_eq!(a.hits, b.hits, "{text}");
+        assert_eq!(
+            (b.category, b.category_score, b.category_reason),
+            (DEFAULT_CATEGORY, 0, None)
+        );
+        flagged += usize::from(a.has("ad") || a.has("off_topic"));
+        categorised += usize::from(a.category != DEFAULT_CATEGORY);
+    }
+    // The posts exercise both: hits to compare, categories left out.
+    assert!(flagged >= 5 && categorised >= 20, "{flagged} {categorised}");
+}

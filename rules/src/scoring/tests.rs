@@ -181,7 +181,7 @@ fn items_reading_measurements_the_audit_did_not_compute_are_not_assessed() {
         assert_eq!(value(&partial, item, 0), value(&full, item, 0), "{item}");
     }
     // Without the comments, 留言回复's reply rate was not computed either.
-    let no_comments = crate::measurements::uncomputed(crate::engine::Reads::POST_TEXT);
+    let no_comments = crate::measurements::uncomputed(crate::engine::Reads::POST_LABELS);
     let partial = score_accounts_computed(
         &Scoring::builtin(),
         &m,
@@ -193,6 +193,20 @@ fn items_reading_measurements_the_audit_did_not_compute_are_not_assessed() {
     .unwrap();
     assert_eq!(value(&partial, "reply", 0), None);
     assert_eq!(value(&partial, "feedback", 0), Some(3.0));
+    // The text scanned for wording but no post labelled: no posts per category either.
+    let unlabelled = crate::measurements::uncomputed(crate::engine::Reads::POST_TEXT);
+    assert!(unlabelled.contains(&"posts_consultation"));
+    assert!(!unlabelled.contains(&"posts_in_window"));
+    let partial = score_accounts_computed(
+        &Scoring::builtin(),
+        &m,
+        &f,
+        &all_rules(),
+        &unlabelled,
+        Lang::Zh,
+    )
+    .unwrap();
+    assert_eq!(value(&partial, "feedback", 0), None);
 }
 
 #[test]
