@@ -226,6 +226,25 @@ impl WorkingClock {
         }
     }
 
+    /// [`WorkingClock::position`], `None` for an instant outside the prepared days.
+    #[inline]
+    pub fn position_within(&self, at_ms: i64) -> Option<i64> {
+        let day = (at_ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
+        let i = usize::try_from(day - self.first_day).ok()?;
+        let before = *self.before.get(i)?;
+        let into_day = at_ms + SHANGHAI_OFFSET_MS - day * DAY_MS;
+        Some(before + if self.working[i] { into_day } else { 0 })
+    }
+
+    /// The working time from the first day's start to the end of the last prepared day.
+    pub fn end_position(&self) -> i64 {
+        match (self.before.last(), self.working.last()) {
+            (Some(before), Some(true)) => before + DAY_MS,
+            (Some(before), _) => *before,
+            (None, _) => 0,
+        }
+    }
+
     /// Working time from the first day's start to an instant (UTC milliseconds).
     pub fn position(&self, at_ms: i64) -> Result<i64, Error> {
         let day = (at_ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
@@ -395,6 +414,32 @@ mod tests {
         assert_eq!(
             c.deadline(bj("2025-11-15 09:00"), DAY_MS).unwrap(),
             bj("2025-11-18 00:00")
+        );
+    }
+
+    #[test]
+    fn positions_outside_the_prepared_days_are_none_and_the_end_counts_the_last_day() {
+        // Thu 25 Sep 2025 to Sat 27 Sep (a day off).
+        let c = Calendar::official()
+            .clock(d("2025-09-25"), d("2025-09-27"))
+            .unwrap();
+        assert_eq!(c.position_within(bj("2025-09-25 00:00")), Some(0));
+        assert_eq!(
+            c.position_within(bj("2025-09-26 06:00")),
+            Some(DAY_MS + 6 * 3_600_000)
+        );
+        assert_eq!(c.position_within(bj("2025-09-27 18:00")), Some(2 * DAY_MS));
+        assert_eq!(c.position_within(bj("2025-09-24 23:59")), None);
+        assert_eq!(c.position_within(bj("2025-09-28 00:00")), None);
+        assert_eq!(c.end_position(), 2 * DAY_MS);
+        // Ending on a working day: all of it counts.
+        let c = Calendar::official()
+            .clock(d("2025-09-25"), d("2025-09-26"))
+            .unwrap();
+        assert_eq!(c.end_position(), 2 * DAY_MS);
+        assert_eq!(
+            c.position_within(bj("2025-09-26 12:00")),
+            c.position(bj("2025-09-26 12:00")).ok()
         );
     }
 
