@@ -67,22 +67,14 @@ fn lookup_by_unit(
     if units.is_empty() {
         return matched(&ctx.tables, keys);
     }
-    let mut unit_of: HashMap<&str, usize> = HashMap::new();
-    for (u, (_, accounts)) in units.iter().enumerate() {
-        for account in accounts.column("account_id")?.str()?.iter().flatten() {
-            unit_of.insert(account, u);
-        }
-    }
-    // Keys of an account in no unit (none is expected) are looked up in the whole store.
-    let mut per_unit: Vec<HashSet<Key>> = vec![HashSet::new(); units.len() + 1];
+    let mut per_unit: Vec<HashSet<Key>> = vec![HashSet::new(); units.len()];
     for k in keys {
-        let u = unit_of.get(k.0.as_str()).copied().unwrap_or(units.len());
+        let u = ctx.unit_of(&k.0).unwrap_or_default();
         per_unit[u].insert(k.clone());
     }
     let mut found = HashMap::new();
     for (u, keys) in per_unit.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
-        let tables = units.get(u).map_or(&ctx.tables, |(tables, _)| tables);
-        found.extend(matched(tables, keys)?);
+        found.extend(matched(&units[u], keys)?);
     }
     Ok(found)
 }

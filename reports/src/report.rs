@@ -383,7 +383,7 @@ pub fn write_audit_report(
         as_of: ctx.as_of.to_string(),
         window_from: days_to_date(ctx.from_day as i32).to_string(),
         rules_run: result.rules_run.iter().map(|c| c.to_string()).collect(),
-        accounts: ctx.accounts.height() as u64,
+        accounts: ctx.accounts()?.height() as u64,
         findings: result.findings.height() as u64,
         veto_accounts: page.veto_accounts,
         lang: ctx.lang.pick("zh", "en").to_string(),
@@ -472,7 +472,7 @@ fn index_accounts(
         .clone()
         .lazy()
         .select([col("account_id"), col("level")]);
-    let with_org = left_join_on(ctx.accounts.clone().lazy(), org_names, &["org_id"]);
+    let with_org = left_join_on(ctx.accounts()?.clone().lazy(), org_names, &["org_id"]);
     let scores = scores.clone().lazy().select([
         col("account_id"),
         col("score").cast(DataType::String).alias("score_text"),
@@ -854,28 +854,12 @@ fn page_groups(
     if groups <= 1 {
         return Ok(vec![paged.clone()]);
     }
+    // Runs of `per_group` units, in unit order.
     let per_group = units.len().div_ceil(groups);
-    let mut groups: Vec<HashSet<String>> = Vec::new();
-    for run in units.chunks(per_group) {
-        let mut group = HashSet::new();
-        for (_, accounts) in run {
-            for account in accounts.column("account_id")?.str()?.iter().flatten() {
-                if paged.contains(account) {
-                    group.insert(account.to_string());
-                }
-            }
-        }
-        groups.push(group);
-    }
-    // Accounts in no unit (none is expected) get their pages all the same.
-    let placed: usize = groups.iter().map(HashSet::len).sum();
-    if placed < paged.len() {
-        let rest: HashSet<String> = paged
-            .iter()
-            .filter(|a| !groups.iter().any(|g| g.contains(*a)))
-            .cloned()
-            .collect();
-        groups.push(rest);
+    let mut groups: Vec<HashSet<String>> = vec![HashSet::new(); units.len().div_ceil(per_group)];
+    for account in paged {
+        let unit = ctx.unit_of(account).unwrap_or_default();
+        groups[unit / per_group].insert(account.clone());
     }
     groups.retain(|g| !g.is_empty());
     Ok(groups)
@@ -982,7 +966,7 @@ fn page_headers(
         .clone()
         .lazy()
         .select([col("account_id"), col("reply_rate")]);
-    let mut lf = ctx.accounts.clone().lazy().select([
+    let mut lf = ctx.accounts()?.clone().lazy().select([
         col("account_id"),
         col("platform"),
         col("account_kind"),

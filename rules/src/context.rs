@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Months, NaiveDate};
 use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, LINK_CHECKS, MENUS, ORGS, POSTS, TableSpec};
 use govmedia_collectors::store::Store;
-use govmedia_collectors::time::date_to_days;
+use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, date_to_days};
 use polars::prelude::*;
 
 use std::sync::{Arc, OnceLock};
@@ -205,16 +205,18 @@ pub struct AuditContext {
     pub tables: Tables,
     /// Every audited account: `account_id, platform, account_kind, account_name, org_id,
     /// from_day, as_of_day` — the accounts table plus accounts only known from their posts.
-    pub accounts: DataFrame,
+    /// Gathered from the units by an audit (each unit finds its own from the posts it reads
+    /// anyway), or computed on first use (`accounts()`).
+    accounts: OnceLock<DataFrame>,
     /// Every update (`docs/checks.md`: published, not deleted, by the account itself; a WeChat
     /// mass-send counts once) up to as_of: `account_id, post_id, published_at, day`; computed
     /// on first use (`updates()`).
     updates: OnceLock<DataFrame>,
     /// The influence index period (the index inputs are counted per unit with the rules).
     pub index_period: Period,
-    /// The store split into audit units (`Tables::units_of_store`), each with its accounts;
-    /// empty: `tables` is the one unit.
-    units: Vec<(Tables, DataFrame)>,
+    /// The store split into audit units (`Tables::units_of_store`); empty: `tables` is the one
+    /// unit.
+    units: Vec<Tables>,
     /// The lexicons text rules match (built-in unless the config replaces them).
     pub lexicons: Lexicons,
     /// The official calendar of working days (reply deadlines).
@@ -246,9 +248,8 @@ pub struct AuditContext {
     /// The integer keys of the unit's accounts (`facts::AccountKeys`), made on first use and
     /// shared by the post facts, the text scan and the comment timing.
     account_keys: OnceLock<Arc<AccountKeys>>,
-    /// Accounts of the store first seen after as_of (by `first_seen` and their first post):
-    /// not assessed at this time point.
-    pub not_yet_seen: Vec<String>,
+    /// Accounts of the store first seen after as_of (`not_yet_seen()`), computed on first use.
+    not_yet_seen: OnceLock<Vec<String>>,
     /// Threads the unit's own scans (post facts, text scan) may use: every core, or one when
     /// the engine runs units side by side.
     workers: usize,
@@ -309,7 +310,7 @@ impl AuditContext {
             lang,
             params,
             tables,
-            accounts: DataFrame::empty(),
+            accounts: OnceLock::new(),
             updates: OnceLock::new(),
             index_period: Period::default(),
             units: Vec::new(),
@@ -326,30 +327,56 @@ impl AuditContext {
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
             account_keys: OnceLock::new(),
-            not_yet_seen: Vec::new(),
+            not_yet_seen: OnceLock::new(),
             workers: crate::parallel::cores(),
             page_tables: true,
         };
-        if units.is_empty() {
-            ctx.accounts = ctx.accounts_plan(&ctx.tables)?.collect()?;
-        } else {
-            // Every account is in one unit: the store's accounts are the units' accounts. Each
-            // unit's posts are read for their accounts' first posts: the units side by side.
-            let unit_accounts = crate::parallel::map_in_order(&units, ctx.workers, |tables| {
-                crate::trace::stage("unit accounts", || ctx.accounts_plan(tables)?.collect())
-            })?;
-            let mut all = Vec::with_capacity(units.len());
-            for (tables, accounts) in units.into_iter().zip(unit_accounts) {
-                all.push(accounts.clone().lazy());
-                ctx.units.push((tables, accounts));
-            }
-            ctx.accounts = concat(all, UnionArgs::default())?
-                .sort(["account_id"], SortMultipleOptions::default())
-                .collect()?;
-        }
+        ctx.units = units;
         ctx.orgs = ctx.tables.orgs.clone().collect()?;
-        ctx.not_yet_seen = ctx.accounts_first_seen_later()?;
         Ok(ctx)
+    }
+
+    /// Every audited account (see the field): gathered from the units by an audit, else computed
+    /// here (the units side by side, each reading its posts' accounts and first days).
+    pub fn accounts(&self) -> PolarsResult<&DataFrame> {
+        if let Some(accounts) = self.accounts.get() {
+            return Ok(accounts);
+        }
+        let accounts = if self.units.is_empty() {
+            self.unit_accounts(&self.tables)?
+        } else {
+            let parts = crate::parallel::map_in_order(&self.units, self.workers, |tables| {
+                self.unit_accounts(tables)
+            })?;
+            accounts_of_units(parts)?
+        };
+        Ok(self.accounts.get_or_init(|| accounts))
+    }
+
+    /// The accounts of the units, each unit's as [`AuditContext::unit_accounts`] gave them, in
+    /// unit order: the audit hands them over once every unit ran, unless they were computed
+    /// before.
+    pub(crate) fn set_accounts_of_units(&self, parts: Vec<DataFrame>) -> PolarsResult<()> {
+        if self.accounts.get().is_none() {
+            let accounts = accounts_of_units(parts)?;
+            let _ = self.accounts.set(accounts);
+        }
+        Ok(())
+    }
+
+    /// The audited accounts of one unit's tables (`accounts()` of a context of these tables).
+    pub(crate) fn unit_accounts(&self, tables: &Tables) -> PolarsResult<DataFrame> {
+        crate::trace::stage("unit accounts", || self.accounts_plan(tables)?.collect())
+    }
+
+    /// Accounts of the store first seen after as_of (by `first_seen` and their first post): not
+    /// assessed at this time point. Sorted.
+    pub fn not_yet_seen(&self) -> PolarsResult<&[String]> {
+        if let Some(ids) = self.not_yet_seen.get() {
+            return Ok(ids);
+        }
+        let ids = self.accounts_first_seen_later()?;
+        Ok(self.not_yet_seen.get_or_init(|| ids))
     }
 
     /// The same audit (time point, window, parameters, lexicons, calendar, registry) over one
@@ -362,7 +389,7 @@ impl AuditContext {
             lang: self.lang,
             params: self.params.clone(),
             tables,
-            accounts,
+            accounts: OnceLock::from(accounts),
             updates: OnceLock::new(),
             lexicons: self.lexicons.clone(),
             calendar: self.calendar.clone(),
@@ -379,7 +406,7 @@ impl AuditContext {
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
             account_keys: OnceLock::new(),
-            not_yet_seen: Vec::new(),
+            not_yet_seen: OnceLock::new(),
             workers: self.workers,
             page_tables: self.page_tables,
         }
@@ -417,8 +444,14 @@ impl AuditContext {
 
     /// The audit units with their accounts (`account_id` and the account columns); empty for an
     /// audit without units, which is one unit, its own tables.
-    pub fn units(&self) -> &[(Tables, DataFrame)] {
+    pub fn units(&self) -> &[Tables] {
         &self.units
+    }
+
+    /// The audit unit holding an account's rows (`units_of_store`): `None` for a store in one
+    /// unit.
+    pub fn unit_of(&self, account_id: &str) -> Option<usize> {
+        (!self.units.is_empty()).then(|| bucket_of(account_id, self.units.len() as u32) as usize)
     }
 
     /// The naming facts of every account, gathered from the units.
@@ -468,7 +501,7 @@ impl AuditContext {
         if let Some(k) = self.account_keys.get() {
             return Ok(k);
         }
-        let keys = Arc::new(AccountKeys::new(&self.accounts)?);
+        let keys = Arc::new(AccountKeys::new(self.accounts()?)?);
         Ok(self.account_keys.get_or_init(|| keys))
     }
 
@@ -545,19 +578,19 @@ impl AuditContext {
     /// The lexicons and the label pack compiled (once per audit, shared by its units), without
     /// the category patterns when this context labels no category.
     pub fn post_classifier(&self) -> Result<&PostClassifier, Error> {
-        let (cell, build): (_, fn(&Lexicons) -> Result<PostClassifier, Error>) = if self.post_labels
-        {
-            (&self.post_classifier.labelling, PostClassifier::new)
+        let cell = if self.post_labels {
+            &self.post_classifier.labelling
         } else {
-            (
-                &self.post_classifier.flags_only,
-                PostClassifier::without_categories,
-            )
+            &self.post_classifier.flags_only
         };
         if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let c = build(&self.lexicons)?;
+        let c = if self.post_labels {
+            PostClassifier::new(&self.lexicons)?
+        } else {
+            PostClassifier::without_categories(&self.lexicons)?
+        };
         Ok(cell.get_or_init(|| c))
     }
 
@@ -666,7 +699,7 @@ impl AuditContext {
     }
 
     /// The accounts table's accounts that are not audited because they were first seen after
-    /// as_of (the audited accounts are `self.accounts`).
+    /// as_of (the audited accounts are `self.accounts()`).
     fn accounts_first_seen_later(&self) -> PolarsResult<Vec<String>> {
         let listed = self
             .tables
@@ -674,7 +707,7 @@ impl AuditContext {
             .clone()
             .select([col("account_id")])
             .join(
-                self.accounts.clone().lazy().select([col("account_id")]),
+                self.accounts()?.clone().lazy().select([col("account_id")]),
                 [col("account_id")],
                 [col("account_id")],
                 JoinArgs::new(JoinType::Anti),
@@ -692,11 +725,14 @@ impl AuditContext {
 
     fn accounts_plan(&self, tables: &Tables) -> PolarsResult<LazyFrame> {
         // Accounts only known from their posts are audited too, with their id as name.
-        let from_posts = tables
-            .posts
-            .clone()
-            .group_by([col("account_id")])
-            .agg([local_day(col("published_at")).min().alias("first_post_day")]);
+        let from_posts = first_post_days(
+            &tables
+                .posts
+                .clone()
+                .select([col("account_id"), col("published_at")])
+                .collect()?,
+        )?
+        .lazy();
         let listed = tables.accounts.clone().select([
             col("account_id"),
             col("platform"),
@@ -767,4 +803,92 @@ pub fn platform_of(account_id: Expr) -> Expr {
         .when(account_id.str().starts_with(lit("app:")))
         .then(lit("app"))
         .otherwise(lit(NULL).cast(DataType::String))
+}
+
+/// The accounts of every unit as one table sorted by account (each account is in one unit).
+fn accounts_of_units(parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let parts: Vec<LazyFrame> = parts.into_iter().map(DataFrame::lazy).collect();
+    if parts.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    concat(parts, UnionArgs::default())?
+        .sort(["account_id"], SortMultipleOptions::default())
+        .collect()
+}
+
+/// Each account of these posts with the Beijing day of its first post: `account_id,
+/// first_post_day` (empty when no post has a time), in the order the accounts first appear. One
+/// pass: the store keeps an account's posts together, so most rows only compare their account
+/// with the row before (a group-by hashed every post's account id).
+fn first_post_days(posts: &DataFrame) -> PolarsResult<DataFrame> {
+    let accounts = posts.column("account_id")?.str()?;
+    let published = posts.column("published_at")?.cast(&DataType::Int64)?;
+    let mut ids: Vec<Option<&str>> = Vec::new();
+    let mut days: Vec<Option<i64>> = Vec::new();
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut current: Option<(Option<&str>, usize)> = None;
+    for (account, at) in accounts.iter().zip(published.i64()?.iter()) {
+        let slot = match current {
+            Some((id, slot)) if id == account => slot,
+            _ => {
+                let slot = *index.entry(account).or_insert_with(|| {
+                    ids.push(account);
+                    days.push(None);
+                    ids.len() - 1
+                });
+                current = Some((account, slot));
+                slot
+            }
+        };
+        if let Some(at) = at {
+            let day = (at + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
+            days[slot] = Some(days[slot].map_or(day, |d: i64| d.min(day)));
+        }
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("account_id".into(), ids),
+        Column::new("first_post_day".into(), days),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An account whose posts come back after another's is one account; posts without a time
+    /// do not count; an account without any timed post has no first day.
+    #[test]
+    fn first_post_days_are_per_account_whatever_the_row_order() {
+        let day = |d: i64| d * DAY_MS - SHANGHAI_OFFSET_MS;
+        let posts = df!(
+            "account_id" => [Some("b"), Some("b"), Some("a"), Some("b"), Some("c"), None],
+            // b: days 20, 12 (at 23:00 Beijing), then 9 after a's post; c: no time.
+            "published_at" => [
+                Some(day(20)),
+                Some(day(12) + 23 * 3_600_000),
+                Some(day(5)),
+                Some(day(9)),
+                None,
+                Some(day(1)),
+            ],
+        )
+        .unwrap();
+        let days = first_post_days(&posts).unwrap();
+        let ids: Vec<Option<&str>> = days
+            .column("account_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        let first: Vec<Option<i64>> = days
+            .column("first_post_day")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ids, [Some("b"), Some("a"), Some("c"), None]);
+        assert_eq!(first, [Some(9), Some(5), None, Some(1)]);
+    }
 }

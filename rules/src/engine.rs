@@ -268,13 +268,17 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         let unit_workers = if side_by_side > 1 { 1 } else { ctx.workers() };
         let units: Vec<usize> = (0..ctx.units().len()).collect();
         crate::parallel::map_in_order(&units, side_by_side, |&i| {
-            let (tables, accounts) = &ctx.units()[i];
+            let tables = &ctx.units()[i];
             let tables = trace::stage("unit read", || tables.read_into_memory(reads.comments))?;
+            // The unit's accounts from the posts just read (their first posts), not from a read
+            // of its posts beforehand.
+            let accounts = ctx.unit_accounts(&tables)?;
             let unit = ctx
-                .for_unit(tables, accounts.clone())
+                .for_unit(tables, accounts)
                 .with_workers(unit_workers)
                 .with_post_labels(reads.post_labels);
             let mut result = run_unit(&unit, &per_account, gather_naming, reads)?;
+            result.accounts = unit.accounts()?.clone();
             if let Some(spill) = &label_spill {
                 let labels = std::mem::take(&mut result.tables[POST_CATEGORIES]);
                 trace::stage("unit labels to disk", || spill.put(i, &labels))?;
@@ -282,6 +286,9 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             Ok::<_, Error>(result)
         })?
     };
+    if !ctx.units().is_empty() {
+        ctx.set_accounts_of_units(parts.iter().map(|p| p.accounts.clone()).collect())?;
+    }
     if gather_naming {
         let mut naming: Vec<AccountNaming> = parts
             .iter()
@@ -342,6 +349,8 @@ struct UnitResult {
     tables: [DataFrame; UNIT_TABLES.len()],
     /// The naming facts of the unit's accounts, when the cross-account rules gather them.
     naming: Vec<AccountNaming>,
+    /// The unit's accounts (`AuditContext::accounts` of the unit).
+    accounts: DataFrame,
 }
 
 /// The place of the post labels among [`UNIT_TABLES`].
@@ -461,6 +470,7 @@ fn run_unit(
         Vec::new()
     };
     Ok(UnitResult {
+        accounts: DataFrame::empty(),
         findings,
         tables: [
             trace::stage("per-account measurements", || {
@@ -537,7 +547,7 @@ fn findings_of(ctx: &AuditContext, rules: &[&dyn Rule]) -> Result<DataFrame, Err
     if plans.is_empty() {
         return Ok(empty_findings());
     }
-    let accounts = ctx.accounts.clone().lazy().select([
+    let accounts = ctx.accounts()?.clone().lazy().select([
         col("account_id"),
         col("platform"),
         col("account_name"),

@@ -272,7 +272,7 @@ pub fn influence(
 ) -> Result<DataFrame, Error> {
     let days = period.days();
     let accounts = ctx
-        .accounts
+        .accounts()?
         .clone()
         .lazy()
         .select([col("account_id"), col("platform")]);

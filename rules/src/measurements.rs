@@ -8,15 +8,15 @@ use crate::engine::Reads;
 use crate::exprs::{day_date, left_join_on, local_day};
 
 /// The window of each account with the columns used to join measurements.
-fn windows(ctx: &AuditContext) -> LazyFrame {
-    ctx.accounts.clone().lazy().select([
+fn windows(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    Ok(ctx.accounts()?.clone().lazy().select([
         col("account_id"),
         col("platform"),
         col("account_name"),
         col("org_id"),
         col("from_day"),
         col("as_of_day"),
-    ])
+    ]))
 }
 /// One row per account: the cadence columns of [`cadence`], then the content mix
 /// (`posts_in_window`, `posts_<category>`), `ad_posts`, `off_topic_posts`, `off_topic_share`,
@@ -175,7 +175,7 @@ fn comment_parts(ctx: &AuditContext) -> PolarsResult<Vec<LazyFrame>> {
         .comments
         .clone()
         .join(
-            ctx.accounts
+            ctx.accounts()?
                 .clone()
                 .lazy()
                 .select([col("account_id"), col("from_day")]),
@@ -260,7 +260,7 @@ pub fn cadence(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let facts = ctx.post_facts()?;
     let counts =
         crate::facts::updates::cadence_counts(&facts.keys, &facts.posts, &ctx.cadence_settings())?;
-    Ok(left_join_on(windows(ctx), counts.lazy(), &["account_id"])
+    Ok(left_join_on(windows(ctx)?, counts.lazy(), &["account_id"])
         .select([
             col("account_id"),
             col("platform"),

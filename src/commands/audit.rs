@@ -254,11 +254,22 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(orgs) = orgs {
         ctx = ctx.with_orgs(orgs);
     }
+    let chosen_pages: Option<PageSelection> = args.pages.map(Into::into);
+    if chosen_pages == Some(PageSelection::None) {
+        // The weekly, reply-latency and monthly tables feed account pages only.
+        ctx = ctx.without_page_tables();
+    }
+    let checked = Instant::now();
+    progress.phase("checking");
+    let result = run_audit(&ctx, &selection)?;
+    let check_secs = checked.elapsed().as_secs_f64();
+    // The default needs the number of audited accounts, which the audit gathers from its units
+    // (both defaults draw the same tables).
     let mut page_note: Option<String> = None;
-    let pages = match args.pages {
-        Some(p) => p.into(),
+    let pages = match chosen_pages {
+        Some(p) => p,
         None => {
-            let default = PageSelection::default_for(ctx.accounts.height());
+            let default = PageSelection::default_for(ctx.accounts()?.height());
             if default == PageSelection::Flagged {
                 let note = match lang {
                     Lang::Zh => format!(
@@ -275,14 +286,6 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             default
         }
     };
-    if pages == PageSelection::None {
-        // The weekly, reply-latency and monthly tables feed account pages only.
-        ctx = ctx.without_page_tables();
-    }
-    let checked = Instant::now();
-    progress.phase("checking");
-    let result = run_audit(&ctx, &selection)?;
-    let check_secs = checked.elapsed().as_secs_f64();
     let written = Instant::now();
     // One line per reason, listing the rules it applies to.
     let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -305,14 +308,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .collect();
     notes.extend(scored.notes.iter().cloned());
     notes.extend(partial_audit_note(result.computed, lang));
-    if !ctx.not_yet_seen.is_empty() {
-        let shown: Vec<&str> = ctx
-            .not_yet_seen
-            .iter()
-            .take(5)
-            .map(String::as_str)
-            .collect();
-        let more = if ctx.not_yet_seen.len() > shown.len() {
+    let not_yet_seen = ctx.not_yet_seen()?;
+    if !not_yet_seen.is_empty() {
+        let shown: Vec<&str> = not_yet_seen.iter().take(5).map(String::as_str).collect();
+        let more = if not_yet_seen.len() > shown.len() {
             lang.pick(" 等", " …")
         } else {
             ""
@@ -320,12 +319,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         notes.push(match lang {
             Lang::Zh => format!(
                 "{} 个账号在监测时间点 {as_of} 之后才首次出现（first_seen 与首条发文均晚于它），未评估：{}{more}",
-                ctx.not_yet_seen.len(),
+                not_yet_seen.len(),
                 shown.join("、")
             ),
             Lang::En => format!(
                 "{} account(s) first seen after the time point {as_of} (first_seen and first post both later) were not assessed: {}{more}",
-                ctx.not_yet_seen.len(),
+                not_yet_seen.len(),
                 shown.join(", ")
             ),
         });
@@ -367,7 +366,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let count = |s: &str| severity_counts.get(s).copied().unwrap_or(0);
     println!(
         "audited {} accounts at {}: {} findings ({} veto, {} deduct, {} notice)",
-        ctx.accounts.height(),
+        ctx.accounts()?.height(),
         as_of,
         result.findings.height(),
         count("veto"),

@@ -135,7 +135,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let files = write_watch_outputs(&args.out, &table, &digest)?;
     println!(
         "watched {} accounts at {}: {} warnings ({} critical) written to {} ({} files)",
-        ctx.accounts.height(),
+        ctx.accounts()?.height(),
         govmedia_collectors::time::format_shanghai(at_ms),
         digest.warnings,
         digest.critical,

@@ -81,7 +81,7 @@ impl Rule for MissingRequiredKind {
             true,
         );
         Ok(ctx
-            .accounts
+            .accounts()?
             .clone()
             .lazy()
             .select([col("account_id"), col("as_of_day")])

@@ -517,7 +517,7 @@ mod tests {
             .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
             .jsonl(&POSTS, POSTS_JSONL)
             .context();
-        let keys = super::AccountKeys::new(&ctx.accounts).unwrap();
+        let keys = super::AccountKeys::new(ctx.accounts().unwrap()).unwrap();
         let settings = super::PostPassSettings {
             workers: 2,
             as_of_end_ms: ctx.as_of_end_ms(),

@@ -107,7 +107,7 @@ fn timed_comments_frame(ctx: &AuditContext) -> PolarsResult<DataFrame> {
         ])?
         .take(&kept)?;
     let platform = ctx
-        .accounts
+        .accounts()?
         .column("platform")?
         .take(&IdxCa::from_vec("rows".into(), account_rows))?;
     let column = |name: &str| taken.column(name).cloned();

@@ -130,7 +130,7 @@ impl Rule for NoInteraction {
             .and(col("comments_enabled").is_null())
             .and(col("message_entries").fill_null(lit(0i64)).eq(lit(0i64)));
         Ok(ctx
-            .accounts
+            .accounts()?
             .clone()
             .lazy()
             .select([col("account_id"), col("platform"), col("as_of_day")])

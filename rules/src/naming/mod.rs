@@ -186,7 +186,7 @@ fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming
         col("followers"),
     ]);
     let df = ctx
-        .accounts
+        .accounts()?
         .clone()
         .lazy()
         .join(

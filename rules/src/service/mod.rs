@@ -142,7 +142,7 @@ pub(crate) fn missing_entry_findings(
             true,
         ));
     Ok(ctx
-        .accounts
+        .accounts()?
         .clone()
         .lazy()
         .filter(

@@ -39,7 +39,7 @@ pub fn min_required(ctx: &AuditContext) -> i64 {
     ctx.int_param(&MIN_PER_PERIOD)
 }
 
-/// Each account's period length in ISO weeks (over `ctx.accounts`): WeChat service accounts
+/// Each account's period length in ISO weeks (over `ctx.accounts()`): WeChat service accounts
 /// (服务号) may mass-send only four times a month, so they have their own, longer period.
 pub fn period_weeks(ctx: &AuditContext) -> Expr {
     let weeks = ctx.int_param(&PERIOD_WEEKS).max(1);

@@ -173,9 +173,10 @@ pub fn warnings_frame(
 
 /// account_id → (platform, account name) of every audited account.
 fn account_names(ctx: &AuditContext) -> Result<HashMap<String, (String, String)>, Error> {
-    let ids = ctx.accounts.column("account_id")?.str()?;
-    let platforms = ctx.accounts.column("platform")?.str()?;
-    let names = ctx.accounts.column("account_name")?.str()?;
+    let accounts = ctx.accounts()?;
+    let ids = accounts.column("account_id")?.str()?;
+    let platforms = accounts.column("platform")?.str()?;
+    let names = accounts.column("account_name")?.str()?;
     Ok(ids
         .iter()
         .zip(platforms.iter())
@@ -296,7 +297,7 @@ struct AuditedAccount {
 
 /// The audited accounts.
 fn audited_accounts(ctx: &AuditContext) -> Result<Vec<AuditedAccount>, Error> {
-    let a = &ctx.accounts;
+    let a = ctx.accounts()?;
     let ids = a.column("account_id")?.str()?;
     let from = a.column("from_day")?.cast(&DataType::Int64)?;
     let from = from.i64()?;

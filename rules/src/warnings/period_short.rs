@@ -30,7 +30,7 @@ pub(super) fn warnings(
     }
     let min = min_required(ctx);
     let weeks = ctx
-        .accounts
+        .accounts()?
         .clone()
         .lazy()
         .select([

@@ -21,7 +21,7 @@ const HOUR_MS: i64 = 3_600_000;
 
 pub(super) fn warnings(ctx: &AuditContext, opts: &WatchOptions) -> Result<Vec<Warning>, Error> {
     let windows = ctx
-        .accounts
+        .accounts()?
         .clone()
         .lazy()
         .select([col("account_id"), col("from_day")]);
