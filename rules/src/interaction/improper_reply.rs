@@ -28,9 +28,6 @@
 
 use polars::prelude::*;
 
-use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasher;
-
 use super::{normalise_reply_into, timed_comment_texts};
 use crate::context::{AuditContext, Lang, ParamValue};
 use crate::engine::{ParamSpec, Reads, Rule, RuleInfo};
@@ -150,9 +147,10 @@ impl Rule for ImproperReply {
 /// The answered comments whose reply text (punctuation aside, [`super::normalise_reply`]) the
 /// account used for `max_same` or more different comments: `account_id, post_id, comment_id,
 /// created_ms, reply_content` and `uses` (how many different comments), in the timed comments'
-/// order. Counted in Rust over the replies, each normalised into one reused buffer: a group-by
-/// and a join on the account and normalised text over every reply were most of the rule's time
-/// on a national store.
+/// order. Counted in Rust one account at a time (the store keeps an account's comments together;
+/// rows are put in account order first when they are not), each reply normalised once into one
+/// buffer: a group-by and a join on the account and normalised text over every reply were most of
+/// the rule's time on a national store, and then a table of every account's texts was.
 fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> {
     let df = timed_comment_texts(ctx)?;
     let account = df.column("account_id")?.str()?;
@@ -160,51 +158,52 @@ fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> 
     let reply_ms = df.column("reply_ms")?.i64()?;
     let reply = df.column("reply_content")?.str()?;
     let max_same = usize::try_from(max_same).unwrap_or(usize::MAX);
-    // Most reply texts are used once: a first pass counts the rows per hash of the account and
-    // normalised text (no text kept), a second groups the rows of the hashes used often enough
-    // by the text itself (a hash shared by two texts is told apart there).
-    let hasher = PlRandomState::default();
-    let mut norm = String::new();
-    let mut hashes: Vec<Option<u64>> = Vec::with_capacity(df.height());
-    let mut counts: PlHashMap<u64, usize> = PlHashMap::default();
-    for ((account, reply_ms), reply) in account.iter().zip(reply_ms.iter()).zip(reply.iter()) {
-        // Unanswered at as_of, or a reply without text: nothing to compare.
-        let (Some(account), Some(_), Some(reply)) = (account, reply_ms, reply) else {
-            hashes.push(None);
-            continue;
-        };
-        normalise_reply_into(reply, &mut norm);
-        let hash = hasher.hash_one((account, norm.as_str()));
-        *counts.entry(hash).or_default() += 1;
-        hashes.push(Some(hash));
-    }
-    let mut groups: HashMap<(&str, String), Vec<IdxSize>> = HashMap::new();
-    for (i, hash) in hashes.iter().enumerate() {
-        if !hash.is_some_and(|h| counts[&h] >= max_same) {
-            continue;
+    // The answered rows with their account and reply text (unanswered at as_of, or a reply
+    // without text: nothing to compare), then grouped by account.
+    let mut rows: Vec<(&str, &str, IdxSize)> = Vec::new();
+    for (i, ((account, reply_ms), reply)) in account
+        .iter()
+        .zip(reply_ms.iter())
+        .zip(reply.iter())
+        .enumerate()
+    {
+        if let (Some(account), Some(_), Some(reply)) = (account, reply_ms, reply) {
+            rows.push((account, reply, i as IdxSize));
         }
-        let (Some(account), Some(reply)) = (account.get(i), reply.get(i)) else {
-            continue;
-        };
-        normalise_reply_into(reply, &mut norm);
-        groups
-            .entry((account, norm.clone()))
-            .or_default()
-            .push(i as IdxSize);
+    }
+    if !rows.windows(2).all(|w| w[0].0 <= w[1].0) {
+        rows.sort_by(|a, b| a.0.cmp(b.0));
     }
     let mut reused: Vec<(IdxSize, i64)> = Vec::new();
-    for rows in groups.values() {
-        // Fewer rows than the limit cannot be that many different comments.
-        if rows.len() < max_same {
+    // One account's normalised replies: the texts end to end, each row's end offset.
+    let (mut texts, mut ends) = (String::new(), Vec::<usize>::new());
+    let mut norm = String::new();
+    for run in rows.chunk_by(|a, b| a.0 == b.0) {
+        // Fewer replies than the limit cannot be that many different comments.
+        if run.len() < max_same {
             continue;
         }
-        let uses = rows
-            .iter()
-            .map(|&i| comment.get(i as usize))
-            .collect::<HashSet<_>>()
-            .len();
-        if uses >= max_same {
-            reused.extend(rows.iter().map(|&i| (i, uses as i64)));
+        texts.clear();
+        ends.clear();
+        for &(_, text, _) in run {
+            normalise_reply_into(text, &mut norm);
+            texts.push_str(&norm);
+            ends.push(texts.len());
+        }
+        let mut groups: PlHashMap<&str, Vec<usize>> = PlHashMap::default();
+        for (k, &end) in ends.iter().enumerate() {
+            let start = if k == 0 { 0 } else { ends[k - 1] };
+            groups.entry(&texts[start..end]).or_default().push(k);
+        }
+        for members in groups.values().filter(|m| m.len() >= max_same) {
+            let uses = members
+                .iter()
+                .map(|&k| comment.get(run[k].2 as usize))
+                .collect::<PlHashSet<_>>()
+                .len();
+            if uses >= max_same {
+                reused.extend(members.iter().map(|&k| (run[k].2, uses as i64)));
+            }
         }
     }
     reused.sort_unstable();
