@@ -261,6 +261,42 @@ pub struct Hit {
 pub struct Matcher {
     automaton: AhoCorasick,
     patterns: Vec<(Tag, String)>,
+    /// A SIMD search (Teddy) for any of the terms, every ASCII case spelt out, that tells most
+    /// texts have none before the automaton reads them byte by byte. The automaton's own
+    /// prefilter is given up on such lexicons: their terms begin with the commonest ideographs
+    /// (中, 人, 国), and Chinese text starts a candidate every few characters. `None` for a
+    /// lexicon too large for it.
+    gate: Option<aho_corasick::packed::Searcher>,
+}
+
+/// Terms spelt out with every ASCII case at most this many times in all for a [`Matcher`]'s gate.
+const GATE_PATTERNS: usize = 64;
+
+/// Every ASCII-case spelling of the terms, `None` past [`GATE_PATTERNS`] spellings.
+fn case_spellings<'a>(terms: impl Iterator<Item = &'a str>) -> Option<Vec<Vec<u8>>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for term in terms {
+        let mut spellings: Vec<Vec<u8>> = vec![Vec::with_capacity(term.len())];
+        for b in term.bytes() {
+            if b.is_ascii_alphabetic() {
+                let upper: Vec<Vec<u8>> = spellings
+                    .iter()
+                    .map(|s| [s.as_slice(), &[b.to_ascii_uppercase()]].concat())
+                    .collect();
+                spellings
+                    .iter_mut()
+                    .for_each(|s| s.push(b.to_ascii_lowercase()));
+                spellings.extend(upper);
+            } else {
+                spellings.iter_mut().for_each(|s| s.push(b));
+            }
+            if out.len() + spellings.len() > GATE_PATTERNS {
+                return None;
+            }
+        }
+        out.extend(spellings);
+    }
+    Some(out)
 }
 
 impl Matcher {
@@ -274,14 +310,26 @@ impl Matcher {
             .ascii_case_insensitive(true)
             .build(patterns.iter().map(|(_, t)| t.as_str()))
             .map_err(|e| Error::Config(format!("lexicon: {e}")))?;
+        let gate = case_spellings(patterns.iter().map(|(_, t)| t.as_str()))
+            .filter(|spellings| !spellings.is_empty() && spellings.iter().all(|s| !s.is_empty()))
+            .and_then(|spellings| {
+                aho_corasick::packed::Config::new()
+                    .builder()
+                    .extend(spellings)
+                    .build()
+            });
         Ok(Matcher {
             automaton,
             patterns,
+            gate,
         })
     }
 
     /// Every non-overlapping match, allow-listed spans removed.
     pub fn find(&self, text: &str) -> Vec<Hit> {
+        if self.gate.as_ref().is_some_and(|g| g.find(text).is_none()) {
+            return Vec::new();
+        }
         self.automaton
             .find_iter(text)
             .filter_map(|m| {
@@ -333,6 +381,51 @@ mod tests {
                 .iter()
                 .any(|p| p.label == "政策解读" && p.regex.contains("一图"))
         );
+    }
+
+    /// The gate never hides a match the automaton finds: ASCII terms in any case, terms at the
+    /// very start or end, short texts; a lexicon past the gate's size is searched without one.
+    #[test]
+    fn the_gate_lets_every_match_through() {
+        let terms: Vec<String> = ["加V", "Vx号", "刷单", "中华人民共合国", "a"]
+            .map(String::from)
+            .to_vec();
+        let gated = Matcher::new(&[(Tag::Spam, &terms)]).unwrap();
+        assert!(gated.gate.is_some());
+        let many: Vec<String> = (0..40)
+            .map(|i| format!("term{i}"))
+            .chain(terms.clone())
+            .collect();
+        let ungated = Matcher::new(&[(Tag::Spam, &many)]).unwrap();
+        assert!(ungated.gate.is_none(), "2^4 spellings of each of 40 terms");
+        let texts = [
+            "加v了解",
+            "请加V",
+            "VX号",
+            "vX号码",
+            "刷单",
+            "这是中华人民共合国的",
+            "A",
+            "b",
+            "",
+            "您好，已转交相关部门办理",
+            "中华人民共和国",
+        ];
+        for text in texts {
+            let found = |m: &Matcher| -> Vec<(usize, usize)> {
+                m.find(text).iter().map(|h| (h.start, h.end)).collect()
+            };
+            let plain = Matcher {
+                gate: None,
+                ..Matcher::new(&[(Tag::Spam, &terms)]).unwrap()
+            };
+            assert_eq!(found(&gated), found(&plain), "{text}");
+            let expected = !matches!(
+                text,
+                "b" | "" | "您好，已转交相关部门办理" | "中华人民共和国"
+            );
+            assert_eq!(!found(&gated).is_empty(), expected, "{text}");
+        }
     }
 
     #[test]
