@@ -65,6 +65,7 @@ pub fn reply_latency_svg(
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
             .x_labels(labels.len() * 2 + 1)
             .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.
@@ -140,6 +141,7 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .configure_mesh()
             .disable_y_mesh()
             .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
             .y_labels(items.len() * 2 + 1)
             .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
             .x_desc(label("chart_points_weight", lang))
@@ -263,6 +265,7 @@ pub fn content_mix_svg(
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
             .x_labels(months.len() * 2 + 1)
             .x_label_formatter(&|x| {
                 band_label(&labels, *x)
@@ -350,6 +353,7 @@ pub fn line_chart_svg(
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
             .x_labels(months.len() * 2 + 1)
             .x_label_formatter(&|x| {
                 band_label(&labels, *x)
@@ -456,6 +460,7 @@ fn tier_bars_svg(
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
             .x_labels(labels.len() * 2 + 1)
             .x_label_formatter(&|x| band_label(labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.

@@ -78,6 +78,7 @@ pub fn weekly_updates_svg(
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
+            .max_light_lines(0)
             .x_labels(12)
             .x_label_formatter(&|x| {
                 label_weeks
