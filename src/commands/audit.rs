@@ -159,8 +159,8 @@ fn partial_audit_note(computed: Reads, lang: Lang) -> Option<String> {
         (
             computed.post_labels,
             lang.pick(
-                "帖子分类表 post_categories",
-                "the post labels table post_categories",
+                "帖子分类（post_categories 表与各类帖子数）",
+                "the post labels (the post_categories table and the posts per category)",
             ),
         ),
         (
