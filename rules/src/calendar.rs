@@ -16,6 +16,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use crate::Error;
+use crate::exprs::local_day_of;
 
 /// The embedded official calendar.
 pub const OFFICIAL_CALENDAR: &str = include_str!("../packs/calendar/cn_holidays.toml");
@@ -229,7 +230,7 @@ impl WorkingClock {
     /// [`WorkingClock::position`], `None` for an instant outside the prepared days.
     #[inline]
     pub fn position_within(&self, at_ms: i64) -> Option<i64> {
-        let day = (at_ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
+        let day = local_day_of(at_ms);
         let i = usize::try_from(day - self.first_day).ok()?;
         let before = *self.before.get(i)?;
         let into_day = at_ms + SHANGHAI_OFFSET_MS - day * DAY_MS;
@@ -247,10 +248,13 @@ impl WorkingClock {
 
     /// Working time from the first day's start to an instant (UTC milliseconds).
     pub fn position(&self, at_ms: i64) -> Result<i64, Error> {
-        let day = (at_ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
-        let i = self.index(day)?;
-        let into_day = at_ms + SHANGHAI_OFFSET_MS - day * DAY_MS;
-        Ok(self.before[i] + if self.working[i] { into_day } else { 0 })
+        match self.position_within(at_ms) {
+            Some(position) => Ok(position),
+            // Outside the prepared days: the error names the day.
+            None => Err(self
+                .index(local_day_of(at_ms))
+                .expect_err("a day outside the prepared days")),
+        }
     }
 
     /// The first instant at which `position` of working time has passed.

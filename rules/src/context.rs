@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Months, NaiveDate};
 use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, LINK_CHECKS, MENUS, ORGS, POSTS, TableSpec};
 use govmedia_collectors::store::Store;
-use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, date_to_days};
+use govmedia_collectors::time::date_to_days;
 use polars::prelude::*;
 
 use std::sync::{Arc, OnceLock};
@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use crate::Error;
 use crate::calendar::Calendar;
 use crate::content::scan::PostScan;
-use crate::exprs::local_day;
+use crate::exprs::{local_day, local_day_of};
 use crate::facts::AccountKeys;
 use crate::facts::posts::{PASS_COLUMNS, PostFacts, PostPassSettings, post_facts};
 use crate::facts::updates::CadenceSettings;
@@ -442,8 +442,8 @@ impl AuditContext {
         self.workers
     }
 
-    /// The audit units with their accounts (`account_id` and the account columns); empty for an
-    /// audit without units, which is one unit, its own tables.
+    /// The audit units' tables; empty for an audit without units, which is one unit, its own
+    /// tables.
     pub fn units(&self) -> &[Tables] {
         &self.units
     }
@@ -841,7 +841,7 @@ fn first_post_days(posts: &DataFrame) -> PolarsResult<DataFrame> {
             }
         };
         if let Some(at) = at {
-            let day = (at + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS);
+            let day = local_day_of(at);
             days[slot] = Some(days[slot].map_or(day, |d: i64| d.min(day)));
         }
     }
@@ -857,6 +857,8 @@ mod tests {
 
     /// An account whose posts come back after another's is one account; posts without a time
     /// do not count; an account without any timed post has no first day.
+    use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
+
     #[test]
     fn first_post_days_are_per_account_whatever_the_row_order() {
         let day = |d: i64| d * DAY_MS - SHANGHAI_OFFSET_MS;

@@ -11,6 +11,11 @@ pub fn local_day(instant: Expr) -> Expr {
     (instant.cast(DataType::Int64) + lit(SHANGHAI_OFFSET_MS)).floor_div(lit(DAY_MS))
 }
 
+/// [`local_day`] of one instant, for the passes over rows in Rust.
+pub fn local_day_of(ms: i64) -> i64 {
+    (ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS)
+}
+
 /// The ISO week number (weeks since the Monday 1969-12-29) of a day number: Monday–Sunday.
 pub fn iso_week(day: Expr) -> Expr {
     (day + lit(3i64)).floor_div(lit(7i64))

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
+use crate::exprs::local_day_of;
 use polars::prelude::*;
 
 use super::AccountKeys;
@@ -126,11 +126,6 @@ pub const PASS_COLUMNS: [&str; 14] = [
     "comment_count",
     "repost_count",
 ];
-
-/// The Beijing day of an instant.
-fn local_day(ms: i64) -> i64 {
-    (ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS)
-}
 
 /// The month index (months since the audit window's first month) of each day from `from_day`
 /// to `as_of_day`, and the months' `YYYY-MM` texts.
@@ -337,7 +332,7 @@ fn facts_of_rows(
         };
         touched[a as usize] = true;
         let f = &mut facts[a as usize];
-        let day = local_day(at);
+        let day = local_day_of(at);
         // Comment settings over the account's window, deleted posts included.
         if day >= keys.from_day(a) && day <= keys.as_of_day(a) {
             let open = c.comments_open.get(row);
@@ -397,7 +392,7 @@ fn facts_of_rows(
     for (f, last) in facts.iter_mut().zip(last_rows) {
         f.last = last.map(|(at, row)| LastUpdate {
             at,
-            day: local_day(at),
+            day: local_day_of(at),
             post_id: c.post.get(row).unwrap_or_default().to_string(),
             url: c.url.get(row).map(String::from),
         });

@@ -9,11 +9,12 @@ pub mod no_interaction;
 pub mod survey_without_feedback;
 pub mod unanswered;
 
-use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS, days_to_date};
+use govmedia_collectors::time::{DAY_MS, days_to_date};
 use polars::prelude::*;
 
 use crate::context::{AuditContext, ParamValue};
 use crate::engine::ParamSpec;
+use crate::exprs::local_day_of;
 use crate::lexicon::{Matcher, Tag, context};
 
 pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
@@ -125,11 +126,6 @@ fn timed_comments_frame(ctx: &AuditContext) -> PolarsResult<DataFrame> {
         Column::new("latency_ms".into(), latency_ms),
         Column::new("open_ms".into(), open_ms),
     ])
-}
-
-/// The Beijing day number of an instant (`exprs::local_day` for one value).
-fn local_day_of(ms: i64) -> i64 {
-    (ms + SHANGHAI_OFFSET_MS).div_euclid(DAY_MS)
 }
 
 /// The texts of the window's comments, for the passes over them in Rust (the lexicon scan,
