@@ -875,22 +875,12 @@ mod tests {
             ],
         )
         .unwrap();
+        let expected = df!(
+            "account_id" => [Some("b"), Some("a"), Some("c"), None],
+            "first_post_day" => [Some(9i64), Some(5), None, Some(1)],
+        )
+        .unwrap();
         let days = first_post_days(&posts).unwrap();
-        let ids: Vec<Option<&str>> = days
-            .column("account_id")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
-        let first: Vec<Option<i64>> = days
-            .column("first_post_day")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(ids, [Some("b"), Some("a"), Some("c"), None]);
-        assert_eq!(first, [Some(9), Some(5), None, Some(1)]);
+        assert!(days.equals_missing(&expected), "{days}");
     }
 }

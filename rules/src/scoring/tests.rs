@@ -156,19 +156,24 @@ fn items_reading_measurements_the_audit_did_not_compute_are_not_assessed() {
     let m = measurements(&[("wechat:gh_a", "wechat", 45, 50, 20, 15)]);
     let f = findings(&[]);
     let full = score_accounts(&Scoring::builtin(), &m, &f, &all_rules(), Lang::Zh).unwrap();
+    // The scores of an audit that computed what these reads need.
+    let scored_with = |reads: crate::engine::Reads| {
+        let uncomputed = crate::measurements::uncomputed(reads);
+        let scores = score_accounts_computed(
+            &Scoring::builtin(),
+            &m,
+            &f,
+            &all_rules(),
+            &uncomputed,
+            Lang::Zh,
+        )
+        .unwrap();
+        (uncomputed, scores)
+    };
     // A partial audit that did not scan the post text: 意见反馈 counts consultation and
     // feedback posts, which nothing counted (not zero of them).
-    let uncomputed = crate::measurements::uncomputed(crate::engine::Reads::COMMENTS);
+    let (uncomputed, partial) = scored_with(crate::engine::Reads::COMMENTS);
     assert!(uncomputed.contains(&"posts_consultation"));
-    let partial = score_accounts_computed(
-        &Scoring::builtin(),
-        &m,
-        &f,
-        &all_rules(),
-        &uncomputed,
-        Lang::Zh,
-    )
-    .unwrap();
     assert_eq!(value(&full, "feedback", 0), Some(3.0));
     assert_eq!(value(&partial, "feedback", 0), None);
     assert_eq!(value(&partial, "content", 0), None);
@@ -181,31 +186,13 @@ fn items_reading_measurements_the_audit_did_not_compute_are_not_assessed() {
         assert_eq!(value(&partial, item, 0), value(&full, item, 0), "{item}");
     }
     // Without the comments, 留言回复's reply rate was not computed either.
-    let no_comments = crate::measurements::uncomputed(crate::engine::Reads::POST_LABELS);
-    let partial = score_accounts_computed(
-        &Scoring::builtin(),
-        &m,
-        &f,
-        &all_rules(),
-        &no_comments,
-        Lang::Zh,
-    )
-    .unwrap();
+    let (_, partial) = scored_with(crate::engine::Reads::POST_LABELS);
     assert_eq!(value(&partial, "reply", 0), None);
     assert_eq!(value(&partial, "feedback", 0), Some(3.0));
     // The text scanned for wording but no post labelled: no posts per category either.
-    let unlabelled = crate::measurements::uncomputed(crate::engine::Reads::POST_TEXT);
+    let (unlabelled, partial) = scored_with(crate::engine::Reads::POST_TEXT);
     assert!(unlabelled.contains(&"posts_consultation"));
     assert!(!unlabelled.contains(&"posts_in_window"));
-    let partial = score_accounts_computed(
-        &Scoring::builtin(),
-        &m,
-        &f,
-        &all_rules(),
-        &unlabelled,
-        Lang::Zh,
-    )
-    .unwrap();
     assert_eq!(value(&partial, "feedback", 0), None);
 }
 
