@@ -6,6 +6,7 @@
 //! `GOVMEDIA_GOLDEN_UPDATE=1 cargo test --test golden` records them anew (only when a change of
 //! answers is intended and explained in the commit).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use govmedia_collectors::demo::{DemoOptions, generate};
@@ -13,7 +14,9 @@ use govmedia_collectors::import::{ImportOptions, import_paths};
 use govmedia_collectors::layout::TARGET_BUCKET_ROWS;
 use govmedia_collectors::store::Store;
 
-use govmedia_reports::report::{PageSelection, ReportOptions, write_audit_report};
+use govmedia_reports::report::{
+    PageSelection, ReportOptions, ResultFiles, write_audit_report, write_result_files,
+};
 use govmedia_rules::engine::{AuditResult, Selection, run_audit};
 use govmedia_rules::indices::IndexPack;
 use govmedia_rules::scoring::{ScoreTables, Scoring, score_and_rank};
@@ -341,13 +344,14 @@ fn a_partial_audit_in_units_finds_the_golden_hits_without_labelling() {
 
 /// Every account page from a store of 32 tiny units is that of a one-unit store, byte for byte:
 /// the findings' links, looked up in the store unit by unit (`item_links`), are the same URLs,
-/// and so are pages made a group of units at a time.
+/// and so are pages made a group of units at a time. A report whose result files the caller
+/// wrote first (as `audit` does while it scores) is the same folder, file for file.
 #[test]
 fn account_pages_from_tiny_units_are_those_of_one_unit() {
     if std::env::var_os("GOVMEDIA_GOLDEN_UPDATE").is_some() {
         return;
     }
-    let pages = |bucket_rows: u64, page_group_accounts: Option<usize>| {
+    let report = |bucket_rows: u64, page_group_accounts: Option<usize>, result_files| {
         with_demo(80, bucket_rows, true, |ctx, result, scored| {
             let out = tempfile::tempdir().unwrap();
             let options = ReportOptions {
@@ -355,26 +359,32 @@ fn account_pages_from_tiny_units_are_those_of_one_unit() {
                 pages: PageSelection::All,
                 history: &[],
                 page_group_accounts,
+                result_files,
             };
+            if result_files == ResultFiles::WrittenByCaller {
+                write_result_files(out.path(), &result).unwrap();
+            }
             let rubric = Scoring::builtin().rubric;
             write_audit_report(out.path(), ctx, &result, &scored, &rubric, options).unwrap();
-            let mut pages = std::collections::BTreeMap::new();
-            for entry in std::fs::read_dir(out.path().join("accounts")).unwrap() {
-                let path = entry.unwrap().path();
-                pages.insert(
-                    path.file_name().unwrap().to_owned(),
-                    std::fs::read(&path).unwrap(),
-                );
-            }
-            pages
+            files_under(out.path())
         })
     };
-    let one = pages(TARGET_BUCKET_ROWS, None);
-    let tiny = pages(500, None);
+    let pages = |files: &BTreeMap<PathBuf, Vec<u8>>| -> BTreeMap<PathBuf, Vec<u8>> {
+        files
+            .iter()
+            .filter(|(path, _)| path.starts_with("accounts"))
+            .map(|(path, bytes)| (path.clone(), bytes.clone()))
+            .collect()
+    };
+    let one = report(TARGET_BUCKET_ROWS, None, ResultFiles::Write);
+    let tiny = report(500, None, ResultFiles::Write);
     // The pages made ten accounts at a time (a group of units each).
-    let grouped = pages(500, Some(10));
+    let grouped = report(500, Some(10), ResultFiles::WrittenByCaller);
+    assert!(one.contains_key(Path::new("findings.json")));
+    assert!(grouped.contains_key(Path::new("post_categories.parquet")));
+    let (tiny, grouped_pages, one) = (tiny, pages(&grouped), pages(&one));
     assert_eq!(one.len(), 80);
-    assert_eq!(grouped.len(), 80);
+    assert_eq!(grouped_pages.len(), 80);
     let linked = one
         .values()
         .filter(|p| String::from_utf8_lossy(p).contains("rel=\"noopener noreferrer\""))
@@ -383,10 +393,36 @@ fn account_pages_from_tiny_units_are_those_of_one_unit() {
     for (name, page) in &one {
         assert!(tiny.get(name) == Some(page), "{name:?} differs");
         assert!(
-            grouped.get(name) == Some(page),
+            grouped_pages.get(name) == Some(page),
             "{name:?} differs made in groups"
         );
     }
+    // Every file, the index (which lists the table files) among them.
+    assert_eq!(
+        tiny.keys().collect::<Vec<_>>(),
+        grouped.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &tiny {
+        assert!(grouped.get(name) == Some(bytes), "{name:?} differs");
+    }
+}
+
+/// Every file under `dir` (paths relative to it) with its bytes.
+fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    files
 }
 
 /// The comparison itself: a changed value, a float beyond the tolerance and a missing row are

@@ -91,6 +91,77 @@ pub struct ReportOptions<'a> {
     /// Account pages made at a time (their inputs held together); `None`:
     /// [`PAGE_GROUP_ACCOUNTS`]. The pages do not depend on it.
     pub page_group_accounts: Option<usize>,
+    /// Whether the report writes the files drawn from the audit's result alone, or the caller
+    /// already wrote them with [`write_result_files`] (while it scored).
+    pub result_files: ResultFiles,
+}
+
+/// Who writes the report files that need only the audit's result (findings, measurements,
+/// post labels): see [`ReportOptions::result_files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFiles {
+    /// The report writes them.
+    Write,
+    /// The caller wrote them with [`write_result_files`] into the same folder; the index lists
+    /// them.
+    WrittenByCaller,
+}
+
+/// Writes the report files drawn from the audit's result alone: the findings and measurements
+/// tables and the post labels. A caller may write them while it scores (they are the largest
+/// files), then pass [`ResultFiles::WrittenByCaller`] to [`write_audit_report`].
+pub fn write_result_files(out: &Path, result: &AuditResult) -> Result<Vec<PathBuf>, Error> {
+    std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
+    let ResultFileJobs { tables, labels } = result_file_jobs(out, result);
+    let jobs: Vec<FileJob> = tables.into_iter().chain(labels).collect();
+    let files = jobs.iter().flat_map(|j| j.files.iter().cloned()).collect();
+    trace::stage("report: result files", || run_file_jobs(jobs))?;
+    Ok(files)
+}
+
+/// The jobs writing the files of [`write_result_files`].
+struct ResultFileJobs<'a> {
+    /// The findings' and the measurements' files.
+    tables: Vec<FileJob<'a>>,
+    /// The post labels, unless a partial audit labelled none.
+    labels: Option<FileJob<'a>>,
+}
+
+fn result_file_jobs<'a>(out: &'a Path, result: &'a AuditResult) -> ResultFileJobs<'a> {
+    let tables = [
+        (&result.findings, "findings"),
+        (&result.measurements, "measurements"),
+    ]
+    .into_iter()
+    .flat_map(|(table, name)| table_file_jobs(table, out, name))
+    .collect();
+    // Per-post labels can run to tens of millions of rows nationally: always Parquet, CSV for
+    // the sizes a person opens. Reading them back from the audit units' files is long.
+    let labels = result.post_categories.as_ref().map(|post_categories| {
+        let parquet = out.join("post_categories.parquet");
+        let csv = out.join("post_categories.csv");
+        let whole_csv = post_categories.height() <= CSV_ROW_LIMIT;
+        FileJob {
+            files: if whole_csv {
+                vec![parquet.clone(), csv.clone()]
+            } else {
+                vec![parquet.clone()]
+            },
+            long: true,
+            write: Box::new(move || {
+                trace::stage("report: post labels", || {
+                    if !whole_csv {
+                        // The audit units' file as it is, rows grouped by unit (`unit_table`).
+                        return write_unit_table(post_categories, &parquet);
+                    }
+                    let table = post_categories.collect()?;
+                    write_parquet(&table, &parquet)?;
+                    write_csv(&table, &csv)
+                })
+            }),
+        }
+    });
+    ResultFileJobs { tables, labels }
 }
 
 pub fn write_audit_report(
@@ -101,14 +172,8 @@ pub fn write_audit_report(
     rubric: &RubricPack,
     options: ReportOptions,
 ) -> Result<ReportFiles, Error> {
-    let ReportOptions {
-        notes,
-        pages,
-        history,
-        page_group_accounts,
-    } = options;
+    let result_files = options.result_files;
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
-    let mut report = ReportFiles::default();
     let workbook = out.join("scores.xlsx");
     let label = |column: &str| column_label(column, rubric, ctx.lang);
     let (rankings_sheet, scores_sheet, findings_sheet, summary_sheet) = match ctx.lang {
@@ -121,91 +186,100 @@ pub fn write_audit_report(
     let findings_summary = (result.findings.height() > crate::xlsx::MAX_DATA_ROWS)
         .then(|| findings_by_rule(&result.findings))
         .transpose()?;
-    // The findings are the largest table: a job per file keeps both cores busy.
-    let mut writers: Vec<Writer> = Vec::new();
-    for (table, name) in [
-        (&result.findings, "findings"),
-        (&result.measurements, "measurements"),
-        (&scored.scores, "scores"),
-        (&scored.rankings, "rankings"),
-    ] {
-        writers.extend(table_file_jobs(table, out, name));
-    }
-    // The workbook and the post labels: the longest jobs on a national audit.
-    let mut longest = vec![writers.len()];
-    writers.push(Box::new(|| {
-        write_workbook(
-            &workbook,
-            &[
-                Sheet {
-                    name: rankings_sheet,
-                    table: &scored.rankings,
-                    labels: &label,
-                    note: None,
-                },
-                Sheet {
-                    name: scores_sheet,
-                    table: &scored.scores,
-                    labels: &label,
-                    note: None,
-                },
-                match &findings_summary {
-                    None => Sheet {
-                        name: findings_sheet,
-                        table: &result.findings,
+    let ResultFileJobs { tables, labels } = result_file_jobs(out, result);
+    let mut scored_jobs: Vec<FileJob> =
+        [(&scored.scores, "scores"), (&scored.rankings, "rankings")]
+            .into_iter()
+            .flat_map(|(table, name)| table_file_jobs(table, out, name))
+            .collect();
+    // The workbook: the longest job on a national audit.
+    scored_jobs.push(FileJob {
+        files: vec![workbook.clone()],
+        long: true,
+        write: Box::new(|| {
+            write_workbook(
+                &workbook,
+                &[
+                    Sheet {
+                        name: rankings_sheet,
+                        table: &scored.rankings,
                         labels: &label,
                         note: None,
                     },
-                    Some(summary) => Sheet {
-                        name: summary_sheet,
-                        table: summary,
+                    Sheet {
+                        name: scores_sheet,
+                        table: &scored.scores,
                         labels: &label,
-                        note: Some(findings_summary_note(result.findings.height(), ctx.lang)),
+                        note: None,
                     },
-                },
-            ],
-        )?;
-        Ok(vec![workbook.clone()])
-    }));
-    // A partial audit none of whose rules judges by category labels no posts.
-    if let Some(post_categories) = &result.post_categories {
-        longest.push(writers.len());
-        writers.push(Box::new(move || {
-            // Per-post labels can run to tens of millions of rows nationally: always Parquet,
-            // CSV for the sizes a person opens.
-            trace::stage("report: post labels", || {
-                let labels = out.join("post_categories.parquet");
-                if post_categories.height() > CSV_ROW_LIMIT {
-                    // The audit units' file as it is, rows grouped by unit (`unit_table`).
-                    write_unit_table(post_categories, &labels)?;
-                    return Ok(vec![labels]);
-                }
-                let table = post_categories.collect()?;
-                write_parquet(&table, &labels)?;
-                let csv = out.join("post_categories.csv");
-                write_csv(&table, &csv)?;
-                Ok(vec![labels, csv])
-            })
-        }));
-    }
-    // The table files are independent: written on every core, listed in a fixed order. The
-    // longest jobs (compressing the workbook; reading the labels back from the audit units'
-    // files) start first. The index's account rows are gathered beside them: the last table
-    // jobs leave a core idle.
-    let (table_files, accounts) = std::thread::scope(|scope| {
-        let accounts = scope.spawn(|| {
-            trace::stage("report: index accounts", || {
-                index_accounts(ctx, result, &scored.scores, &scored.rankings)
-            })
-        });
-        let files = trace::stage("report: table files", || {
-            run_on_every_core(writers, &longest)
-        });
-        (files, accounts.join().expect("the index accounts panicked"))
+                    match &findings_summary {
+                        None => Sheet {
+                            name: findings_sheet,
+                            table: &result.findings,
+                            labels: &label,
+                            note: None,
+                        },
+                        Some(summary) => Sheet {
+                            name: summary_sheet,
+                            table: summary,
+                            labels: &label,
+                            note: Some(findings_summary_note(result.findings.height(), ctx.lang)),
+                        },
+                    },
+                ],
+            )
+        }),
     });
-    for files in table_files {
-        report.files.extend(files?);
+    // The index lists the files in a fixed order, known before they are written.
+    let files: Vec<PathBuf> = tables
+        .iter()
+        .chain(&scored_jobs)
+        .chain(&labels)
+        .flat_map(|job| job.files.iter().cloned())
+        .collect();
+    let mut jobs = scored_jobs;
+    if result_files == ResultFiles::Write {
+        jobs.extend(tables.into_iter().chain(labels));
     }
+    // The table files are independent of the pages and the index: written on every core while
+    // this thread gathers the index, draws the pages and writes the directory (each of which
+    // leaves a core idle much of the time).
+    std::thread::scope(|scope| {
+        let table_files =
+            scope.spawn(|| trace::stage("report: table files", || run_file_jobs(jobs)));
+        let pages_and_index =
+            write_pages_and_index(out, ctx, result, scored, rubric, options, files);
+        let tables_written = table_files.join().expect("the table file writers panicked");
+        tables_written?;
+        pages_and_index
+    })
+}
+
+/// The account pages, the directory, the index page and `report.json`; `files` are the table
+/// files written beside them.
+fn write_pages_and_index(
+    out: &Path,
+    ctx: &AuditContext,
+    result: &AuditResult,
+    scored: &ScoreTables,
+    rubric: &RubricPack,
+    options: ReportOptions,
+    files: Vec<PathBuf>,
+) -> Result<ReportFiles, Error> {
+    let ReportOptions {
+        notes,
+        pages,
+        history,
+        page_group_accounts,
+        ..
+    } = options;
+    let mut report = ReportFiles {
+        files,
+        ..ReportFiles::default()
+    };
+    let accounts = trace::stage("report: index accounts", || {
+        index_accounts(ctx, result, &scored.scores, &scored.rankings)
+    });
     let mut accounts = accounts?;
     let paged: HashSet<String> = accounts
         .iter()
@@ -1268,23 +1342,37 @@ fn findings_summary_note(findings: usize, lang: Lang) -> String {
 /// A job of [`run_on_every_core`].
 type Job<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
 
-/// A job writing report files, returning their paths.
-type Writer<'a> = Job<'a, Result<Vec<PathBuf>, Error>>;
+/// A job writing report files: the files it writes are known before it runs, so the index can
+/// list them while they are written.
+struct FileJob<'a> {
+    files: Vec<PathBuf>,
+    write: Job<'a, Result<(), Error>>,
+    /// Started before the others: the longest jobs started last kept one core busy alone.
+    long: bool,
+}
+
+/// Runs file jobs on every core, the long ones first; the first error, if any.
+fn run_file_jobs(jobs: Vec<FileJob>) -> Result<(), Error> {
+    let first: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].long).collect();
+    let writes = jobs.into_iter().map(|job| job.write).collect();
+    run_on_every_core(writes, &first).into_iter().collect()
+}
 
 /// A job per file of a table: `<name>.csv`, `<name>.json` and `<name>.parquet` in `dir`.
-fn table_file_jobs<'a>(df: &'a DataFrame, dir: &'a Path, name: &'a str) -> [Writer<'a>; 3] {
+fn table_file_jobs<'a>(df: &'a DataFrame, dir: &Path, name: &str) -> [FileJob<'a>; 3] {
     type Write = fn(&DataFrame, &Path) -> Result<(), Error>;
     let formats: [(&str, &'static str, Write); 3] = [
         ("csv", "report: csv", write_csv),
         ("json", "report: json", write_json),
         ("parquet", "report: parquet", write_parquet),
     ];
-    formats.map(|(extension, stage, write)| -> Writer<'a> {
-        Box::new(move || {
-            let path = dir.join(format!("{name}.{extension}"));
-            trace::stage(stage, || write(df, &path))?;
-            Ok(vec![path])
-        })
+    formats.map(|(extension, stage, write)| {
+        let path = dir.join(format!("{name}.{extension}"));
+        FileJob {
+            files: vec![path.clone()],
+            long: false,
+            write: Box::new(move || trace::stage(stage, || write(df, &path))),
+        }
     })
 }
 

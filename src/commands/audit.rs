@@ -11,7 +11,9 @@ use clap::{Args, ValueEnum};
 use govmedia_collectors::import::read_registry_file;
 use govmedia_collectors::schema::ORGS;
 use govmedia_reports::history::{read_history, record};
-use govmedia_reports::report::{PageSelection, ReportOptions, write_audit_report};
+use govmedia_reports::report::{
+    PageSelection, ReportOptions, ResultFiles, write_audit_report, write_result_files,
+};
 use govmedia_rules::engine::{Reads, Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
 use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
@@ -295,65 +297,76 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             None => by_reason.push((why.as_str(), vec![code])),
         }
     }
-    progress.phase("scoring and ranking");
-    let scored = trace::stage("scores and rankings", || {
-        score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())
-    })?;
-    let mut notes: Vec<String> = by_reason
-        .iter()
-        .map(|(why, codes)| match lang {
-            Lang::Zh => format!("{} 未评估：{why}", codes.join("、")),
-            Lang::En => format!("{} not assessed: {why}", codes.join(", ")),
-        })
-        .collect();
-    notes.extend(scored.notes.iter().cloned());
-    notes.extend(partial_audit_note(result.computed, lang));
-    let not_yet_seen = ctx.not_yet_seen()?;
-    if !not_yet_seen.is_empty() {
-        let shown: Vec<&str> = not_yet_seen.iter().take(5).map(String::as_str).collect();
-        let more = if not_yet_seen.len() > shown.len() {
-            lang.pick(" 等", " …")
-        } else {
-            ""
-        };
-        notes.push(match lang {
-            Lang::Zh => format!(
-                "{} 个账号在监测时间点 {as_of} 之后才首次出现（first_seen 与首条发文均晚于它），未评估：{}{more}",
-                not_yet_seen.len(),
-                shown.join("、")
-            ),
-            Lang::En => format!(
-                "{} account(s) first seen after the time point {as_of} (first_seen and first post both later) were not assessed: {}{more}",
-                not_yet_seen.len(),
-                shown.join(", ")
-            ),
-        });
-    }
-    let window_from = govmedia_collectors::time::days_to_date(ctx.from_day as i32);
-    notes.extend(
-        ctx.calendar
-            .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
-    );
-    notes.extend(page_note);
     let past = match &args.history {
         Some(dir) => read_history(dir, &as_of.to_string())?,
         None => Vec::new(),
     };
-    progress.phase("writing the report");
-    let report = trace::stage("report", || {
-        write_audit_report(
-            staged.dir(),
-            &ctx,
-            &result,
-            &scored,
-            &scoring.rubric,
-            ReportOptions {
-                notes: &notes,
-                pages,
-                history: &past,
-                page_group_accounts: None,
-            },
-        )
+    // The findings and measurements files need no scores: they are written while the
+    // accounts are scored (scoring leaves a core idle much of the time).
+    let (scored, notes, report) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let result_files = scope.spawn(|| write_result_files(staged.dir(), &result));
+        progress.phase("scoring and ranking");
+        let scored = trace::stage("scores and rankings", || {
+            score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())
+        })?;
+        let mut notes: Vec<String> = by_reason
+            .iter()
+            .map(|(why, codes)| match lang {
+                Lang::Zh => format!("{} 未评估：{why}", codes.join("、")),
+                Lang::En => format!("{} not assessed: {why}", codes.join(", ")),
+            })
+            .collect();
+        notes.extend(scored.notes.iter().cloned());
+        notes.extend(partial_audit_note(result.computed, lang));
+        let not_yet_seen = ctx.not_yet_seen()?;
+        if !not_yet_seen.is_empty() {
+            let shown: Vec<&str> = not_yet_seen.iter().take(5).map(String::as_str).collect();
+            let more = if not_yet_seen.len() > shown.len() {
+                lang.pick(" 等", " …")
+            } else {
+                ""
+            };
+            notes.push(match lang {
+                Lang::Zh => format!(
+                    "{} 个账号在监测时间点 {as_of} 之后才首次出现（first_seen 与首条发文均晚于它），未评估：{}{more}",
+                    not_yet_seen.len(),
+                    shown.join("、")
+                ),
+                Lang::En => format!(
+                    "{} account(s) first seen after the time point {as_of} (first_seen and first post both later) were not assessed: {}{more}",
+                    not_yet_seen.len(),
+                    shown.join(", ")
+                ),
+            });
+        }
+        let window_from = govmedia_collectors::time::days_to_date(ctx.from_day as i32);
+        notes.extend(
+            ctx.calendar
+                .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
+        );
+        notes.extend(page_note);
+        progress.phase("writing the report");
+        let report = trace::stage("report", || {
+            write_audit_report(
+                staged.dir(),
+                &ctx,
+                &result,
+                &scored,
+                &scoring.rubric,
+                ReportOptions {
+                    notes: &notes,
+                    pages,
+                    history: &past,
+                    page_group_accounts: None,
+                    result_files: ResultFiles::WrittenByCaller,
+                },
+            )
+        })?;
+        // The report lists these files already (their names are fixed).
+        result_files
+            .join()
+            .expect("the result file writers panicked")?;
+        Ok((scored, notes, report))
     })?;
     staged.commit()?;
     drop(progress);
