@@ -1,11 +1,11 @@
 //! The link of each finding on an account page: the URL of the item it names, from the store
 //! (the post, the post a comment is on, the menu entry's target), never a URL found in the
-//! evidence text, which quotes post bodies and could carry anyone's link.
+//! evidence text, which quotes post bodies and could carry anyone's link. The audit units work
+//! out the posts' and comments' links from the posts in memory (`finding_links`).
 
 use std::collections::{HashMap, HashSet};
 
 use govmedia_rules::AuditContext;
-use govmedia_rules::context::Tables;
 use govmedia_rules::registry::{ItemKind, item_kind};
 use govmedia_rules::service::latest_menus;
 use polars::prelude::*;
@@ -39,44 +39,25 @@ fn lookup(df: &DataFrame, key: &str, value: &str) -> PolarsResult<HashMap<Key, S
         .collect())
 }
 
-/// `(account_id, key) → value` for the `keys` found in a partitioned table (`table` picks it from a
-/// unit's tables), read one audit unit at a time: a national store's post ids and URLs are
-/// gigabytes, and reading them whole for a join was the largest memory of a report with pages.
-fn lookup_by_unit(
-    ctx: &AuditContext,
-    keys: &HashSet<Key>,
-    (key, value): (&str, &str),
-    table: fn(&Tables) -> LazyFrame,
-) -> PolarsResult<HashMap<Key, String>> {
-    let matched = |tables: &Tables, keys: &HashSet<Key>| -> PolarsResult<HashMap<Key, String>> {
-        let df = table(tables)
-            .select([col("account_id"), col(key), col(value)])
-            .join(
-                keys_frame(keys, key)?,
-                [col("account_id"), col(key)],
-                [col("account_id"), col(key)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .collect()?;
-        lookup(&df, key, value)
-    };
-    let units = ctx.units();
-    if keys.is_empty() {
+/// `(account_id, code, item_id) → url` from the audit's finding links (`finding_links`).
+fn post_links(links: &DataFrame) -> PolarsResult<HashMap<(String, String, String), String>> {
+    if links.width() == 0 {
         return Ok(HashMap::new());
     }
-    if units.is_empty() {
-        return matched(&ctx.tables, keys);
-    }
-    let mut per_unit: Vec<HashSet<Key>> = vec![HashSet::new(); units.len()];
-    for k in keys {
-        let u = ctx.unit_of(&k.0).unwrap_or_default();
-        per_unit[u].insert(k.clone());
-    }
-    let mut found = HashMap::new();
-    for (u, keys) in per_unit.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
-        found.extend(matched(&units[u], keys)?);
-    }
-    Ok(found)
+    let column = |name: &str| links.column(name).and_then(|c| c.str().cloned());
+    let (accounts, codes, items, urls) = (
+        column("account_id")?,
+        column("code")?,
+        column("item_id")?,
+        column("url")?,
+    );
+    Ok(accounts
+        .iter()
+        .zip(codes.iter())
+        .zip(items.iter())
+        .zip(urls.iter())
+        .filter_map(|(((a, c), i), u)| Some(((a?.into(), c?.into(), i?.into()), u?.into())))
+        .collect())
 }
 
 /// Sets `link` on the findings of the paged accounts.
@@ -84,35 +65,17 @@ pub fn link_findings(
     ctx: &AuditContext,
     findings: &mut HashMap<String, Vec<FindingRow>>,
     paged: &HashSet<String>,
+    links: &DataFrame,
 ) -> Result<(), Error> {
-    let (mut posts, mut comments, mut menus) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut menus = HashSet::new();
     for (account, rows) in findings.iter().filter(|(a, _)| paged.contains(*a)) {
         for f in rows {
-            let Some(item) = &f.item_id else { continue };
-            let key = (account.clone(), item.clone());
-            match item_kind(&f.code) {
-                ItemKind::Post => {
-                    posts.insert(key);
-                }
-                ItemKind::Comment => {
-                    comments.insert(key);
-                }
-                ItemKind::MenuEntry => {
-                    menus.insert(key);
-                }
-                ItemKind::LastUpdate | ItemKind::None => {}
+            if let (ItemKind::MenuEntry, Some(item)) = (item_kind(&f.code), &f.item_id) {
+                menus.insert((account.clone(), item.clone()));
             }
         }
     }
-    let on_post = lookup_by_unit(ctx, &comments, ("comment_id", "post_id"), |t| {
-        t.comments.clone()
-    })?;
-    posts.extend(
-        on_post
-            .iter()
-            .map(|((account, _), post)| (account.clone(), post.clone())),
-    );
-    let post_url = lookup_by_unit(ctx, &posts, ("post_id", "url"), |t| t.posts.clone())?;
+    let post_url = post_links(links)?;
     let menu_target = if menus.is_empty() {
         HashMap::new()
     } else {
@@ -129,14 +92,13 @@ pub fn link_findings(
     };
     for (account, rows) in findings.iter_mut().filter(|(a, _)| paged.contains(*a)) {
         for f in rows {
-            let key = |item: &String| (account.clone(), item.clone());
             let url = match (item_kind(&f.code), &f.item_id) {
-                (ItemKind::Post, Some(item)) => post_url.get(&key(item)).cloned(),
-                (ItemKind::Comment, Some(item)) => on_post
-                    .get(&key(item))
-                    .and_then(|post| post_url.get(&(account.clone(), post.clone())))
+                (ItemKind::Post | ItemKind::Comment, Some(item)) => post_url
+                    .get(&(account.clone(), f.code.clone(), item.clone()))
                     .cloned(),
-                (ItemKind::MenuEntry, Some(item)) => menu_target.get(&key(item)).cloned(),
+                (ItemKind::MenuEntry, Some(item)) => {
+                    menu_target.get(&(account.clone(), item.clone())).cloned()
+                }
                 // The rule ends its evidence with the last update's URL from the store.
                 (ItemKind::LastUpdate, _) => f
                     .evidence

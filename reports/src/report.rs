@@ -270,7 +270,6 @@ fn write_pages_and_index(
         notes,
         pages,
         history,
-        page_group_accounts,
         ..
     } = options;
     let mut report = ReportFiles {
@@ -296,180 +295,238 @@ fn write_pages_and_index(
             a.chart_href.clear();
         }
     }
-    if !paged.is_empty() {
-        let mut trends = if history.is_empty() {
-            HashMap::new()
-        } else {
-            account_trends(history, &scored.scores, &result.findings, ctx)?
-        };
-        // A group of audit units at a time: the pages' inputs (every finding as text, weeks,
-        // months) of a national audit held at once were 2.5 GB, and the finding links of a
-        // group are looked up in its units' buckets only.
-        let group_accounts = page_group_accounts.unwrap_or(PAGE_GROUP_ACCOUNTS).max(1);
-        let groups = page_groups(ctx, &paged, group_accounts)?;
-        let headers = trace::stage("report: page inputs", || page_headers(ctx, result, scored))?;
-        let tables = trace::stage("report: page inputs", || {
-            GroupedTables::new(
-                [
-                    &headers,
-                    &scored.scores,
-                    &result.reply_latency,
-                    &result.monthly,
-                    &result.findings,
-                    &result.weekly_updates,
-                ],
-                &groups,
-            )
-        })?;
-        for (g, group) in groups.iter().enumerate() {
-            let mut inputs = trace::stage("report: page inputs", || {
-                page_inputs(ctx, rubric, &tables, g as u32)
-            })?;
-            inputs.trend = group
-                .iter()
-                .filter_map(|a| trends.remove_entry(a))
-                .collect();
-            trace::stage("report: finding links", || {
-                crate::item_links::link_findings(ctx, &mut inputs.findings, group)
-            })?;
+    // The pages are drawn beside the directory and the index, which do not read them.
+    std::thread::scope(|scope| {
+        let pages = scope.spawn(|| {
             let started = std::time::Instant::now();
-            report.pages += trace::stage("report: account pages", || {
+            let written = write_pages(out, ctx, result, scored, rubric, &paged, options)?;
+            Ok::<_, Error>((written, started.elapsed().as_secs_f64()))
+        });
+        let index = (|| -> Result<ReportFiles, Error> {
+            let mut platforms: Vec<PlatformCount> = Vec::new();
+            for p in ["wechat", "weibo", "app"] {
+                let count = accounts.iter().filter(|a| a.platform == p).count() as u64;
+                if count > 0 {
+                    platforms.push(PlatformCount {
+                        label: platform_label(p, ctx.lang),
+                        count,
+                    });
+                }
+            }
+            let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
+            let as_of = ctx.as_of.to_string();
+            // Groups in the rankings' order (platforms, then levels from 部委 down).
+            let rankings = ranking_groups(&scored.rankings, ctx.lang, &paged)?;
+            let mut group_order: Vec<String> = Vec::new();
+            for g in &rankings {
+                let name = format!("{} · {}", g.platform, g.level);
+                if !group_order.contains(&name) {
+                    group_order.push(name);
+                }
+            }
+            let (directory, _directory_files) =
+                crate::directory::write_directory(out, &accounts, &group_order, &as_of, ctx.lang)?;
+            let first_page: HashMap<String, String> = directory
+                .iter()
+                .filter(|d| d.page == 1)
+                .map(|d| (d.group.clone(), d.href.clone()))
+                .collect();
+            let (codes, veto_codes) = finding_codes(&result.findings)?;
+            let mut league_groups = crate::directory::league_table(
+                &accounts,
+                |a| Some(a.group.clone()),
+                |g| first_page.get(g).cloned().unwrap_or_default(),
+                &codes,
+                &tier_names,
+                &failing_tier,
+            );
+            let mut league_regions = crate::directory::league_table(
+                &accounts,
+                crate::directory::region_key(&accounts, ctx.lang),
+                |_| String::new(),
+                &codes,
+                &tier_names,
+                &failing_tier,
+            );
+            crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
+            let league_regions_more = crate::directory::keep_largest(
+                &mut league_regions,
+                crate::directory::LEAGUE_REGION_ROWS,
+            );
+            crate::directory::sort_by_order(
+                &mut league_regions,
+                |r| &r.name,
+                &crate::directory::region_order(&accounts, ctx.lang),
+            );
+            let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
+            let place = |g: &str| {
+                group_order
+                    .iter()
+                    .position(|o| o == g)
+                    .unwrap_or(usize::MAX)
+            };
+            vetoed.sort_by(|a, b| {
+                place(&a.group)
+                    .cmp(&place(&b.group))
+                    .then(a.name.cmp(&b.name))
+            });
+            let vetoed_more = vetoed
+                .len()
+                .saturating_sub(crate::directory::VETO_LIST_ROWS)
+                as u64;
+            let vetoed: Vec<crate::directory::VetoRow> = vetoed
+                .into_iter()
+                .take(crate::directory::VETO_LIST_ROWS)
+                .map(|a| crate::directory::VetoRow {
+                    name: a.name.clone(),
+                    account_id: a.account_id.clone(),
+                    org_name: a.org_name.clone(),
+                    group: a.group.clone(),
+                    rules: veto_codes
+                        .get(&a.account_id)
+                        .map(|c| c.join(", "))
+                        .unwrap_or_default(),
+                    href: a.chart_href.clone(),
+                })
+                .collect();
+            let page = IndexPage {
+                as_of: ctx.as_of.to_string(),
+                window_from: days_to_date(ctx.from_day as i32).to_string(),
+                rules_run: result.rules_run.join(", "),
+                platforms,
+                veto_accounts: accounts.iter().filter(|a| a.veto > 0).count() as u64,
+                findings_total: result.findings.height() as u64,
+                files: report
+                    .files
+                    .iter()
+                    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+                    .collect(),
+                notes: notes.to_vec(),
+                tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
+                trend_chart: index_trend(history, scored, ctx)?,
+                top_findings: top_findings(&result.findings, ctx.lang)?,
+                rankings,
+                accounts_total: accounts.len() as u64,
+                league_groups,
+                league_regions,
+                league_regions_more,
+                vetoed,
+                vetoed_more,
+                directory,
+            };
+            let index = out.join("index.html");
+            write_index(&page, ctx.lang, &index)?;
+            report.files.push(index);
+            report.files.push(crate::html::write_stylesheet(out)?);
+
+            let summary = AuditSummary {
+                as_of: ctx.as_of.to_string(),
+                window_from: days_to_date(ctx.from_day as i32).to_string(),
+                rules_run: result.rules_run.iter().map(|c| c.to_string()).collect(),
+                accounts: ctx.accounts()?.height() as u64,
+                findings: result.findings.height() as u64,
+                veto_accounts: page.veto_accounts,
+                lang: ctx.lang.pick("zh", "en").to_string(),
+                govmedia: env!("CARGO_PKG_VERSION").to_string(),
+            };
+            let summary_path = out.join("report.json");
+            let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
+            govmedia_collectors::store::write_atomic(&summary_path, |f| {
+                std::io::Write::write_all(f, json.as_bytes())
+            })?;
+            report.files.push(summary_path);
+            Ok(report)
+        })();
+        let (pages, pages_seconds) = pages.join().expect("the page writers panicked")?;
+        let mut report = index?;
+        report.pages = pages;
+        report.pages_seconds = if pages > 0 { pages_seconds } else { 0.0 };
+        Ok(report)
+    })
+}
+
+/// Draws and writes the pages of the `paged` accounts, a group of audit units at a time, and
+/// returns how many were written. A group's inputs are gathered (one core's work) while the pages
+/// of the group before are drawn, so both cores stay busy.
+fn write_pages(
+    out: &Path,
+    ctx: &AuditContext,
+    result: &AuditResult,
+    scored: &ScoreTables,
+    rubric: &RubricPack,
+    paged: &HashSet<String>,
+    options: ReportOptions,
+) -> Result<usize, Error> {
+    let ReportOptions {
+        history,
+        page_group_accounts,
+        ..
+    } = options;
+    if paged.is_empty() {
+        return Ok(0);
+    }
+    let mut trends = if history.is_empty() {
+        HashMap::new()
+    } else {
+        account_trends(history, &scored.scores, &result.findings, ctx)?
+    };
+    // A group of audit units at a time: the pages' inputs (every finding as text, weeks,
+    // months) of a national audit held at once were 2.5 GB; two groups are held at a time.
+    let group_accounts = page_group_accounts.unwrap_or(PAGE_GROUP_ACCOUNTS).max(1);
+    let groups = page_groups(ctx, paged, group_accounts)?;
+    let headers = trace::stage("report: page inputs", || page_headers(ctx, result, scored))?;
+    let tables = trace::stage("report: page inputs", || {
+        GroupedTables::new(
+            [
+                &headers,
+                &scored.scores,
+                &result.reply_latency,
+                &result.monthly,
+                &result.findings,
+                &result.weekly_updates,
+                &result.finding_links,
+            ],
+            &groups,
+        )
+    })?;
+    let (tables, groups) = (&tables, &groups);
+    let inputs_of = |g: usize, trend: HashMap<String, Vec<TrendPoint>>| {
+        let mut inputs = trace::stage("report: page inputs", || {
+            page_inputs(ctx, rubric, tables, g as u32)
+        })?;
+        inputs.trend = trend;
+        trace::stage("report: finding links", || {
+            let links = tables.rows(LINKS, g as u32)?;
+            crate::item_links::link_findings(ctx, &mut inputs.findings, &groups[g], &links)
+        })?;
+        Ok::<_, Error>(inputs)
+    };
+    let mut trend_of = |g: usize| -> HashMap<String, Vec<TrendPoint>> {
+        groups[g]
+            .iter()
+            .filter_map(|a| trends.remove_entry(a))
+            .collect()
+    };
+    std::thread::scope(|scope| {
+        let mut written = 0;
+        let first = trend_of(0);
+        let mut next = Some(scope.spawn(move || inputs_of(0, first)));
+        for g in 0..groups.len() {
+            let inputs = next
+                .take()
+                .expect("the group's inputs were started")
+                .join()
+                .expect("the page inputs panicked")?;
+            if g + 1 < groups.len() {
+                let trend = trend_of(g + 1);
+                next = Some(scope.spawn(move || inputs_of(g + 1, trend)));
+            }
+            written += trace::stage("report: account pages", || {
                 write_account_pages(out, &inputs)
             })?;
-            report.pages_seconds += started.elapsed().as_secs_f64();
         }
-    }
-
-    let mut platforms: Vec<PlatformCount> = Vec::new();
-    for p in ["wechat", "weibo", "app"] {
-        let count = accounts.iter().filter(|a| a.platform == p).count() as u64;
-        if count > 0 {
-            platforms.push(PlatformCount {
-                label: platform_label(p, ctx.lang),
-                count,
-            });
-        }
-    }
-    let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
-    let as_of = ctx.as_of.to_string();
-    // Groups in the rankings' order (platforms, then levels from 部委 down).
-    let rankings = ranking_groups(&scored.rankings, ctx.lang, &paged)?;
-    let mut group_order: Vec<String> = Vec::new();
-    for g in &rankings {
-        let name = format!("{} · {}", g.platform, g.level);
-        if !group_order.contains(&name) {
-            group_order.push(name);
-        }
-    }
-    let (directory, _directory_files) =
-        crate::directory::write_directory(out, &accounts, &group_order, &as_of, ctx.lang)?;
-    let first_page: HashMap<String, String> = directory
-        .iter()
-        .filter(|d| d.page == 1)
-        .map(|d| (d.group.clone(), d.href.clone()))
-        .collect();
-    let (codes, veto_codes) = finding_codes(&result.findings)?;
-    let mut league_groups = crate::directory::league_table(
-        &accounts,
-        |a| Some(a.group.clone()),
-        |g| first_page.get(g).cloned().unwrap_or_default(),
-        &codes,
-        &tier_names,
-        &failing_tier,
-    );
-    let mut league_regions = crate::directory::league_table(
-        &accounts,
-        crate::directory::region_key(&accounts, ctx.lang),
-        |_| String::new(),
-        &codes,
-        &tier_names,
-        &failing_tier,
-    );
-    crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
-    let league_regions_more =
-        crate::directory::keep_largest(&mut league_regions, crate::directory::LEAGUE_REGION_ROWS);
-    crate::directory::sort_by_order(
-        &mut league_regions,
-        |r| &r.name,
-        &crate::directory::region_order(&accounts, ctx.lang),
-    );
-    let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
-    let place = |g: &str| {
-        group_order
-            .iter()
-            .position(|o| o == g)
-            .unwrap_or(usize::MAX)
-    };
-    vetoed.sort_by(|a, b| {
-        place(&a.group)
-            .cmp(&place(&b.group))
-            .then(a.name.cmp(&b.name))
-    });
-    let vetoed_more = vetoed
-        .len()
-        .saturating_sub(crate::directory::VETO_LIST_ROWS) as u64;
-    let vetoed: Vec<crate::directory::VetoRow> = vetoed
-        .into_iter()
-        .take(crate::directory::VETO_LIST_ROWS)
-        .map(|a| crate::directory::VetoRow {
-            name: a.name.clone(),
-            account_id: a.account_id.clone(),
-            org_name: a.org_name.clone(),
-            group: a.group.clone(),
-            rules: veto_codes
-                .get(&a.account_id)
-                .map(|c| c.join(", "))
-                .unwrap_or_default(),
-            href: a.chart_href.clone(),
-        })
-        .collect();
-    let page = IndexPage {
-        as_of: ctx.as_of.to_string(),
-        window_from: days_to_date(ctx.from_day as i32).to_string(),
-        rules_run: result.rules_run.join(", "),
-        platforms,
-        veto_accounts: accounts.iter().filter(|a| a.veto > 0).count() as u64,
-        findings_total: result.findings.height() as u64,
-        files: report
-            .files
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
-            .collect(),
-        notes: notes.to_vec(),
-        tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
-        trend_chart: index_trend(history, scored, ctx)?,
-        top_findings: top_findings(&result.findings, ctx.lang)?,
-        rankings,
-        accounts_total: accounts.len() as u64,
-        league_groups,
-        league_regions,
-        league_regions_more,
-        vetoed,
-        vetoed_more,
-        directory,
-    };
-    let index = out.join("index.html");
-    write_index(&page, ctx.lang, &index)?;
-    report.files.push(index);
-    report.files.push(crate::html::write_stylesheet(out)?);
-
-    let summary = AuditSummary {
-        as_of: ctx.as_of.to_string(),
-        window_from: days_to_date(ctx.from_day as i32).to_string(),
-        rules_run: result.rules_run.iter().map(|c| c.to_string()).collect(),
-        accounts: ctx.accounts()?.height() as u64,
-        findings: result.findings.height() as u64,
-        veto_accounts: page.veto_accounts,
-        lang: ctx.lang.pick("zh", "en").to_string(),
-        govmedia: env!("CARGO_PKG_VERSION").to_string(),
-    };
-    let summary_path = out.join("report.json");
-    let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
-    govmedia_collectors::store::write_atomic(&summary_path, |f| {
-        std::io::Write::write_all(f, json.as_bytes())
-    })?;
-    report.files.push(summary_path);
-    Ok(report)
+        Ok(written)
+    })
 }
 
 /// Each account's finding codes (one per finding), and its veto codes (distinct, sorted).
@@ -948,9 +1005,9 @@ pub const PAGE_GROUP_ACCOUNTS: usize = 50_000;
 /// The per-account tables the pages read, with each row's page group worked out once (a
 /// national audit's ten million weekly rows are not looked up again for every group).
 struct GroupedTables<'t> {
-    tables: [&'t DataFrame; 6],
+    tables: [&'t DataFrame; 7],
     /// Per table, the group of each row (`u32::MAX`: no page).
-    row_groups: [Vec<u32>; 6],
+    row_groups: [Vec<u32>; 7],
 }
 
 const HEADERS: usize = 0;
@@ -959,15 +1016,16 @@ const LATENCY: usize = 2;
 const MONTHLY: usize = 3;
 const FINDINGS: usize = 4;
 const WEEKLY: usize = 5;
+const LINKS: usize = 6;
 
 impl<'t> GroupedTables<'t> {
-    fn new(tables: [&'t DataFrame; 6], groups: &[HashSet<String>]) -> PolarsResult<Self> {
+    fn new(tables: [&'t DataFrame; 7], groups: &[HashSet<String>]) -> PolarsResult<Self> {
         let group_of: HashMap<&str, u32> = groups
             .iter()
             .enumerate()
             .flat_map(|(g, accounts)| accounts.iter().map(move |a| (a.as_str(), g as u32)))
             .collect();
-        let mut row_groups: [Vec<u32>; 6] = Default::default();
+        let mut row_groups: [Vec<u32>; 7] = Default::default();
         for (rows, df) in row_groups.iter_mut().zip(tables) {
             if df.width() == 0 {
                 continue;

@@ -216,6 +216,9 @@ pub struct AuditResult {
     pub index_period: crate::indices::Period,
     /// The influence index inputs per account over that period (`indices::period_counters`).
     pub index_counters: DataFrame,
+    /// The URL of the post each post or comment finding names (`finding_links`), for the account
+    /// pages; empty (no columns) when the report has no pages.
+    pub finding_links: DataFrame,
 }
 
 /// Runs the selected rules: the per-account rules and the measurements unit by unit (each unit
@@ -320,6 +323,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         monthly,
         post_categories,
         index_counters,
+        finding_links,
     ] = trace::stage("gather: tables", || gathered.finish())?;
     let post_categories = match label_spill {
         _ if !reads.post_labels => None,
@@ -339,6 +343,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         uncomputed: measurements::uncomputed(reads),
         index_period: ctx.index_period,
         index_counters,
+        finding_links,
     })
 }
 
@@ -357,13 +362,14 @@ struct UnitResult {
 const POST_CATEGORIES: usize = 4;
 
 /// The per-account tables of a unit, with the columns the gathered table is sorted by.
-const UNIT_TABLES: [&[&str]; 6] = [
+const UNIT_TABLES: [&[&str]; 7] = [
     &["account_id"],
     &["account_id", "week_start"],
     &["account_id", "bucket"],
     &["account_id", "month"],
     &["account_id", "published_at", "post_id"],
     &["account_id"],
+    &["account_id", "code", "item_id"],
 ];
 
 /// The per-account tables of every unit, gathered.
@@ -469,6 +475,14 @@ fn run_unit(
     } else {
         Vec::new()
     };
+    // A table only account pages read.
+    let finding_links = if ctx.page_tables {
+        trace::stage("finding links", || {
+            crate::finding_links::finding_links(ctx, &findings)
+        })?
+    } else {
+        DataFrame::empty()
+    };
     Ok(UnitResult {
         accounts: DataFrame::empty(),
         findings,
@@ -481,6 +495,7 @@ fn run_unit(
             page_table(ctx, "monthly", measurements::monthly)?,
             post_categories,
             trace::stage("index inputs", || crate::indices::period_counters(ctx))?,
+            finding_links,
         ],
         naming,
     })

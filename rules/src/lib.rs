@@ -10,6 +10,7 @@ pub mod context;
 pub mod engine;
 pub mod exprs;
 pub mod facts;
+pub mod finding_links;
 pub mod findings;
 pub mod indices;
 pub mod interaction;
