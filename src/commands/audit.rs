@@ -346,6 +346,15 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         );
         notes.extend(page_note);
         progress.phase("writing the report");
+        // With pages, the result files are done before the pages' inputs are gathered: the
+        // labels of an audit of some 20,000 accounts are sorted in memory for their CSV, and
+        // both at once took the audit past 1 GB.
+        let mut result_files = Some(result_files);
+        if pages != PageSelection::None
+            && let Some(writing) = result_files.take()
+        {
+            writing.join().expect("the result file writers panicked")?;
+        }
         let report = trace::stage("report", || {
             write_audit_report(
                 staged.dir(),
@@ -363,9 +372,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
         // The report lists these files already (their names are fixed).
-        result_files
-            .join()
-            .expect("the result file writers panicked")?;
+        if let Some(writing) = result_files {
+            writing.join().expect("the result file writers panicked")?;
+        }
         Ok((scored, notes, report))
     })?;
     staged.commit()?;
