@@ -247,31 +247,43 @@ pub fn write_audit_report(
     std::thread::scope(|scope| {
         let table_files =
             scope.spawn(|| trace::stage("report: table files", || run_file_jobs(jobs)));
-        let pages_and_index =
-            write_pages_and_index(out, ctx, result, scored, rubric, options, files);
+        let run = Report {
+            out,
+            ctx,
+            result,
+            scored,
+            rubric,
+            options,
+        };
+        let pages_and_index = write_pages_and_index(&run, files);
         let tables_written = table_files.join().expect("the table file writers panicked");
         tables_written?;
         pages_and_index
     })
 }
 
+/// What a report is made of: where it goes, the audit, its scores and the options.
+#[derive(Clone, Copy)]
+struct Report<'a> {
+    out: &'a Path,
+    ctx: &'a AuditContext,
+    result: &'a AuditResult,
+    scored: &'a ScoreTables,
+    rubric: &'a RubricPack,
+    options: ReportOptions<'a>,
+}
+
 /// The account pages, the directory, the index page and `report.json`; `files` are the table
 /// files written beside them.
-fn write_pages_and_index(
-    out: &Path,
-    ctx: &AuditContext,
-    result: &AuditResult,
-    scored: &ScoreTables,
-    rubric: &RubricPack,
-    options: ReportOptions,
-    files: Vec<PathBuf>,
-) -> Result<ReportFiles, Error> {
+fn write_pages_and_index(run: &Report, files: Vec<PathBuf>) -> Result<ReportFiles, Error> {
+    let (out, ctx, result, scored) = (run.out, run.ctx, run.result, run.scored);
     let ReportOptions {
         notes,
         pages,
         history,
         ..
-    } = options;
+    } = run.options;
+    let rubric = run.rubric;
     let mut report = ReportFiles {
         files,
         ..ReportFiles::default()
@@ -299,7 +311,7 @@ fn write_pages_and_index(
     std::thread::scope(|scope| {
         let pages = scope.spawn(|| {
             let started = std::time::Instant::now();
-            let written = write_pages(out, ctx, result, scored, rubric, &paged, options)?;
+            let written = write_pages(run, &paged)?;
             Ok::<_, Error>((written, started.elapsed().as_secs_f64()))
         });
         let index = (|| -> Result<ReportFiles, Error> {
@@ -448,20 +460,9 @@ fn write_pages_and_index(
 /// Draws and writes the pages of the `paged` accounts, a group of audit units at a time, and
 /// returns how many were written. A group's inputs are gathered (one core's work) while the pages
 /// of the group before are drawn, so both cores stay busy.
-fn write_pages(
-    out: &Path,
-    ctx: &AuditContext,
-    result: &AuditResult,
-    scored: &ScoreTables,
-    rubric: &RubricPack,
-    paged: &HashSet<String>,
-    options: ReportOptions,
-) -> Result<usize, Error> {
-    let ReportOptions {
-        history,
-        page_group_accounts,
-        ..
-    } = options;
+fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
+    let (ctx, result, scored) = (run.ctx, run.result, run.scored);
+    let (history, rubric) = (run.options.history, run.rubric);
     if paged.is_empty() {
         return Ok(0);
     }
@@ -472,7 +473,9 @@ fn write_pages(
     };
     // A group of audit units at a time: the pages' inputs (every finding as text, weeks,
     // months) of a national audit held at once were 2.5 GB; two groups are held at a time.
-    let group_accounts = page_group_accounts.unwrap_or(PAGE_GROUP_ACCOUNTS).max(1);
+    let group_accounts = (run.options.page_group_accounts)
+        .unwrap_or(PAGE_GROUP_ACCOUNTS)
+        .max(1);
     let groups = page_groups(ctx, paged, group_accounts)?;
     let headers = trace::stage("report: page inputs", || page_headers(ctx, result, scored))?;
     let tables = trace::stage("report: page inputs", || {
@@ -522,7 +525,7 @@ fn write_pages(
                 next = Some(scope.spawn(move || inputs_of(g + 1, trend)));
             }
             written += trace::stage("report: account pages", || {
-                write_account_pages(out, &inputs)
+                write_account_pages(run.out, &inputs)
             })?;
         }
         Ok(written)
