@@ -292,6 +292,25 @@ fn reply_normalisation_keeps_words_only_on_both_paths() {
     assert_eq!(normalise_reply("ＯＫ，收到１２３"), "ｏｋ收到１２３");
     assert_eq!(normalise_reply("Déjà vu — ΣΑΣ"), "déjàvuσας");
     assert_eq!(normalise_reply("…"), "");
+    // The byte-run path keeps what the general definition keeps: every alphanumeric character,
+    // lowercased. Edges: U+4DFF and U+4E00 (the ideograph range's first lead bytes), U+9FFF and
+    // U+A000, a reply ending in an ideograph or a capital, fullwidth letters, emoji, mixed runs.
+    for text in [
+        "䷿一丁",
+        "鿿ꀀ",
+        "ABC政务Def，123！",
+        "您好，请拨打12345咨询。Thanks",
+        "回复A",
+        "ＡＢ１",
+        "收到😀谢谢",
+        "  ",
+        "x",
+        "“已转交”《通知》【办理】…—·",
+        "MiXeD中文-_-Text42",
+    ] {
+        let general: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+        assert_eq!(normalise_reply(text), general.to_lowercase(), "{text:?}");
+    }
 }
 
 #[test]
