@@ -276,15 +276,8 @@ struct Report<'a> {
 /// The account pages, the directory, the index page and `report.json`; `files` are the table
 /// files written beside them.
 fn write_pages_and_index(run: &Report, files: Vec<PathBuf>) -> Result<ReportFiles, Error> {
-    let (out, ctx, result, scored) = (run.out, run.ctx, run.result, run.scored);
-    let ReportOptions {
-        notes,
-        pages,
-        history,
-        ..
-    } = run.options;
-    let rubric = run.rubric;
-    let mut report = ReportFiles {
+    let (ctx, result, scored) = (run.ctx, run.result, run.scored);
+    let report = ReportFiles {
         files,
         ..ReportFiles::default()
     };
@@ -294,7 +287,7 @@ fn write_pages_and_index(run: &Report, files: Vec<PathBuf>) -> Result<ReportFile
     let mut accounts = accounts?;
     let paged: HashSet<String> = accounts
         .iter()
-        .filter(|a| match pages {
+        .filter(|a| match run.options.pages {
             PageSelection::All => true,
             PageSelection::Flagged => a.veto + a.deduct > 0,
             PageSelection::None => false,
@@ -314,147 +307,154 @@ fn write_pages_and_index(run: &Report, files: Vec<PathBuf>) -> Result<ReportFile
             let written = write_pages(run, &paged)?;
             Ok::<_, Error>((written, started.elapsed().as_secs_f64()))
         });
-        let index = (|| -> Result<ReportFiles, Error> {
-            let mut platforms: Vec<PlatformCount> = Vec::new();
-            for p in ["wechat", "weibo", "app"] {
-                let count = accounts.iter().filter(|a| a.platform == p).count() as u64;
-                if count > 0 {
-                    platforms.push(PlatformCount {
-                        label: platform_label(p, ctx.lang),
-                        count,
-                    });
-                }
-            }
-            let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
-            let as_of = ctx.as_of.to_string();
-            // Groups in the rankings' order (platforms, then levels from 部委 down).
-            let rankings = ranking_groups(&scored.rankings, ctx.lang, &paged)?;
-            let mut group_order: Vec<String> = Vec::new();
-            for g in &rankings {
-                let name = format!("{} · {}", g.platform, g.level);
-                if !group_order.contains(&name) {
-                    group_order.push(name);
-                }
-            }
-            let (directory, _directory_files) =
-                crate::directory::write_directory(out, &accounts, &group_order, &as_of, ctx.lang)?;
-            let first_page: HashMap<String, String> = directory
-                .iter()
-                .filter(|d| d.page == 1)
-                .map(|d| (d.group.clone(), d.href.clone()))
-                .collect();
-            let (codes, veto_codes) = finding_codes(&result.findings)?;
-            let mut league_groups = crate::directory::league_table(
-                &accounts,
-                |a| Some(a.group.clone()),
-                |g| first_page.get(g).cloned().unwrap_or_default(),
-                &codes,
-                &tier_names,
-                &failing_tier,
-            );
-            let mut league_regions = crate::directory::league_table(
-                &accounts,
-                crate::directory::region_key(&accounts, ctx.lang),
-                |_| String::new(),
-                &codes,
-                &tier_names,
-                &failing_tier,
-            );
-            crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
-            let league_regions_more = crate::directory::keep_largest(
-                &mut league_regions,
-                crate::directory::LEAGUE_REGION_ROWS,
-            );
-            crate::directory::sort_by_order(
-                &mut league_regions,
-                |r| &r.name,
-                &crate::directory::region_order(&accounts, ctx.lang),
-            );
-            let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
-            let place = |g: &str| {
-                group_order
-                    .iter()
-                    .position(|o| o == g)
-                    .unwrap_or(usize::MAX)
-            };
-            vetoed.sort_by(|a, b| {
-                place(&a.group)
-                    .cmp(&place(&b.group))
-                    .then(a.name.cmp(&b.name))
-            });
-            let vetoed_more = vetoed
-                .len()
-                .saturating_sub(crate::directory::VETO_LIST_ROWS)
-                as u64;
-            let vetoed: Vec<crate::directory::VetoRow> = vetoed
-                .into_iter()
-                .take(crate::directory::VETO_LIST_ROWS)
-                .map(|a| crate::directory::VetoRow {
-                    name: a.name.clone(),
-                    account_id: a.account_id.clone(),
-                    org_name: a.org_name.clone(),
-                    group: a.group.clone(),
-                    rules: veto_codes
-                        .get(&a.account_id)
-                        .map(|c| c.join(", "))
-                        .unwrap_or_default(),
-                    href: a.chart_href.clone(),
-                })
-                .collect();
-            let page = IndexPage {
-                as_of: ctx.as_of.to_string(),
-                window_from: days_to_date(ctx.from_day as i32).to_string(),
-                rules_run: result.rules_run.join(", "),
-                platforms,
-                veto_accounts: accounts.iter().filter(|a| a.veto > 0).count() as u64,
-                findings_total: result.findings.height() as u64,
-                files: report
-                    .files
-                    .iter()
-                    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
-                    .collect(),
-                notes: notes.to_vec(),
-                tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
-                trend_chart: index_trend(history, scored, ctx)?,
-                top_findings: top_findings(&result.findings, ctx.lang)?,
-                rankings,
-                accounts_total: accounts.len() as u64,
-                league_groups,
-                league_regions,
-                league_regions_more,
-                vetoed,
-                vetoed_more,
-                directory,
-            };
-            let index = out.join("index.html");
-            write_index(&page, ctx.lang, &index)?;
-            report.files.push(index);
-            report.files.push(crate::html::write_stylesheet(out)?);
-
-            let summary = AuditSummary {
-                as_of: ctx.as_of.to_string(),
-                window_from: days_to_date(ctx.from_day as i32).to_string(),
-                rules_run: result.rules_run.iter().map(|c| c.to_string()).collect(),
-                accounts: ctx.accounts()?.height() as u64,
-                findings: result.findings.height() as u64,
-                veto_accounts: page.veto_accounts,
-                lang: ctx.lang.pick("zh", "en").to_string(),
-                govmedia: env!("CARGO_PKG_VERSION").to_string(),
-            };
-            let summary_path = out.join("report.json");
-            let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
-            govmedia_collectors::store::write_atomic(&summary_path, |f| {
-                std::io::Write::write_all(f, json.as_bytes())
-            })?;
-            report.files.push(summary_path);
-            Ok(report)
-        })();
+        let index = write_index_and_summary(run, &accounts, &paged, report);
         let (pages, pages_seconds) = pages.join().expect("the page writers panicked")?;
         let mut report = index?;
         report.pages = pages;
         report.pages_seconds = if pages > 0 { pages_seconds } else { 0.0 };
         Ok(report)
     })
+}
+
+/// The directory, the index page, the stylesheet and `report.json`, added to `report`'s files.
+fn write_index_and_summary(
+    run: &Report,
+    accounts: &[IndexAccount],
+    paged: &HashSet<String>,
+    mut report: ReportFiles,
+) -> Result<ReportFiles, Error> {
+    let (out, ctx, result, scored, rubric) = (run.out, run.ctx, run.result, run.scored, run.rubric);
+    let ReportOptions { notes, history, .. } = run.options;
+    let mut platforms: Vec<PlatformCount> = Vec::new();
+    for p in ["wechat", "weibo", "app"] {
+        let count = accounts.iter().filter(|a| a.platform == p).count() as u64;
+        if count > 0 {
+            platforms.push(PlatformCount {
+                label: platform_label(p, ctx.lang),
+                count,
+            });
+        }
+    }
+    let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
+    let as_of = ctx.as_of.to_string();
+    // Groups in the rankings' order (platforms, then levels from 部委 down).
+    let rankings = ranking_groups(&scored.rankings, ctx.lang, paged)?;
+    let mut group_order: Vec<String> = Vec::new();
+    for g in &rankings {
+        let name = format!("{} · {}", g.platform, g.level);
+        if !group_order.contains(&name) {
+            group_order.push(name);
+        }
+    }
+    let (directory, _directory_files) =
+        crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)?;
+    let first_page: HashMap<String, String> = directory
+        .iter()
+        .filter(|d| d.page == 1)
+        .map(|d| (d.group.clone(), d.href.clone()))
+        .collect();
+    let (codes, veto_codes) = finding_codes(&result.findings)?;
+    let mut league_groups = crate::directory::league_table(
+        accounts,
+        |a| Some(a.group.clone()),
+        |g| first_page.get(g).cloned().unwrap_or_default(),
+        &codes,
+        &tier_names,
+        &failing_tier,
+    );
+    let mut league_regions = crate::directory::league_table(
+        accounts,
+        crate::directory::region_key(accounts, ctx.lang),
+        |_| String::new(),
+        &codes,
+        &tier_names,
+        &failing_tier,
+    );
+    crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
+    let league_regions_more =
+        crate::directory::keep_largest(&mut league_regions, crate::directory::LEAGUE_REGION_ROWS);
+    crate::directory::sort_by_order(
+        &mut league_regions,
+        |r| &r.name,
+        &crate::directory::region_order(accounts, ctx.lang),
+    );
+    let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
+    let place = |g: &str| {
+        group_order
+            .iter()
+            .position(|o| o == g)
+            .unwrap_or(usize::MAX)
+    };
+    vetoed.sort_by(|a, b| {
+        place(&a.group)
+            .cmp(&place(&b.group))
+            .then(a.name.cmp(&b.name))
+    });
+    let vetoed_more = vetoed
+        .len()
+        .saturating_sub(crate::directory::VETO_LIST_ROWS) as u64;
+    let vetoed: Vec<crate::directory::VetoRow> = vetoed
+        .into_iter()
+        .take(crate::directory::VETO_LIST_ROWS)
+        .map(|a| crate::directory::VetoRow {
+            name: a.name.clone(),
+            account_id: a.account_id.clone(),
+            org_name: a.org_name.clone(),
+            group: a.group.clone(),
+            rules: veto_codes
+                .get(&a.account_id)
+                .map(|c| c.join(", "))
+                .unwrap_or_default(),
+            href: a.chart_href.clone(),
+        })
+        .collect();
+    let page = IndexPage {
+        as_of: ctx.as_of.to_string(),
+        window_from: days_to_date(ctx.from_day as i32).to_string(),
+        rules_run: result.rules_run.join(", "),
+        platforms,
+        veto_accounts: accounts.iter().filter(|a| a.veto > 0).count() as u64,
+        findings_total: result.findings.height() as u64,
+        files: report
+            .files
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect(),
+        notes: notes.to_vec(),
+        tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
+        trend_chart: index_trend(history, scored, ctx)?,
+        top_findings: top_findings(&result.findings, ctx.lang)?,
+        rankings,
+        accounts_total: accounts.len() as u64,
+        league_groups,
+        league_regions,
+        league_regions_more,
+        vetoed,
+        vetoed_more,
+        directory,
+    };
+    let index = out.join("index.html");
+    write_index(&page, ctx.lang, &index)?;
+    report.files.push(index);
+    report.files.push(crate::html::write_stylesheet(out)?);
+
+    let summary = AuditSummary {
+        as_of: ctx.as_of.to_string(),
+        window_from: days_to_date(ctx.from_day as i32).to_string(),
+        rules_run: result.rules_run.iter().map(|c| c.to_string()).collect(),
+        accounts: ctx.accounts()?.height() as u64,
+        findings: result.findings.height() as u64,
+        veto_accounts: page.veto_accounts,
+        lang: ctx.lang.pick("zh", "en").to_string(),
+        govmedia: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let summary_path = out.join("report.json");
+    let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
+    govmedia_collectors::store::write_atomic(&summary_path, |f| {
+        std::io::Write::write_all(f, json.as_bytes())
+    })?;
+    report.files.push(summary_path);
+    Ok(report)
 }
 
 /// Draws and writes the pages of the `paged` accounts, a group of audit units at a time, and

@@ -31,8 +31,7 @@ pub fn finding_links(ctx: &AuditContext, findings: &DataFrame) -> PolarsResult<D
         .clone()
         .lazy()
         .select([col("account_id"), col("code"), col("item_id")])
-        .filter(col("item_id").is_not_null())
-        .unique_stable(None, UniqueKeepStrategy::First);
+        .filter(col("item_id").is_not_null());
     let on_posts = named
         .clone()
         .filter(names_a(ItemKind::Post))

@@ -301,60 +301,63 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         Some(dir) => read_history(dir, &as_of.to_string())?,
         None => Vec::new(),
     };
+    // The notes besides the scoring's own, which come after the not-assessed rules.
+    let reason_notes: Vec<String> = by_reason
+        .iter()
+        .map(|(why, codes)| match lang {
+            Lang::Zh => format!("{} 未评估：{why}", codes.join("、")),
+            Lang::En => format!("{} not assessed: {why}", codes.join(", ")),
+        })
+        .collect();
+    let mut later_notes: Vec<String> = partial_audit_note(result.computed, lang)
+        .into_iter()
+        .collect();
+    let not_yet_seen = ctx.not_yet_seen()?;
+    if !not_yet_seen.is_empty() {
+        let shown: Vec<&str> = not_yet_seen.iter().take(5).map(String::as_str).collect();
+        let more = if not_yet_seen.len() > shown.len() {
+            lang.pick(" 等", " …")
+        } else {
+            ""
+        };
+        later_notes.push(match lang {
+            Lang::Zh => format!(
+                "{} 个账号在监测时间点 {as_of} 之后才首次出现（first_seen 与首条发文均晚于它），未评估：{}{more}",
+                not_yet_seen.len(),
+                shown.join("、")
+            ),
+            Lang::En => format!(
+                "{} account(s) first seen after the time point {as_of} (first_seen and first post both later) were not assessed: {}{more}",
+                not_yet_seen.len(),
+                shown.join(", ")
+            ),
+        });
+    }
+    let window_from = govmedia_collectors::time::days_to_date(ctx.from_day as i32);
+    later_notes.extend(
+        ctx.calendar
+            .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
+    );
+    later_notes.extend(page_note);
     // The findings and measurements files need no scores: they are written while the
     // accounts are scored (scoring leaves a core idle much of the time).
     let (scored, notes, report) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let result_files = scope.spawn(|| write_result_files(staged.dir(), &result));
+        let writing = scope.spawn(|| write_result_files(staged.dir(), &result));
         progress.phase("scoring and ranking");
         let scored = trace::stage("scores and rankings", || {
             score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())
         })?;
-        let mut notes: Vec<String> = by_reason
-            .iter()
-            .map(|(why, codes)| match lang {
-                Lang::Zh => format!("{} 未评估：{why}", codes.join("、")),
-                Lang::En => format!("{} not assessed: {why}", codes.join(", ")),
-            })
-            .collect();
-        notes.extend(scored.notes.iter().cloned());
-        notes.extend(partial_audit_note(result.computed, lang));
-        let not_yet_seen = ctx.not_yet_seen()?;
-        if !not_yet_seen.is_empty() {
-            let shown: Vec<&str> = not_yet_seen.iter().take(5).map(String::as_str).collect();
-            let more = if not_yet_seen.len() > shown.len() {
-                lang.pick(" 等", " …")
-            } else {
-                ""
-            };
-            notes.push(match lang {
-                Lang::Zh => format!(
-                    "{} 个账号在监测时间点 {as_of} 之后才首次出现（first_seen 与首条发文均晚于它），未评估：{}{more}",
-                    not_yet_seen.len(),
-                    shown.join("、")
-                ),
-                Lang::En => format!(
-                    "{} account(s) first seen after the time point {as_of} (first_seen and first post both later) were not assessed: {}{more}",
-                    not_yet_seen.len(),
-                    shown.join(", ")
-                ),
-            });
-        }
-        let window_from = govmedia_collectors::time::days_to_date(ctx.from_day as i32);
-        notes.extend(
-            ctx.calendar
-                .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
-        );
-        notes.extend(page_note);
+        let notes = [reason_notes, scored.notes.clone(), later_notes].concat();
         progress.phase("writing the report");
         // With pages, the result files are done before the pages' inputs are gathered: the
         // labels of an audit of some 20,000 accounts are sorted in memory for their CSV, and
         // both at once took the audit past 1 GB.
-        let mut result_files = Some(result_files);
-        if pages != PageSelection::None
-            && let Some(writing) = result_files.take()
-        {
+        let still_writing = if pages == PageSelection::None {
+            Some(writing)
+        } else {
             writing.join().expect("the result file writers panicked")?;
-        }
+            None
+        };
         let report = trace::stage("report", || {
             write_audit_report(
                 staged.dir(),
@@ -372,7 +375,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
         // The report lists these files already (their names are fixed).
-        if let Some(writing) = result_files {
+        if let Some(writing) = still_writing {
             writing.join().expect("the result file writers panicked")?;
         }
         Ok((scored, notes, report))
