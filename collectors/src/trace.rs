@@ -7,9 +7,23 @@ use std::sync::Mutex;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Stages in the order first seen, with their summed time, count and the largest resident
-/// memory seen at the end of one (MB; 0 where the system does not tell).
-static STAGES: Mutex<Vec<(&'static str, Duration, u32, u64)>> = Mutex::new(Vec::new());
+/// One stage's figures: its summed time, count, the largest resident memory seen at the end of
+/// one (MB; 0 where the system does not tell), and when the first began and the last ended
+/// (since the first stage of the run began), which places the stage on the run's timeline.
+struct Stage {
+    name: &'static str,
+    total: Duration,
+    count: u32,
+    most_mb: u64,
+    first_began: Duration,
+    last_ended: Duration,
+}
+
+/// Stages in the order first seen.
+static STAGES: Mutex<Vec<Stage>> = Mutex::new(Vec::new());
+
+/// When the run's first stage began: the origin of the timeline.
+static ORIGIN: OnceLock<Instant> = OnceLock::new();
 
 /// The process's resident memory in MB (Linux `/proc/self/statm`; 0 elsewhere).
 fn resident_mb() -> u64 {
@@ -32,17 +46,29 @@ pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
         return f();
     }
     let started = Instant::now();
+    let origin = *ORIGIN.get_or_init(|| started);
     let out = f();
     let took = started.elapsed();
     let resident = resident_mb();
+    let began = started.duration_since(origin);
+    let ended = began + took;
     let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
-    match stages.iter_mut().find(|(n, _, _, _)| *n == name) {
-        Some((_, total, count, most)) => {
-            *total += took;
-            *count += 1;
-            *most = (*most).max(resident);
+    match stages.iter_mut().find(|s| s.name == name) {
+        Some(s) => {
+            s.total += took;
+            s.count += 1;
+            s.most_mb = s.most_mb.max(resident);
+            s.first_began = s.first_began.min(began);
+            s.last_ended = s.last_ended.max(ended);
         }
-        None => stages.push((name, took, 1, resident)),
+        None => stages.push(Stage {
+            name,
+            total: took,
+            count: 1,
+            most_mb: resident,
+            first_began: began,
+            last_ended: ended,
+        }),
     }
     out
 }
@@ -52,10 +78,15 @@ pub fn report() -> Vec<String> {
     let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
     let lines = stages
         .iter()
-        .map(|(name, total, count, most)| {
+        .map(|s| {
             format!(
-                "{name:<28} {:>8.2} s  ×{count:<4} {most:>6} MB resident after",
-                total.as_secs_f64()
+                "{:<28} {:>8.2} s  ×{:<4} {:>6} MB resident after  [{:.2}–{:.2} s]",
+                s.name,
+                s.total.as_secs_f64(),
+                s.count,
+                s.most_mb,
+                s.first_began.as_secs_f64(),
+                s.last_ended.as_secs_f64(),
             )
         })
         .collect();

@@ -338,7 +338,9 @@ fn write_index_and_summary(
     let (tier_names, failing_tier) = tier_order(scored, rubric, ctx.lang)?;
     let as_of = ctx.as_of.to_string();
     // Groups in the rankings' order (platforms, then levels from 部委 down).
-    let rankings = ranking_groups(&scored.rankings, ctx.lang, paged)?;
+    let rankings = trace::stage("index: ranking groups", || {
+        ranking_groups(&scored.rankings, ctx.lang, paged)
+    })?;
     let mut group_order: Vec<String> = Vec::new();
     for g in &rankings {
         let name = format!("{} · {}", g.platform, g.level);
@@ -346,14 +348,16 @@ fn write_index_and_summary(
             group_order.push(name);
         }
     }
-    let (directory, _directory_files) =
-        crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)?;
+    let (directory, _directory_files) = trace::stage("index: directory", || {
+        crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)
+    })?;
     let first_page: HashMap<String, String> = directory
         .iter()
         .filter(|d| d.page == 1)
         .map(|d| (d.group.clone(), d.href.clone()))
         .collect();
-    let (codes, veto_codes) = finding_codes(&result.findings)?;
+    let (codes, veto_codes) =
+        trace::stage("index: finding codes", || finding_codes(&result.findings))?;
     let mut league_groups = crate::directory::league_table(
         accounts,
         |a| Some(a.group.clone()),
@@ -423,7 +427,9 @@ fn write_index_and_summary(
         notes: notes.to_vec(),
         tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
         trend_chart: index_trend(history, scored, ctx)?,
-        top_findings: top_findings(&result.findings, ctx.lang)?,
+        top_findings: trace::stage("index: top findings", || {
+            top_findings(&result.findings, ctx.lang)
+        })?,
         rankings,
         accounts_total: accounts.len() as u64,
         league_groups,
@@ -434,7 +440,7 @@ fn write_index_and_summary(
         directory,
     };
     let index = out.join("index.html");
-    write_index(&page, ctx.lang, &index)?;
+    trace::stage("index: write", || write_index(&page, ctx.lang, &index))?;
     report.files.push(index);
     report.files.push(crate::html::write_stylesheet(out)?);
 

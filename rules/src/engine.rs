@@ -261,7 +261,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
     } else {
         Some(UnitSpill::new(ctx.units().len())?)
     };
-    let parts = if ctx.units().is_empty() {
+    let mut parts = if ctx.units().is_empty() {
         vec![run_unit(ctx, &per_account, gather_naming, reads)?]
     } else {
         // Units side by side, one per core, each on one thread: much of a unit's work (its rules'
@@ -292,30 +292,49 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
     if !ctx.units().is_empty() {
         ctx.set_accounts_of_units(parts.iter().map(|p| p.accounts.clone()).collect())?;
     }
-    if gather_naming {
-        let mut naming: Vec<AccountNaming> = parts
-            .iter()
-            .flat_map(|p| p.naming.iter().cloned())
-            .collect();
-        naming.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        ctx.set_naming(naming);
-    }
-    let mut findings: Vec<DataFrame> = Vec::with_capacity(parts.len() + 1);
-    if !cross_account.is_empty() {
-        findings.push(findings_of(ctx, &cross_account)?);
-    }
-    let mut gathered = Gathered::default();
-    for part in parts {
-        findings.push(part.findings);
-        gathered.add(part.tables);
-    }
-    let mut findings = trace::stage("gather: findings", || {
-        sorted(
-            concat_frames(findings, || Ok(empty_findings()))?,
-            &["account_id", "code", "occurred_at", "item_id"],
-        )
+    let mut unit_naming: Vec<Vec<AccountNaming>> = parts
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.naming))
+        .collect();
+    // The units' findings and tables are gathered beside the cross-account rules, which read
+    // only the accounts and their naming facts: both are the serial tail of a national audit.
+    let (mut findings, tables) = std::thread::scope(|scope| {
+        let gathering = scope.spawn(move || -> Result<_, Error> {
+            let mut unit_findings = Vec::with_capacity(parts.len());
+            let mut gathered = Gathered::default();
+            for part in parts {
+                unit_findings.push(part.findings);
+                gathered.add(part.tables);
+            }
+            let findings = trace::stage("gather: findings", || {
+                AccountRuns::of(unit_findings, &FINDING_ORDER)
+            })?;
+            let tables = trace::stage("gather: tables", || gathered.finish())?;
+            Ok((findings, tables))
+        });
+        let cross = (|| -> Result<Option<DataFrame>, Error> {
+            if gather_naming {
+                trace::stage("gather: naming", || {
+                    let mut naming: Vec<AccountNaming> = unit_naming.drain(..).flatten().collect();
+                    naming.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+                    ctx.set_naming(naming);
+                });
+            }
+            if cross_account.is_empty() {
+                return Ok(None);
+            }
+            let cross = trace::stage("cross-account rules", || findings_of(ctx, &cross_account))?;
+            Ok(Some(sorted(cross, &FINDING_ORDER)?))
+        })();
+        let (unit_findings, tables) = gathering.join().expect("the gathering panicked")?;
+        let findings = trace::stage("gather: cross-account findings", || {
+            unit_findings.with_sorted_first(cross?, &FINDING_ORDER)
+        })?;
+        Ok::<_, Error>((findings, tables))
     })?;
-    tag_utc(&mut findings, "occurred_at")?;
+    if findings.height() == 0 {
+        findings = empty_findings();
+    }
     let [
         measurements,
         weekly_updates,
@@ -324,7 +343,8 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         post_categories,
         index_counters,
         finding_links,
-    ] = trace::stage("gather: tables", || gathered.finish())?;
+    ] = tables;
+    tag_utc(&mut findings, "occurred_at")?;
     let post_categories = match label_spill {
         _ if !reads.post_labels => None,
         None => Some(UnitTable::Frame(post_categories)),
@@ -403,48 +423,162 @@ impl Gathered {
     }
 }
 
-/// Tables of disjoint accounts, each sorted by `keys` (the account first), as one table sorted by
-/// `keys`: each account's run of rows is moved whole into account order, where sorting the
-/// gathered rows by every key cost seconds on a national audit's ten million weekly rows. Should
-/// an account turn up in two tables (or have no id), the rows are sorted after all.
-fn merged_by_account(parts: Vec<DataFrame>, keys: &[&str]) -> Result<DataFrame, Error> {
-    if parts.iter().all(|p| p.width() == 0) {
-        // A table not made (`page_table`).
-        return Ok(DataFrame::empty());
-    }
-    // (account, first row in the gathered table, rows)
-    let mut runs: Vec<(String, IdxSize, IdxSize)> = Vec::new();
-    let mut offset: IdxSize = 0;
-    let mut only_runs = true;
-    for part in &parts {
-        let accounts = part.column(keys[0])?.str()?;
-        let mut previous: Option<&str> = None;
-        for (i, account) in accounts.iter().enumerate() {
-            let Some(account) = account else {
-                only_runs = false;
-                break;
-            };
-            match runs.last_mut() {
-                Some(run) if previous == Some(account) => run.2 += 1,
-                _ => runs.push((account.to_string(), offset + i as IdxSize, 1)),
-            }
-            previous = Some(account);
+/// The order findings are listed in.
+const FINDING_ORDER: [&str; 4] = ["account_id", "code", "occurred_at", "item_id"];
+
+/// Tables of disjoint accounts, each sorted by some keys (the account first), concatenated, with
+/// the order of rows that sorts them by those keys: each account's run of rows moved whole into
+/// account order, where sorting the gathered rows by every key cost seconds on a national audit's
+/// ten million weekly rows.
+struct AccountRuns {
+    all: DataFrame,
+    /// The rows of `all` in order; `None` when an account turned up in two tables (which
+    /// disjoint units never give) or without an id: then the rows are sorted after all.
+    order: Option<Vec<IdxSize>>,
+}
+
+impl AccountRuns {
+    fn of(parts: Vec<DataFrame>, keys: &[&str]) -> Result<AccountRuns, Error> {
+        if parts.iter().all(|p| p.width() == 0) {
+            // A table not made (`page_table`).
+            return Ok(AccountRuns {
+                all: DataFrame::empty(),
+                order: Some(Vec::new()),
+            });
         }
-        offset += part.height() as IdxSize;
+        // (account, first row in the gathered table, rows)
+        let mut runs: Vec<(&str, IdxSize, IdxSize)> = Vec::new();
+        let mut offset: IdxSize = 0;
+        let mut only_runs = true;
+        for part in &parts {
+            let accounts = part.column(keys[0])?.str()?;
+            let mut previous: Option<&str> = None;
+            for (i, account) in accounts.iter().enumerate() {
+                let Some(account) = account else {
+                    only_runs = false;
+                    break;
+                };
+                match runs.last_mut() {
+                    Some(run) if previous == Some(account) => run.2 += 1,
+                    _ => runs.push((account, offset + i as IdxSize, 1)),
+                }
+                previous = Some(account);
+            }
+            offset += part.height() as IdxSize;
+        }
+        // Stable: equal accounts (which disjoint units never have) keep their tables' order.
+        runs.sort_by(|a, b| a.0.cmp(b.0));
+        only_runs &= runs.windows(2).all(|w| w[0].0 != w[1].0);
+        let order = only_runs.then(|| {
+            runs.iter()
+                .flat_map(|&(_, start, rows)| start..start + rows)
+                .collect()
+        });
+        let empty = parts.first().map(DataFrame::clear).unwrap_or_default();
+        Ok(AccountRuns {
+            all: concat_frames(parts, || Ok(empty))?,
+            order,
+        })
     }
-    // Stable: equal accounts (which disjoint units never have) keep their tables' order.
-    runs.sort_by(|a, b| a.0.cmp(&b.0));
-    only_runs &= runs.windows(2).all(|w| w[0].0 != w[1].0);
-    let empty = parts.first().map(DataFrame::clear).unwrap_or_default();
-    let all = concat_frames(parts, || Ok(empty))?;
-    if !only_runs {
-        return sorted(all, keys);
+
+    /// The rows in order.
+    fn finish(self, keys: &[&str]) -> Result<DataFrame, Error> {
+        match self.order {
+            Some(order) => Ok(self.all.take(&IdxCa::from_vec("order".into(), order))?),
+            None => sorted(self.all, keys),
+        }
     }
-    let order: IdxCa = runs
-        .iter()
-        .flat_map(|&(_, start, rows)| start..start + rows)
-        .collect_ca("order".into());
-    Ok(all.take(&order)?)
+
+    /// The rows and those of `first` (sorted by `keys`; of equal rows, those of `first` come
+    /// first), in order: each row of `first` is placed by a binary search among the others.
+    fn with_sorted_first(
+        self,
+        first: Option<DataFrame>,
+        keys: &[&str],
+    ) -> Result<DataFrame, Error> {
+        let Some(first) = first.filter(|f| f.height() > 0) else {
+            return self.finish(keys);
+        };
+        if self.all.height() == 0 {
+            return Ok(first);
+        }
+        let Some(order) = self.order else {
+            return sorted(
+                concat_frames(vec![first, self.all], || Ok(DataFrame::empty()))?,
+                keys,
+            );
+        };
+        let base = self.all.height() as IdxSize;
+        let added = first.height() as IdxSize;
+        let mut all = self.all;
+        all.vstack_mut_owned(first)?;
+        // One chunk: both the row look-ups and the take are several times slower over two.
+        all.rechunk_mut_par();
+        let rows = RowOrder::new(&all, keys)?;
+        let mut merged: Vec<IdxSize> = Vec::with_capacity(all.height());
+        let mut next = 0;
+        for row in base..base + added {
+            let at = next + order[next..].partition_point(|&other| rows.less(other, row));
+            merged.extend_from_slice(&order[next..at]);
+            merged.push(row);
+            next = at;
+        }
+        merged.extend_from_slice(&order[next..]);
+        Ok(all.take(&IdxCa::from_vec("order".into(), merged))?)
+    }
+}
+
+/// Tables of disjoint accounts, each sorted by `keys` (the account first), as one table sorted by
+/// `keys` ([`AccountRuns`]).
+fn merged_by_account(parts: Vec<DataFrame>, keys: &[&str]) -> Result<DataFrame, Error> {
+    AccountRuns::of(parts, keys)?.finish(keys)
+}
+
+/// The order of a frame's rows by some key columns (text, or numbers and instants), nulls last,
+/// as [`sorted`] orders them.
+struct RowOrder {
+    keys: Vec<KeyColumn>,
+}
+
+enum KeyColumn {
+    Text(StringChunked),
+    Number(Int64Chunked),
+}
+
+impl RowOrder {
+    fn new(df: &DataFrame, keys: &[&str]) -> PolarsResult<RowOrder> {
+        let keys = keys
+            .iter()
+            .map(|k| {
+                let column = df.column(k)?;
+                Ok(match column.dtype() {
+                    DataType::String => KeyColumn::Text(column.str()?.clone()),
+                    _ => KeyColumn::Number(column.cast(&DataType::Int64)?.i64()?.clone()),
+                })
+            })
+            .collect::<PolarsResult<_>>()?;
+        Ok(RowOrder { keys })
+    }
+
+    fn less(&self, a: IdxSize, b: IdxSize) -> bool {
+        fn nulls_last<T: Ord>(a: Option<T>, b: Option<T>) -> std::cmp::Ordering {
+            match (a, b) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                (a, b) => a.is_none().cmp(&b.is_none()),
+            }
+        }
+        let (a, b) = (a as usize, b as usize);
+        for key in &self.keys {
+            let order = match key {
+                KeyColumn::Text(c) => nulls_last(c.get(a), c.get(b)),
+                KeyColumn::Number(c) => nulls_last(c.get(a), c.get(b)),
+            };
+            if order.is_ne() {
+                return order.is_lt();
+            }
+        }
+        false
+    }
 }
 
 /// The rules, measurements and labels of one unit.
@@ -465,6 +599,8 @@ fn run_unit(
         }
     }
     let findings = trace::stage("rules", || findings_of(ctx, rules))?;
+    // Sorted here, in the unit, so that gathering moves each account's findings whole.
+    let findings = sorted(findings, &FINDING_ORDER)?;
     let post_categories = if reads.post_labels {
         post_labels(ctx)?
     } else {
@@ -782,6 +918,98 @@ mod tests {
         assert_eq!(weeks, [5, 0, 1, 2, 1, 3, 1]);
         let none = merged_by_account(vec![DataFrame::empty(), DataFrame::empty()], &keys).unwrap();
         assert_eq!(none.width(), 0);
+    }
+
+    /// The cross-account findings placed among the units' gathered findings give the rows a
+    /// sort of everything gives: nulls last, an account of its own before, between and after
+    /// the units' accounts, and a cross-account row before a unit row equal to it in every key.
+    #[test]
+    fn sorted_rows_placed_among_account_runs_are_the_rows_sorted() {
+        let at = |ms: Option<i64>| ms.map(|v| v * 86_400_000);
+        // (account, code, day, item, where the row came from)
+        type Row<'a> = (&'a str, &'a str, Option<i64>, Option<&'a str>, &'a str);
+        let frame = |rows: &[Row]| {
+            let mut df = df!(
+                "account_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "code" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "occurred_at" => rows.iter().map(|r| at(r.2)).collect::<Vec<_>>(),
+                "item_id" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                "from" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            )
+            .unwrap();
+            tag_utc(&mut df, "occurred_at").unwrap();
+            sorted(df, &FINDING_ORDER).unwrap()
+        };
+        let unit_one = frame(&[
+            ("b", "NAM001", Some(3), Some("x"), "u1"),
+            ("b", "UPD001", None, Some("p"), "u1"),
+            ("b", "UPD001", Some(2), None, "u1"),
+            ("b", "UPD001", Some(2), Some("q"), "u1"),
+            ("d", "INT002", Some(1), Some("c1"), "u1"),
+        ]);
+        let unit_two = frame(&[
+            ("c", "CNT001", Some(5), Some("p9"), "u2"),
+            ("c", "UPD001", Some(1), Some("w"), "u2"),
+        ]);
+        let cross = frame(&[
+            ("a", "NAM002", None, None, "cross"),
+            ("b", "NAM002", Some(1), Some("x"), "cross"),
+            ("b", "UPD001", Some(2), Some("q"), "cross"),
+            ("c", "AAA000", None, None, "cross"),
+            ("cc", "NAM002", None, None, "cross"),
+            ("e", "OPN001", Some(9), Some("z"), "cross"),
+        ]);
+        let expected = sorted(
+            concat_frames(
+                vec![cross.clone(), unit_one.clone(), unit_two.clone()],
+                || unreachable!(),
+            )
+            .unwrap(),
+            &FINDING_ORDER,
+        )
+        .unwrap();
+        let placed = AccountRuns::of(vec![unit_one.clone(), unit_two.clone()], &FINDING_ORDER)
+            .unwrap()
+            .with_sorted_first(Some(cross.clone()), &FINDING_ORDER)
+            .unwrap();
+        assert!(placed.equals_missing(&expected), "{placed}\n{expected}");
+        let from: Vec<&str> = placed
+            .column("from")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            from,
+            [
+                "cross", "u1", "cross", "cross", "u1", "u1", "u1", "cross", "u2", "u2", "cross",
+                "u1", "cross"
+            ]
+        );
+        // Nothing to place, or nothing to place among.
+        let alone = AccountRuns::of(vec![unit_two.clone()], &FINDING_ORDER)
+            .unwrap()
+            .with_sorted_first(None, &FINDING_ORDER)
+            .unwrap();
+        assert!(alone.equals_missing(&unit_two));
+        let only_cross = AccountRuns::of(vec![unit_one.clear()], &FINDING_ORDER)
+            .unwrap()
+            .with_sorted_first(Some(cross.clone()), &FINDING_ORDER)
+            .unwrap();
+        assert!(only_cross.equals_missing(&cross));
+        // Units that share an account: everything sorted after all.
+        let shared = AccountRuns::of(vec![unit_one.clone(), unit_one.clone()], &FINDING_ORDER)
+            .unwrap()
+            .with_sorted_first(Some(cross.clone()), &FINDING_ORDER)
+            .unwrap();
+        let expected = sorted(
+            concat_frames(vec![cross, unit_one.clone(), unit_one], || unreachable!()).unwrap(),
+            &FINDING_ORDER,
+        )
+        .unwrap();
+        assert!(shared.equals_missing(&expected));
     }
 
     #[test]

@@ -263,7 +263,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let checked = Instant::now();
     progress.phase("checking");
-    let result = run_audit(&ctx, &selection)?;
+    let result = trace::stage("checks", || run_audit(&ctx, &selection))?;
     let check_secs = checked.elapsed().as_secs_f64();
     // The default needs the number of audited accounts, which the audit gathers from its units
     // (both defaults draw the same tables).

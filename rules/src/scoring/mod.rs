@@ -66,7 +66,7 @@ struct AccountRow<'a> {
 
 struct Inputs<'a> {
     columns: HashMap<&'a str, Float64Chunked>,
-    finding_counts: &'a HashMap<(String, String), u32>,
+    finding_counts: &'a FindingCounts<'a>,
     assessed_rules: &'a BTreeSet<String>,
     /// Measurement columns the audit did not compute (`AuditResult::uncomputed`).
     uncomputed: &'a [&'a str],
@@ -92,7 +92,7 @@ impl Inputs<'_> {
             .iter()
             .map(|r| {
                 self.finding_counts
-                    .get(&(row.account_id.to_string(), r.clone()))
+                    .get(&(row.account_id, r.as_str()))
                     .copied()
                     .unwrap_or(0)
             })
@@ -158,23 +158,35 @@ impl Inputs<'_> {
     }
 }
 
-/// Findings per (account, rule code).
-fn finding_counts(findings: &DataFrame) -> Result<HashMap<(String, String), u32>, Error> {
-    let counts = findings
-        .clone()
-        .lazy()
-        .group_by([col("account_id"), col("code")])
-        .agg([len().cast(DataType::UInt32).alias("n")])
-        .collect()?;
-    let accounts = counts.column("account_id")?.str()?;
-    let codes = counts.column("code")?.str()?;
-    let ns = counts.column("n")?.u32()?;
-    Ok(accounts
-        .iter()
-        .zip(codes.iter())
-        .zip(ns.iter())
-        .filter_map(|((a, c), n)| Some(((a?.to_string(), c?.to_string()), n?)))
-        .collect())
+/// Findings per (account, rule code), borrowing the findings' text: scoring looks a count up for
+/// every account, deduct item and veto, and a key of two new strings per look-up was most of
+/// the scoring of a national audit.
+type FindingCounts<'f> = HashMap<(&'f str, &'f str), u32, PlRandomState>;
+
+/// Findings per (account, rule code). The findings come in account and code order, so a run of
+/// equal keys is counted before it is looked up (any order gives the same counts).
+fn finding_counts(findings: &DataFrame) -> Result<FindingCounts<'_>, Error> {
+    let accounts = findings.column("account_id")?.str()?;
+    let codes = findings.column("code")?.str()?;
+    let mut counts = FindingCounts::default();
+    let mut run: Option<((&str, &str), u32)> = None;
+    for (account, code) in accounts.iter().zip(codes.iter()) {
+        let (Some(account), Some(code)) = (account, code) else {
+            continue;
+        };
+        match &mut run {
+            Some((key, n)) if *key == (account, code) => *n += 1,
+            _ => {
+                if let Some((key, n)) = run.replace(((account, code), 1)) {
+                    *counts.entry(key).or_default() += n;
+                }
+            }
+        }
+    }
+    if let Some((key, n)) = run {
+        *counts.entry(key).or_default() += n;
+    }
+    Ok(counts)
 }
 
 fn round_to(v: f64, decimals: i32) -> f64 {
@@ -282,7 +294,7 @@ pub fn score_accounts_computed(
             .veto
             .vetoes
             .iter()
-            .filter(|v| counts.contains_key(&(account_id.to_string(), v.rule.clone())))
+            .filter(|v| counts.contains_key(&(account_id, v.rule.as_str())))
             .map(|v| v.rule.as_str())
             .collect();
         let tier_name = if !hits.is_empty() {
@@ -357,22 +369,28 @@ pub fn score_and_rank(
         .filter(|c| !not_assessed.contains(*c))
         .map(|c| c.to_string())
         .collect();
-    let scores = score_accounts_computed(
-        scoring,
-        &result.measurements,
-        &result.findings,
-        &assessed_rules,
-        &result.uncomputed,
-        ctx.lang,
-    )?;
-    let indices = crate::indices::influence(
-        ctx,
-        index_pack,
-        period,
-        &result.index_counters,
-        &result.measurements,
-    )?;
-    let rankings = crate::ranking::rank(&scores, &indices, &ctx.orgs, ctx.lang)?;
+    let scores = crate::trace::stage("scores: accounts", || {
+        score_accounts_computed(
+            scoring,
+            &result.measurements,
+            &result.findings,
+            &assessed_rules,
+            &result.uncomputed,
+            ctx.lang,
+        )
+    })?;
+    let indices = crate::trace::stage("scores: indices", || {
+        crate::indices::influence(
+            ctx,
+            index_pack,
+            period,
+            &result.index_counters,
+            &result.measurements,
+        )
+    })?;
+    let rankings = crate::trace::stage("scores: rankings", || {
+        crate::ranking::rank(&scores, &indices, &ctx.orgs, ctx.lang)
+    })?;
     let scores = crate::exprs::left_join_on(
         scores.lazy(),
         indices.lazy().select([

@@ -297,3 +297,18 @@ fn the_example_local_pack_deducts_points_capped_per_item() {
     assert_eq!(text(&s, "tier", 1).as_deref(), Some("合格"));
     assert_eq!(text(&s, "rubric", 1).as_deref(), Some("local-example 1.0"));
 }
+
+/// Findings are counted per account and code whatever their order: runs of one key apart count
+/// together, and a finding without an account or a code counts for nothing.
+#[test]
+fn finding_counts_add_runs_of_a_key_wherever_they_are() {
+    let findings = df!(
+        "account_id" => [Some("a"), Some("a"), Some("b"), Some("a"), None, Some("b")],
+        "code" => [Some("UPD001"), Some("UPD001"), Some("UPD001"), Some("UPD001"), Some("UPD001"), None],
+    )
+    .unwrap();
+    let counts = finding_counts(&findings).unwrap();
+    assert_eq!(counts.len(), 2);
+    assert_eq!(counts[&("a", "UPD001")], 3);
+    assert_eq!(counts[&("b", "UPD001")], 1);
+}
