@@ -84,11 +84,14 @@ fn tier_color(position: usize, failed: bool) -> &'static str {
 /// League-table rows of the accounts grouped by `key`, in key order. `findings` gives each
 /// account's finding codes; `tier_order` the pack's tiers, best first; `failing` the failing
 /// tier's name.
+/// The findings of each account: each code with its count (borrowing the findings' text).
+pub type CodeCounts<'f> = HashMap<&'f str, Vec<(&'f str, u64)>>;
+
 pub fn league_table(
     accounts: &[IndexAccount],
     key: impl Fn(&IndexAccount) -> Option<String>,
     href: impl Fn(&str) -> String,
-    findings: &HashMap<String, Vec<String>>,
+    findings: &CodeCounts,
     tier_order: &[String],
     failing: &str,
 ) -> Vec<LeagueRow> {
@@ -128,8 +131,8 @@ pub fn league_table(
                 .collect();
             let mut codes: HashMap<&str, u64> = HashMap::new();
             for a in &members {
-                for code in findings.get(&a.account_id).into_iter().flatten() {
-                    *codes.entry(code.as_str()).or_default() += 1;
+                for (code, count) in findings.get(a.account_id.as_str()).into_iter().flatten() {
+                    *codes.entry(code).or_default() += count;
                 }
             }
             let top_finding = codes
@@ -460,12 +463,9 @@ mod tests {
             account(2, "乙", "政务微博 · 省级", "110106", 0, 90.0),
             account(3, "丙", "政务微博 · 区县", "310101", 0, 80.0),
         ];
-        let findings: HashMap<String, Vec<String>> = [
-            (
-                "weibo:1".to_string(),
-                vec!["UPD002".into(), "UPD001".into()],
-            ),
-            ("weibo:2".to_string(), vec!["UPD001".into()]),
+        let findings: CodeCounts = [
+            ("weibo:1", vec![("UPD001", 1), ("UPD002", 2)]),
+            ("weibo:2", vec![("UPD001", 1)]),
         ]
         .into();
         let tiers = vec!["优秀".to_string(), "不合格".to_string()];
@@ -489,6 +489,8 @@ mod tests {
             (2, 1, "50.0%")
         );
         assert_eq!(province.average_score, "75.0");
+        // UPD002: 2 findings of one account; UPD001: one each of two, and the earlier code wins
+        // a tie.
         assert_eq!(province.top_finding, "UPD001 (2)");
         assert_eq!(province.tiers.len(), 2);
         assert_eq!(province.tiers[1].color, "#b42318");

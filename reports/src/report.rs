@@ -16,6 +16,7 @@ use crate::account_page::{
     write_account_pages,
 };
 use crate::charts::WeekBar;
+use crate::directory::CodeCounts;
 use crate::history::{HistoryPoint, TrendPoint};
 use crate::index_page::{
     IndexAccount, IndexPage, PlatformCount, RankingGroup, RankingRow, TopFinding, write_index,
@@ -348,28 +349,44 @@ fn write_index_and_summary(
             group_order.push(name);
         }
     }
-    let (directory, _directory_files) = trace::stage("index: directory", || {
-        crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)
+    // The directory's pages are written beside the finding codes and the regions' league
+    // table, which do not need them (the groups' table links to each group's first page).
+    let (directory, codes, veto_codes, mut league_regions) = std::thread::scope(|scope| {
+        let directory = scope.spawn(|| {
+            trace::stage("index: directory", || {
+                crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)
+            })
+        });
+        let codes = trace::stage("index: finding codes", || finding_codes(&result.findings));
+        let league_regions = codes.as_ref().ok().map(|(codes, _)| {
+            crate::directory::league_table(
+                accounts,
+                crate::directory::region_key(accounts, ctx.lang),
+                |_| String::new(),
+                codes,
+                &tier_names,
+                &failing_tier,
+            )
+        });
+        let (directory, _directory_files) =
+            directory.join().expect("the directory writer panicked")?;
+        let (codes, veto_codes) = codes?;
+        Ok::<_, Error>((
+            directory,
+            codes,
+            veto_codes,
+            league_regions.unwrap_or_default(),
+        ))
     })?;
     let first_page: HashMap<String, String> = directory
         .iter()
         .filter(|d| d.page == 1)
         .map(|d| (d.group.clone(), d.href.clone()))
         .collect();
-    let (codes, veto_codes) =
-        trace::stage("index: finding codes", || finding_codes(&result.findings))?;
     let mut league_groups = crate::directory::league_table(
         accounts,
         |a| Some(a.group.clone()),
         |g| first_page.get(g).cloned().unwrap_or_default(),
-        &codes,
-        &tier_names,
-        &failing_tier,
-    );
-    let mut league_regions = crate::directory::league_table(
-        accounts,
-        crate::directory::region_key(accounts, ctx.lang),
-        |_| String::new(),
         &codes,
         &tier_names,
         &failing_tier,
@@ -406,7 +423,7 @@ fn write_index_and_summary(
             org_name: a.org_name.clone(),
             group: a.group.clone(),
             rules: veto_codes
-                .get(&a.account_id)
+                .get(a.account_id.as_str())
                 .map(|c| c.join(", "))
                 .unwrap_or_default(),
             href: a.chart_href.clone(),
@@ -539,28 +556,86 @@ fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
 }
 
 /// Each account's finding codes (one per finding), and its veto codes (distinct, sorted).
-type CodesByAccount = HashMap<String, Vec<String>>;
-
-fn finding_codes(findings: &DataFrame) -> Result<(CodesByAccount, CodesByAccount), Error> {
-    let ids = strings(findings, "account_id")?;
-    let codes = strings(findings, "code")?;
-    let severities = strings(findings, "severity")?;
-    let mut all: CodesByAccount = HashMap::new();
-    let mut veto: CodesByAccount = HashMap::new();
-    for ((id, code), severity) in ids.into_iter().zip(codes).zip(severities) {
+/// The findings' codes with their counts per account, and the veto codes per account (sorted):
+/// runs of one account and code counted at once (the findings come in that order), the text
+/// borrowed from the findings.
+fn finding_codes(
+    findings: &DataFrame,
+) -> Result<(CodeCounts<'_>, HashMap<&str, Vec<&str>>), Error> {
+    let ids = findings.column("account_id")?.str()?;
+    let codes = findings.column("code")?.str()?;
+    let severities = findings.column("severity")?.str()?;
+    let mut all: CodeCounts = HashMap::new();
+    let mut veto: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut run: Option<((&str, &str), u64)> = None;
+    fn add<'f>(all: &mut CodeCounts<'f>, (id, code): (&'f str, &'f str), n: u64) {
+        let list = all.entry(id).or_default();
+        match list.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, count)) => *count += n,
+            None => list.push((code, n)),
+        }
+    }
+    for ((id, code), severity) in ids.iter().zip(codes.iter()).zip(severities.iter()) {
         let (Some(id), Some(code)) = (id, code) else {
             continue;
         };
-        if severity.as_deref() == Some("veto") {
-            let list = veto.entry(id.clone()).or_default();
-            if !list.contains(&code) {
-                list.push(code.clone());
-                list.sort();
+        if severity == Some("veto") {
+            let list = veto.entry(id).or_default();
+            if let Err(at) = list.binary_search(&code) {
+                list.insert(at, code);
             }
         }
-        all.entry(id).or_default().push(code);
+        match &mut run {
+            Some((key, n)) if *key == (id, code) => *n += 1,
+            _ => {
+                if let Some((key, n)) = run.replace(((id, code), 1)) {
+                    add(&mut all, key, n);
+                }
+            }
+        }
+    }
+    if let Some((key, n)) = run {
+        add(&mut all, key, n);
     }
     Ok((all, veto))
+}
+
+/// Each account's findings by severity (`account_id, veto, deduct, notice`), counting the
+/// run of each account at once (the findings come in account order; any order gives the same
+/// counts, an account's rows then adding up across its runs).
+fn severity_counts(findings: &DataFrame) -> Result<DataFrame, Error> {
+    const SEVERITIES: [&str; 3] = ["veto", "deduct", "notice"];
+    let ids = findings.column("account_id")?.str()?;
+    let severities = findings.column("severity")?.str()?;
+    let mut row_of: HashMap<&str, usize> = HashMap::new();
+    let mut accounts: Vec<&str> = Vec::new();
+    let mut counts: [Vec<u64>; 3] = Default::default();
+    let mut last: Option<(&str, usize)> = None;
+    for (id, severity) in ids.iter().zip(severities.iter()) {
+        let Some(id) = id else { continue };
+        let row = match last {
+            Some((previous, row)) if previous == id => row,
+            _ => *row_of.entry(id).or_insert_with(|| {
+                accounts.push(id);
+                counts.iter_mut().for_each(|c| c.push(0));
+                accounts.len() - 1
+            }),
+        };
+        last = Some((id, row));
+        if let Some(s) = SEVERITIES.iter().position(|s| Some(*s) == severity) {
+            counts[s][row] += 1;
+        }
+    }
+    let [veto, deduct, notice] = counts;
+    Ok(DataFrame::new(
+        accounts.len(),
+        vec![
+            Column::new("account_id".into(), accounts),
+            Column::new("veto".into(), veto),
+            Column::new("deduct".into(), deduct),
+            Column::new("notice".into(), notice),
+        ],
+    )?)
 }
 
 /// The index rows: every audited account with its finding counts by severity, its ranking
@@ -571,28 +646,7 @@ fn index_accounts(
     scores: &DataFrame,
     rankings: &DataFrame,
 ) -> Result<Vec<IndexAccount>, Error> {
-    let counts = result
-        .findings
-        .clone()
-        .lazy()
-        .group_by([col("account_id")])
-        .agg([
-            col("severity")
-                .eq(lit("veto"))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("veto"),
-            col("severity")
-                .eq(lit("deduct"))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("deduct"),
-            col("severity")
-                .eq(lit("notice"))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("notice"),
-        ]);
+    let counts = severity_counts(&result.findings)?.lazy();
     let last = result
         .measurements
         .clone()
