@@ -185,15 +185,22 @@ fn scan_rows(
         let verdict = scanners
             .classifier
             .classify_memo(&mut scratch, &mut memo, title, text);
-        // A WeChat text often repeats the title: the classifier reports each term once.
-        let mut seen: HashSet<(&'static str, String)> = verdict
-            .hits
-            .iter()
-            .map(|h| (h.tag, h.term.clone()))
-            .collect();
         for hit in &verdict.hits {
             push(hit.clone());
         }
+        let links = slice.links.get(&i);
+        // The terms found so far, which the page's markup and links do not report again (a
+        // WeChat text often repeats the title: the classifier reports each term once). Made
+        // only for a post with markup or links: most have neither.
+        let mut seen: HashSet<(&'static str, String)> = if html.is_some() || links.is_some() {
+            verdict
+                .hits
+                .iter()
+                .map(|h| (h.tag, h.term.clone()))
+                .collect()
+        } else {
+            HashSet::new()
+        };
         if let Some(value) = html {
             for Hit {
                 tag,
@@ -213,7 +220,7 @@ fn scan_rows(
                 }
             }
         }
-        for link in slice.links.get(&i).into_iter().flatten() {
+        for link in links.into_iter().flatten() {
             if let Some(domain) = registrable_domain(link)
                 && scanners.commercial.contains(domain.as_str())
                 && seen.insert(("commercial_link", domain.clone()))
