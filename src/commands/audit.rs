@@ -238,7 +238,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } else {
         "opening the store"
     });
-    let source = super::open_source(args.store.as_deref(), args.demo, args.accounts)?;
+    let source = trace::stage("open store", || {
+        super::open_source(args.store.as_deref(), args.demo, args.accounts)
+    })?;
     let as_of = match (&args.as_of, source.demo_as_of) {
         (Some(d), _) => parse_date(d)?,
         (None, Some(demo)) => demo,
@@ -249,10 +251,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let staged = super::output::StagedOutput::prepare(&args.out, args.store.as_deref())?;
 
     let lang: Lang = args.lang.into();
-    let mut ctx = AuditContext::new_in_units(store, as_of, from, lang, config.params.clone())?
-        .with_lexicons(config.lexicons.clone())
-        .with_calendar(calendar)
-        .with_index_period(args.index_period.into());
+    let mut ctx = trace::stage("audit context", || {
+        AuditContext::new_in_units(store, as_of, from, lang, config.params.clone())
+    })?
+    .with_lexicons(config.lexicons.clone())
+    .with_calendar(calendar)
+    .with_index_period(args.index_period.into());
     if let Some(orgs) = orgs {
         ctx = ctx.with_orgs(orgs);
     }
