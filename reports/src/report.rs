@@ -555,7 +555,6 @@ fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
     })
 }
 
-/// Each account's finding codes (one per finding), and its veto codes (distinct, sorted).
 /// The findings' codes with their counts per account, and the veto codes per account (sorted):
 /// runs of one account and code counted at once (the findings come in that order), the text
 /// borrowed from the findings.
@@ -1552,6 +1551,32 @@ mod tests {
         let mut ran = ran.into_inner().unwrap();
         ran.sort();
         assert_eq!(ran, [0, 1, 2, 3, 4, 5]);
+    }
+
+    /// The index's counts over findings in account and code order, and over findings out of
+    /// order (an account's and a code's rows in two runs): the same counts either way.
+    #[test]
+    fn finding_codes_and_severities_are_counted_whatever_the_order() {
+        let findings = df!(
+            "account_id" => ["a", "a", "a", "b", "a", "b"],
+            "code" => ["UPD001", "UPD001", "NAM004", "INT002", "UPD001", "INT002"],
+            "severity" => ["deduct", "deduct", "veto", "deduct", "deduct", "notice"],
+        )
+        .unwrap();
+        let (codes, veto) = finding_codes(&findings).unwrap();
+        assert_eq!(codes["a"], [("UPD001", 3), ("NAM004", 1)]);
+        assert_eq!(codes["b"], [("INT002", 2)]);
+        assert_eq!(veto["a"], ["NAM004"]);
+        assert!(!veto.contains_key("b"));
+        let counts = severity_counts(&findings).unwrap();
+        let expected = df!(
+            "account_id" => ["a", "b"],
+            "veto" => [1u64, 0],
+            "deduct" => [3u64, 1],
+            "notice" => [0u64, 1],
+        )
+        .unwrap();
+        assert!(counts.equals(&expected), "{counts}");
     }
 
     #[test]

@@ -268,8 +268,9 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         // comment scan, the measurements) is serial, so one unit at a time with its scans on
         // every core left a core idle half the time. One unit more than cores: a unit's thread
         // waits at times (on the Polars jobs of its plans, on the label spill's writer), and
-        // with one unit per core a core idled a tenth of the unit phase. Measured at 200,000 accounts: 24.3-24.5 s with two units at once,
-        // 22.6-23.4 s with three, 23.5 s with four; peak memory unchanged (2.6 GB).
+        // with one unit per core a core idled a tenth of the unit phase. Measured at 200,000
+        // accounts: 24.3-24.6 s with two units at once, 22.6-23.4 s with three, 23.5 s with
+        // four; peak memory unchanged (2.6 GB).
         let side_by_side = (ctx.workers() + 1).min(ctx.units().len());
         let unit_workers = if side_by_side > 1 { 1 } else { ctx.workers() };
         let units: Vec<usize> = (0..ctx.units().len()).collect();
