@@ -977,16 +977,8 @@ mod tests {
             .with_sorted_first(Some(cross.clone()), &FINDING_ORDER)
             .unwrap();
         assert!(placed.equals_missing(&expected), "{placed}\n{expected}");
-        let from: Vec<&str> = placed
-            .column("from")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
         assert_eq!(
-            from,
+            crate::testing::texts(&placed, "from"),
             [
                 "cross", "u1", "cross", "cross", "u1", "u1", "u1", "cross", "u2", "u2", "cross",
                 "u1", "cross"

@@ -144,3 +144,11 @@ pub fn finding_rows(result: &AuditResult) -> Vec<String> {
     .map(|r| r.join(" | "))
     .collect()
 }
+
+/// A text column's values (its nulls left out), in row order.
+pub fn texts<'a>(df: &'a DataFrame, column: &str) -> Vec<&'a str> {
+    df.column(column)
+        .and_then(|c| c.str())
+        .map(|c| c.iter().flatten().collect())
+        .unwrap_or_else(|e| panic!("text column {column}: {e}"))
+}
