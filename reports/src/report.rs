@@ -555,25 +555,20 @@ fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
     })
 }
 
-/// The findings' codes with their counts per account, and the veto codes per account (sorted):
-/// runs of one account and code counted at once (the findings come in that order), the text
-/// borrowed from the findings.
+/// The findings' codes with their counts per account (the scoring's
+/// [`finding_counts`](govmedia_rules::scoring::finding_counts)), each code where the account's
+/// findings first name it, and the veto codes per account (sorted); the text borrowed from the
+/// findings.
 fn finding_codes(
     findings: &DataFrame,
 ) -> Result<(CodeCounts<'_>, HashMap<&str, Vec<&str>>), Error> {
+    let counts = govmedia_rules::scoring::finding_counts(findings)?;
     let ids = findings.column("account_id")?.str()?;
     let codes = findings.column("code")?.str()?;
     let severities = findings.column("severity")?.str()?;
     let mut all: CodeCounts = HashMap::new();
     let mut veto: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut run: Option<((&str, &str), u64)> = None;
-    fn add<'f>(all: &mut CodeCounts<'f>, (id, code): (&'f str, &'f str), n: u64) {
-        let list = all.entry(id).or_default();
-        match list.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, count)) => *count += n,
-            None => list.push((code, n)),
-        }
-    }
+    let mut previous = None;
     for ((id, code), severity) in ids.iter().zip(codes.iter()).zip(severities.iter()) {
         let (Some(id), Some(code)) = (id, code) else {
             continue;
@@ -584,17 +579,13 @@ fn finding_codes(
                 list.insert(at, code);
             }
         }
-        match &mut run {
-            Some((key, n)) if *key == (id, code) => *n += 1,
-            _ => {
-                if let Some((key, n)) = run.replace(((id, code), 1)) {
-                    add(&mut all, key, n);
-                }
+        // A run of one account and code is looked at once (the findings come in that order).
+        if previous.replace((id, code)) != Some((id, code)) {
+            let list = all.entry(id).or_default();
+            if !list.iter().any(|(c, _)| *c == code) {
+                list.push((code, u64::from(counts[&(id, code)])));
             }
         }
-    }
-    if let Some((key, n)) = run {
-        add(&mut all, key, n);
     }
     Ok((all, veto))
 }

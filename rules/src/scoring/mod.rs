@@ -161,11 +161,11 @@ impl Inputs<'_> {
 /// Findings per (account, rule code), borrowing the findings' text: scoring looks a count up for
 /// every account, deduct item and veto, and a key of two new strings per look-up was most of
 /// the scoring of a national audit.
-type FindingCounts<'f> = HashMap<(&'f str, &'f str), u32, PlRandomState>;
+pub type FindingCounts<'f> = HashMap<(&'f str, &'f str), u32, PlRandomState>;
 
 /// Findings per (account, rule code). The findings come in account and code order, so a run of
 /// equal keys is counted before it is looked up (any order gives the same counts).
-fn finding_counts(findings: &DataFrame) -> Result<FindingCounts<'_>, Error> {
+pub fn finding_counts(findings: &DataFrame) -> Result<FindingCounts<'_>, Error> {
     let accounts = findings.column("account_id")?.str()?;
     let codes = findings.column("code")?.str()?;
     let mut counts = FindingCounts::default();
