@@ -21,6 +21,8 @@ const POSTS_JSONL: &str = r#"
 {"account_id":"wechat:gh_a","post_id":"7_1","published_at":"2025-11-09T10:00:00+08:00","title":"今日星座运势","text":"今日星座运势：双子座桃花运爆棚"}
 {"account_id":"wechat:gh_a","post_id":"8_1","published_at":"2025-11-10T10:00:00+08:00","title":"会议","text":"认真学习中华人民共合国宪法"}
 {"account_id":"wechat:gh_a","post_id":"9_1","published_at":"2025-11-11T10:00:00+08:00","title":"限时抢购","text":"限时抢购","is_deleted":true}
+{"account_id":"wechat:gh_a","post_id":"0_1","published_at":"2024-01-05T10:00:00+08:00","title":"限时抢购！礼盒仅需99元","text":"限时抢购！本地特产礼盒仅需99元，点击购买还送优惠券"}
+{"account_id":"wechat:gh_a","post_id":"0_2","published_at":"2024-01-06T10:00:00+08:00","title":"【政策解读】一图读懂稳就业新政","text":"【政策解读】一图读懂稳就业新政。","links":["https://item.taobao.com/item.htm?id=2"]}
 {"account_id":"weibo:2","post_id":"w1","published_at":"2025-11-12T10:00:00+08:00","text":"本地好大米低至39元一袋，欢迎选购"}
 {"account_id":"weibo:2","post_id":"w2","published_at":"2025-11-13T10:00:00+08:00","text":"【便民提醒】本周末部分路段施工"}
 {"account_id":"weibo:2","post_id":"w3","published_at":"2025-11-14T10:00:00+08:00","text":"【惠民保来了】每人每年69元即可获得200万元医疗保障，快来投保"}
@@ -83,6 +85,12 @@ fn each_violation_is_found_once_per_post() {
         codes_for(&r, "9_1").is_empty(),
         "deleted posts are not judged"
     );
+    for old in ["0_1", "0_2"] {
+        assert!(
+            codes_for(&r, old).is_empty(),
+            "{old}: posts before the window are not judged"
+        );
+    }
 }
 
 #[test]
