@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use govmedia_collectors::store::write_atomic;
+use govmedia_collectors::store::write_atomic_direct;
 use govmedia_collectors::time::{days_to_date, format_shanghai};
 use polars::prelude::*;
 
@@ -158,10 +158,10 @@ pub fn write_csv(df: &DataFrame, path: &Path) -> Result<(), Error> {
 
 fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result<(), Error> {
     let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
-    write_atomic(path, |file| {
+    write_atomic_direct(path, |file| {
         // The BOM makes Excel read the file as UTF-8.
         file.write_all(b"\xEF\xBB\xBF")?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+        let mut w = csv::Writer::from_writer(file);
         let raw = RAW_CSV.load(Ordering::Relaxed);
         let header: Vec<String> = names
             .iter()
@@ -228,8 +228,9 @@ fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Resul
             ))
         })?;
     keys.sort_by(|a, b| df.get_column_names()[a.0].cmp(df.get_column_names()[b.0]));
-    write_atomic(path, |file| {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write_atomic_direct(path, |file| {
+        // Many small writes (keys, commas): the buffer in front keeps each one a copy.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         if df.height() == 0 {
             return out.write_all(b"[]").and_then(|_| out.flush());
         }
@@ -272,7 +273,7 @@ fn write_json_cell(out: &mut impl Write, cell: &Cell) -> std::io::Result<()> {
 
 pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
     let mut df = df.clone();
-    write_atomic(path, |file| {
+    write_atomic_direct(path, |file| {
         ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
             .finish(&mut df)
@@ -295,7 +296,7 @@ pub fn write_unit_table(
         UnitTable::File(file) => {
             let mut source = std::fs::File::open(file.path())
                 .map_err(|e| govmedia_collectors::Error::io(file.path(), e))?;
-            write_atomic(path, |out| std::io::copy(&mut source, out).map(|_| ()))?;
+            write_atomic_direct(path, |out| std::io::copy(&mut source, out).map(|_| ()))?;
             Ok(())
         }
     }

@@ -261,6 +261,20 @@ pub fn write_atomic(
     replace_file(path, true, write)
 }
 
+/// [`write_atomic`] for a large file that the run writing it does not read back (report
+/// tables): its bytes go to disk past the page cache where the file system
+/// allows ([`super::direct`]). `write` gets a buffered writer; the bytes are the same.
+pub fn write_atomic_direct(
+    path: &Path,
+    write: impl FnOnce(&mut super::direct::DirectWriter) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    write_atomic(path, |file| {
+        let mut writer = super::direct::DirectWriter::new(file);
+        write(&mut writer)?;
+        writer.finish()
+    })
+}
+
 /// Like [`write_atomic`] without forcing the data to disk before the rename: for outputs that
 /// can be regenerated (report pages and charts), where thousands of flushes would dominate.
 pub fn write_replacing(
