@@ -145,15 +145,11 @@ pub fn month_table(from_day: i64, as_of_day: i64) -> (Vec<u16>, Vec<String>) {
 }
 
 fn i64_column(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
-    Ok(df
-        .column(name)?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .rechunk()
-        .into_owned())
+    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.clone())
 }
 
-/// The columns of the pass, each in one chunk (row access without a chunk search).
+/// The columns of the pass, in the chunks they were read in (a row group each), the same in
+/// every column: the pass reads them chunk by chunk ([`RowViews`]).
 struct PassColumns {
     account: StringChunked,
     post: StringChunked,
@@ -165,18 +161,40 @@ struct PassColumns {
     comments_open: BooleanChunked,
     monthly: Vec<Int64Chunked>,
     index_counters: Vec<Int64Chunked>,
+    /// (first row, rows) of each chunk.
+    chunks: Vec<(usize, usize)>,
 }
 
 impl PassColumns {
+    /// The columns as read; made one chunk each should their chunks differ (a frame built
+    /// column by column).
     fn new(posts: &DataFrame) -> PolarsResult<PassColumns> {
-        let str_column = |name: &str| -> PolarsResult<StringChunked> {
-            Ok(posts.column(name)?.str()?.rechunk().into_owned())
-        };
+        let columns = Self::read(posts)?;
+        if columns.chunks_align() {
+            return Ok(columns);
+        }
+        let mut one_chunk = posts.clone();
+        one_chunk.rechunk_mut();
+        Self::read(&one_chunk)
+    }
+
+    fn read(posts: &DataFrame) -> PolarsResult<PassColumns> {
+        let str_column =
+            |name: &str| -> PolarsResult<StringChunked> { Ok(posts.column(name)?.str()?.clone()) };
         let bool_column = |name: &str| -> PolarsResult<BooleanChunked> {
-            Ok(posts.column(name)?.bool()?.rechunk().into_owned())
+            Ok(posts.column(name)?.bool()?.clone())
         };
+        let account = str_column("account_id")?;
+        let mut start = 0;
+        let chunks = account
+            .chunk_lengths()
+            .map(|rows| {
+                start += rows;
+                (start - rows, rows)
+            })
+            .collect();
         Ok(PassColumns {
-            account: str_column("account_id")?,
+            account,
             post: str_column("post_id")?,
             url: str_column("url")?,
             at: i64_column(posts, "published_at")?,
@@ -192,15 +210,32 @@ impl PassColumns {
                 .iter()
                 .map(|c| i64_column(posts, c))
                 .collect::<PolarsResult<_>>()?,
+            chunks,
         })
+    }
+
+    /// Whether every column's chunks have the account column's lengths.
+    fn chunks_align(&self) -> bool {
+        let lengths: Vec<usize> = self.chunks.iter().map(|&(_, rows)| rows).collect();
+        let same = |lens: &mut dyn Iterator<Item = usize>| lens.eq(lengths.iter().copied());
+        same(&mut self.post.chunk_lengths())
+            && same(&mut self.url.chunk_lengths())
+            && same(&mut self.at.chunk_lengths())
+            && same(&mut self.position.chunk_lengths())
+            && same(&mut self.deleted.chunk_lengths())
+            && same(&mut self.original.chunk_lengths())
+            && same(&mut self.comments_open.chunk_lengths())
+            && self
+                .monthly
+                .iter()
+                .chain(&self.index_counters)
+                .all(|c| same(&mut c.chunk_lengths()))
     }
 }
 
-/// The pass's columns read row by row ([`super::rows`]).
+/// The rows of one chunk of the pass's columns ([`super::rows`]), counted from its start.
 struct RowViews<'a> {
     account: StrRows<'a>,
-    post: StrRows<'a>,
-    url: StrRows<'a>,
     at: I64Rows<'a>,
     position: I64Rows<'a>,
     deleted: BoolRows<'a>,
@@ -211,18 +246,20 @@ struct RowViews<'a> {
 }
 
 impl<'a> RowViews<'a> {
-    fn new(c: &'a PassColumns) -> Self {
+    fn new(c: &'a PassColumns, k: usize) -> Self {
         RowViews {
-            account: StrRows::new(&c.account),
-            post: StrRows::new(&c.post),
-            url: StrRows::new(&c.url),
-            at: I64Rows::new(&c.at),
-            position: I64Rows::new(&c.position),
-            deleted: BoolRows::new(&c.deleted),
-            original: BoolRows::new(&c.original),
-            comments_open: BoolRows::new(&c.comments_open),
-            monthly: c.monthly.iter().map(I64Rows::new).collect(),
-            index_counters: c.index_counters.iter().map(I64Rows::new).collect(),
+            account: StrRows::new(&c.account, k),
+            at: I64Rows::new(&c.at, k),
+            position: I64Rows::new(&c.position, k),
+            deleted: BoolRows::new(&c.deleted, k),
+            original: BoolRows::new(&c.original, k),
+            comments_open: BoolRows::new(&c.comments_open, k),
+            monthly: c.monthly.iter().map(|m| I64Rows::new(m, k)).collect(),
+            index_counters: c
+                .index_counters
+                .iter()
+                .map(|m| I64Rows::new(m, k))
+                .collect(),
         }
     }
 }
@@ -319,72 +356,80 @@ fn facts_of_rows(
     let mut facts = vec![AccountPostFacts::default(); keys.len()];
     let mut touched = vec![false; keys.len()];
     let mut last_rows: Vec<Option<(i64, usize)>> = vec![None; keys.len()];
-    let c = RowViews::new(columns);
     // WeChat mass-sends already counted, per account: (account, published_at).
     let mut mass_sends: HashSet<(u32, i64)> = HashSet::new();
     let mut lookup = keys.cursor();
-    for row in rows {
-        let (Some(account_id), Some(at)) = (c.account.get(row), c.at.get(row)) else {
-            continue;
-        };
-        let Some(a) = lookup.find(account_id) else {
-            continue;
-        };
-        touched[a as usize] = true;
-        let f = &mut facts[a as usize];
-        let day = local_day_of(at);
-        // Comment settings over the account's window, deleted posts included.
-        if day >= keys.from_day(a) && day <= keys.as_of_day(a) {
-            let open = c.comments_open.get(row);
-            f.comments.known += i64::from(open.is_some());
-            f.comments.open += i64::from(open == Some(true));
-        }
-        if c.deleted.get(row).unwrap_or(false) {
+    for (k, &(start, len)) in columns.chunks.iter().enumerate() {
+        let (first, end) = (rows.start.max(start), rows.end.min(start + len));
+        if first >= end {
             continue;
         }
-        // Updates.
-        if at < settings.as_of_end_ms
-            && (settings.count_reposts || c.original.get(row).unwrap_or(true))
-            && (!account_id.starts_with("wechat:") || mass_sends.insert((a, at)))
-        {
-            f.update_days.push(day);
-            // The latest instant wins; equal instants: the later row (a stable sort's last).
-            // Its texts are read once the pass is done.
-            let last = &mut last_rows[a as usize];
-            if last.is_none_or(|(last_at, _)| at >= last_at) {
-                *last = Some((at, row));
+        let c = RowViews::new(columns, k);
+        for row in first..end {
+            // `i`: the row within the chunk; `row`: within the unit.
+            let i = row - start;
+            let (Some(account_id), Some(at)) = (c.account.get(i), c.at.get(i)) else {
+                continue;
+            };
+            let Some(a) = lookup.find(account_id) else {
+                continue;
+            };
+            touched[a as usize] = true;
+            let f = &mut facts[a as usize];
+            let day = local_day_of(at);
+            // Comment settings over the account's window, deleted posts included.
+            if day >= keys.from_day(a) && day <= keys.as_of_day(a) {
+                let open = c.comments_open.get(i);
+                f.comments.known += i64::from(open.is_some());
+                f.comments.open += i64::from(open == Some(true));
             }
-        }
-        // Monthly sums over the account's window.
-        let window_from = keys.from_day(a);
-        if day >= window_from && day >= settings.from_day && day <= settings.as_of_day {
-            let m = month_of_day[(day - settings.from_day) as usize] as usize;
-            if f.months.len() <= m {
-                f.months.resize(m + 1, None);
+            if c.deleted.get(i).unwrap_or(false) {
+                continue;
             }
-            let sums = f.months[m].get_or_insert_with(MonthSums::default);
-            sums.posts += 1;
-            for (total, column) in sums.counters.iter_mut().zip(&c.monthly) {
-                *total += column.get(row).unwrap_or(0);
+            // Updates.
+            if at < settings.as_of_end_ms
+                && (settings.count_reposts || c.original.get(i).unwrap_or(true))
+                && (!account_id.starts_with("wechat:") || mass_sends.insert((a, at)))
+            {
+                f.update_days.push(day);
+                // The latest instant wins; equal instants: the later row (a stable sort's last).
+                // Its texts are read once the pass is done.
+                let last = &mut last_rows[a as usize];
+                if last.is_none_or(|(last_at, _)| at >= last_at) {
+                    *last = Some((at, row));
+                }
             }
-        }
-        // Influence-index inputs over the index period.
-        if day >= settings.index_first_day && day <= settings.as_of_day {
-            let inputs = f.index.get_or_insert_with(IndexInputs::default);
-            inputs.posts += 1;
-            inputs
-                .weeks
-                .insert((day - settings.index_first_day).div_euclid(7));
-            let headline = c.position.get(row) == Some(0);
-            for (i, column) in c.index_counters.iter().enumerate() {
-                if let Some(v) = column.get(row) {
-                    let v = v as f64;
-                    inputs.total[i] += v;
-                    inputs.peak[i] = Some(inputs.peak[i].map_or(v, |p| p.max(v)));
-                    if headline {
-                        inputs.headline[i] += v;
+            // Monthly sums over the account's window.
+            let window_from = keys.from_day(a);
+            if day >= window_from && day >= settings.from_day && day <= settings.as_of_day {
+                let m = month_of_day[(day - settings.from_day) as usize] as usize;
+                if f.months.len() <= m {
+                    f.months.resize(m + 1, None);
+                }
+                let sums = f.months[m].get_or_insert_with(MonthSums::default);
+                sums.posts += 1;
+                for (total, column) in sums.counters.iter_mut().zip(&c.monthly) {
+                    *total += column.get(i).unwrap_or(0);
+                }
+            }
+            // Influence-index inputs over the index period.
+            if day >= settings.index_first_day && day <= settings.as_of_day {
+                let inputs = f.index.get_or_insert_with(IndexInputs::default);
+                inputs.posts += 1;
+                inputs
+                    .weeks
+                    .insert((day - settings.index_first_day).div_euclid(7));
+                let headline = c.position.get(i) == Some(0);
+                for (n, column) in c.index_counters.iter().enumerate() {
+                    if let Some(v) = column.get(i) {
+                        let v = v as f64;
+                        inputs.total[n] += v;
+                        inputs.peak[n] = Some(inputs.peak[n].map_or(v, |p| p.max(v)));
+                        if headline {
+                            inputs.headline[n] += v;
+                        }
+                        inputs.known[n] += 1;
                     }
-                    inputs.known[i] += 1;
                 }
             }
         }
@@ -393,8 +438,8 @@ fn facts_of_rows(
         f.last = last.map(|(at, row)| LastUpdate {
             at,
             day: local_day_of(at),
-            post_id: c.post.get(row).unwrap_or_default().to_string(),
-            url: c.url.get(row).map(String::from),
+            post_id: columns.post.get(row).unwrap_or_default().to_string(),
+            url: columns.url.get(row).map(String::from),
         });
     }
     (facts, touched)
@@ -533,6 +578,21 @@ mod tests {
             .unwrap();
         let many = super::post_facts_in_runs(&shuffled, &keys, &settings, 1).unwrap();
         assert_eq!(summary(&one), summary(&many));
+        // Rows in several chunks (row groups as read), a run crossing a chunk's end: the same.
+        let mut chunked = posts.slice(0, 1);
+        for (offset, rows) in [(1, 2), (3, 3), (6, 1)] {
+            chunked.vstack_mut(&posts.slice(offset, rows)).unwrap();
+        }
+        assert_eq!(chunked.column("url").unwrap().n_chunks(), 4);
+        for min_rows in [1, usize::MAX] {
+            let facts = super::post_facts_in_runs(&chunked, &keys, &settings, min_rows).unwrap();
+            assert_eq!(summary(&one), summary(&facts));
+        }
+        // Columns chunked differently (one made whole): read as one chunk each, the same.
+        let whole_url = chunked.column("url").unwrap().rechunk();
+        chunked.with_column(whole_url).unwrap();
+        let facts = super::post_facts_in_runs(&chunked, &keys, &settings, 1).unwrap();
+        assert_eq!(summary(&one), summary(&facts));
     }
 
     #[test]
