@@ -22,6 +22,7 @@ mod fuzz;
 mod json;
 mod paths;
 pub mod quirks;
+mod read_once;
 mod registry;
 mod sink;
 mod tables;

@@ -66,6 +66,7 @@ pub fn open_text(
         .map_err(|e| Error::io(&file.path, e))?;
     let encoding = forced.unwrap_or_else(|| sniff_encoding(&head));
     let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let raw = super::read_once::ReadOnceFile::new(raw);
     let decoder = DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .bom_override(forced.is_none())
@@ -276,6 +277,7 @@ pub fn open_lines(
         // (a file that turns to GBK after its first 64 KiB, stray bytes) is quarantined with
         // its reason instead of stored with replacement characters.
         let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+        let raw = super::read_once::ReadOnceFile::new(raw);
         return Ok(Box::new(BufReader::with_capacity(
             1 << 20,
             LineCap::decoding(

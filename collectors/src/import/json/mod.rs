@@ -57,7 +57,7 @@ fn read_text(file: &SourceFile, sink: &RecordSink<'_>) -> Result<String, Error> 
     }
     let mut bytes = Vec::with_capacity(size as usize);
     std::fs::File::open(&file.path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .and_then(|f| super::read_once::ReadOnceFile::new(f).read_to_end(&mut bytes))
         .map_err(|e| Error::io(&file.path, e))?;
     let encoding = match sink.options().encoding.as_deref() {
         Some(name) => super::quirks::encoding_by_name(name).ok_or_else(|| {
