@@ -7,6 +7,28 @@ mod commands;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay`: its place in mimalloc's `mi_option_t` (the same in its v2 and v3
+/// headers; the `mimalloc` crate exports no constant for it).
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+unsafe extern "C" {
+    /// mimalloc's option setter, linked in with the allocator (`libmimalloc-sys`).
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// Keeps freed memory for reuse instead of handing it back to the system after a second
+/// (mimalloc v3's default), unless `MIMALLOC_PURGE_DELAY` says otherwise. For an import: it frees and takes
+/// again the same amounts batch after batch, and each page given back was faulted in afresh.
+/// Measured, 200,000 accounts from a dropped cache: 146.5 → 135.3 s, system time 39.2 → 17.6 s,
+/// 8.6 → 0.6 million page faults, peak memory 1.66 → 2.12 GB (the target is 3 GB). Not for the
+/// audit: there it saved no time and took 500 MB more.
+pub(crate) fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a plain integer option; mimalloc reads options at any time.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
+}
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -90,5 +112,26 @@ fn main() -> ExitCode {
             // Exit code 2: usage or input error (mission contract).
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    unsafe extern "C" {
+        fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    }
+
+    #[test]
+    fn the_purge_delay_option_is_the_one_set_for_imports() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads a plain integer option.
+        let get = || unsafe { mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        // mimalloc's defaults for the purge delay: 1,000 ms in v3 (the crate's default), 10 ms in
+        // v2. The options around it default to 0 and 1.
+        assert!(matches!(get(), 1000 | 10), "purge delay {}", get());
+        super::keep_freed_memory();
+        assert_eq!(get(), -1);
     }
 }

@@ -72,6 +72,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
         bail!("nothing to import: give files or folders");
     }
+    crate::keep_freed_memory();
     let started = Instant::now();
     let store = Store::open(&store_dir)?;
     let opts = ImportOptions {
