@@ -39,13 +39,11 @@ impl Read for ReadOnceFile {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.file.read(buf)?;
         self.read += n as u64;
-        if self.read - self.handed_back >= HAND_BACK_BYTES || (n == 0 && self.read > 0) {
-            advise(
-                &self.file,
-                self.handed_back,
-                self.read - self.handed_back,
-                Advice::DontNeed,
-            );
+        // At the end, the rest; a read past the end has nothing left to hand back (and a length
+        // of 0 would mean "to the end of the file").
+        let unhanded = self.read - self.handed_back;
+        if unhanded >= HAND_BACK_BYTES || (n == 0 && unhanded > 0) {
+            advise(&self.file, self.handed_back, unhanded, Advice::DontNeed);
             self.handed_back = self.read;
         }
         Ok(n)

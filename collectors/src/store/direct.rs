@@ -61,8 +61,8 @@ impl<'f> DirectWriter<'f> {
         }
     }
 
-    /// Whether the writes go past the page cache (for tests and traces).
-    pub fn is_direct(&self) -> bool {
+    #[cfg(test)]
+    fn is_direct(&self) -> bool {
         self.direct
     }
 
@@ -99,9 +99,7 @@ impl<'f> DirectWriter<'f> {
             self.direct = false;
         }
         self.file
-            .write_all(&bytes(&self.blocks)[aligned..self.filled])?;
-        self.filled = 0;
-        Ok(())
+            .write_all(&bytes(&self.blocks)[aligned..self.filled])
     }
 }
 
