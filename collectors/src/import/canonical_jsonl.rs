@@ -3,6 +3,7 @@
 
 use polars::prelude::{DataFrame, PolarsResult};
 
+use super::line_blocks::{LineBlock, LineBlocks};
 use super::{Admission, Format, RecordSink, SourceFile, canonical_table_for};
 use crate::Error;
 use crate::record::{FieldError, TableBuilder, Value, value_from_json, value_from_json_owned};
@@ -31,7 +32,7 @@ impl Format for CanonicalJsonl {
                 file.display()
             ))
         })?;
-        let reader = super::quirks::open_lines(file, sink.options().encoding.as_deref())?;
+        let reader = super::quirks::open_line_blocks(file, sink.options().encoding.as_deref())?;
         let allow_extra = sink.options().allow_extra;
         let admission = sink.admission();
         // A pipeline: one thread reads lines, every core parses a chunk while this thread
@@ -40,7 +41,7 @@ impl Format for CanonicalJsonl {
         std::thread::scope(|scope| {
             let (chunks, received) = std::sync::mpsc::sync_channel(2);
             scope.spawn(move || read_chunks(reader, &chunks));
-            let parse = |lines: Vec<String>| {
+            let parse = |lines: LineBlock| {
                 scope.spawn(move || {
                     let parsed = parse_lines(table, &lines, allow_extra, admission);
                     (lines, parsed)
@@ -72,15 +73,15 @@ impl Format for CanonicalJsonl {
     }
 }
 
-/// Hands a parsed chunk to the sink: its rows, and its unreadable lines with their numbers.
+/// Hands a parsed block to the sink: its rows, and its unreadable lines with their numbers.
 fn hand_over(
     sink: &mut RecordSink<'_>,
     table: &'static TableSpec,
-    lines: &[String],
+    lines: &LineBlock,
     parts: Vec<(Vec<Parsed>, DataFrame)>,
     line_no: &mut u64,
 ) {
-    let mut lines = lines.iter();
+    let mut lines = lines.lines(0..lines.len());
     for (parsed, rows) in parts {
         sink.record_admitted_rows(table, rows);
         // The part's outcomes first: zip stops on them without taking a line more.
@@ -99,35 +100,24 @@ fn hand_over(
     }
 }
 
-/// Lines handed from the reading thread to the parsers at a time (about 4 MB of posts).
-const CHUNK_LINES: usize = 8192;
-
-/// Reads the file's lines in chunks into the channel, until the end, an error or the receiver
-/// hanging up.
-fn read_chunks(
-    mut reader: Box<dyn std::io::BufRead + Send>,
-    chunks: &std::sync::mpsc::SyncSender<std::io::Result<Vec<String>>>,
+/// Reads the file's lines in blocks (`line_blocks`, about 4 MB each) into the channel, until the
+/// end, an error or the receiver hanging up.
+fn read_chunks<R: std::io::Read>(
+    mut reader: LineBlocks<R>,
+    chunks: &std::sync::mpsc::SyncSender<std::io::Result<LineBlock>>,
 ) {
     loop {
-        let mut lines = Vec::with_capacity(CHUNK_LINES);
-        while lines.len() < CHUNK_LINES {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) => break,
-                Ok(_) => lines.push(line),
-                Err(e) => {
-                    // The lines read before the error are handed over first, as line by line.
-                    if !lines.is_empty() && chunks.send(Ok(lines)).is_err() {
-                        return;
-                    }
-                    let _ = chunks.send(Err(e));
+        match reader.next_block() {
+            Ok(Some(block)) => {
+                if chunks.send(Ok(block)).is_err() {
                     return;
                 }
             }
-        }
-        let last = lines.len() < CHUNK_LINES;
-        if (!lines.is_empty() && chunks.send(Ok(lines)).is_err()) || last {
-            return;
+            Ok(None) => return,
+            Err(e) => {
+                let _ = chunks.send(Err(e));
+                return;
+            }
         }
     }
 }
@@ -151,14 +141,14 @@ enum Parsed {
 /// `Parsed::Row` with no values left).
 fn parse_lines(
     table: &'static TableSpec,
-    lines: &[String],
+    lines: &LineBlock,
     allow_extra: bool,
     admission: Admission,
 ) -> PolarsResult<Vec<(Vec<Parsed>, DataFrame)>> {
-    let parse = |part: &&[String]| {
+    let parse = |part: &std::ops::Range<usize>| {
         let mut rows = TableBuilder::new(table);
-        let parsed = part
-            .iter()
+        let parsed = lines
+            .lines(part.clone())
             .map(|l| match parse_line(table, l, allow_extra) {
                 Parsed::Row(values) => match admission.admit(table, values) {
                     Ok(values) => {
@@ -173,8 +163,10 @@ fn parse_lines(
         rows.finish().map(|rows| (parsed, rows))
     };
     let workers = crate::parallel::cores();
-    let parts: Vec<&[String]> = lines
-        .chunks(lines.len().div_ceil(workers).max(64))
+    let per_part = lines.len().div_ceil(workers).max(64);
+    let parts: Vec<std::ops::Range<usize>> = (0..lines.len())
+        .step_by(per_part)
+        .map(|start| start..(start + per_part).min(lines.len()))
         .collect();
     crate::parallel::map_in_order(&parts, workers, parse)
 }
@@ -384,7 +376,8 @@ mod tests {
                 ),
             })
             .collect();
-        let parts = parse_lines(&COMMENTS, &lines, false, admission).unwrap();
+        let parts =
+            parse_lines(&COMMENTS, &LineBlock::from_lines(&lines), false, admission).unwrap();
         let outcomes: Vec<&Parsed> = parts.iter().flat_map(|(p, _)| p).collect();
         assert_eq!(outcomes.len(), 300);
         let rows = parts

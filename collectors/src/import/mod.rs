@@ -20,6 +20,7 @@ mod exporter_shapes_tests;
 #[cfg(test)]
 mod fuzz;
 mod json;
+mod line_blocks;
 mod paths;
 pub mod quirks;
 mod read_once;

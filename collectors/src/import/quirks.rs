@@ -9,6 +9,8 @@ use encoding_rs::{Encoding, GB18030, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::SourceFile;
+use super::line_blocks::LineBlocks;
+use super::read_once::ReadOnceFile;
 use crate::Error;
 use crate::time::{parse_instant_ms, shanghai_naive_to_ms};
 
@@ -102,7 +104,7 @@ pub fn overlong_reason(text: &str) -> Option<String> {
 
 /// Why a raw line is not text in `encoding`, if it is not (with what it decodes as instead,
 /// when that is the other encoding exporters use).
-fn encoding_problem(line: &[u8], encoding: &'static Encoding) -> Option<String> {
+pub(crate) fn encoding_problem(line: &[u8], encoding: &'static Encoding) -> Option<String> {
     if encoding
         .decode_without_bom_handling_and_without_replacement(line)
         .is_some()
@@ -261,6 +263,45 @@ pub fn open_lines(
     file: &SourceFile,
     encoding: Option<&str>,
 ) -> Result<Box<dyn BufRead + Send>, Error> {
+    if let Some(encoding_of_file) = raw_line_encoding(file, encoding)? {
+        // Line by line from the raw bytes: a line that is not valid in the file's encoding
+        // (a file that turns to GBK after its first 64 KiB, stray bytes) is quarantined with
+        // its reason instead of stored with replacement characters.
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            LineCap::decoding(
+                BufReader::with_capacity(1 << 20, open_read_once(file)?),
+                MAX_LINE_BYTES,
+                encoding_of_file,
+            ),
+        )));
+    }
+    // UTF-16 (a BOM said so), or an unknown --encoding (open_text names it).
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        LineCap::new(open_text(file, encoding)?, MAX_LINE_BYTES),
+    )))
+}
+
+/// The lines of [`open_lines`] in blocks (`line_blocks`): a UTF-8 file straight from its bytes,
+/// any other through `open_lines`.
+pub fn open_line_blocks(
+    file: &SourceFile,
+    encoding: Option<&str>,
+) -> Result<LineBlocks<Box<dyn Read + Send>>, Error> {
+    let raw: Box<dyn Read + Send> = match raw_line_encoding(file, encoding)? {
+        Some(e) if e == UTF_8 => Box::new(open_read_once(file)?),
+        _ => Box::new(open_lines(file, encoding)?),
+    };
+    Ok(LineBlocks::new(raw, MAX_LINE_BYTES))
+}
+
+/// The file's encoding when its lines are read from its raw bytes, each decoded on its own (an
+/// ASCII-compatible encoding, sniffed or given); `None` when the text is decoded whole.
+fn raw_line_encoding(
+    file: &SourceFile,
+    encoding: Option<&str>,
+) -> Result<Option<&'static Encoding>, Error> {
     let forced = encoding.and_then(encoding_by_name);
     let encoding_of_file = match forced {
         Some(e) => e,
@@ -272,26 +313,15 @@ pub fn open_lines(
             sniff_encoding(&head)
         }
     };
-    if encoding_of_file.is_ascii_compatible() && (encoding.is_none() || forced.is_some()) {
-        // Line by line from the raw bytes: a line that is not valid in the file's encoding
-        // (a file that turns to GBK after its first 64 KiB, stray bytes) is quarantined with
-        // its reason instead of stored with replacement characters.
-        let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
-        let raw = super::read_once::ReadOnceFile::new(raw);
-        return Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            LineCap::decoding(
-                BufReader::with_capacity(1 << 20, raw),
-                MAX_LINE_BYTES,
-                encoding_of_file,
-            ),
-        )));
-    }
-    // UTF-16 (a BOM said so), or an unknown --encoding (open_text names it).
-    Ok(Box::new(BufReader::with_capacity(
-        1 << 20,
-        LineCap::new(open_text(file, encoding)?, MAX_LINE_BYTES),
-    )))
+    Ok(
+        (encoding_of_file.is_ascii_compatible() && (encoding.is_none() || forced.is_some()))
+            .then_some(encoding_of_file),
+    )
+}
+
+fn open_read_once(file: &SourceFile) -> Result<ReadOnceFile, Error> {
+    let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    Ok(ReadOnceFile::new(raw))
 }
 
 /// A count as exporters write it: `1234`, `1,234`, `10万+` (→ 100001, the convention for
