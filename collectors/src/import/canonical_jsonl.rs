@@ -32,7 +32,12 @@ impl Format for CanonicalJsonl {
                 file.display()
             ))
         })?;
-        let reader = super::quirks::open_line_blocks(file, sink.options().encoding.as_deref())?;
+        let options = sink.options();
+        let block_bytes = options
+            .block_bytes
+            .unwrap_or(super::line_blocks::BLOCK_BYTES);
+        let reader =
+            super::quirks::open_line_blocks(file, options.encoding.as_deref(), block_bytes)?;
         let allow_extra = sink.options().allow_extra;
         let admission = sink.admission();
         // A pipeline: one thread reads lines, every core parses a chunk while this thread

@@ -125,11 +125,7 @@ pub struct LineBlocks<R: Read> {
 }
 
 impl<R: Read> LineBlocks<R> {
-    pub fn new(inner: R, cap: usize) -> LineBlocks<R> {
-        LineBlocks::with_block_bytes(inner, cap, BLOCK_BYTES)
-    }
-
-    /// [`LineBlocks::new`] with blocks of about `block_bytes` (tests: blocks of a few lines).
+    /// Blocks of about `block_bytes` ([`BLOCK_BYTES`] for an import; tests: a few lines).
     pub fn with_block_bytes(inner: R, cap: usize, block_bytes: usize) -> LineBlocks<R> {
         let block_bytes = block_bytes.max(1);
         LineBlocks {

@@ -78,6 +78,9 @@ pub struct ImportOptions {
     pub exported_at: Option<i64>,
     /// Draw a progress bar on standard error (files read, then the merge).
     pub progress: bool,
+    /// Bytes of whole lines a line-based file is read in at a time (default
+    /// `line_blocks::BLOCK_BYTES`, 4 MB; tests: many blocks from a small file).
+    pub block_bytes: Option<usize>,
 }
 
 /// The import's bar: files read of all, the file being read; hidden unless asked for.
@@ -300,8 +303,9 @@ mod tests {
 
     #[test]
     fn a_file_of_many_parsing_chunks_imports_whole_with_its_bad_lines_named_whatever_the_budget() {
-        // Lines are parsed in chunks on several threads and spilled every `batch_rows` rows;
-        // bad lines sit at the chunk edges, and one post comes again in a later chunk.
+        // Lines are read in blocks, parsed on several threads and spilled every `batch_rows`
+        // rows; bad lines sit at the edges of the spill budgets, and one post comes again in a
+        // later block.
         let bad = [1u64, 8192, 8193, 16385, 20000];
         let lines: String = (1..=20_000u64)
             .map(|n| match n {
@@ -315,11 +319,19 @@ mod tests {
         let input = tempfile::tempdir().unwrap();
         fs::write(input.path().join("posts.jsonl"), lines).unwrap();
         let mut stored = Vec::new();
-        for batch_rows in [None, Some(3000), Some(8191)] {
+        // Blocks of ~8 KB: the 20,000 lines (1.9 MB) come in about 230 blocks; by default in one.
+        let runs = [
+            (None, None),
+            (None, Some(8 << 10)),
+            (Some(3000), Some(8 << 10)),
+            (Some(8191), None),
+        ];
+        for (batch_rows, block_bytes) in runs {
             let dir = tempfile::tempdir().unwrap();
             let store = Store::open(dir.path()).unwrap();
             let opts = ImportOptions {
                 batch_rows,
+                block_bytes,
                 ..Default::default()
             };
             let report = import_paths(&store, &[input.path().to_path_buf()], &opts).unwrap();
@@ -327,10 +339,13 @@ mod tests {
             assert_eq!(
                 (total.read, total.new, total.updated, total.quarantined),
                 (20_000, 19_994, 1, 5),
-                "budget {batch_rows:?}"
+                "budget {batch_rows:?}, blocks {block_bytes:?}"
             );
             let quarantined: Vec<u64> = report.quarantine.iter().map(|q| q.line).collect();
-            assert_eq!(quarantined, bad, "budget {batch_rows:?}");
+            assert_eq!(
+                quarantined, bad,
+                "budget {batch_rows:?}, blocks {block_bytes:?}"
+            );
             let table = store.read_table(&crate::schema::POSTS).unwrap().unwrap();
             let p5 = table
                 .clone()

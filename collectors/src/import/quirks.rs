@@ -288,12 +288,17 @@ pub fn open_lines(
 pub fn open_line_blocks(
     file: &SourceFile,
     encoding: Option<&str>,
+    block_bytes: usize,
 ) -> Result<LineBlocks<Box<dyn Read + Send>>, Error> {
     let raw: Box<dyn Read + Send> = match raw_line_encoding(file, encoding)? {
         Some(e) if e == UTF_8 => Box::new(open_read_once(file)?),
         _ => Box::new(open_lines(file, encoding)?),
     };
-    Ok(LineBlocks::new(raw, MAX_LINE_BYTES))
+    Ok(LineBlocks::with_block_bytes(
+        raw,
+        MAX_LINE_BYTES,
+        block_bytes,
+    ))
 }
 
 /// The file's encoding when its lines are read from its raw bytes, each decoded on its own (an
