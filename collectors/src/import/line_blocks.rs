@@ -122,6 +122,8 @@ pub struct LineBlocks<R: Read> {
     block_bytes: usize,
     /// Bytes skipped so far of a line over the cap whose end is not read yet.
     skipping: Option<usize>,
+    /// A read error met after some lines of a block: the block goes first, the error next.
+    failed: Option<std::io::Error>,
 }
 
 impl<R: Read> LineBlocks<R> {
@@ -138,11 +140,17 @@ impl<R: Read> LineBlocks<R> {
             cap,
             block_bytes,
             skipping: None,
+            failed: None,
         }
     }
 
-    /// The next block of lines; `None` at the end.
+    /// The next block of lines; `None` at the end. A read error ends the text after the whole
+    /// lines read before it, as reading line by line does: those lines come first, then the
+    /// error.
     pub fn next_block(&mut self) -> std::io::Result<Option<LineBlock>> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         let mut block = LineBlock::default();
         loop {
             let data = &self.buf[self.start..self.filled];
@@ -186,7 +194,13 @@ impl<R: Read> LineBlocks<R> {
                 }
                 return Ok((!block.is_empty()).then_some(block));
             }
-            self.read_more()?;
+            if let Err(e) = self.read_more() {
+                if block.is_empty() {
+                    return Err(e);
+                }
+                self.failed = Some(e);
+                return Ok(Some(block));
+            }
         }
     }
 
@@ -319,6 +333,35 @@ mod tests {
         assert_eq!(lines.concat(), text);
         // ~108 KB in blocks of 4 KiB or a little more (the last may be smaller).
         assert!((24..=27).contains(&blocks), "{blocks} blocks");
+    }
+
+    /// Gives its bytes, then fails.
+    struct FailingAfter<'a>(&'a [u8]);
+
+    impl Read for FailingAfter<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            let n = out.len().min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_whole_lines_read_before_it() {
+        let mut blocks = LineBlocks::with_block_bytes(FailingAfter(b"a\nb\npart"), 40, 1 << 20);
+        let block = blocks.next_block().unwrap().unwrap();
+        assert_eq!(
+            block.lines(0..block.len()).collect::<Vec<_>>(),
+            ["a\n", "b\n"]
+        );
+        let err = blocks.next_block().unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
+        let mut nothing_read = LineBlocks::with_block_bytes(FailingAfter(b""), 40, 1 << 20);
+        assert!(nothing_read.next_block().is_err());
     }
 
     #[test]
