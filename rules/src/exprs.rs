@@ -26,11 +26,69 @@ pub fn week_monday(week: Expr) -> Expr {
     week * lit(7i64) - lit(3i64)
 }
 
-/// A day number as `YYYY-MM-DD` text.
+/// A day number as `YYYY-MM-DD` text, as Polars casts a date to text (null where the day is
+/// null or beyond chrono's calendar).
+///
+/// Written here rather than cast: Polars formats each date with chrono's `strftime`, parsing
+/// the format again for every value, and the weekly-update findings of a national audit are
+/// 1.3 million rows with three dates each.
 pub fn day_text(day: Expr) -> Expr {
-    day.cast(DataType::Int32)
-        .cast(DataType::Date)
-        .cast(DataType::String)
+    day.cast(DataType::Int32).map(
+        |c: Column| {
+            let days = c.i32()?;
+            let mut out = StringChunkedBuilder::new(c.name().clone(), days.len());
+            let mut text = [0u8; 10];
+            for day in days.iter() {
+                match day {
+                    Some(day) => match day_text_of(day, &mut text) {
+                        Some(t) => out.append_value(t),
+                        None => match chrono::NaiveDate::from_num_days_from_ce_opt(
+                            day.saturating_add(DAYS_CE_TO_EPOCH),
+                        ) {
+                            Some(date) => out.append_value(date.format("%Y-%m-%d").to_string()),
+                            None => out.append_null(),
+                        },
+                    },
+                    None => out.append_null(),
+                }
+            }
+            Ok(out.finish().into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// Days from 0001-01-01 (day 1 of the common era in chrono's count) to 1970-01-01.
+const DAYS_CE_TO_EPOCH: i32 = 719_163;
+
+/// A day number as `YYYY-MM-DD` in `text`, for the years 1–9999 (`None` outside them, which
+/// chrono writes with a sign): the civil calendar from days (Howard Hinnant's algorithm).
+fn day_text_of(day: i32, text: &mut [u8; 10]) -> Option<&str> {
+    let z = i64::from(day) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    if !(1..=9999).contains(&y) {
+        return None;
+    }
+    let digits = |n: i64, places: &mut [u8]| {
+        let mut n = n;
+        for p in places.iter_mut().rev() {
+            *p = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    digits(y, &mut text[0..4]);
+    text[4] = b'-';
+    digits(m, &mut text[5..7]);
+    text[7] = b'-';
+    digits(d, &mut text[8..10]);
+    std::str::from_utf8(text).ok()
 }
 
 /// A day number as a calendar date.
@@ -90,4 +148,65 @@ pub fn concat_frames(
     }
     all.rechunk_mut_par();
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_text_writes_what_polars_date_cast_writes() {
+        // Years -220 to 10183: the four-digit years, the signed ones either side, leap days
+        // and century rules; and null.
+        let days: Vec<Option<i64>> = (-800_000i64..3_000_000)
+            .step_by(7)
+            .map(Some)
+            .chain([
+                Some(0),
+                Some(-1),
+                Some(11_016),
+                Some(-719_162),
+                Some(2_932_896),
+                None,
+            ])
+            .collect();
+        let df = df!("day" => days).unwrap();
+        let texts = df
+            .lazy()
+            .select([
+                day_text(col("day")).alias("ours"),
+                col("day")
+                    .cast(DataType::Int32)
+                    .cast(DataType::Date)
+                    .cast(DataType::String)
+                    .alias("polars"),
+            ])
+            .collect()
+            .unwrap();
+        let ours = texts.column("ours").unwrap().str().unwrap();
+        let polars = texts.column("polars").unwrap().str().unwrap();
+        assert_eq!(ours.len(), polars.len());
+        for (a, b) in ours.iter().zip(polars.iter()) {
+            assert_eq!(a, b);
+        }
+        let tail: Vec<Option<&str>> = ours.iter().skip(ours.len() - 6).collect();
+        assert_eq!(
+            tail,
+            [
+                Some("1970-01-01"),
+                Some("1969-12-31"),
+                Some("2000-02-29"),
+                Some("0001-01-01"),
+                Some("9999-12-31"),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn day_text_of_days_beyond_the_calendar_is_null_not_a_panic() {
+        let df = df!("day" => [i32::MIN, i32::MAX]).unwrap();
+        let out = df.lazy().select([day_text(col("day"))]).collect().unwrap();
+        assert_eq!(out.column("day").unwrap().null_count(), 2);
+    }
 }
