@@ -38,14 +38,14 @@ impl Format for CanonicalJsonl {
             .unwrap_or(super::line_blocks::BLOCK_BYTES);
         let reader =
             super::quirks::open_line_blocks(file, options.encoding.as_deref(), block_bytes)?;
-        let allow_extra = sink.options().allow_extra;
+        let allow_extra = options.allow_extra;
         let admission = sink.admission();
-        // A pipeline: one thread reads lines, every core parses a chunk while this thread
-        // hands the previous chunk's rows to the sink. Rows reach the sink in file order, so
-        // the outcome is that of reading line by line.
+        // A pipeline: one thread reads blocks of lines, every core parses a share of a block
+        // while this thread hands the previous block's rows to the sink. Rows reach the sink in
+        // file order, so the outcome is that of reading line by line.
         std::thread::scope(|scope| {
             let (chunks, received) = std::sync::mpsc::sync_channel(2);
-            scope.spawn(move || read_chunks(reader, &chunks));
+            scope.spawn(move || read_blocks(reader, &chunks));
             let parse = |lines: LineBlock| {
                 scope.spawn(move || {
                     let parsed = parse_lines(table, &lines, allow_extra, admission);
@@ -107,7 +107,7 @@ fn hand_over(
 
 /// Reads the file's lines in blocks (`line_blocks`, about 4 MB each) into the channel, until the
 /// end, an error or the receiver hanging up.
-fn read_chunks<R: std::io::Read>(
+fn read_blocks<R: std::io::Read>(
     mut reader: LineBlocks<R>,
     chunks: &std::sync::mpsc::SyncSender<std::io::Result<LineBlock>>,
 ) {
