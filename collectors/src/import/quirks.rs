@@ -62,13 +62,11 @@ pub fn open_text(
         })?),
         None => None,
     };
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    std::fs::File::open(&file.path)
-        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
-        .map_err(|e| Error::io(&file.path, e))?;
-    let encoding = forced.unwrap_or_else(|| sniff_encoding(&head));
-    let raw = std::fs::File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
-    let raw = super::read_once::ReadOnceFile::new(raw);
+    let encoding = match forced {
+        Some(e) => e,
+        None => sniffed_encoding(file)?,
+    };
+    let raw = open_read_once(file)?;
     let decoder = DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .bom_override(forced.is_none())
@@ -263,7 +261,17 @@ pub fn open_lines(
     file: &SourceFile,
     encoding: Option<&str>,
 ) -> Result<Box<dyn BufRead + Send>, Error> {
-    if let Some(encoding_of_file) = raw_line_encoding(file, encoding)? {
+    let raw_encoding = raw_line_encoding(file, encoding)?;
+    lines_in(file, encoding, raw_encoding)
+}
+
+/// [`open_lines`] once the raw line encoding ([`raw_line_encoding`]) is known.
+fn lines_in(
+    file: &SourceFile,
+    encoding: Option<&str>,
+    raw_encoding: Option<&'static Encoding>,
+) -> Result<Box<dyn BufRead + Send>, Error> {
+    if let Some(encoding_of_file) = raw_encoding {
         // Line by line from the raw bytes: a line that is not valid in the file's encoding
         // (a file that turns to GBK after its first 64 KiB, stray bytes) is quarantined with
         // its reason instead of stored with replacement characters.
@@ -292,7 +300,7 @@ pub fn open_line_blocks(
 ) -> Result<LineBlocks<Box<dyn Read + Send>>, Error> {
     let raw: Box<dyn Read + Send> = match raw_line_encoding(file, encoding)? {
         Some(e) if e == UTF_8 => Box::new(open_read_once(file)?),
-        _ => Box::new(open_lines(file, encoding)?),
+        other => Box::new(lines_in(file, encoding, other)?),
     };
     Ok(LineBlocks::with_block_bytes(
         raw,
@@ -310,18 +318,21 @@ fn raw_line_encoding(
     let forced = encoding.and_then(encoding_by_name);
     let encoding_of_file = match forced {
         Some(e) => e,
-        None => {
-            let mut head = Vec::with_capacity(SNIFF_BYTES);
-            std::fs::File::open(&file.path)
-                .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
-                .map_err(|e| Error::io(&file.path, e))?;
-            sniff_encoding(&head)
-        }
+        None => sniffed_encoding(file)?,
     };
     Ok(
         (encoding_of_file.is_ascii_compatible() && (encoding.is_none() || forced.is_some()))
             .then_some(encoding_of_file),
     )
+}
+
+/// The encoding [`sniff_encoding`] reads from the file's first bytes.
+fn sniffed_encoding(file: &SourceFile) -> Result<&'static Encoding, Error> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    std::fs::File::open(&file.path)
+        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| Error::io(&file.path, e))?;
+    Ok(sniff_encoding(&head))
 }
 
 fn open_read_once(file: &SourceFile) -> Result<ReadOnceFile, Error> {
