@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
-use crate::charts::{CAPTION_FONT, LABEL_FONT, font};
+use crate::chart_svg::{mesh_key, mesh_once};
+use crate::charts::{CAPTION_FONT, LABEL_FONT, font, whole_number};
 use crate::labels::label;
 
 const BLUE: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
@@ -61,21 +62,37 @@ pub fn reply_latency_svg(
             .y_label_area_size(40)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
-            .x_labels(labels.len() * 2 + 1)
-            .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
-            // Whole numbers: one tick per integer, at most eleven.
-            .y_labels((top.floor() as usize + 1).min(11))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(label("chart_replies", lang))
-            .label_style(font(LABEL_FONT))
-            .axis_desc_style(font(LABEL_FONT))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let key = mesh_key(
+            "latency",
+            &chart,
+            format_args!(
+                "{}|{}",
+                bucket_labels.join("\n"),
+                label("chart_replies", lang)
+            ),
+        );
+        mesh_once(
+            &root,
+            key,
+            || {
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .light_line_style(TRANSPARENT)
+                    .max_light_lines(0)
+                    .x_labels(labels.len() * 2 + 1)
+                    .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
+                    // Whole numbers: one tick per integer, at most eleven.
+                    .y_labels((top.floor() as usize + 1).min(11))
+                    .y_label_formatter(&whole_number)
+                    .y_desc(label("chart_replies", lang))
+                    .label_style(font(LABEL_FONT))
+                    .axis_desc_style(font(LABEL_FONT))
+                    .draw()
+                    .map_err(|x| e(&x))
+            },
+            |x| e(x),
+        )?;
         chart
             .draw_series(replies.iter().enumerate().map(|(i, r)| {
                 let color = if i >= deadline_bucket { RED } else { BLUE };
@@ -137,18 +154,34 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..top, 0f64..n)
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
-            .y_labels(items.len() * 2 + 1)
-            .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
-            .x_desc(label("chart_points_weight", lang))
-            .label_style(font(LABEL_FONT))
-            .axis_desc_style(font(LABEL_FONT))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let key = mesh_key(
+            "rubric",
+            &chart,
+            format_args!(
+                "{}|{}",
+                labels.join("\n"),
+                label("chart_points_weight", lang)
+            ),
+        );
+        mesh_once(
+            &root,
+            key,
+            || {
+                chart
+                    .configure_mesh()
+                    .disable_y_mesh()
+                    .light_line_style(TRANSPARENT)
+                    .max_light_lines(0)
+                    .y_labels(items.len() * 2 + 1)
+                    .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
+                    .x_desc(label("chart_points_weight", lang))
+                    .label_style(font(LABEL_FONT))
+                    .axis_desc_style(font(LABEL_FONT))
+                    .draw()
+                    .map_err(|x| e(&x))
+            },
+            |x| e(x),
+        )?;
         let row = |i: usize| (items.len() - 1 - i) as f64;
         chart
             .draw_series(items.iter().enumerate().map(|(i, item)| {
@@ -261,25 +294,37 @@ pub fn content_mix_svg(
             .y_label_area_size(40)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
-            .x_labels(months.len() * 2 + 1)
-            .x_label_formatter(&|x| {
-                band_label(&labels, *x)
-                    .map(|m| m[2..].to_string())
-                    .unwrap_or_default()
-            })
-            // Whole numbers: one tick per integer, at most eleven.
-            .y_labels((top.floor() as usize + 1).min(11))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(label("chart_posts", lang))
-            .label_style(font(LABEL_FONT))
-            .axis_desc_style(font(LABEL_FONT))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let key = mesh_key(
+            "mix",
+            &chart,
+            format_args!("{}|{}", months.join("\n"), label("chart_posts", lang)),
+        );
+        mesh_once(
+            &root,
+            key,
+            || {
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .light_line_style(TRANSPARENT)
+                    .max_light_lines(0)
+                    .x_labels(months.len() * 2 + 1)
+                    .x_label_formatter(&|x| {
+                        band_label(&labels, *x)
+                            .map(|m| m[2..].to_string())
+                            .unwrap_or_default()
+                    })
+                    // Whole numbers: one tick per integer, at most eleven.
+                    .y_labels((top.floor() as usize + 1).min(11))
+                    .y_label_formatter(&whole_number)
+                    .y_desc(label("chart_posts", lang))
+                    .label_style(font(LABEL_FONT))
+                    .axis_desc_style(font(LABEL_FONT))
+                    .draw()
+                    .map_err(|x| e(&x))
+            },
+            |x| e(x),
+        )?;
         let mut base = vec![0i64; months.len()];
         for (c, (_, values)) in categories.iter().enumerate() {
             let color = CATEGORY_COLORS[c % CATEGORY_COLORS.len()];
@@ -349,23 +394,35 @@ pub fn line_chart_svg(
             .y_label_area_size(76)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
-            .x_labels(months.len() * 2 + 1)
-            .x_label_formatter(&|x| {
-                band_label(&labels, *x)
-                    .map(|m| m.get(2..).unwrap_or(m).to_string())
-                    .unwrap_or_default()
-            })
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(y_desc)
-            .label_style(font(LABEL_FONT))
-            .axis_desc_style(font(LABEL_FONT))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let key = mesh_key(
+            "line",
+            &chart,
+            format_args!("{}|{y_desc}", months.join("\n")),
+        );
+        mesh_once(
+            &root,
+            key,
+            || {
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .light_line_style(TRANSPARENT)
+                    .max_light_lines(0)
+                    .x_labels(months.len() * 2 + 1)
+                    .x_label_formatter(&|x| {
+                        band_label(&labels, *x)
+                            .map(|m| m.get(2..).unwrap_or(m).to_string())
+                            .unwrap_or_default()
+                    })
+                    .y_label_formatter(&whole_number)
+                    .y_desc(y_desc)
+                    .label_style(font(LABEL_FONT))
+                    .axis_desc_style(font(LABEL_FONT))
+                    .draw()
+                    .map_err(|x| e(&x))
+            },
+            |x| e(x),
+        )?;
         for (s, (_, values)) in series.iter().enumerate() {
             let color = CATEGORY_COLORS[s % CATEGORY_COLORS.len()];
             chart
@@ -465,7 +522,7 @@ fn tier_bars_svg(
             .x_label_formatter(&|x| band_label(labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_label_formatter(&whole_number)
             .y_desc(label("chart_accounts", lang))
             .label_style(font(LABEL_FONT))
             .axis_desc_style(font(LABEL_FONT))
@@ -517,6 +574,88 @@ fn tier_bars_svg(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Inputs drawn from small ranges, so that keys repeat, in both languages: a key that left
+    /// out something its mesh reads would play another chart's axes here.
+    #[test]
+    fn charts_with_a_played_mesh_are_the_charts_drawn_whole() {
+        use crate::chart_svg::{meshes_kept, without_mesh_cache};
+        use crate::charts::{WeekBar, weekly_updates_svg};
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % m
+        };
+        let months: Vec<String> = ["2025-08", "2025-09", "2025-10", "2025-11"]
+            .iter()
+            .map(|m| m.to_string())
+            .collect();
+        let buckets: Vec<String> = ["<4h", "4-24h", "1-2d", "2-3d", ">3d"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let before = meshes_kept();
+        let mut drawn = 0;
+        for _ in 0..150 {
+            let lang = if next(2) == 0 { Lang::Zh } else { Lang::En };
+            let start = chrono::NaiveDate::from_ymd_opt(2025, 10, 6 + 7 * next(2) as u32).unwrap();
+            let weeks: Vec<WeekBar> = (0..3 + next(3))
+                .map(|i| WeekBar {
+                    week_start: start + chrono::Duration::weeks(i as i64),
+                    updates: next(5) as i64,
+                    judged: i > 0,
+                })
+                .collect();
+            let threshold = 1.0 + next(2) as f64;
+            let replies: Vec<i64> = (0..buckets.len()).map(|_| next(4) as i64).collect();
+            let items: Vec<RubricBar> = (0..2 + next(2))
+                .map(|i| RubricBar {
+                    label: format!("项目{i}"),
+                    weight: [2.0, 4.0, 16.0][next(3) as usize],
+                    points: (next(4) > 0).then(|| next(40) as f64 / 10.0),
+                })
+                .collect();
+            let shown = &months[..2 + next(3) as usize];
+            let mix: Vec<(String, Vec<i64>)> = ["政策文件", "动态"]
+                .iter()
+                .map(|c| {
+                    (
+                        c.to_string(),
+                        shown.iter().map(|_| next(6) as i64).collect(),
+                    )
+                })
+                .collect();
+            let engagement: Vec<(String, Vec<i64>)> = ["阅读", "点赞"]
+                .iter()
+                .map(|c| {
+                    (
+                        c.to_string(),
+                        shown.iter().map(|_| next(3) as i64 * 700).collect(),
+                    )
+                })
+                .collect();
+            let charts = || {
+                [
+                    weekly_updates_svg("更新", &weeks, threshold, None, lang).unwrap(),
+                    reply_latency_svg("回复", &buckets, &replies, 3, "时限", lang).unwrap(),
+                    rubric_svg("得分", &items, lang).unwrap(),
+                    content_mix_svg("构成", shown, &mix, lang).unwrap(),
+                    engagement_svg("互动", shown, &engagement, lang).unwrap(),
+                ]
+            };
+            let played = charts();
+            let whole = without_mesh_cache(charts);
+            drawn += played.len();
+            for (played, whole) in played.iter().zip(&whole) {
+                assert_eq!(played, whole);
+            }
+        }
+        // Most charts played a mesh drawn before (one key per mesh kept, none cleared).
+        let kept = meshes_kept() - before;
+        assert!(kept < drawn / 2, "{kept} meshes kept for {drawn} charts");
+    }
 
     #[test]
     fn the_latency_chart_marks_the_deadline_and_late_replies() {

@@ -49,6 +49,8 @@ pub struct CompactSvg<'a> {
     shapes: Vec<Run>,
     labels: Vec<Run>,
     presented: bool,
+    /// What is drawn while a [`Tape`] records (see [`mesh_once`]).
+    tape: Option<Vec<Drawn>>,
 }
 
 impl<'a> CompactSvg<'a> {
@@ -63,23 +65,31 @@ impl<'a> CompactSvg<'a> {
             shapes: Vec::new(),
             labels: Vec::new(),
             presented: false,
+            tape: None,
         }
     }
 
     /// Appends path data to the last shape run when it has this look, else starts a run.
     fn shape(&mut self, look: ShapeLook, path: impl FnOnce(&mut String)) {
         let class = class_of(&mut self.shape_classes, &mut self.looks, look);
-        match self.shapes.last_mut() {
-            Some(run) if run.class == class => path(&mut run.body),
-            _ => {
-                let mut body = String::new();
-                path(&mut body);
-                self.shapes.push(Run { class, body });
-            }
+        if !matches!(self.shapes.last(), Some(run) if run.class == class) {
+            self.shapes.push(Run {
+                class,
+                body: String::new(),
+            });
+        }
+        let body = &mut self.shapes.last_mut().expect("a run was just ensured").body;
+        let from = body.len();
+        path(body);
+        if let Some(tape) = &mut self.tape {
+            tape.push(Drawn::Shape(look, body[from..].to_string()));
         }
     }
 
     fn label(&mut self, look: TextLook, element: String) {
+        if let Some(tape) = &mut self.tape {
+            tape.push(Drawn::Label(look.clone(), element.clone()));
+        }
         let class = class_of(&mut self.text_classes, &mut self.looks, look);
         match self.labels.last_mut() {
             Some(run) if run.class == class => run.body.push_str(&element),
@@ -87,6 +97,17 @@ impl<'a> CompactSvg<'a> {
                 class,
                 body: element,
             }),
+        }
+    }
+
+    /// Draws what a tape recorded, as it was drawn: the same looks in the same order, so the
+    /// runs and classes come out as if plotters had drawn it again.
+    fn play(&mut self, tape: &Tape) {
+        for drawn in &tape.0 {
+            match drawn {
+                Drawn::Shape(look, path) => self.shape(*look, |body| body.push_str(path)),
+                Drawn::Label(look, element) => self.label(look.clone(), element.clone()),
+            }
         }
     }
 
@@ -532,6 +553,139 @@ impl DrawingBackend for CompactSvg<'_> {
         self.label(look, element);
         Ok(())
     }
+}
+
+/// One thing the backend drew: path data in a shape look, or a label's element in a text look.
+#[derive(Clone)]
+enum Drawn {
+    Shape(ShapeLook, String),
+    Label(TextLook, String),
+}
+
+/// What the backend drew between two points of a chart.
+pub struct Tape(Vec<Drawn>);
+
+/// The tape's commands, given to the backend as plotters elements (a drawing area hands its
+/// backend only to the elements it draws).
+enum TapeCommand<'t> {
+    Record,
+    /// Stops recording and leaves the tape in the cell.
+    Stop(&'t std::cell::RefCell<Option<Tape>>),
+    Play(&'t Tape),
+}
+
+impl<'a> plotters::element::PointCollection<'a, BackendCoord> for &'a TapeCommand<'_> {
+    type Point = &'a BackendCoord;
+    type IntoIter = std::iter::Empty<&'a BackendCoord>;
+
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::empty()
+    }
+}
+
+impl<'s> plotters::element::Drawable<CompactSvg<'s>> for TapeCommand<'_> {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        _points: I,
+        backend: &mut CompactSvg<'s>,
+        _parent: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<std::fmt::Error>> {
+        match self {
+            TapeCommand::Record => backend.tape = Some(Vec::new()),
+            TapeCommand::Stop(cell) => *cell.borrow_mut() = backend.tape.take().map(Tape),
+            TapeCommand::Play(tape) => backend.play(tape),
+        }
+        Ok(())
+    }
+}
+
+/// Meshes a thread keeps before it starts over (a few hundred distinct ones per chart kind in a
+/// national audit).
+const MESHES_KEPT: usize = 4096;
+
+thread_local! {
+    static MESHES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Tape>>> =
+        std::cell::RefCell::default();
+    static MESHES_ON: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Draws a chart's mesh (axes, ticks, tick labels, axis names) with `draw`, or plays the mesh an
+/// earlier chart with the same `key` drew on this thread. plotters lays out and formats every
+/// tick of every chart: the mesh was about a third of drawing 200,000 pages' charts, and most
+/// accounts' weekly and rubric charts have the same axes.
+///
+/// `key` must name everything the mesh reads: the chart kind, the plot's pixel area, the axes'
+/// ranges, the tick labels' texts and counts, the axis names. [`mesh_key`] makes one.
+pub fn mesh_once<E>(
+    root: &plotters::drawing::DrawingArea<CompactSvg<'_>, plotters::coord::Shift>,
+    key: String,
+    draw: impl FnOnce() -> Result<(), E>,
+    area_error: impl Fn(&dyn std::fmt::Display) -> E,
+) -> Result<(), E> {
+    if !MESHES_ON.get() {
+        return draw();
+    }
+    if let Some(tape) = MESHES.with_borrow(|meshes| meshes.get(&key).cloned()) {
+        return root
+            .draw(&TapeCommand::Play(&tape))
+            .map_err(|e| area_error(&e));
+    }
+    root.draw(&TapeCommand::Record)
+        .map_err(|e| area_error(&e))?;
+    draw()?;
+    let recorded = std::cell::RefCell::new(None);
+    root.draw(&TapeCommand::Stop(&recorded))
+        .map_err(|e| area_error(&e))?;
+    if let Some(tape) = recorded.into_inner() {
+        MESHES.with_borrow_mut(|meshes| {
+            if meshes.len() >= MESHES_KEPT {
+                meshes.clear();
+            }
+            meshes.insert(key, std::rc::Rc::new(tape));
+        });
+    }
+    Ok(())
+}
+
+/// A [`mesh_once`] key: the chart kind, the plot's pixel area, the axes' ranges and the rest of
+/// what the kind's mesh reads (its labels, its axis name).
+pub fn mesh_key<DB: DrawingBackend>(
+    kind: &str,
+    chart: &plotters::chart::ChartContext<
+        '_,
+        DB,
+        plotters::coord::cartesian::Cartesian2d<
+            plotters::coord::types::RangedCoordf64,
+            plotters::coord::types::RangedCoordf64,
+        >,
+    >,
+    rest: std::fmt::Arguments<'_>,
+) -> String {
+    let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
+    let (x, y) = (chart.x_range(), chart.y_range());
+    // The ranges as bits: two tops that print alike may still place ticks apart.
+    format!(
+        "{kind}|{x_pixels:?}|{y_pixels:?}|{:x}-{:x}|{:x}-{:x}|{rest}",
+        x.start.to_bits(),
+        x.end.to_bits(),
+        y.start.to_bits(),
+        y.end.to_bits(),
+    )
+}
+
+/// The meshes this thread keeps.
+#[cfg(test)]
+pub fn meshes_kept() -> usize {
+    MESHES.with_borrow(|meshes| meshes.len())
+}
+
+/// Runs `f` with every chart's mesh drawn by plotters (tests compare the two).
+#[cfg(test)]
+pub fn without_mesh_cache<T>(f: impl FnOnce() -> T) -> T {
+    MESHES_ON.set(false);
+    let out = f();
+    MESHES_ON.set(true);
+    out
 }
 
 /// For charts shown inline on one page: a class a chart above already defines is not defined

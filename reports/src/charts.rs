@@ -2,11 +2,12 @@
 //! next to the page. Text uses a font-family list with CJK fallbacks so Chinese renders on
 //! Windows, macOS and Linux.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use govmedia_rules::Lang;
 use plotters::prelude::*;
 
 use crate::Error;
+use crate::chart_svg::{mesh_key, mesh_once};
 use crate::labels::label;
 
 /// Font families tried in order: Windows, macOS, Linux CJK fonts, then any sans-serif.
@@ -19,6 +20,19 @@ pub const FONT_FAMILY: &str = "Microsoft YaHei, PingFang SC, Hiragino Sans GB, N
 pub const LABEL_FONT: f64 = 15.5;
 /// Caption size in points (14.5 px).
 pub const CAPTION_FONT: f64 = 18.0;
+
+/// An axis value as a whole number, as `format!("{y:.0}")` writes it. Whole values (nearly every
+/// tick) are written as integers: `{:.0}` formats a float exactly, through big-number arithmetic
+/// for some values, and the tick labels of 200,000 pages' charts were a few percent of drawing.
+pub fn whole_number(y: &f64) -> String {
+    let y = *y;
+    // Exact below 2^53; `-0.0` keeps its sign as `{:.0}` writes it.
+    if y.fract() == 0.0 && y.is_sign_positive() && y < 9_007_199_254_740_992.0 {
+        (y as u64).to_string()
+    } else {
+        format!("{y:.0}")
+    }
+}
 
 /// The charts' font at `size` points.
 pub fn font(size: f64) -> FontDesc<'static> {
@@ -74,26 +88,47 @@ pub fn weekly_updates_svg(
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|e| chart_err(&e))?;
         let label_weeks = weeks.to_vec();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
-            .x_labels(12)
-            .x_label_formatter(&|x| {
-                label_weeks
-                    .get(x.floor().max(0.0) as usize)
-                    .map(|w| w.week_start.format("%m-%d").to_string())
-                    .unwrap_or_default()
-            })
-            // Updates are whole numbers: one tick per integer, at most eleven.
-            .y_labels((top.floor() as usize + 1).min(11))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(label("chart_updates_per_week", lang))
-            .label_style(font(LABEL_FONT))
-            .axis_desc_style(font(LABEL_FONT))
-            .draw()
-            .map_err(|e| chart_err(&e))?;
+        let key = mesh_key(
+            "weekly",
+            &chart,
+            format_args!(
+                "{}|{}",
+                // The weeks' first days as day numbers: the tick labels are read from them.
+                weeks
+                    .iter()
+                    .map(|w| w.week_start.num_days_from_ce().to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                label("chart_updates_per_week", lang)
+            ),
+        );
+        mesh_once(
+            &root,
+            key,
+            || {
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .light_line_style(TRANSPARENT)
+                    .max_light_lines(0)
+                    .x_labels(12)
+                    .x_label_formatter(&|x| {
+                        label_weeks
+                            .get(x.floor().max(0.0) as usize)
+                            .map(|w| w.week_start.format("%m-%d").to_string())
+                            .unwrap_or_default()
+                    })
+                    // Updates are whole numbers: one tick per integer, at most eleven.
+                    .y_labels((top.floor() as usize + 1).min(11))
+                    .y_label_formatter(&whole_number)
+                    .y_desc(label("chart_updates_per_week", lang))
+                    .label_style(font(LABEL_FONT))
+                    .axis_desc_style(font(LABEL_FONT))
+                    .draw()
+                    .map_err(|e| chart_err(&e))
+            },
+            |x| chart_err(x),
+        )?;
 
         if let (Some((from, to)), Some(first)) = (veto_window, weeks.first()) {
             let x = |d: NaiveDate| (d - first.week_start).num_days() as f64 / 7.0;
@@ -168,6 +203,16 @@ mod tests {
                 judged: *judged,
             })
             .collect()
+    }
+
+    #[test]
+    fn whole_numbers_read_as_the_exact_format_writes_them() {
+        let mut values = vec![0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 1e15, 9.1e15, 1e20, f64::NAN];
+        values.extend((0..2000).map(|i| f64::from(i) * 0.37));
+        values.extend((0..200).map(|i| f64::from(i) * 25.0));
+        for y in values {
+            assert_eq!(whole_number(&y), format!("{y:.0}"), "{y}");
+        }
     }
 
     #[test]
