@@ -658,6 +658,20 @@ mod tests {
     }
 
     #[test]
+    fn meshes_that_never_repeat_stop_being_kept() {
+        use crate::chart_svg::{meshes_kept, without_mesh_cache};
+        let months: Vec<String> = vec!["2025-10".into(), "2025-11".into()];
+        for i in 0..600 {
+            // Each chart its own scale: no mesh is ever played.
+            let series = vec![("阅读".to_string(), vec![1000 + 37 * i, 5])];
+            let played = engagement_svg("互动", &months, &series, Lang::Zh).unwrap();
+            let whole = without_mesh_cache(|| engagement_svg("互动", &months, &series, Lang::Zh));
+            assert_eq!(played, whole.unwrap());
+        }
+        assert_eq!(meshes_kept(), 256, "recording stops after the probe");
+    }
+
+    #[test]
     fn the_latency_chart_marks_the_deadline_and_late_replies() {
         let labels: Vec<String> = ["<4h", "4-24h", "1-2d", "2-3d", "3-5d", ">5d"]
             .iter()

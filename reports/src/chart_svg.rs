@@ -602,33 +602,64 @@ impl<'s> plotters::element::Drawable<CompactSvg<'s>> for TapeCommand<'_> {
 /// Meshes a thread keeps before it starts over (a few hundred distinct ones per chart kind in a
 /// national audit).
 const MESHES_KEPT: usize = 4096;
+/// Charts of a kind drawn before the thread judges whether keeping their meshes pays.
+const MESH_PROBE: usize = 256;
+/// Keeping a kind's meshes pays when at least one chart in this many plays one.
+const MESH_MIN_REUSE: usize = 2;
 
 thread_local! {
     static MESHES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Tape>>> =
         std::cell::RefCell::default();
+    /// Per chart kind: charts drawn, meshes played.
+    static MESH_USE: std::cell::RefCell<Vec<(&'static str, usize, usize)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
     static MESHES_ON: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
+/// What identifies a chart's mesh: its kind and everything the kind's mesh reads.
+pub struct MeshKey {
+    kind: &'static str,
+    text: String,
+}
+
 /// Draws a chart's mesh (axes, ticks, tick labels, axis names) with `draw`, or plays the mesh an
-/// earlier chart with the same `key` drew on this thread. plotters lays out and formats every
+/// earlier chart with the same key drew on this thread. plotters lays out and formats every
 /// tick of every chart: the mesh was about a third of drawing 200,000 pages' charts, and most
-/// accounts' weekly and rubric charts have the same axes.
+/// accounts' weekly, latency, rubric and content charts have the same axes.
 ///
-/// `key` must name everything the mesh reads: the chart kind, the plot's pixel area, the axes'
-/// ranges, the tick labels' texts and counts, the axis names. [`mesh_key`] makes one.
+/// A kind whose meshes seldom repeat (engagement: each account's own scale) is drawn whole
+/// after [`MESH_PROBE`] charts: recording and keeping meshes that are never played cost memory
+/// and time for nothing.
 pub fn mesh_once<E>(
     root: &plotters::drawing::DrawingArea<CompactSvg<'_>, plotters::coord::Shift>,
-    key: String,
+    key: MeshKey,
     draw: impl FnOnce() -> Result<(), E>,
     area_error: impl Fn(&dyn std::fmt::Display) -> E,
 ) -> Result<(), E> {
     if !MESHES_ON.get() {
         return draw();
     }
-    if let Some(tape) = MESHES.with_borrow(|meshes| meshes.get(&key).cloned()) {
+    let tape = MESHES.with_borrow(|meshes| meshes.get(&key.text).cloned());
+    let keep = MESH_USE.with_borrow_mut(|uses| {
+        let i = match uses.iter().position(|u| u.0 == key.kind) {
+            Some(i) => i,
+            None => {
+                uses.push((key.kind, 0, 0));
+                uses.len() - 1
+            }
+        };
+        let (_, drawn, played) = &mut uses[i];
+        *drawn += 1;
+        *played += usize::from(tape.is_some());
+        *drawn <= MESH_PROBE || *played * MESH_MIN_REUSE >= *drawn
+    });
+    if let Some(tape) = tape {
         return root
             .draw(&TapeCommand::Play(&tape))
             .map_err(|e| area_error(&e));
+    }
+    if !keep {
+        return draw();
     }
     root.draw(&TapeCommand::Record)
         .map_err(|e| area_error(&e))?;
@@ -641,7 +672,7 @@ pub fn mesh_once<E>(
             if meshes.len() >= MESHES_KEPT {
                 meshes.clear();
             }
-            meshes.insert(key, std::rc::Rc::new(tape));
+            meshes.insert(key.text, std::rc::Rc::new(tape));
         });
     }
     Ok(())
@@ -650,7 +681,7 @@ pub fn mesh_once<E>(
 /// A [`mesh_once`] key: the chart kind, the plot's pixel area, the axes' ranges and the rest of
 /// what the kind's mesh reads (its labels, its axis name).
 pub fn mesh_key<DB: DrawingBackend>(
-    kind: &str,
+    kind: &'static str,
     chart: &plotters::chart::ChartContext<
         '_,
         DB,
@@ -660,17 +691,18 @@ pub fn mesh_key<DB: DrawingBackend>(
         >,
     >,
     rest: std::fmt::Arguments<'_>,
-) -> String {
+) -> MeshKey {
     let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
     let (x, y) = (chart.x_range(), chart.y_range());
     // The ranges as bits: two tops that print alike may still place ticks apart.
-    format!(
+    let text = format!(
         "{kind}|{x_pixels:?}|{y_pixels:?}|{:x}-{:x}|{:x}-{:x}|{rest}",
         x.start.to_bits(),
         x.end.to_bits(),
         y.start.to_bits(),
         y.end.to_bits(),
-    )
+    );
+    MeshKey { kind, text }
 }
 
 /// The meshes this thread keeps.
