@@ -3,8 +3,9 @@
 //! family with evidence, a link to the item and how to fix it. Every text from the data is
 //! escaped by the template; only http(s) URLs become links.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use polars::prelude::PlHashMap as HashMap;
 
 use govmedia_rules::measurements::{CATEGORY_COLUMNS, LATENCY_BUCKET_HOURS, MONTHLY_COUNTERS};
 use govmedia_rules::scoring::RubricPack;
@@ -524,7 +525,7 @@ mod page_tests {
             reply_rate: Some("50.0%".into()),
         };
         let start = chrono::NaiveDate::from_ymd_opt(2025, 11, 3).unwrap();
-        let mut findings = HashMap::new();
+        let mut findings = HashMap::default();
         findings.insert(
             "weibo:1".to_string(),
             vec![
@@ -553,7 +554,7 @@ mod page_tests {
             rubric,
             as_of: chrono::NaiveDate::from_ymd_opt(2025, 11, 30).unwrap(),
             headers: vec![header],
-            items: HashMap::from([(
+            items: HashMap::from_iter([(
                 "weibo:1".to_string(),
                 (
                     "weibo".to_string(),
@@ -575,7 +576,7 @@ mod page_tests {
                     ],
                 ),
             )]),
-            weeks: HashMap::from([(
+            weeks: HashMap::from_iter([(
                 "weibo:1".to_string(),
                 (
                     (0..4)
@@ -588,8 +589,8 @@ mod page_tests {
                     1.0,
                 ),
             )]),
-            latency: HashMap::from([("weibo:1".to_string(), vec![3, 2, 1, 0, 1, 0])]),
-            monthly: HashMap::from([(
+            latency: HashMap::from_iter([("weibo:1".to_string(), vec![3, 2, 1, 0, 1, 0])]),
+            monthly: HashMap::from_iter([(
                 "weibo:1".to_string(),
                 vec![MonthRow {
                     month: "2025-11".into(),
@@ -599,7 +600,7 @@ mod page_tests {
             )]),
             findings,
             sla_hours: 72.0,
-            trend: HashMap::new(),
+            trend: HashMap::default(),
         }
     }
 

@@ -5,8 +5,10 @@
 //! table's own rows: no data is embedded in the script, and without scripts the full table is
 //! there). The index carries the summaries only, so it stays small whatever the audit's size.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use polars::prelude::PlHashMap as HashMap;
 
 use govmedia_collectors::store::write_replacing;
 use govmedia_rules::Lang;
@@ -112,7 +114,7 @@ pub fn league_table(
             } else {
                 format!("{:.1}", scores.iter().sum::<f64>() / scores.len() as f64)
             };
-            let mut per_tier: HashMap<&str, u64> = HashMap::new();
+            let mut per_tier: HashMap<&str, u64> = HashMap::default();
             for a in &members {
                 *per_tier.entry(a.tier.as_str()).or_default() += 1;
             }
@@ -129,7 +131,7 @@ pub fn league_table(
                     })
                 })
                 .collect();
-            let mut codes: HashMap<&str, u64> = HashMap::new();
+            let mut codes: HashMap<&str, u64> = HashMap::default();
             for a in &members {
                 for (code, count) in findings.get(a.account_id.as_str()).into_iter().flatten() {
                     *codes.entry(code).or_default() += count;
@@ -467,7 +469,8 @@ mod tests {
             ("weibo:1", vec![("UPD001", 1), ("UPD002", 2)]),
             ("weibo:2", vec![("UPD001", 1)]),
         ]
-        .into();
+        .into_iter()
+        .collect();
         let tiers = vec!["优秀".to_string(), "不合格".to_string()];
         let rows = league_table(
             &accounts,

@@ -3,7 +3,9 @@
 //! evidence text, which quotes post bodies and could carry anyone's link. The audit units work
 //! out the posts' and comments' links from the posts in memory (`finding_links`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use polars::prelude::PlHashMap as HashMap;
 
 use govmedia_rules::AuditContext;
 use govmedia_rules::registry::{ItemKind, item_kind};
@@ -42,7 +44,7 @@ fn lookup(df: &DataFrame, key: &str, value: &str) -> PolarsResult<HashMap<Key, S
 /// `(account_id, code, item_id) → url` from the audit's finding links (`finding_links`).
 fn post_links(links: &DataFrame) -> PolarsResult<HashMap<(String, String, String), String>> {
     if links.width() == 0 {
-        return Ok(HashMap::new());
+        return Ok(HashMap::default());
     }
     let column = |name: &str| links.column(name).and_then(|c| c.str().cloned());
     let (accounts, codes, items, urls) = (
@@ -77,7 +79,7 @@ pub fn link_findings(
     }
     let post_url = post_links(links)?;
     let menu_target = if menus.is_empty() {
-        HashMap::new()
+        HashMap::default()
     } else {
         let df = latest_menus(ctx)?
             .select([col("account_id"), col("path"), col("target")])

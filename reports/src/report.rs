@@ -1,8 +1,12 @@
 //! Writes everything `govmedia audit` produces into the output folder: the findings and
 //! measurements tables, one weekly-cadence chart per account, and the index page.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+
+// Maps keyed by account ids and other text, hashed with Polars' fast hasher (SipHash's share
+// of drawing pages was about 1 %).
+use polars::prelude::PlHashMap as HashMap;
 
 use govmedia_collectors::time::days_to_date;
 use govmedia_rules::engine::AuditResult;
@@ -490,7 +494,7 @@ fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
         return Ok(0);
     }
     let mut trends = if history.is_empty() {
-        HashMap::new()
+        HashMap::default()
     } else {
         account_trends(history, &scored.scores, &result.findings, ctx)?
     };
@@ -566,8 +570,8 @@ fn finding_codes(
     let ids = findings.column("account_id")?.str()?;
     let codes = findings.column("code")?.str()?;
     let severities = findings.column("severity")?.str()?;
-    let mut all: CodeCounts = HashMap::new();
-    let mut veto: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut all: CodeCounts = HashMap::default();
+    let mut veto: HashMap<&str, Vec<&str>> = HashMap::default();
     let mut previous = None;
     for ((id, code), severity) in ids.iter().zip(codes.iter()).zip(severities.iter()) {
         let (Some(id), Some(code)) = (id, code) else {
@@ -597,7 +601,7 @@ fn severity_counts(findings: &DataFrame) -> Result<DataFrame, Error> {
     const SEVERITIES: [&str; 3] = ["veto", "deduct", "notice"];
     let ids = findings.column("account_id")?.str()?;
     let severities = findings.column("severity")?.str()?;
-    let mut row_of: HashMap<&str, usize> = HashMap::new();
+    let mut row_of: HashMap<&str, usize> = HashMap::default();
     let mut accounts: Vec<&str> = Vec::new();
     let mut counts: [Vec<u64>; 3] = Default::default();
     let mut last: Option<(&str, usize)> = None;
@@ -789,14 +793,14 @@ fn account_trends(
     findings: &DataFrame,
     ctx: &AuditContext,
 ) -> Result<HashMap<String, Vec<TrendPoint>>, Error> {
-    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut counts: HashMap<String, u64> = HashMap::default();
     for id in strings(findings, "account_id")?.into_iter().flatten() {
         *counts.entry(id).or_default() += 1;
     }
     let ids = strings(scores, "account_id")?;
     let score = scores.column("score")?.cast(&DataType::Float64)?;
     let score = score.f64()?;
-    let mut trends = HashMap::new();
+    let mut trends = HashMap::default();
     for (i, id) in ids.into_iter().enumerate() {
         let Some(id) = id else { continue };
         let mut points: Vec<TrendPoint> = history
@@ -997,7 +1001,7 @@ fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>,
     let updates: Vec<Option<i64>> = weekly.column("updates")?.i64()?.iter().collect();
     let judged: Vec<Option<bool>> = weekly.column("judged")?.bool()?.iter().collect();
     let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
-    let mut by_account: HashMap<String, (Vec<WeekBar>, f64)> = HashMap::new();
+    let mut by_account: HashMap<String, (Vec<WeekBar>, f64)> = HashMap::default();
     for i in 0..weekly.height() {
         let Some(id) = ids[i].clone() else {
             continue;
@@ -1289,7 +1293,7 @@ fn page_inputs<'a>(
         })
         .collect();
 
-    let mut items: HashMap<String, (String, Vec<Option<f64>>)> = HashMap::new();
+    let mut items: HashMap<String, (String, Vec<Option<f64>>)> = HashMap::default();
     {
         let scores = tables.rows(SCORES, group)?;
         let ids = strings(&scores, "account_id")?;
@@ -1319,7 +1323,7 @@ fn page_inputs<'a>(
         }
     }
 
-    let mut latency: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut latency: HashMap<String, Vec<i64>> = HashMap::default();
     {
         let latencies = tables.rows(LATENCY, group)?;
         let ids = strings(&latencies, "account_id")?;
@@ -1336,7 +1340,7 @@ fn page_inputs<'a>(
         }
     }
 
-    let mut monthly: HashMap<String, Vec<MonthRow>> = HashMap::new();
+    let mut monthly: HashMap<String, Vec<MonthRow>> = HashMap::default();
     {
         let m = &tables.rows(MONTHLY, group)?;
         let ids = strings(m, "account_id")?;
@@ -1364,7 +1368,7 @@ fn page_inputs<'a>(
         }
     }
 
-    let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::new();
+    let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::default();
     {
         let f = &tables.rows(FINDINGS, group)?;
         let ids = strings(f, "account_id")?;
@@ -1402,7 +1406,7 @@ fn page_inputs<'a>(
         monthly,
         findings,
         sla_hours: govmedia_rules::interaction::sla_ms(ctx) as f64 / 3_600_000.0,
-        trend: HashMap::new(),
+        trend: HashMap::default(),
     })
 }
 
