@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::Error;
 use crate::chart_svg::{mesh_key, mesh_once};
-use crate::charts::{CAPTION_FONT, LABEL_FONT, font, whole_number};
+use crate::charts::{CAPTION_FONT, LABEL_FONT, font, plain_mesh, whole_number};
 use crate::labels::label;
 
 const BLUE: RGBColor = RGBColor(0x2f, 0x6f, 0xb3);
@@ -75,19 +75,14 @@ pub fn reply_latency_svg(
             &root,
             key,
             || {
-                chart
-                    .configure_mesh()
+                plain_mesh(&mut chart)
                     .disable_x_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .max_light_lines(0)
                     .x_labels(labels.len() * 2 + 1)
                     .x_label_formatter(&|x| band_label(&labels, *x).cloned().unwrap_or_default())
                     // Whole numbers: one tick per integer, at most eleven.
                     .y_labels((top.floor() as usize + 1).min(11))
                     .y_label_formatter(&whole_number)
                     .y_desc(label("chart_replies", lang))
-                    .label_style(font(LABEL_FONT))
-                    .axis_desc_style(font(LABEL_FONT))
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -167,16 +162,11 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             &root,
             key,
             || {
-                chart
-                    .configure_mesh()
+                plain_mesh(&mut chart)
                     .disable_y_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .max_light_lines(0)
                     .y_labels(items.len() * 2 + 1)
                     .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
                     .x_desc(label("chart_points_weight", lang))
-                    .label_style(font(LABEL_FONT))
-                    .axis_desc_style(font(LABEL_FONT))
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -303,11 +293,8 @@ pub fn content_mix_svg(
             &root,
             key,
             || {
-                chart
-                    .configure_mesh()
+                plain_mesh(&mut chart)
                     .disable_x_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .max_light_lines(0)
                     .x_labels(months.len() * 2 + 1)
                     .x_label_formatter(&|x| {
                         band_label(&labels, *x)
@@ -318,8 +305,6 @@ pub fn content_mix_svg(
                     .y_labels((top.floor() as usize + 1).min(11))
                     .y_label_formatter(&whole_number)
                     .y_desc(label("chart_posts", lang))
-                    .label_style(font(LABEL_FONT))
-                    .axis_desc_style(font(LABEL_FONT))
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -403,11 +388,8 @@ pub fn line_chart_svg(
             &root,
             key,
             || {
-                chart
-                    .configure_mesh()
+                plain_mesh(&mut chart)
                     .disable_x_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .max_light_lines(0)
                     .x_labels(months.len() * 2 + 1)
                     .x_label_formatter(&|x| {
                         band_label(&labels, *x)
@@ -416,8 +398,6 @@ pub fn line_chart_svg(
                     })
                     .y_label_formatter(&whole_number)
                     .y_desc(y_desc)
-                    .label_style(font(LABEL_FONT))
-                    .axis_desc_style(font(LABEL_FONT))
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -513,19 +493,14 @@ fn tier_bars_svg(
             .y_label_area_size(44)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
+        plain_mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .max_light_lines(0)
             .x_labels(labels.len() * 2 + 1)
             .x_label_formatter(&|x| band_label(labels, *x).cloned().unwrap_or_default())
             // Whole numbers: one tick per integer, at most eleven.
             .y_labels((top.floor() as usize + 1).min(11))
             .y_label_formatter(&whole_number)
             .y_desc(label("chart_accounts", lang))
-            .label_style(font(LABEL_FONT))
-            .axis_desc_style(font(LABEL_FONT))
             .draw()
             .map_err(|x| e(&x))?;
         // The bars of a band share its middle 60 %.

@@ -4,6 +4,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use govmedia_rules::Lang;
+use plotters::chart::MeshStyle;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::Error;
@@ -32,6 +34,19 @@ pub fn whole_number(y: &f64) -> String {
     } else {
         format!("{y:.0}")
     }
+}
+
+/// The mesh every chart starts from: no light grid lines, tick labels and axis names in the
+/// charts' font. Each chart adds which grid lines it keeps, its ticks and its axis name.
+pub fn plain_mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(TRANSPARENT)
+        .max_light_lines(0)
+        .label_style(font(LABEL_FONT))
+        .axis_desc_style(font(LABEL_FONT));
+    mesh
 }
 
 /// The charts' font at `size` points.
@@ -106,11 +121,8 @@ pub fn weekly_updates_svg(
             &root,
             key,
             || {
-                chart
-                    .configure_mesh()
+                plain_mesh(&mut chart)
                     .disable_x_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .max_light_lines(0)
                     .x_labels(12)
                     .x_label_formatter(&|x| {
                         label_weeks
@@ -122,8 +134,6 @@ pub fn weekly_updates_svg(
                     .y_labels((top.floor() as usize + 1).min(11))
                     .y_label_formatter(&whole_number)
                     .y_desc(label("chart_updates_per_week", lang))
-                    .label_style(font(LABEL_FONT))
-                    .axis_desc_style(font(LABEL_FONT))
                     .draw()
                     .map_err(|e| chart_err(&e))
             },
