@@ -36,6 +36,13 @@ fn band_label(labels: &[String], at: f64) -> Option<&String> {
     ((at - i - 0.5).abs() < 0.26).then(|| labels.get(i as usize))?
 }
 
+/// The label under a month's band: the month without its century (`25-11`).
+fn month_label(months: &[String], at: f64) -> String {
+    band_label(months, at)
+        .map(|m| m.get(2..).unwrap_or(m).to_string())
+        .unwrap_or_default()
+}
+
 /// Reply latency: replies per working-hour bucket, buckets past the deadline in red, the
 /// deadline marked, the reply rate in the caption.
 pub fn reply_latency_svg(
@@ -62,18 +69,14 @@ pub fn reply_latency_svg(
             .y_label_area_size(40)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        let key = mesh_key(
-            "latency",
-            &chart,
-            format_args!(
-                "{}|{}",
-                bucket_labels.join("\n"),
-                label("chart_replies", lang)
-            ),
-        );
+        let y_desc = label("chart_replies", lang);
         mesh_once(
             &root,
-            key,
+            mesh_key(
+                "latency",
+                &chart,
+                format_args!("{}|{y_desc}", bucket_labels.join("\n")),
+            ),
             || {
                 plain_mesh(&mut chart)
                     .disable_x_mesh()
@@ -82,7 +85,7 @@ pub fn reply_latency_svg(
                     // Whole numbers: one tick per integer, at most eleven.
                     .y_labels((top.floor() as usize + 1).min(11))
                     .y_label_formatter(&whole_number)
-                    .y_desc(label("chart_replies", lang))
+                    .y_desc(y_desc)
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -149,24 +152,20 @@ pub fn rubric_svg(title: &str, items: &[RubricBar], lang: Lang) -> Result<String
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..top, 0f64..n)
             .map_err(|x| e(&x))?;
-        let key = mesh_key(
-            "rubric",
-            &chart,
-            format_args!(
-                "{}|{}",
-                labels.join("\n"),
-                label("chart_points_weight", lang)
-            ),
-        );
+        let x_desc = label("chart_points_weight", lang);
         mesh_once(
             &root,
-            key,
+            mesh_key(
+                "rubric",
+                &chart,
+                format_args!("{}|{x_desc}", labels.join("\n")),
+            ),
             || {
                 plain_mesh(&mut chart)
                     .disable_y_mesh()
                     .y_labels(items.len() * 2 + 1)
                     .y_label_formatter(&|y| band_label(&labels, *y).cloned().unwrap_or_default())
-                    .x_desc(label("chart_points_weight", lang))
+                    .x_desc(x_desc)
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -284,27 +283,23 @@ pub fn content_mix_svg(
             .y_label_area_size(40)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        let key = mesh_key(
-            "mix",
-            &chart,
-            format_args!("{}|{}", months.join("\n"), label("chart_posts", lang)),
-        );
+        let y_desc = label("chart_posts", lang);
         mesh_once(
             &root,
-            key,
+            mesh_key(
+                "mix",
+                &chart,
+                format_args!("{}|{y_desc}", months.join("\n")),
+            ),
             || {
                 plain_mesh(&mut chart)
                     .disable_x_mesh()
                     .x_labels(months.len() * 2 + 1)
-                    .x_label_formatter(&|x| {
-                        band_label(&labels, *x)
-                            .map(|m| m[2..].to_string())
-                            .unwrap_or_default()
-                    })
+                    .x_label_formatter(&|x| month_label(&labels, *x))
                     // Whole numbers: one tick per integer, at most eleven.
                     .y_labels((top.floor() as usize + 1).min(11))
                     .y_label_formatter(&whole_number)
-                    .y_desc(label("chart_posts", lang))
+                    .y_desc(y_desc)
                     .draw()
                     .map_err(|x| e(&x))
             },
@@ -379,23 +374,18 @@ pub fn line_chart_svg(
             .y_label_area_size(76)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|x| e(&x))?;
-        let key = mesh_key(
-            "line",
-            &chart,
-            format_args!("{}|{y_desc}", months.join("\n")),
-        );
         mesh_once(
             &root,
-            key,
+            mesh_key(
+                "line",
+                &chart,
+                format_args!("{}|{y_desc}", months.join("\n")),
+            ),
             || {
                 plain_mesh(&mut chart)
                     .disable_x_mesh()
                     .x_labels(months.len() * 2 + 1)
-                    .x_label_formatter(&|x| {
-                        band_label(&labels, *x)
-                            .map(|m| m.get(2..).unwrap_or(m).to_string())
-                            .unwrap_or_default()
-                    })
+                    .x_label_formatter(&|x| month_label(&labels, *x))
                     .y_label_formatter(&whole_number)
                     .y_desc(y_desc)
                     .draw()

@@ -556,14 +556,13 @@ impl DrawingBackend for CompactSvg<'_> {
 }
 
 /// One thing the backend drew: path data in a shape look, or a label's element in a text look.
-#[derive(Clone)]
 enum Drawn {
     Shape(ShapeLook, String),
     Label(TextLook, String),
 }
 
 /// What the backend drew between two points of a chart.
-pub struct Tape(Vec<Drawn>);
+struct Tape(Vec<Drawn>);
 
 /// The tape's commands, given to the backend as plotters elements (a drawing area hands its
 /// backend only to the elements it draws).
@@ -609,7 +608,7 @@ const MESH_PROBE: usize = 256;
 const MESH_MIN_REUSE: usize = 2;
 
 thread_local! {
-    static MESHES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Tape>>> =
+    static MESHES: std::cell::RefCell<polars::prelude::PlHashMap<String, std::rc::Rc<Tape>>> =
         std::cell::RefCell::default();
     /// Per chart kind: charts drawn, meshes played.
     static MESH_USE: std::cell::RefCell<Vec<(&'static str, usize, usize)>> =

@@ -2,6 +2,8 @@
 //! next to the page. Text uses a font-family list with CJK fallbacks so Chinese renders on
 //! Windows, macOS and Linux.
 
+use std::fmt::Write as _;
+
 use chrono::{Datelike, NaiveDate};
 use govmedia_rules::Lang;
 use plotters::chart::MeshStyle;
@@ -103,23 +105,15 @@ pub fn weekly_updates_svg(
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(|e| chart_err(&e))?;
         let label_weeks = weeks.to_vec();
-        let key = mesh_key(
-            "weekly",
-            &chart,
-            format_args!(
-                "{}|{}",
-                // The weeks' first days as day numbers: the tick labels are read from them.
-                weeks
-                    .iter()
-                    .map(|w| w.week_start.num_days_from_ce().to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                label("chart_updates_per_week", lang)
-            ),
-        );
+        let y_desc = label("chart_updates_per_week", lang);
+        // The weeks' first days as day numbers: the tick labels are read from them.
+        let mut days = String::new();
+        for week in weeks {
+            let _ = write!(days, "{},", week.week_start.num_days_from_ce());
+        }
         mesh_once(
             &root,
-            key,
+            mesh_key("weekly", &chart, format_args!("{days}|{y_desc}")),
             || {
                 plain_mesh(&mut chart)
                     .disable_x_mesh()
@@ -133,7 +127,7 @@ pub fn weekly_updates_svg(
                     // Updates are whole numbers: one tick per integer, at most eleven.
                     .y_labels((top.floor() as usize + 1).min(11))
                     .y_label_formatter(&whole_number)
-                    .y_desc(label("chart_updates_per_week", lang))
+                    .y_desc(y_desc)
                     .draw()
                     .map_err(|e| chart_err(&e))
             },

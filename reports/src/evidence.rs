@@ -149,7 +149,7 @@ pub fn localized(evidence: &str, lang: Lang) -> String {
     // each page thread remembers the last few thousand it rewrote.
     const REMEMBERED: usize = 4096;
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        static SEEN: std::cell::RefCell<polars::prelude::PlHashMap<String, String>> =
             std::cell::RefCell::default();
     }
     if let Some(text) = SEEN.with_borrow(|seen| seen.get(evidence).cloned()) {
