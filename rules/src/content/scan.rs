@@ -3,8 +3,6 @@
 //! commercial domains, and each post's category. Posts are read in slices so memory stays
 //! bounded on a national-scale store; each slice is scanned on every core.
 
-use std::collections::{HashMap, HashSet};
-
 use polars::prelude::*;
 
 use crate::context::AuditContext;
@@ -122,7 +120,7 @@ struct Found {
 struct Scanners<'a> {
     classifier: &'a PostClassifier,
     html: &'a Matcher,
-    commercial: &'a HashSet<&'a str>,
+    commercial: &'a PlHashSet<&'a str>,
 }
 
 /// The columns of one slice of posts.
@@ -140,7 +138,7 @@ struct SliceColumns<'a> {
     in_window: &'a [bool],
     /// The links of the posts that have any, by row: most posts have none, and a list per row
     /// cost a pass over every row.
-    links: HashMap<usize, Vec<String>>,
+    links: PlHashMap<usize, Vec<String>>,
 }
 
 /// Labels and scans the posts `rows` of a slice.
@@ -196,14 +194,14 @@ fn scan_rows(
         // The terms found so far, which the page's markup and links do not report again (a
         // WeChat text often repeats the title: the classifier reports each term once). Made
         // only for a post with markup or links: most have neither.
-        let mut seen: HashSet<(&'static str, String)> = if html.is_some() || links.is_some() {
+        let mut seen: PlHashSet<(&'static str, String)> = if html.is_some() || links.is_some() {
             verdict
                 .hits
                 .iter()
                 .map(|h| (h.tag, h.term.clone()))
                 .collect()
         } else {
-            HashSet::new()
+            PlHashSet::default()
         };
         if let Some(value) = html {
             for Hit {
@@ -258,8 +256,8 @@ fn scan_rows(
 }
 
 /// The links of the rows in the window that have any.
-fn post_links(links: &ListChunked, in_window: &[bool]) -> HashMap<usize, Vec<String>> {
-    let mut out = HashMap::new();
+fn post_links(links: &ListChunked, in_window: &[bool]) -> PlHashMap<usize, Vec<String>> {
+    let mut out = PlHashMap::default();
     for (i, present) in links.is_not_null().iter().enumerate() {
         if present != Some(true) || !in_window[i] {
             continue;
@@ -329,7 +327,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
     let classifier = ctx.post_classifier().map_err(to_err)?;
     let keys = &ctx.post_facts()?.keys;
     let html_matcher = Matcher::new(&[(Tag::AdSlot, &lex.ad_slot_markers)]).map_err(to_err)?;
-    let commercial: HashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
+    let commercial: PlHashSet<&str> = lex.commercial_domains.iter().map(String::as_str).collect();
 
     let total = ctx
         .tables

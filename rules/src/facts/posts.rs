@@ -5,8 +5,6 @@
 //! measurements, the weekly and monthly tables and the index read these instead of grouping and
 //! joining the posts each.
 
-use std::collections::HashSet;
-
 use crate::exprs::local_day_of;
 use polars::prelude::*;
 
@@ -62,13 +60,44 @@ pub struct MonthSums {
 pub struct IndexInputs {
     pub posts: i64,
     /// Weeks of the period (counted from its first day) with a post.
-    pub weeks: HashSet<i64>,
+    pub weeks: WeekSet,
     /// Per counter of [`INDEX_COUNTERS`]: sum, largest, sum over headlines (position 0), how
     /// many posts carried it.
     pub total: [f64; INDEX_COUNTERS.len()],
     pub peak: [Option<f64>; INDEX_COUNTERS.len()],
     pub headline: [f64; INDEX_COUNTERS.len()],
     pub known: [i64; INDEX_COUNTERS.len()],
+}
+
+/// A set of week numbers (0 = the period's first week), one bit each: the pass marks a week for
+/// every post of the index period, and a hashed set cost more than the rest of the pass's
+/// bookkeeping of a post.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WeekSet {
+    bits: Vec<u64>,
+}
+
+impl WeekSet {
+    /// Adds `week`; a negative week (before the period) is not a week of it and is ignored.
+    pub fn insert(&mut self, week: i64) {
+        let Ok(week) = usize::try_from(week) else {
+            return;
+        };
+        let (word, bit) = (week / 64, week % 64);
+        if self.bits.len() <= word {
+            self.bits.resize(word + 1, 0);
+        }
+        self.bits[word] |= 1 << bit;
+    }
+
+    /// How many weeks the set holds.
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bits.iter().all(|&w| w == 0)
+    }
 }
 
 /// The facts of one account's posts.
@@ -357,7 +386,7 @@ fn facts_of_rows(
     let mut touched = vec![false; keys.len()];
     let mut last_rows: Vec<Option<(i64, usize)>> = vec![None; keys.len()];
     // WeChat mass-sends already counted, per account: (account, published_at).
-    let mut mass_sends: HashSet<(u32, i64)> = HashSet::new();
+    let mut mass_sends: PlHashSet<(u32, i64)> = PlHashSet::default();
     let mut lookup = keys.cursor();
     for (k, &(start, len)) in columns.chunks.iter().enumerate() {
         let (first, end) = (rows.start.max(start), rows.end.min(start + len));
@@ -465,6 +494,17 @@ mod tests {
 {"account_id":"weibo:b","post_id":"y","published_at":"2025-11-01T01:00:00+08:00","url":"https://weibo.com/y","repost_count":4}
 {"account_id":"weibo:unknown","post_id":"z","published_at":"2025-11-01T01:00:00+08:00"}
 "#;
+
+    #[test]
+    fn a_week_set_counts_each_week_once() {
+        let mut weeks = super::WeekSet::default();
+        assert!(weeks.is_empty());
+        for week in [0, 5, 5, 63, 64, 130, 0, -1] {
+            weeks.insert(week);
+        }
+        assert_eq!(weeks.len(), 5);
+        assert!(!weeks.is_empty());
+    }
 
     #[test]
     fn comment_settings_count_the_window_deleted_posts_too() {

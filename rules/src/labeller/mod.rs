@@ -474,12 +474,21 @@ impl Verdict {
 /// accounts; the demo's templates), so a repeated post costs a hash lookup instead of the
 /// automaton and the patterns.
 ///
+/// A repeated text is usually the very same bytes: a Parquet column chunk keeps each distinct
+/// value once (its dictionary), and the columns read from it point every repeat at that one
+/// copy. So a post is first looked up by where its texts lie ([`TextPlace`]: a few machine words,
+/// not the whole text hashed and compared), and only then by the texts themselves.
+///
 /// Where texts seldom repeat, remembering them costs more than it saves: after
 /// [`VerdictMemo::PROBE`] posts with fewer than one in [`VerdictMemo::MIN_REUSE`] repeated, the
 /// memo stops remembering (the verdicts are the same either way). It holds at most
 /// [`VerdictMemo::CAPACITY`] posts and then starts again.
 pub struct VerdictMemo<'t> {
-    verdicts: HashMap<(Option<&'t str>, Option<&'t str>), Verdict, PlRandomState>,
+    verdicts: Vec<Verdict>,
+    /// Index into `verdicts` by the posts' title and text.
+    by_text: HashMap<(Option<&'t str>, Option<&'t str>), usize, PlRandomState>,
+    /// Index into `verdicts` by where the title and text lie.
+    by_place: HashMap<[TextPlace; 2], usize, PlRandomState>,
     looked_up: usize,
     reused: usize,
     off: bool,
@@ -487,10 +496,33 @@ pub struct VerdictMemo<'t> {
     last: Option<Verdict>,
 }
 
+/// Where a text lies, as a key: its length, and its address, or for a text of at most 12 bytes
+/// (which Arrow's string views hold inline, at an address of each row's own) its bytes. Two
+/// texts borrowed for the memo's whole life with equal places are equal: the length tells which
+/// of the two the second word is, and memory that stays borrowed is not reused.
+type TextPlace = (usize, u128);
+
+/// The longest text whose place is its bytes.
+const INLINE_TEXT: usize = 12;
+
+fn text_place(text: Option<&str>) -> TextPlace {
+    match text {
+        None => (usize::MAX, 0),
+        Some(t) if t.len() <= INLINE_TEXT => {
+            let mut bytes = [0u8; 16];
+            bytes[..t.len()].copy_from_slice(t.as_bytes());
+            (t.len(), u128::from_le_bytes(bytes))
+        }
+        Some(t) => (t.len(), t.as_ptr() as usize as u128),
+    }
+}
+
 impl Default for VerdictMemo<'_> {
     fn default() -> Self {
         VerdictMemo {
-            verdicts: HashMap::with_hasher(PlRandomState::default()),
+            verdicts: Vec::new(),
+            by_text: HashMap::with_hasher(PlRandomState::default()),
+            by_place: HashMap::with_hasher(PlRandomState::default()),
             looked_up: 0,
             reused: 0,
             off: false,
@@ -510,6 +542,12 @@ impl VerdictMemo<'_> {
     /// Whether the memo still remembers posts.
     pub fn is_on(&self) -> bool {
         !self.off
+    }
+
+    fn forget(&mut self) {
+        self.verdicts.clear();
+        self.by_text.clear();
+        self.by_place.clear();
     }
 }
 
@@ -593,22 +631,35 @@ impl PostClassifier {
                 && memo.reused * VerdictMemo::MIN_REUSE < memo.looked_up
             {
                 memo.off = true;
-                memo.verdicts = HashMap::default();
+                memo.forget();
+                memo.verdicts.shrink_to_fit();
+                memo.by_text = HashMap::default();
+                memo.by_place = HashMap::default();
             }
         }
         if memo.off {
             return memo.last.insert(self.classify_with(scratch, title, text));
         }
-        if memo.verdicts.len() >= VerdictMemo::CAPACITY {
-            memo.verdicts.clear();
+        if memo.by_place.len() >= VerdictMemo::CAPACITY {
+            memo.forget();
         }
-        match memo.verdicts.entry((title, text)) {
+        let place = [text_place(title), text_place(text)];
+        if let Some(&known) = memo.by_place.get(&place) {
+            memo.reused += 1;
+            return &memo.verdicts[known];
+        }
+        let known = match memo.by_text.entry((title, text)) {
             Entry::Occupied(known) => {
                 memo.reused += 1;
-                known.into_mut()
+                *known.get()
             }
-            Entry::Vacant(new) => new.insert(self.classify_with(scratch, title, text)),
-        }
+            Entry::Vacant(new) => {
+                memo.verdicts.push(self.classify_with(scratch, title, text));
+                *new.insert(memo.verdicts.len() - 1)
+            }
+        };
+        memo.by_place.insert(place, known);
+        &memo.verdicts[known]
     }
 
     /// [`PostClassifier::classify`] with a working memory of this classifier's, reused from post

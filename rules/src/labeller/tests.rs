@@ -433,6 +433,52 @@ fn the_memo_gives_every_post_the_verdict_it_would_get_alone() {
     assert_eq!(memo.reused, 2 * posts.len());
 }
 
+/// The memo first looks a post up by where its texts lie: texts sharing a start but not a
+/// length, short texts (kept by their bytes) of one length, and equal texts in other places must
+/// each get their own verdict.
+#[test]
+fn texts_in_one_place_or_alike_get_their_own_verdicts() {
+    let c = classifier();
+    // One buffer: a notice, then the same notice with an ad; slices share the start.
+    let whole = String::from(
+        "本周工作动态：我局召开安全生产会议。【年货节】精选礼盒到手价199元，名额有限！",
+    );
+    let notice = &whole[..whole.find('【').unwrap()];
+    // Short texts of one length (12 bytes: kept by their bytes), one of them an ad word.
+    let (short_ad, short_plain) = ("限时抢购", "会议召开");
+    assert_eq!(short_ad.len(), short_plain.len());
+    // The whole text again, elsewhere in memory.
+    let copy = whole.clone();
+    let posts: [(Option<&str>, Option<&str>); 6] = [
+        (None, Some(notice)),
+        (None, Some(&whole)),
+        (None, Some(short_plain)),
+        (None, Some(short_ad)),
+        (None, Some(&copy)),
+        (Some(notice), Some(&whole)),
+    ];
+    let alone: Vec<Verdict> = posts.iter().map(|&(t, x)| c.classify(t, x)).collect();
+    assert_ne!(
+        alone[0], alone[1],
+        "the test needs the two slices to differ"
+    );
+    assert_ne!(
+        alone[2], alone[3],
+        "the test needs the short texts to differ"
+    );
+    let mut scratch = c.scratch();
+    let mut memo = VerdictMemo::default();
+    for round in 0..3 {
+        for (&(title, text), expected) in posts.iter().zip(&alone) {
+            let remembered = c.classify_memo(&mut scratch, &mut memo, title, text);
+            assert_eq!(remembered, expected, "round {round}: {title:?} {text:?}");
+        }
+    }
+    // Labelled once each but the copy, which the texts found again.
+    assert_eq!(memo.verdicts.len(), posts.len() - 1);
+    assert_eq!(memo.reused, 2 * posts.len() + 1);
+}
+
 #[test]
 fn the_memo_stops_remembering_where_texts_do_not_repeat() {
     let c = classifier();
@@ -449,7 +495,7 @@ fn the_memo_stops_remembering_where_texts_do_not_repeat() {
         );
     }
     assert!(!memo.is_on());
-    assert!(memo.verdicts.is_empty());
+    assert!(memo.verdicts.is_empty() && memo.by_text.is_empty() && memo.by_place.is_empty());
     // A repeat after that is labelled again, the same.
     let again = c.classify_memo(&mut scratch, &mut memo, None, Some(&texts[0]));
     assert_eq!(*again, c.classify(None, Some(&texts[0])));
