@@ -238,6 +238,10 @@ pub struct AuditContext {
     latest_link_checks: Arc<OnceLock<DataFrame>>,
     /// The comment and reply scan, computed on first use and shared by INT003 and INT004.
     comment_scan: OnceLock<DataFrame>,
+    /// The latest menu of every account (`service::latest_menus`), computed on first use and
+    /// shared by the four SVC rules and the measurements: each computing it again was most of
+    /// their time in a unit.
+    latest_menus: OnceLock<DataFrame>,
     /// The window's comments with working-time latencies, shared by the INT rules and the
     /// measurements (see `interaction::timed_comments`).
     pub(crate) timed_comments: OnceLock<DataFrame>,
@@ -323,6 +327,7 @@ impl AuditContext {
             org_registry: Arc::default(),
             latest_link_checks: Arc::default(),
             comment_scan: OnceLock::new(),
+            latest_menus: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
@@ -402,6 +407,7 @@ impl AuditContext {
             org_registry: Arc::clone(&self.org_registry),
             latest_link_checks: Arc::clone(&self.latest_link_checks),
             comment_scan: OnceLock::new(),
+            latest_menus: OnceLock::new(),
             timed_comments: OnceLock::new(),
             naming: OnceLock::new(),
             post_facts: OnceLock::new(),
@@ -487,6 +493,15 @@ impl AuditContext {
         Ok(self.org_registry.get_or_init(|| r))
     }
 
+    /// The latest menu of every account of the unit (`service::latest_menus`), computed once.
+    pub fn latest_menus(&self) -> PolarsResult<&DataFrame> {
+        if let Some(m) = self.latest_menus.get() {
+            return Ok(m);
+        }
+        let m = crate::service::latest_menus_plan(self)?.collect()?;
+        Ok(self.latest_menus.get_or_init(|| m))
+    }
+
     /// The last checks of every checked URL up to now (computed once per audit).
     pub fn latest_link_checks(&self) -> PolarsResult<&DataFrame> {
         if let Some(c) = self.latest_link_checks.get() {
@@ -563,6 +578,7 @@ impl AuditContext {
         self.post_scan = OnceLock::new();
         self.post_classifier = Arc::default();
         self.comment_scan = OnceLock::new();
+        self.latest_menus = OnceLock::new();
         self
     }
 

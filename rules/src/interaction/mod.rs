@@ -304,11 +304,12 @@ pub fn normalise_reply_into(text: &str, out: &mut String) {
 /// them as one character or more (lowercasing never removes one), so a text with more cannot
 /// normalise to a phrase of `limit` characters. Stops counting past the limit.
 fn word_chars_at_most(text: &str, limit: usize) -> bool {
-    // CJK ideographs are alphanumeric: checked by range first, the Unicode tables cost more.
+    // CJK ideographs are alphanumeric and Chinese punctuation is not: both checked first, the
+    // Unicode tables cost more (the full-width comma took most of them).
     let word = |c: char| {
         c.is_ascii_alphanumeric()
             || ('\u{4E00}'..='\u{9FFF}').contains(&c)
-            || (!c.is_ascii() && c.is_alphanumeric())
+            || (!c.is_ascii() && !is_common_cjk_punctuation(c) && c.is_alphanumeric())
     };
     text.chars().filter(|c| word(*c)).nth(limit).is_none()
 }

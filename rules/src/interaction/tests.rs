@@ -266,6 +266,18 @@ fn working_hours_are_written_in_tenths_without_float_noise() {
     );
 }
 
+/// The punctuation the fast paths skip without the Unicode tables is none of it alphanumeric.
+#[test]
+fn common_chinese_punctuation_is_no_word_character() {
+    let listed: Vec<char> = ('\u{80}'..='\u{FFFF}')
+        .filter(|&c| super::is_common_cjk_punctuation(c))
+        .collect();
+    assert!(listed.len() >= 20, "{listed:?}");
+    for c in listed {
+        assert!(!c.is_alphanumeric(), "{c:?}");
+    }
+}
+
 /// The fast path of reply normalisation (ASCII and CJK) agrees with the general one.
 #[test]
 fn reply_normalisation_keeps_words_only_on_both_paths() {

@@ -14,8 +14,13 @@ use crate::exprs::{contains_any, day_start};
 use crate::findings::rule_output;
 
 /// The latest menu snapshot of every account: `account_id, path, name, kind, target,
-/// collected_at, is_service, is_query`.
+/// collected_at, is_service, is_query` (computed once per unit, `AuditContext::latest_menus`).
 pub fn latest_menus(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    Ok(ctx.latest_menus()?.clone().lazy())
+}
+
+/// The plan of [`latest_menus`].
+pub(crate) fn latest_menus_plan(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let text = concat_str(
         [
             col("path"),
