@@ -16,9 +16,13 @@ pub mod eval;
 pub mod pack;
 pub mod prefilter;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use polars::prelude::PlRandomState;
 
@@ -484,17 +488,81 @@ impl Verdict {
 /// memo stops remembering (the verdicts are the same either way). It holds at most
 /// [`VerdictMemo::CAPACITY`] posts and then starts again.
 pub struct VerdictMemo<'t> {
-    verdicts: Vec<Verdict>,
+    verdicts: Vec<Arc<Verdict>>,
     /// Index into `verdicts` by the posts' title and text.
     by_text: HashMap<(Option<&'t str>, Option<&'t str>), usize, PlRandomState>,
     /// Index into `verdicts` by where the title and text lie.
     by_place: HashMap<[TextPlace; 2], usize, PlRandomState>,
     looked_up: usize,
     reused: usize,
+    /// Posts found among the verdicts of the thread's earlier units ([`EarlierVerdicts`]).
+    from_earlier: usize,
     off: bool,
     /// The verdict of the last post labelled while the memo is off.
     last: Option<Verdict>,
 }
+
+/// The verdicts one thread labelled for the audit units it ran before: a unit's memo starts
+/// empty, yet the posts of one unit recur in the next (one notice reposted in every province;
+/// the demo's templates). A unit's memo asks here for a post it has not seen, before labelling
+/// it. The verdicts belong to the classifier that made them: a thread that labels for another
+/// classifier (another audit in the process, other lexicons) starts again. At most
+/// [`EarlierVerdicts::CAPACITY`] posts, then it starts again.
+#[derive(Default)]
+struct EarlierVerdicts {
+    /// [`PostClassifier::id`] of the classifier that made the verdicts.
+    classifier: u64,
+    hasher: PlRandomState,
+    /// Per hash of (title, text): the posts with it and their verdicts.
+    posts: HashMap<u64, Vec<EarlierPost>, PlRandomState>,
+    len: usize,
+}
+
+type EarlierPost = (Option<Box<str>>, Option<Box<str>>, Arc<Verdict>);
+
+impl EarlierVerdicts {
+    /// Posts kept at most (their texts copied: some 20 MB on the demo).
+    const CAPACITY: usize = 1 << 16;
+
+    /// The verdicts of `classifier`, forgetting any other's.
+    fn of(&mut self, classifier: u64) -> &mut Self {
+        if self.classifier != classifier {
+            self.posts.clear();
+            self.len = 0;
+            self.classifier = classifier;
+        }
+        self
+    }
+
+    fn find(&self, title: Option<&str>, text: Option<&str>) -> Option<Arc<Verdict>> {
+        let posts = self.posts.get(&self.hasher.hash_one((title, text)))?;
+        posts
+            .iter()
+            .find(|(t, x, _)| t.as_deref() == title && x.as_deref() == text)
+            .map(|(_, _, verdict)| Arc::clone(verdict))
+    }
+
+    fn keep(&mut self, title: Option<&str>, text: Option<&str>, verdict: &Arc<Verdict>) {
+        if self.len >= Self::CAPACITY {
+            self.posts.clear();
+            self.len = 0;
+        }
+        let hash = self.hasher.hash_one((title, text));
+        self.posts.entry(hash).or_default().push((
+            title.map(Box::from),
+            text.map(Box::from),
+            Arc::clone(verdict),
+        ));
+        self.len += 1;
+    }
+}
+
+thread_local! {
+    static EARLIER: RefCell<EarlierVerdicts> = RefCell::new(EarlierVerdicts::default());
+}
+
+/// Numbers the classifiers made in this process (`PostClassifier::id`).
+static CLASSIFIERS_MADE: AtomicU64 = AtomicU64::new(1);
 
 /// Where a text lies, as a key: its length, and its address, or for a text of at most 12 bytes
 /// (which Arrow's string views hold inline, at an address of each row's own) its bytes. Two
@@ -525,6 +593,7 @@ impl Default for VerdictMemo<'_> {
             by_place: HashMap::with_hasher(PlRandomState::default()),
             looked_up: 0,
             reused: 0,
+            from_earlier: 0,
             off: false,
             last: None,
         }
@@ -555,6 +624,8 @@ impl VerdictMemo<'_> {
 pub struct PostClassifier {
     labeller: PostLabeller,
     terms: Matcher,
+    /// Unique in the process: whose verdicts a thread remembers ([`EarlierVerdicts`]).
+    id: u64,
 }
 
 impl PostClassifier {
@@ -604,6 +675,7 @@ impl PostClassifier {
         Ok(PostClassifier {
             labeller: PostLabeller::with_terms(pack, keywords, &all_terms)?,
             terms,
+            id: CLASSIFIERS_MADE.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -654,7 +726,18 @@ impl PostClassifier {
                 *known.get()
             }
             Entry::Vacant(new) => {
-                memo.verdicts.push(self.classify_with(scratch, title, text));
+                let verdict = EARLIER.with_borrow_mut(|earlier| {
+                    let earlier = earlier.of(self.id);
+                    if let Some(known) = earlier.find(title, text) {
+                        memo.from_earlier += 1;
+                        memo.reused += 1;
+                        return known;
+                    }
+                    let verdict = Arc::new(self.classify_with(scratch, title, text));
+                    earlier.keep(title, text, &verdict);
+                    verdict
+                });
+                memo.verdicts.push(verdict);
                 *new.insert(memo.verdicts.len() - 1)
             }
         };

@@ -479,6 +479,43 @@ fn texts_in_one_place_or_alike_get_their_own_verdicts() {
     assert_eq!(memo.reused, 2 * posts.len() + 1);
 }
 
+/// A unit's memo starts empty, but the thread remembers the verdicts of its earlier units for
+/// the classifier that made them, and only for it.
+#[test]
+fn a_thread_remembers_its_earlier_units_verdicts_for_their_classifier_only() {
+    let plain = classifier();
+    let mut lexicons = Lexicons::default();
+    lexicons.ads.push("惠民活动".into());
+    let with_term = PostClassifier::new(&lexicons).unwrap();
+    let posts = [
+        "本周开展惠民活动，欢迎市民参加。",
+        "关于调整城区限行措施的通告",
+        "【年货节】精选礼盒到手价199元，名额有限！",
+    ];
+    assert_ne!(
+        plain.classify(None, Some(posts[0])),
+        with_term.classify(None, Some(posts[0])),
+        "the test needs the two classifiers to differ"
+    );
+    // Each unit holds its own copies of the texts (another place in memory).
+    let unit = |c: &PostClassifier| {
+        let texts: Vec<String> = posts.iter().map(|p| p.to_string()).collect();
+        let mut scratch = c.scratch();
+        let mut memo = VerdictMemo::default();
+        for text in &texts {
+            let remembered = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
+            assert_eq!(*remembered, c.classify(None, Some(text)), "{text}");
+        }
+        memo.from_earlier
+    };
+    assert_eq!(unit(&plain), 0);
+    assert_eq!(unit(&plain), posts.len());
+    // Another classifier on this thread labels for itself, then remembers its own.
+    assert_eq!(unit(&with_term), 0);
+    assert_eq!(unit(&with_term), posts.len());
+    assert_eq!(unit(&plain), 0);
+}
+
 #[test]
 fn the_memo_stops_remembering_where_texts_do_not_repeat() {
     let c = classifier();
