@@ -194,6 +194,12 @@ struct Classifiers {
     flags_only: OnceLock<PostClassifier>,
 }
 
+/// The audit units from which the labeller's threads remember verdicts from one unit to the next
+/// (`labeller::EarlierVerdicts`). Each unit thread keeps up to 65,536 posts (some 20 MB), which
+/// pays where a thread runs dozens of units (a national store: 128) and costs a small store's
+/// memory for little (16 units: 1.1 % fewer instructions, 50 MB more at the peak).
+pub(crate) const VERDICTS_ACROSS_UNITS_FROM: usize = 64;
+
 pub struct AuditContext {
     pub as_of: NaiveDate,
     /// Beijing day number of as_of.
@@ -257,6 +263,9 @@ pub struct AuditContext {
     /// Threads the unit's own scans (post facts, text scan) may use: every core, or one when
     /// the engine runs units side by side.
     workers: usize,
+    /// Whether the labeller's threads remember verdicts from one audit unit to the next
+    /// (`labeller::EarlierVerdicts`): only where a thread runs many units.
+    pub(crate) verdicts_across_units: bool,
     /// Whether the tables only account pages draw (weekly updates, reply latency, months) are
     /// made: not for a report without pages.
     pub page_tables: bool,
@@ -334,6 +343,7 @@ impl AuditContext {
             account_keys: OnceLock::new(),
             not_yet_seen: OnceLock::new(),
             workers: crate::parallel::cores(),
+            verdicts_across_units: false,
             page_tables: true,
         };
         ctx.units = units;
@@ -414,6 +424,7 @@ impl AuditContext {
             account_keys: OnceLock::new(),
             not_yet_seen: OnceLock::new(),
             workers: self.workers,
+            verdicts_across_units: self.units.len() >= VERDICTS_ACROSS_UNITS_FROM,
             page_tables: self.page_tables,
         }
     }

@@ -119,6 +119,8 @@ struct Found {
 /// The matchers a scan worker shares.
 struct Scanners<'a> {
     classifier: &'a PostClassifier,
+    /// Whether the memo asks the thread's earlier units (`AuditContext::verdicts_across_units`).
+    across_units: bool,
     html: &'a Matcher,
     commercial: &'a PlHashSet<&'a str>,
 }
@@ -170,7 +172,11 @@ fn scan_rows(
         .zip(title.iter().zip(text.iter()))
         .zip(html.iter().zip(key.iter()));
     let mut scratch = scanners.classifier.scratch();
-    let mut memo = VerdictMemo::default();
+    let mut memo = if scanners.across_units {
+        VerdictMemo::across_units()
+    } else {
+        VerdictMemo::default()
+    };
     for (offset, (((account, post), (title, text)), (html, key))) in columns.enumerate() {
         let i = start + offset;
         if !slice.in_window[i] || account.is_none() || post.is_none() {
@@ -343,6 +349,7 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
 
     let scanners = Scanners {
         classifier,
+        across_units: ctx.verdicts_across_units,
         html: &html_matcher,
         commercial: &commercial,
     };

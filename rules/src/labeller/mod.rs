@@ -495,7 +495,10 @@ pub struct VerdictMemo<'t> {
     by_place: HashMap<[TextPlace; 2], usize, PlRandomState>,
     looked_up: usize,
     reused: usize,
-    /// Posts found among the verdicts of the thread's earlier units ([`EarlierVerdicts`]).
+    /// Whether a post this memo has not seen is looked up among the verdicts of the thread's
+    /// earlier units ([`EarlierVerdicts`]; [`VerdictMemo::across_units`]).
+    earlier_units: bool,
+    /// Posts found there.
     from_earlier: usize,
     off: bool,
     /// The verdict of the last post labelled while the memo is off.
@@ -593,6 +596,7 @@ impl Default for VerdictMemo<'_> {
             by_place: HashMap::with_hasher(PlRandomState::default()),
             looked_up: 0,
             reused: 0,
+            earlier_units: false,
             from_earlier: 0,
             off: false,
             last: None,
@@ -607,6 +611,15 @@ impl VerdictMemo<'_> {
     pub const PROBE: usize = 1 << 12;
     /// The memo pays when at least one post in this many is a repeat.
     pub const MIN_REUSE: usize = 8;
+
+    /// A memo that also asks the verdicts its thread made for earlier audit units, and adds its
+    /// own to them.
+    pub fn across_units() -> Self {
+        VerdictMemo {
+            earlier_units: true,
+            ..VerdictMemo::default()
+        }
+    }
 
     /// Whether the memo still remembers posts.
     pub fn is_on(&self) -> bool {
@@ -724,6 +737,11 @@ impl PostClassifier {
             Entry::Occupied(known) => {
                 memo.reused += 1;
                 *known.get()
+            }
+            Entry::Vacant(new) if !memo.earlier_units => {
+                memo.verdicts
+                    .push(Arc::new(self.classify_with(scratch, title, text)));
+                *new.insert(memo.verdicts.len() - 1)
             }
             Entry::Vacant(new) => {
                 let verdict = EARLIER.with_borrow_mut(|earlier| {

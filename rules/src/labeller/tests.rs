@@ -501,7 +501,7 @@ fn a_thread_remembers_its_earlier_units_verdicts_for_their_classifier_only() {
     let unit = |c: &PostClassifier| {
         let texts: Vec<String> = posts.iter().map(|p| p.to_string()).collect();
         let mut scratch = c.scratch();
-        let mut memo = VerdictMemo::default();
+        let mut memo = VerdictMemo::across_units();
         for text in &texts {
             let remembered = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
             assert_eq!(*remembered, c.classify(None, Some(text)), "{text}");
@@ -514,6 +514,13 @@ fn a_thread_remembers_its_earlier_units_verdicts_for_their_classifier_only() {
     assert_eq!(unit(&with_term), 0);
     assert_eq!(unit(&with_term), posts.len());
     assert_eq!(unit(&plain), 0);
+    // A memo that does not ask them labels for itself.
+    let mut scratch = plain.scratch();
+    let mut memo = VerdictMemo::default();
+    for text in posts {
+        plain.classify_memo(&mut scratch, &mut memo, None, Some(text));
+    }
+    assert_eq!(memo.from_earlier, 0);
 }
 
 #[test]
