@@ -537,26 +537,35 @@ impl EarlierVerdicts {
         self
     }
 
-    fn find(&self, title: Option<&str>, text: Option<&str>) -> Option<Arc<Verdict>> {
-        let posts = self.posts.get(&self.hasher.hash_one((title, text)))?;
-        posts
-            .iter()
-            .find(|(t, x, _)| t.as_deref() == title && x.as_deref() == text)
-            .map(|(_, _, verdict)| Arc::clone(verdict))
-    }
-
-    fn keep(&mut self, title: Option<&str>, text: Option<&str>, verdict: &Arc<Verdict>) {
+    /// The verdict remembered for (title, text), or `label`'s, then remembered; and whether it
+    /// was remembered.
+    fn get_or_label(
+        &mut self,
+        title: Option<&str>,
+        text: Option<&str>,
+        label: impl FnOnce() -> Verdict,
+    ) -> (Arc<Verdict>, bool) {
+        let hash = self.hasher.hash_one((title, text));
+        let known = self.posts.get(&hash).and_then(|posts| {
+            posts
+                .iter()
+                .find(|(t, x, _)| t.as_deref() == title && x.as_deref() == text)
+        });
+        if let Some((_, _, verdict)) = known {
+            return (Arc::clone(verdict), true);
+        }
         if self.len >= Self::CAPACITY {
             self.posts.clear();
             self.len = 0;
         }
-        let hash = self.hasher.hash_one((title, text));
+        let verdict = Arc::new(label());
         self.posts.entry(hash).or_default().push((
             title.map(Box::from),
             text.map(Box::from),
-            Arc::clone(verdict),
+            Arc::clone(&verdict),
         ));
         self.len += 1;
+        (verdict, false)
     }
 }
 
@@ -738,23 +747,18 @@ impl PostClassifier {
                 memo.reused += 1;
                 *known.get()
             }
-            Entry::Vacant(new) if !memo.earlier_units => {
-                memo.verdicts
-                    .push(Arc::new(self.classify_with(scratch, title, text)));
-                *new.insert(memo.verdicts.len() - 1)
-            }
             Entry::Vacant(new) => {
-                let verdict = EARLIER.with_borrow_mut(|earlier| {
-                    let earlier = earlier.of(self.id);
-                    if let Some(known) = earlier.find(title, text) {
-                        memo.from_earlier += 1;
-                        memo.reused += 1;
-                        return known;
-                    }
-                    let verdict = Arc::new(self.classify_with(scratch, title, text));
-                    earlier.keep(title, text, &verdict);
+                let mut label = || self.classify_with(scratch, title, text);
+                let verdict = if memo.earlier_units {
+                    let (verdict, remembered) = EARLIER.with_borrow_mut(|earlier| {
+                        earlier.of(self.id).get_or_label(title, text, label)
+                    });
+                    memo.from_earlier += usize::from(remembered);
+                    memo.reused += usize::from(remembered);
                     verdict
-                });
+                } else {
+                    Arc::new(label())
+                };
                 memo.verdicts.push(verdict);
                 *new.insert(memo.verdicts.len() - 1)
             }
