@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use govmedia_collectors::store::write_atomic_direct;
+use govmedia_collectors::store::{report_compression, write_atomic_direct};
 use govmedia_collectors::time::{days_to_date, format_shanghai};
 use polars::prelude::*;
 
@@ -18,6 +18,9 @@ use crate::Error;
 pub enum Cell<'a> {
     Null,
     Str(std::borrow::Cow<'a, str>),
+    /// An instant (UTC milliseconds), written in Beijing time ([`format_shanghai`]) by each
+    /// writer, which remembers the texts of the instants it met ([`TimeTexts`]).
+    Time(i64),
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -28,6 +31,7 @@ impl Cell<'_> {
         match self {
             Cell::Null => String::new(),
             Cell::Str(s) => s.to_string(),
+            Cell::Time(ms) => format_shanghai(*ms),
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) => format!("{f}"),
             Cell::Bool(b) => b.to_string(),
@@ -39,6 +43,7 @@ impl Cell<'_> {
         match self {
             Cell::Null => serde_json::Value::Null,
             Cell::Str(s) => serde_json::Value::String(s.to_string()),
+            Cell::Time(ms) => serde_json::Value::String(format_shanghai(*ms)),
             Cell::Int(i) => (*i).into(),
             Cell::Float(f) => {
                 serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
@@ -73,7 +78,7 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell<'_>>> {
             .cast(&DataType::Int64)?
             .i64()?
             .iter()
-            .map(|v| opt(v.map(|ms| owned(format_shanghai(ms)))))
+            .map(|v| opt(v.map(Cell::Time)))
             .collect(),
         DataType::Date => column
             .cast(&DataType::Int32)?
@@ -156,52 +161,185 @@ pub fn write_csv(df: &DataFrame, path: &Path) -> Result<(), Error> {
     write_csv_in_chunks(df, path, CHUNK_ROWS)
 }
 
+/// Bytes of text gathered before they are handed to the file.
+const TEXT_FLUSH_BYTES: usize = 1 << 20;
+
+/// Text written to a file a megabyte at a time: rows are appended to `buf` as bytes and the
+/// file gets the buffer when it is full. A national audit writes 1.3 GB of findings as CSV and
+/// JSON: a call through a writer per field and per comma was a large part of that.
+struct TextOut<W: Write> {
+    file: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> TextOut<W> {
+    fn new(file: W) -> TextOut<W> {
+        TextOut {
+            file,
+            buf: Vec::with_capacity(TEXT_FLUSH_BYTES + (1 << 16)),
+        }
+    }
+
+    /// Hands the buffer to the file once it is full (called between rows).
+    fn row_done(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= TEXT_FLUSH_BYTES {
+            self.file.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        self.file.flush()
+    }
+}
+
+/// Beijing-time texts of instants, each formatted once while it is met again: a table's
+/// instants repeat (the week a finding is about), and formatting each cell anew took a tenth
+/// of the time of writing the findings. A direct-mapped cache: an instant replaces the one in
+/// its slot.
+#[derive(Default)]
+pub(crate) struct TimeTexts {
+    slots: Vec<(i64, String)>,
+}
+
+impl TimeTexts {
+    const SLOT_BITS: u32 = 12;
+
+    /// [`format_shanghai`]'s text of `ms`.
+    pub(crate) fn text(&mut self, ms: i64) -> &str {
+        if self.slots.is_empty() {
+            self.slots = vec![(0, String::new()); 1 << Self::SLOT_BITS];
+        }
+        // Fibonacci hashing: instants a day or a week apart spread over the slots.
+        let slot = (ms as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOT_BITS);
+        let slot = &mut self.slots[slot as usize];
+        // A slot's text is never empty once filled, so an empty one is a free slot.
+        if slot.0 != ms || slot.1.is_empty() {
+            *slot = (ms, format_shanghai(ms));
+        }
+        &slot.1
+    }
+}
+
+/// Whether any byte of `bytes` is `special`. Most texts written have none, so they are looked
+/// at sixteen bytes at a time without a branch, which the compiler makes vector compares.
+#[inline]
+fn any_byte(bytes: &[u8], special: impl Fn(u8) -> bool + Copy) -> bool {
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        let chunk: &[u8; 16] = chunk.try_into().expect("chunks of 16");
+        if chunk.iter().fold(false, |any, &b| any | special(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| special(b))
+}
+
+/// Appends a field as the `csv` crate writes it by default: in quotes only when it holds a
+/// comma, a quote or a line break, with a quote inside doubled.
+fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    if !any_byte(field, |b| {
+        (b == b',') | (b == b'"') | (b == b'\r') | (b == b'\n')
+    }) {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Appends a text field, neutralised unless `raw` ([`neutralise_formula`]).
+fn push_csv_text(out: &mut Vec<u8>, text: &str, raw: bool) {
+    if raw {
+        push_csv_field(out, text.as_bytes());
+    } else {
+        push_csv_field(out, neutralise_formula(text).as_bytes());
+    }
+}
+
+/// `f` as `{f}` writes it, handed to `with`: Rust's shortest digits that read back as `f`,
+/// never with an exponent. ryu finds the shortest digits in a fraction of the time, but where
+/// two candidates are equally near (17 digits) it may choose the other one, so its text is
+/// taken only up to 15 significant digits, where the shortest is the only one. It also writes
+/// `1.0` where Rust writes `1`, and an exponent for very large and very small numbers; those,
+/// the longer ones, NaN and the infinities are left to Rust's formatting.
+pub(crate) fn with_float_text<R>(f: f64, with: impl FnOnce(&str) -> R) -> R {
+    if f.is_finite() {
+        let mut digits = ryu::Buffer::new();
+        let text = digits.format_finite(f);
+        let significant = text
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .skip_while(|&b| b == b'0')
+            .count();
+        if significant <= 15 && !text.contains('e') {
+            return with(text.strip_suffix(".0").unwrap_or(text));
+        }
+    }
+    with(&f.to_string())
+}
+
 fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result<(), Error> {
     let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    let raw = RAW_CSV.load(Ordering::Relaxed);
     write_atomic_direct(path, |file| {
+        let mut text = TextOut::new(file);
         // The BOM makes Excel read the file as UTF-8.
-        file.write_all(b"\xEF\xBB\xBF")?;
-        let mut w = csv::Writer::from_writer(file);
-        let raw = RAW_CSV.load(Ordering::Relaxed);
-        let header: Vec<String> = names
-            .iter()
-            .map(|n| neutralise_formula(n).into_owned())
-            .collect();
-        w.write_record(if raw {
-            names.clone()
-        } else {
-            header.iter().map(String::as_str).collect()
-        })?;
-        // Fields are written as they are: no string is made per cell.
-        use std::fmt::Write as _;
-        let mut number = String::new();
+        text.buf.extend_from_slice(b"\xEF\xBB\xBF");
+        let header: Vec<Cell> = names.iter().map(|n| Cell::Str((*n).into())).collect();
+        let mut times = TimeTexts::default();
+        push_csv_record(&mut text.buf, header.iter(), raw, &mut times);
         for_each_chunk(df, chunk_rows, |cells, rows| {
             for row in 0..rows {
-                for column in cells {
-                    match &column[row] {
-                        Cell::Null => w.write_field(b"")?,
-                        Cell::Str(s) if raw => w.write_field(s.as_bytes())?,
-                        Cell::Str(s) => w.write_field(neutralise_formula(s).as_ref())?,
-                        Cell::Bool(b) => w.write_field(if *b { "true" } else { "false" })?,
-                        Cell::Int(i) => {
-                            number.clear();
-                            let _ = write!(number, "{i}");
-                            w.write_field(&number)?;
-                        }
-                        Cell::Float(f) => {
-                            number.clear();
-                            let _ = write!(number, "{f}");
-                            w.write_field(&number)?;
-                        }
-                    }
-                }
-                w.write_record(None::<&[u8]>)?;
+                push_csv_record(
+                    &mut text.buf,
+                    cells.iter().map(|column| &column[row]),
+                    raw,
+                    &mut times,
+                );
+                text.row_done()?;
             }
             Ok(())
         })?;
-        w.flush()
+        text.finish()
     })?;
     Ok(())
+}
+
+/// Appends one record and its line end, as the `csv` crate writes it: a record of no bytes at
+/// all (one empty field) is written `""`, so that it still reads as a record.
+fn push_csv_record<'c, 'a: 'c>(
+    out: &mut Vec<u8>,
+    cells: impl Iterator<Item = &'c Cell<'a>>,
+    raw: bool,
+    times: &mut TimeTexts,
+) {
+    let start = out.len();
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match cell {
+            Cell::Null => {}
+            Cell::Str(s) => push_csv_text(out, s, raw),
+            Cell::Time(ms) => push_csv_text(out, times.text(*ms), raw),
+            Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            Cell::Float(f) => with_float_text(*f, |t| out.extend_from_slice(t.as_bytes())),
+        }
+    }
+    if out.len() == start {
+        out.extend_from_slice(b"\"\"");
+    }
+    out.push(b'\n');
 }
 
 pub fn write_json(df: &DataFrame, path: &Path) -> Result<(), Error> {
@@ -229,53 +367,69 @@ fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Resul
         })?;
     keys.sort_by(|a, b| df.get_column_names()[a.0].cmp(df.get_column_names()[b.0]));
     write_atomic_direct(path, |file| {
-        // Many small writes (keys, commas): the buffer in front keeps each one a copy.
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        let mut text = TextOut::new(file);
         if df.height() == 0 {
-            return out.write_all(b"[]").and_then(|_| out.flush());
+            text.buf.extend_from_slice(b"[]");
+            return text.finish();
         }
-        out.write_all(b"[")?;
+        text.buf.push(b'[');
         let mut first = true;
+        let mut times = TimeTexts::default();
         for_each_chunk(df, chunk_rows, |cells, rows| {
             // Rows across the columns' cells, the columns in key order: an index is the clearest.
             #[allow(clippy::needless_range_loop)]
             for row in 0..rows {
-                out.write_all(if first { b"\n{" } else { b",\n{" })?;
+                let out = &mut text.buf;
+                out.extend_from_slice(if first { b"\n{" } else { b",\n{" });
                 first = false;
                 for (k, (column, key)) in keys.iter().enumerate() {
                     if k > 0 {
-                        out.write_all(b",")?;
+                        out.push(b',');
                     }
-                    out.write_all(key.as_bytes())?;
-                    write_json_cell(&mut out, &cells[*column][row])?;
+                    out.extend_from_slice(key.as_bytes());
+                    push_json_cell(out, &cells[*column][row], &mut times)?;
                 }
-                out.write_all(b"}")?;
+                out.push(b'}');
+                text.row_done()?;
             }
             Ok(())
         })?;
-        out.write_all(b"\n]")?;
-        out.flush()
+        text.buf.extend_from_slice(b"\n]");
+        text.finish()
     })?;
     Ok(())
 }
 
+/// Appends a string as `serde_json` writes it. Most texts need no escape (no quote, backslash
+/// or control character): they are copied as they are, the rest escaped by `serde_json`.
+fn push_json_str(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
+    if any_byte(text.as_bytes(), |b| (b < 0x20) | (b == b'"') | (b == b'\\')) {
+        return serde_json::to_writer(&mut *out, text).map_err(std::io::Error::other);
+    }
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
 /// A cell as `serde_json` writes the value [`Cell::json`] gives (a non-finite float is `null`).
-fn write_json_cell(out: &mut impl Write, cell: &Cell) -> std::io::Result<()> {
-    let written = match cell {
-        Cell::Null => return out.write_all(b"null"),
-        Cell::Str(s) => serde_json::to_writer(&mut *out, s),
-        Cell::Int(i) => serde_json::to_writer(&mut *out, i),
-        Cell::Float(f) => serde_json::to_writer(&mut *out, f),
-        Cell::Bool(b) => serde_json::to_writer(&mut *out, b),
-    };
-    written.map_err(std::io::Error::other)
+fn push_json_cell(out: &mut Vec<u8>, cell: &Cell, times: &mut TimeTexts) -> std::io::Result<()> {
+    match cell {
+        Cell::Null => out.extend_from_slice(b"null"),
+        Cell::Str(s) => push_json_str(out, s)?,
+        Cell::Time(ms) => push_json_str(out, times.text(*ms))?,
+        Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+        Cell::Float(f) => serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other)?,
+        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+    }
+    Ok(())
 }
 
 pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
     let mut df = df.clone();
     write_atomic_direct(path, |file| {
         ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(report_compression())
             .finish(&mut df)
             .map(|_| ())
             .map_err(std::io::Error::other)
@@ -416,6 +570,122 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
         assert_eq!(v[1]["n"], serde_json::Value::Null);
         assert_eq!(v[0]["name"], "某市发布");
+    }
+
+    /// Texts that need quoting or escaping at every place a sixteen-byte look can meet them,
+    /// written by our CSV and JSON writers exactly as the `csv` crate and `serde_json` write them.
+    #[test]
+    fn texts_are_quoted_and_escaped_as_the_csv_crate_and_serde_json_do() {
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "某市发布".into(),
+            "\\path".into(),
+            "tab\there".into(),
+            "bell\u{7}".into(),
+            "del\u{7f}".into(),
+            "\u{2028}line separator".into(),
+        ];
+        for special in [",", "\"", "\r", "\n", "\\", "\u{1}"] {
+            for at in 0..40 {
+                let mut text: String = "政务abc".chars().cycle().take(at).collect();
+                text.push_str(special);
+                texts.push(text.clone());
+                text.push_str("尾部xyz");
+                texts.push(text);
+            }
+        }
+        let df = df!("text" => &texts, "other" => texts.iter().rev().cloned().collect::<Vec<_>>())
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        set_raw_csv(true);
+        write_csv(&df, &dir.path().join("t.csv")).unwrap();
+        set_raw_csv(false);
+        write_json(&df, &dir.path().join("t.json")).unwrap();
+        let mut expected = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+        expected.write_record(["text", "other"]).unwrap();
+        for (a, b) in texts.iter().zip(texts.iter().rev()) {
+            expected.write_record([a, b]).unwrap();
+        }
+        let expected = expected.into_inner().unwrap();
+        let written = std::fs::read(dir.path().join("t.csv")).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+        let lines: Vec<String> = texts
+            .iter()
+            .zip(texts.iter().rev())
+            .map(|(a, b)| {
+                serde_json::to_string(&serde_json::json!({"text": a, "other": b})).unwrap()
+            })
+            .collect();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("t.json")).unwrap(),
+            format!("[\n{}\n]", lines.join(",\n"))
+        );
+        // A record of one empty field is `""`, as the csv crate writes it.
+        let one = df!("text" => ["", "a"]).unwrap();
+        write_csv(&one, &dir.path().join("one.csv")).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("one.csv")).unwrap(),
+            b"\xEF\xBB\xBFtext\n\"\"\na\n"
+        );
+    }
+
+    /// Numbers are written with Rust's `{f}` digits, whichever way they are found.
+    #[test]
+    fn floats_are_written_as_rust_displays_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            0.1 + 0.2,
+            79.089_924_160_346_7,
+            1e15,
+            1e16,
+            1e17,
+            123_456_789_012_345_680.0,
+            1e21,
+            1e-5,
+            1e-7,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        // Pseudo-random bit patterns and scores-like numbers (xorshift: the same every run).
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            values.push(f64::from_bits(state));
+            values.push((state % 1_000_000) as f64 / 10_000.0);
+            values.push((state % 100_000_000) as f64 * 1e-3);
+        }
+        for f in values {
+            assert_eq!(with_float_text(f, str::to_string), format!("{f}"), "{f:e}");
+        }
+    }
+
+    #[test]
+    fn an_instant_remembered_in_a_slot_gives_its_own_text() {
+        let mut times = TimeTexts::default();
+        // Weeks, days and milliseconds apart: some share a slot and replace each other.
+        let instants: Vec<i64> = (0..20_000i64)
+            .map(|i| 1_700_000_000_000 + (i % 97) * 604_800_000 + (i % 13) * 86_400_000 + i % 7)
+            .chain([0, -1, i64::from(i32::MAX) * 1000])
+            .collect();
+        for (i, &ms) in instants
+            .iter()
+            .enumerate()
+            .chain(instants.iter().enumerate().rev())
+        {
+            assert_eq!(times.text(ms), format_shanghai(ms), "instant {i}");
+        }
     }
 
     /// Chunked writing gives the bytes of writing everything at once, whatever the chunk size;

@@ -19,7 +19,7 @@ use ::zip::write::SimpleFileOptions;
 use polars::prelude::*;
 
 use crate::Error;
-use crate::tables::{CHUNK_ROWS, Cell, column_cells, for_each_chunk};
+use crate::tables::{CHUNK_ROWS, Cell, TimeTexts, column_cells, for_each_chunk, with_float_text};
 
 /// Data rows a sheet can hold below its header (Excel's limit less the header and the note).
 pub const MAX_DATA_ROWS: usize = 1_048_576 - 2;
@@ -154,6 +154,7 @@ fn push_cell(out: &mut String, reference: &str, row: &str, cell: &Cell, style: &
         Cell::Null => {}
         Cell::Str(s) if s.is_empty() => {}
         Cell::Str(s) => text_cell(out, s),
+        Cell::Time(ms) => text_cell(out, &govmedia_collectors::time::format_shanghai(*ms)),
         Cell::Int(i) => {
             open(out);
             out.push_str("><v>");
@@ -165,7 +166,9 @@ fn push_cell(out: &mut String, reference: &str, row: &str, cell: &Cell, style: &
         Cell::Float(f) if f.is_infinite() => text_cell(out, if *f > 0.0 { "INF" } else { "-INF" }),
         Cell::Float(f) => {
             open(out);
-            let _ = write!(out, "><v>{f}</v></c>");
+            out.push_str("><v>");
+            with_float_text(*f, |text| out.push_str(text));
+            out.push_str("</v></c>");
         }
         Cell::Bool(b) => {
             open(out);
@@ -245,6 +248,7 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
     xml.push_str("</row>");
     // Cells are made one chunk of rows at a time.
     let mut number = itoa::Buffer::new();
+    let mut times = TimeTexts::default();
     let mut first_row = 2;
     for_each_chunk(&table.slice(0, rows), CHUNK_ROWS, |columns, height| {
         for r in 0..height {
@@ -253,7 +257,13 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
             xml.push_str(row);
             xml.push_str("\">");
             for (cells, reference) in columns.iter().zip(&references) {
-                push_cell(&mut xml, reference, row, &cells[r], "");
+                match &cells[r] {
+                    Cell::Time(ms) => {
+                        let text = Cell::Str(times.text(*ms).into());
+                        push_cell(&mut xml, reference, row, &text, "");
+                    }
+                    cell => push_cell(&mut xml, reference, row, cell, ""),
+                }
             }
             xml.push_str("</row>");
             if xml.len() >= FLUSH_BYTES {

@@ -39,7 +39,7 @@ pub struct UnitFile {
 }
 
 impl UnitFile {
-    /// The file: Parquet, zstd-compressed, in row groups of
+    /// The file: Parquet, compressed as a report's files are, in row groups of
     /// [`govmedia_collectors::store::ROW_GROUP_ROWS`], units in order.
     pub fn path(&self) -> &Path {
         &self.path
@@ -128,7 +128,7 @@ impl UnitSpill {
             if state.writer.is_none() {
                 let file = std::fs::File::create(&self.path)
                     .map_err(|e| govmedia_collectors::Error::io(&self.path, e))?;
-                state.writer = Some(RowGroupWriter::new(
+                state.writer = Some(RowGroupWriter::for_report(
                     BufWriter::with_capacity(1 << 20, file),
                     rows.schema(),
                 )?);

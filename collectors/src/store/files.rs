@@ -19,6 +19,16 @@ use crate::schema::TableSpec;
 /// most of it through the row-group statistics.
 pub const ROW_GROUP_ROWS: usize = 1 << 16;
 
+/// How the Parquet files a report hands out are compressed: zstd at its fastest level. They are
+/// written once per audit, and nationally they are large (two million findings, six million
+/// post labels): level 1 wrote the findings 15 % faster than zstd's default level 3, for files
+/// 2–6 % larger (200,000 accounts: findings 30.5 → 31.2 MB, scores 5.6 → 6.0 MB).
+pub fn report_compression() -> ParquetCompression {
+    ParquetCompression::Zstd(Some(
+        polars::polars_utils::compression::ZstdLevel::try_new(1).expect("zstd has a level 1"),
+    ))
+}
+
 /// Writes rows as row groups of exactly [`ROW_GROUP_ROWS`] rows (or as told,
 /// [`RowGroupWriter::with_group_rows`]; the last one shorter), whatever the sizes of the frames
 /// pushed.
@@ -30,9 +40,18 @@ pub struct RowGroupWriter<W: Write> {
 }
 
 impl<W: Write> RowGroupWriter<W> {
-    /// A writer of zstd-compressed row groups (the store's and the reports' files).
+    /// A writer of the store's row groups, LZ4-compressed (`LZ4_RAW`). Every audit decodes the
+    /// whole store, so its codec is chosen for decoding: LZ4 decodes several times faster than
+    /// zstd. Measured on the demo's stores: 200,000 accounts take 1.1 GB instead of 684 MB, and
+    /// a `--pages none` audit of 10,000 accounts runs 5 % fewer instructions (21.9 → 20.8
+    /// billion); at 200,000 accounts five pairs run alternately were 1.4–3.3 s faster.
     pub fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
-        RowGroupWriter::with_compression(sink, schema, ParquetCompression::Zstd(None))
+        RowGroupWriter::with_compression(sink, schema, ParquetCompression::Lz4Raw)
+    }
+
+    /// A writer of row groups compressed as a report's files are ([`report_compression`]).
+    pub fn for_report(sink: W, schema: &Schema) -> PolarsResult<Self> {
+        RowGroupWriter::with_compression(sink, schema, report_compression())
     }
 
     pub fn with_compression(

@@ -33,8 +33,8 @@ pub use commit::{READERS_LOCK_FILE, Transaction, WRITER_LOCK_FILE, WriterLock};
 pub use direct::DirectWriter;
 pub(crate) use files::sync_dir;
 pub use files::{
-    ROW_GROUP_ROWS, RowGroupWriter, check_parquet_file, write_atomic, write_atomic_direct,
-    write_replacing, write_spill_file,
+    ROW_GROUP_ROWS, RowGroupWriter, check_parquet_file, report_compression, write_atomic,
+    write_atomic_direct, write_replacing, write_spill_file,
 };
 use files::{SPILL_SLICE_ROWS, key_ranges, rows_per_key, write_sorted_file, write_sorted_rows};
 pub use merge::merge_frames;
