@@ -127,6 +127,39 @@ fn boilerplate_and_copy_paste_replies() {
     assert!(!has(&r, "INT003 wechat:gh_a ok-71h"));
 }
 
+/// A text met again, in another account, as another comment or as a reply instead of a comment,
+/// gives each row its own findings, and only those its field allows (boilerplate is a reply's;
+/// spam is a comment's). Written for a memo of each distinct text's hits, which was measured
+/// and not kept: most comment texts are distinct, and the memo cost more than it saved.
+#[test]
+fn repeated_texts_give_every_comment_its_own_findings() {
+    let comments = r#"
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"a1","created_at":"2024-10-21T10:00:00+08:00","content":"加微信领取兼职刷单日赚500","reply_content":"感谢关注！","reply_at":"2024-10-21T12:00:00+08:00","is_elected":true}
+{"account_id":"wechat:gh_a","post_id":"p2","comment_id":"a2","created_at":"2024-10-21T11:00:00+08:00","content":"感谢关注！","reply_content":"加微信领取兼职刷单日赚500","reply_at":"2024-10-21T13:00:00+08:00","is_elected":true}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"b1","created_at":"2024-09-21T10:00:00+08:00","content":"加微信领取兼职刷单日赚500","reply_content":"感谢关注！","reply_at":"2024-09-23T10:00:00+08:00"}
+{"account_id":"weibo:2","post_id":"w1","comment_id":"b2","created_at":"2024-09-21T11:00:00+08:00","content":"问卷在哪填？","reply_content":"您好，链接见原文。","reply_at":"2024-09-23T10:00:00+08:00"}
+"#;
+    let r = Fixture::at("2024-11-30")
+        .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+        .jsonl(&POSTS, POSTS_JSONL)
+        .jsonl(&COMMENTS, comments)
+        .try_audit(&["INT003", "INT004"])
+        .unwrap();
+    let keys = finding_keys(&r);
+    for key in [
+        "INT004 wechat:gh_a a1",
+        "INT004 weibo:2 b1",
+        "INT003 wechat:gh_a a1",
+        "INT003 weibo:2 b1",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "{key} missing: {keys:?}");
+    }
+    // a2's comment is boilerplate and its reply spam: neither is a finding of its field.
+    for key in ["INT004 wechat:gh_a a2", "INT003 wechat:gh_a a2", "INT003 weibo:2 b2"] {
+        assert!(!keys.iter().any(|k| k == key), "{key}: {keys:?}");
+    }
+}
+
 /// A reply counts as reused within its own account only, once per comment, when it was given by
 /// as_of, and when it has a text (one punctuation-only text is still one text).
 #[test]
