@@ -122,7 +122,9 @@ impl<'a> CompactSvg<'a> {
         );
         let names: Vec<String> = self.looks.iter().map(|l| class_name(l)).collect();
         for (name, declaration) in names.iter().zip(&self.looks) {
-            let _ = write!(out, ".{name}{{{declaration}}}");
+            for part in [".", name, "{", declaration, "}"] {
+                out.push_str(part);
+            }
         }
         out.push_str("</style>\n");
         for run in &self.shapes {
@@ -178,7 +180,15 @@ fn class_of<L: Look>(met: &mut Vec<(L, usize)>, declarations: &mut Vec<String>, 
 
 /// A class name for a declaration: `g` and 20 bits of its FNV-1a hash.
 fn class_name(declaration: &str) -> String {
-    format!("g{:05x}", fnv32(declaration) & 0xf_ffff)
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hash = fnv32(declaration) & 0xf_ffff;
+    let mut name = String::with_capacity(6);
+    name.push('g');
+    // `{:05x}`: twenty bits are five hex digits.
+    for shift in (0..5).rev() {
+        name.push(char::from(HEX[(hash >> (4 * shift)) as usize & 0xf]));
+    }
+    name
 }
 
 fn fnv32(text: &str) -> u32 {
@@ -474,14 +484,22 @@ impl DrawingBackend for CompactSvg<'_> {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         if let Some(look) = shape_look(style, fill) {
             let r = radius as i32;
+            // `M{x-r} {y}a{r} {r} 0 1 0 {2r} 0a{r} {r} 0 1 0 {-2r} 0z`: two arcs.
             self.shape(look, |d| {
-                let _ = write!(
+                push_ints(
                     d,
-                    "M{} {y}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 {} 0z",
-                    x - r,
-                    2 * r,
-                    -2 * r
+                    &[
+                        ("M", x - r),
+                        (" ", y),
+                        ("a", r),
+                        (" ", r),
+                        (" 0 1 0 ", 2 * r),
+                        (" 0a", r),
+                        (" ", r),
+                        (" 0 1 0 ", -2 * r),
+                    ],
                 );
+                d.push_str(" 0z");
             });
         }
         Ok(())
@@ -788,6 +806,37 @@ mod tests {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 100\" width=\"100%\""
         ));
         assert_eq!(svg.matches("font-family").count(), 1);
+    }
+
+    /// Circles are two arcs, and a class is `g` and five hex digits of the declaration's hash:
+    /// the same text the `format!` calls they replaced wrote.
+    #[test]
+    fn circles_and_class_names_are_written_as_before() {
+        let svg = draw(|root| {
+            root.draw(&Circle::new((50, 40), 3, RED.filled())).unwrap();
+            root.draw(&Circle::new((2, 7), 12, BLUE)).unwrap();
+        });
+        assert!(
+            svg.contains("d=\"M47 40a3 3 0 1 0 6 0a3 3 0 1 0 -6 0z\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("d=\"M-10 7a12 12 0 1 0 24 0a12 12 0 1 0 -24 0z\""),
+            "{svg}"
+        );
+        for declaration in ["", "fill:#0000FF;stroke:none", "fill:#2F6FB3", "x"] {
+            assert_eq!(
+                class_name(declaration),
+                format!("g{:05x}", fnv32(declaration) & 0xf_ffff)
+            );
+        }
+        assert!(
+            svg.contains(&format!(
+                ".{}{{fill:#FF0000;stroke:none}}",
+                class_name("fill:#FF0000;stroke:none")
+            )),
+            "{svg}"
+        );
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! next to the page. Text uses a font-family list with CJK fallbacks so Chinese renders on
 //! Windows, macOS and Linux.
 
-use std::fmt::Write as _;
-
 use chrono::{Datelike, NaiveDate};
 use govmedia_rules::Lang;
 use plotters::chart::MeshStyle;
@@ -108,8 +106,10 @@ pub fn weekly_updates_svg(
         let y_desc = label("chart_updates_per_week", lang);
         // The weeks' first days as day numbers: the tick labels are read from them.
         let mut days = String::new();
+        let mut number = itoa::Buffer::new();
         for week in weeks {
-            let _ = write!(days, "{},", week.week_start.num_days_from_ce());
+            days.push_str(number.format(week.week_start.num_days_from_ce()));
+            days.push(',');
         }
         mesh_once(
             &root,

@@ -155,7 +155,11 @@ fn repeated_texts_give_every_comment_its_own_findings() {
         assert!(keys.iter().any(|k| k == key), "{key} missing: {keys:?}");
     }
     // a2's comment is boilerplate and its reply spam: neither is a finding of its field.
-    for key in ["INT004 wechat:gh_a a2", "INT003 wechat:gh_a a2", "INT003 weibo:2 b2"] {
+    for key in [
+        "INT004 wechat:gh_a a2",
+        "INT003 wechat:gh_a a2",
+        "INT003 weibo:2 b2",
+    ] {
         assert!(!keys.iter().any(|k| k == key), "{key}: {keys:?}");
     }
 }
