@@ -15,7 +15,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::engine::ParamSpec;
 use crate::exprs::local_day_of;
-use crate::lexicon::{Matcher, Tag, context};
+use crate::lexicon::{Hit, Matcher, Tag, context};
 
 pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
     key: "INT.sla_working_days",
@@ -193,6 +193,10 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
     let mut rows: [Vec<String>; 6] = Default::default();
     let mut at: Vec<i64> = Vec::new();
     let mut tags: Vec<&'static str> = Vec::new();
+    // The lexicon hits of each distinct comment text met in the unit: comments repeat (the same
+    // question to many accounts). Replies do not (nearly all distinct, and long): remembering
+    // them too cost more in hashing than the scan it saved.
+    let mut content_hits: PlHashMap<&str, Vec<Hit>> = PlHashMap::default();
     // The texts read in order (`ChunkedArray::get` searched the chunks for every cell); the ids
     // of the few rows with a hit are looked up by row.
     let texts = content.iter().zip(reply.iter().zip(reply_ms.iter()));
@@ -208,7 +212,10 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
             tags.push(tag);
         };
         if let Some(text) = content {
-            for h in matcher.find(text) {
+            let hits = content_hits
+                .entry(text)
+                .or_insert_with(|| matcher.find(text));
+            for h in hits.iter() {
                 push(
                     "content",
                     h.tag.as_str(),
