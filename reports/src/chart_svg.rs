@@ -71,7 +71,7 @@ impl<'a> CompactSvg<'a> {
 
     /// Appends path data to the last shape run when it has this look, else starts a run.
     fn shape(&mut self, look: ShapeLook, path: impl FnOnce(&mut String)) {
-        let class = class_of(&mut self.shape_classes, &mut self.looks, look);
+        let class = class_of(&mut self.shape_classes, &mut self.looks, &look);
         if !matches!(self.shapes.last(), Some(run) if run.class == class) {
             self.shapes.push(Run {
                 class,
@@ -86,16 +86,19 @@ impl<'a> CompactSvg<'a> {
         }
     }
 
-    fn label(&mut self, look: TextLook, element: String) {
+    /// Appends a label's element to the last label run when it has this look, else starts a
+    /// run. The element is borrowed when a tape plays it (copied only into a new run) and moved
+    /// when plotters draws it.
+    fn label<E: AsRef<str> + Into<String>>(&mut self, look: &TextLook, element: E) {
         if let Some(tape) = &mut self.tape {
-            tape.push(Drawn::Label(look.clone(), element.clone()));
+            tape.push(Drawn::Label(look.clone(), element.as_ref().to_string()));
         }
         let class = class_of(&mut self.text_classes, &mut self.looks, look);
         match self.labels.last_mut() {
-            Some(run) if run.class == class => run.body.push_str(&element),
+            Some(run) if run.class == class => run.body.push_str(element.as_ref()),
             _ => self.labels.push(Run {
                 class,
-                body: element,
+                body: element.into(),
             }),
         }
     }
@@ -106,7 +109,7 @@ impl<'a> CompactSvg<'a> {
         for drawn in &tape.0 {
             match drawn {
                 Drawn::Shape(look, path) => self.shape(*look, |body| body.push_str(path)),
-                Drawn::Label(look, element) => self.label(look.clone(), element.clone()),
+                Drawn::Label(look, element) => self.label(look, element.as_str()),
             }
         }
     }
@@ -161,9 +164,14 @@ trait Look: PartialEq {
 }
 
 /// The class (index into `declarations`) of a look: found among the looks met so far, or its
-/// declaration formatted once and added (looks that declare the same share a class).
-fn class_of<L: Look>(met: &mut Vec<(L, usize)>, declarations: &mut Vec<String>, look: L) -> usize {
-    if let Some(&(_, class)) = met.iter().find(|(l, _)| *l == look) {
+/// declaration formatted once and added (looks that declare the same share a class). The look
+/// is copied only when it is new.
+fn class_of<L: Look + Clone>(
+    met: &mut Vec<(L, usize)>,
+    declarations: &mut Vec<String>,
+    look: &L,
+) -> usize {
+    if let Some(&(_, class)) = met.iter().find(|(l, _)| l == look) {
         return class;
     }
     let declaration = look.declaration();
@@ -174,7 +182,7 @@ fn class_of<L: Look>(met: &mut Vec<(L, usize)>, declarations: &mut Vec<String>, 
             declarations.len() - 1
         }
     };
-    met.push((look, class));
+    met.push((look.clone(), class));
     class
 }
 
@@ -568,7 +576,7 @@ impl DrawingBackend for CompactSvg<'_> {
         element.push('>');
         escape_text(&mut element, text);
         element.push_str("</text>");
-        self.label(look, element);
+        self.label(&look, element);
         Ok(())
     }
 }
