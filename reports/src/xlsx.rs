@@ -129,7 +129,14 @@ const HEADER_STYLE: &str = " s=\"1\"";
 /// Appends one cell at column `reference` of row `row` (its number as text); a null or an empty
 /// text is no cell (Excel stores no empty strings). Written with `push_str`, not `write!`: a
 /// national workbook has tens of millions of cells.
-fn push_cell(out: &mut String, reference: &str, row: &str, cell: &Cell, style: &str) {
+fn push_cell(
+    out: &mut String,
+    reference: &str,
+    row: &str,
+    cell: &Cell,
+    style: &str,
+    times: &mut TimeTexts,
+) {
     let open = |out: &mut String| {
         out.push_str("<c r=\"");
         out.push_str(reference);
@@ -154,7 +161,7 @@ fn push_cell(out: &mut String, reference: &str, row: &str, cell: &Cell, style: &
         Cell::Null => {}
         Cell::Str(s) if s.is_empty() => {}
         Cell::Str(s) => text_cell(out, s),
-        Cell::Time(ms) => text_cell(out, &govmedia_collectors::time::format_shanghai(*ms)),
+        Cell::Time(ms) => text_cell(out, times.text(*ms)),
         Cell::Int(i) => {
             open(out);
             out.push_str("><v>");
@@ -235,6 +242,8 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
         }
         xml.push_str("</cols>");
     }
+    // Instants are text in the sheet, each formatted once.
+    let mut times = TimeTexts::default();
     xml.push_str("<sheetData><row r=\"1\">");
     for (label, reference) in labels.iter().zip(&references) {
         push_cell(
@@ -243,12 +252,12 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
             "1",
             &Cell::Str(label.into()),
             HEADER_STYLE,
+            &mut times,
         );
     }
     xml.push_str("</row>");
     // Cells are made one chunk of rows at a time.
     let mut number = itoa::Buffer::new();
-    let mut times = TimeTexts::default();
     let mut first_row = 2;
     for_each_chunk(&table.slice(0, rows), CHUNK_ROWS, |columns, height| {
         for r in 0..height {
@@ -257,13 +266,7 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
             xml.push_str(row);
             xml.push_str("\">");
             for (cells, reference) in columns.iter().zip(&references) {
-                match &cells[r] {
-                    Cell::Time(ms) => {
-                        let text = Cell::Str(times.text(*ms).into());
-                        push_cell(&mut xml, reference, row, &text, "");
-                    }
-                    cell => push_cell(&mut xml, reference, row, cell, ""),
-                }
+                push_cell(&mut xml, reference, row, &cells[r], "", &mut times);
             }
             xml.push_str("</row>");
             if xml.len() >= FLUSH_BYTES {
@@ -277,7 +280,7 @@ fn write_sheet_xml(sheet: &Sheet, selected: bool, sink: &mut impl Write) -> Resu
     if let Some(note) = note {
         let row = (rows + 2).to_string();
         let _ = write!(xml, "<row r=\"{row}\">");
-        push_cell(&mut xml, "A", &row, &Cell::Str(note.into()), "");
+        push_cell(&mut xml, "A", &row, &Cell::Str(note.into()), "", &mut times);
         xml.push_str("</row>");
     }
     xml.push_str(concat!(
