@@ -313,3 +313,78 @@ fn a_bucket_beyond_the_manifest_is_an_error_naming_its_file() {
         "{err}"
     );
 }
+
+/// The codec of every row group's columns in a Parquet file.
+fn codecs(path: &Path) -> Vec<String> {
+    let mut reader = ParquetReader::new(fs::File::open(path).unwrap());
+    let metadata = reader.get_metadata().unwrap();
+    metadata
+        .row_groups
+        .iter()
+        .flat_map(|g| {
+            g.parquet_columns()
+                .iter()
+                .map(|c| format!("{:?}", c.compression()))
+        })
+        .collect()
+}
+
+/// The store writes LZ4. A store an earlier govmedia wrote with zstd is read as it is, and an
+/// import rewrites (as LZ4) only the bucket its records change, with nothing lost.
+#[test]
+fn a_store_written_with_zstd_is_read_and_imported_into_with_nothing_lost() {
+    let input = tempfile::tempdir().unwrap();
+    archive(input.path());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sized(dir.path(), 4).unwrap();
+    import(&store, input.path(), None);
+    let original = sorted(store.read_table(&POSTS).unwrap().unwrap());
+    let files = store.partition_files(&POSTS).unwrap();
+    assert!(
+        codecs(&files[0]).iter().all(|c| c == "Lz4Raw"),
+        "{:?}",
+        codecs(&files[0])
+    );
+    // The buckets as an earlier govmedia wrote them: zstd.
+    for file in &files {
+        let mut df = ParquetReader::new(fs::File::open(file).unwrap())
+            .finish()
+            .unwrap();
+        ParquetWriter::new(fs::File::create(file).unwrap())
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)
+            .unwrap();
+        assert!(codecs(file).iter().all(|c| c == "Zstd"));
+    }
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert!(sorted(store.read_table(&POSTS).unwrap().unwrap()).equals_missing(&original));
+
+    // One more post of weibo:1: its bucket is rewritten as LZ4, the others stay as they were.
+    let more = tempfile::tempdir().unwrap();
+    fs::write(
+        more.path().join("posts.jsonl"),
+        "{\"account_id\":\"weibo:1\",\"post_id\":\"p99\",\"published_at\":1700500000}\n",
+    )
+    .unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import(&store, more.path(), None);
+    let after = sorted(store.read_table(&POSTS).unwrap().unwrap());
+    assert_eq!(after.height(), 41);
+    let kept = after
+        .clone()
+        .lazy()
+        .filter(col("post_id").neq(lit("p99")))
+        .collect()
+        .unwrap();
+    assert!(kept.equals_missing(&original));
+    let bucket = format!("bucket={:02}", bucket_of("weibo:1", 16));
+    for file in store.partition_files(&POSTS).unwrap() {
+        let rewritten = file.to_string_lossy().contains(&bucket);
+        let expected = if rewritten { "Lz4Raw" } else { "Zstd" };
+        assert!(
+            codecs(&file).iter().all(|c| c == expected),
+            "{}",
+            file.display()
+        );
+    }
+}
