@@ -8,6 +8,7 @@ use polars::prelude::*;
 use crate::context::AuditContext;
 use crate::exprs::{concat_frames, local_day};
 use crate::facts::AccountKeys;
+use crate::facts::rows::rows_of;
 use crate::labeller::{CONTEXT_CHARS, PostClassifier, TextHit, VerdictMemo};
 use crate::lexicon::{DEFAULT_CATEGORY, Hit, Matcher, Tag, context};
 use crate::measurements::CATEGORY_COLUMNS;
@@ -69,8 +70,7 @@ fn post_columns(
     rows: Vec<IdxSize>,
     columns: &[&str],
 ) -> PolarsResult<Vec<Column>> {
-    let rows = IdxCa::from_vec("row".into(), rows);
-    let mut taken = slice.select(columns.iter().copied())?.take(&rows)?;
+    let mut taken = rows_of(&slice.select(columns.iter().copied())?, &rows)?;
     if columns.contains(&"at") {
         taken.rename("at", "occurred_at".into())?;
     }

@@ -82,6 +82,29 @@ impl<'a> StrRows<'a> {
     }
 }
 
+/// The rows `rows` of `df`, in the order given. Rows in ascending order are kept by a mask: a
+/// take over a column of several chunks (a bucket read row group by row group) copies the text
+/// of every row it takes, while a filter copies only the texts' 16-byte views and shares the
+/// chunks' buffers. Nationally the comments' texts and the labelled posts' links were copied
+/// that way, some 5 % of a 200,000-account audit's CPU.
+pub fn rows_of(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<DataFrame> {
+    let ascending = rows.windows(2).all(|w| w[0] < w[1])
+        && rows
+            .last()
+            .is_none_or(|&last| (last as usize) < df.height());
+    if !ascending {
+        return df.take(&IdxCa::from_slice("rows".into(), rows));
+    }
+    if rows.len() == df.height() {
+        return Ok(df.clone());
+    }
+    let mut keep = vec![false; df.height()];
+    for &row in rows {
+        keep[row as usize] = true;
+    }
+    df.filter(&BooleanChunked::from_slice("keep".into(), &keep))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +142,33 @@ mod tests {
             .unwrap();
         let second = StrRows::new(&words, 1);
         assert_eq!((second.get(0), second.get(1)), (Some("二"), None));
+    }
+    #[test]
+    fn rows_of_a_frame_of_several_chunks_are_those_a_take_gives() {
+        let mut texts = StringChunked::from_iter([Some("第一条较长的评论文字内容"), None]);
+        texts
+            .append(&StringChunked::from_iter([
+                Some("短"),
+                Some("第四条同样是一条很长的文字"),
+                Some("五"),
+            ]))
+            .unwrap();
+        texts.rename("text".into());
+        let df = DataFrame::new_infer_height(vec![
+            texts.into_series().into_column(),
+            Column::new("n".into(), [1i64, 2, 3, 4, 5]),
+        ])
+        .unwrap();
+        assert_eq!(df.column("text").unwrap().n_chunks(), 2);
+        let cases: [&[IdxSize]; 6] = [&[], &[0, 1, 2, 3, 4], &[1, 3], &[0, 4], &[3, 1], &[2, 2]];
+        for rows in cases {
+            let taken = df.take(&IdxCa::from_slice("rows".into(), rows)).unwrap();
+            assert!(
+                rows_of(&df, rows).unwrap().equals_missing(&taken),
+                "{rows:?}"
+            );
+        }
+        // A row past the end is an error, as in a take, not a panic.
+        assert!(rows_of(&df, &[1, 5]).is_err());
     }
 }

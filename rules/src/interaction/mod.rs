@@ -15,6 +15,7 @@ use polars::prelude::*;
 use crate::context::{AuditContext, ParamValue};
 use crate::engine::ParamSpec;
 use crate::exprs::local_day_of;
+use crate::facts::rows::rows_of;
 use crate::lexicon::{Hit, Matcher, Tag, context};
 
 pub const SLA_WORKING_DAYS: ParamSpec = ParamSpec {
@@ -95,9 +96,8 @@ fn timed_comments_frame(ctx: &AuditContext) -> PolarsResult<DataFrame> {
         );
         open_ms.push(position.map(|c| as_of_position - c));
     }
-    let kept = IdxCa::from_vec("rows".into(), kept);
-    let taken = comments
-        .select([
+    let taken = rows_of(
+        &comments.select([
             "account_id",
             "post_id",
             "comment_id",
@@ -105,8 +105,9 @@ fn timed_comments_frame(ctx: &AuditContext) -> PolarsResult<DataFrame> {
             "reply_content",
             "is_elected",
             "is_visible",
-        ])?
-        .take(&kept)?;
+        ])?,
+        &kept,
+    )?;
     let platform = ctx
         .accounts()?
         .column("platform")?
