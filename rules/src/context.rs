@@ -194,10 +194,11 @@ struct Classifiers {
     flags_only: OnceLock<PostClassifier>,
 }
 
-/// The audit units from which the labeller's threads remember verdicts from one unit to the next
-/// (`labeller::EarlierVerdicts`). Each unit thread keeps up to 65,536 posts (some 20 MB), which
-/// pays where a thread runs dozens of units (a national store: 128) and costs a small store's
-/// memory for little (16 units: 1.1 % fewer instructions, 50 MB more at the peak).
+/// The audit units from which the labeller remembers verdicts from one unit to the next
+/// (`labeller::EarlierVerdicts`, up to 196,608 posts, some 60 MB), which pays where the threads
+/// run dozens of units (a national store: 128) and costs a small store's memory for little
+/// (16 units: 1.1 % fewer instructions, 50 MB more at the peak, measured when each thread kept
+/// its own).
 pub(crate) const VERDICTS_ACROSS_UNITS_FROM: usize = 64;
 
 pub struct AuditContext {
@@ -264,7 +265,7 @@ pub struct AuditContext {
     /// the engine runs units side by side.
     workers: usize,
     /// Whether the labeller's threads remember verdicts from one audit unit to the next
-    /// (`labeller::EarlierVerdicts`): only where a thread runs many units.
+    /// (`labeller::EarlierVerdicts`): only where the audit runs many units.
     pub(crate) verdicts_across_units: bool,
     /// Whether the tables only account pages draw (weekly updates, reply latency, months) are
     /// made: not for a report without pages.
@@ -619,6 +620,19 @@ impl AuditContext {
             PostClassifier::without_categories(&self.lexicons)?
         };
         Ok(cell.get_or_init(|| c))
+    }
+
+    /// Forgets the verdicts the classifiers remembered from unit to unit
+    /// (`labeller::EarlierVerdicts`): called once the units have run.
+    pub(crate) fn forget_earlier_verdicts(&self) {
+        for cell in [
+            &self.post_classifier.labelling,
+            &self.post_classifier.flags_only,
+        ] {
+            if let Some(classifier) = cell.get() {
+                classifier.forget_earlier_units();
+            }
+        }
     }
 
     /// This context with its post scan labelling each post's category or not (the scan's

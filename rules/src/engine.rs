@@ -293,6 +293,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             Ok::<_, Error>(result)
         })?
     };
+    ctx.forget_earlier_verdicts();
     if !ctx.units().is_empty() {
         ctx.set_accounts_of_units(parts.iter().map(|p| p.accounts.clone()).collect())?;
     }

@@ -16,13 +16,11 @@ pub mod eval;
 pub mod pack;
 pub mod prefilter;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
 use std::hash::BuildHasher;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::PlRandomState;
 
@@ -495,8 +493,8 @@ pub struct VerdictMemo<'t> {
     by_place: HashMap<[TextPlace; 2], usize, PlRandomState>,
     looked_up: usize,
     reused: usize,
-    /// Whether a post this memo has not seen is looked up among the verdicts of the thread's
-    /// earlier units ([`EarlierVerdicts`]; [`VerdictMemo::across_units`]).
+    /// Whether a post this memo has not seen is looked up among the verdicts the classifier
+    /// made for earlier units ([`EarlierVerdicts`]; [`VerdictMemo::across_units`]).
     earlier_units: bool,
     /// Posts found there.
     from_earlier: usize,
@@ -505,17 +503,29 @@ pub struct VerdictMemo<'t> {
     last: Option<Verdict>,
 }
 
-/// The verdicts one thread labelled for the audit units it ran before: a unit's memo starts
-/// empty, yet the posts of one unit recur in the next (one notice reposted in every province;
-/// the demo's templates). A unit's memo asks here for a post it has not seen, before labelling
-/// it. The verdicts belong to the classifier that made them: a thread that labels for another
-/// classifier (another audit in the process, other lexicons) starts again. At most
-/// [`EarlierVerdicts::CAPACITY`] posts, then it starts again.
-#[derive(Default)]
+/// The verdicts labelled for the audit units run so far, shared by the threads that run them:
+/// a unit's memo starts empty, yet the posts of one unit recur in the next (one notice reposted
+/// in every province; the demo's templates). A unit's memo asks here for a post it has not seen,
+/// before labelling it. The verdicts belong to the classifier that owns the store, so another
+/// classifier (another audit in the process, other lexicons) never sees them.
+///
+/// One store for all the unit threads, not one per thread: each thread's own store labelled
+/// again what the others had labelled, and on a national store the texts one thread sees
+/// between two clears outgrow its share. Simulated over the 200,000-account demo's units
+/// (2,159,209 texts looked up, 135,246 distinct), three threads with 65,536 posts each labelled
+/// 867,649 of them; one store of the same 196,608 posts labels each distinct text once.
+///
+/// Split in [`EarlierVerdicts::SHARDS`] parts by the texts' hash, each behind its own lock, held
+/// only to look up or add (never while labelling); a full part starts again.
 struct EarlierVerdicts {
-    /// [`PostClassifier::id`] of the classifier that made the verdicts.
-    classifier: u64,
     hasher: PlRandomState,
+    shards: Box<[Mutex<EarlierShard>]>,
+    /// Posts a part holds before it starts again.
+    shard_capacity: usize,
+}
+
+#[derive(Default)]
+struct EarlierShard {
     /// Per hash of (title, text): the posts with it and their verdicts.
     posts: HashMap<u64, Vec<EarlierPost>, PlRandomState>,
     len: usize,
@@ -523,58 +533,73 @@ struct EarlierVerdicts {
 
 type EarlierPost = (Option<Box<str>>, Option<Box<str>>, Arc<Verdict>);
 
-impl EarlierVerdicts {
-    /// Posts kept at most (their texts copied: some 20 MB on the demo).
-    const CAPACITY: usize = 1 << 16;
-
-    /// The verdicts of `classifier`, forgetting any other's.
-    fn of(&mut self, classifier: u64) -> &mut Self {
-        if self.classifier != classifier {
-            self.posts.clear();
-            self.len = 0;
-            self.classifier = classifier;
+impl Default for EarlierVerdicts {
+    fn default() -> Self {
+        EarlierVerdicts {
+            hasher: PlRandomState::default(),
+            shards: (0..Self::SHARDS).map(|_| Mutex::default()).collect(),
+            shard_capacity: Self::CAPACITY / Self::SHARDS,
         }
-        self
+    }
+}
+
+impl EarlierVerdicts {
+    /// Posts kept at most (their texts copied: some 60 MB on the demo): what three unit threads
+    /// kept when each had its own.
+    const CAPACITY: usize = 3 << 16;
+    const SHARDS: usize = 16;
+
+    fn shard(&self, hash: u64) -> std::sync::MutexGuard<'_, EarlierShard> {
+        // A thread that panicked while holding a part left it whole (a lookup or a push).
+        self.shards[(hash >> 60) as usize % Self::SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The verdict remembered for (title, text), or `label`'s, then remembered; and whether it
     /// was remembered.
     fn get_or_label(
-        &mut self,
+        &self,
         title: Option<&str>,
         text: Option<&str>,
         label: impl FnOnce() -> Verdict,
     ) -> (Arc<Verdict>, bool) {
         let hash = self.hasher.hash_one((title, text));
-        let known = self.posts.get(&hash).and_then(|posts| {
-            posts
-                .iter()
-                .find(|(t, x, _)| t.as_deref() == title && x.as_deref() == text)
-        });
-        if let Some((_, _, verdict)) = known {
-            return (Arc::clone(verdict), true);
-        }
-        if self.len >= Self::CAPACITY {
-            self.posts.clear();
-            self.len = 0;
+        let find = |shard: &EarlierShard| {
+            shard.posts.get(&hash).and_then(|posts| {
+                posts
+                    .iter()
+                    .find(|(t, x, _)| t.as_deref() == title && x.as_deref() == text)
+                    .map(|(_, _, verdict)| Arc::clone(verdict))
+            })
+        };
+        if let Some(verdict) = find(&self.shard(hash)) {
+            return (verdict, true);
         }
         let verdict = Arc::new(label());
-        self.posts.entry(hash).or_default().push((
-            title.map(Box::from),
-            text.map(Box::from),
-            Arc::clone(&verdict),
-        ));
-        self.len += 1;
+        let mut shard = self.shard(hash);
+        // Another thread may have labelled it meanwhile: the same verdict, kept once.
+        if find(&shard).is_none() {
+            if shard.len >= self.shard_capacity {
+                *shard = EarlierShard::default();
+            }
+            shard.posts.entry(hash).or_default().push((
+                title.map(Box::from),
+                text.map(Box::from),
+                Arc::clone(&verdict),
+            ));
+            shard.len += 1;
+        }
         (verdict, false)
     }
-}
 
-thread_local! {
-    static EARLIER: RefCell<EarlierVerdicts> = RefCell::new(EarlierVerdicts::default());
+    /// Forgets every verdict, giving back the memory.
+    fn forget(&self) {
+        for shard in self.shards.iter() {
+            *shard.lock().unwrap_or_else(|e| e.into_inner()) = EarlierShard::default();
+        }
+    }
 }
-
-/// Numbers the classifiers made in this process (`PostClassifier::id`).
-static CLASSIFIERS_MADE: AtomicU64 = AtomicU64::new(1);
 
 /// Where a text lies, as a key: its length, and its address, or for a text of at most 12 bytes
 /// (which Arrow's string views hold inline, at an address of each row's own) its bytes. Two
@@ -621,8 +646,8 @@ impl VerdictMemo<'_> {
     /// The memo pays when at least one post in this many is a repeat.
     pub const MIN_REUSE: usize = 8;
 
-    /// A memo that also asks the verdicts its thread made for earlier audit units, and adds its
-    /// own to them.
+    /// A memo that also asks the verdicts its classifier made for earlier audit units (on any
+    /// thread), and adds its own to them.
     pub fn across_units() -> Self {
         VerdictMemo {
             earlier_units: true,
@@ -646,8 +671,8 @@ impl VerdictMemo<'_> {
 pub struct PostClassifier {
     labeller: PostLabeller,
     terms: Matcher,
-    /// Unique in the process: whose verdicts a thread remembers ([`EarlierVerdicts`]).
-    id: u64,
+    /// The verdicts labelled for earlier audit units ([`VerdictMemo::across_units`]).
+    earlier: EarlierVerdicts,
 }
 
 impl PostClassifier {
@@ -697,8 +722,22 @@ impl PostClassifier {
         Ok(PostClassifier {
             labeller: PostLabeller::with_terms(pack, keywords, &all_terms)?,
             terms,
-            id: CLASSIFIERS_MADE.fetch_add(1, Ordering::Relaxed),
+            earlier: EarlierVerdicts::default(),
         })
+    }
+
+    /// This classifier remembering at most `posts` posts for earlier units (a test's store that
+    /// fills quickly).
+    #[cfg(test)]
+    fn with_earlier_capacity(mut self, posts: usize) -> Self {
+        self.earlier.shard_capacity = posts.div_ceil(EarlierVerdicts::SHARDS).max(1);
+        self
+    }
+
+    /// Forgets the verdicts remembered for earlier audit units ([`VerdictMemo::across_units`]),
+    /// giving back their memory: once the units have run, nothing asks for them.
+    pub fn forget_earlier_units(&self) {
+        self.earlier.forget();
     }
 
     /// A working memory for classifying posts on one thread ([`PostClassifier::classify_with`]).
@@ -750,9 +789,7 @@ impl PostClassifier {
             Entry::Vacant(new) => {
                 let mut label = || self.classify_with(scratch, title, text);
                 let verdict = if memo.earlier_units {
-                    let (verdict, remembered) = EARLIER.with_borrow_mut(|earlier| {
-                        earlier.of(self.id).get_or_label(title, text, label)
-                    });
+                    let (verdict, remembered) = self.earlier.get_or_label(title, text, label);
                     memo.from_earlier += usize::from(remembered);
                     memo.reused += usize::from(remembered);
                     verdict

@@ -479,10 +479,11 @@ fn texts_in_one_place_or_alike_get_their_own_verdicts() {
     assert_eq!(memo.reused, 2 * posts.len() + 1);
 }
 
-/// A unit's memo starts empty, but the thread remembers the verdicts of its earlier units for
-/// the classifier that made them, and only for it.
+/// A unit's memo starts empty, but the classifier remembers the verdicts it made for earlier
+/// units, on whichever thread they ran, and they are its own: another classifier does not see
+/// them.
 #[test]
-fn a_thread_remembers_its_earlier_units_verdicts_for_their_classifier_only() {
+fn a_classifier_remembers_its_earlier_units_verdicts_on_every_thread() {
     let plain = classifier();
     let mut lexicons = Lexicons::default();
     lexicons.ads.push("惠民活动".into());
@@ -510,9 +511,15 @@ fn a_thread_remembers_its_earlier_units_verdicts_for_their_classifier_only() {
     };
     assert_eq!(unit(&plain), 0);
     assert_eq!(unit(&plain), posts.len());
-    // Another classifier on this thread labels for itself, then remembers its own.
+    // A unit on another thread finds them too.
+    let elsewhere = std::thread::scope(|s| s.spawn(|| unit(&plain)).join().unwrap());
+    assert_eq!(elsewhere, posts.len());
+    // Another classifier labels for itself, then remembers its own.
     assert_eq!(unit(&with_term), 0);
     assert_eq!(unit(&with_term), posts.len());
+    assert_eq!(unit(&plain), posts.len());
+    // Forgotten once the units have run.
+    plain.forget_earlier_units();
     assert_eq!(unit(&plain), 0);
     // A memo that does not ask them labels for itself.
     let mut scratch = plain.scratch();
@@ -521,6 +528,37 @@ fn a_thread_remembers_its_earlier_units_verdicts_for_their_classifier_only() {
         plain.classify_memo(&mut scratch, &mut memo, None, Some(text));
     }
     assert_eq!(memo.from_earlier, 0);
+}
+
+/// Units labelling the same texts side by side, each part of the store full and started again
+/// many times over: every verdict is the classifier's own.
+#[test]
+fn units_side_by_side_get_every_text_its_own_verdict_while_the_store_starts_again() {
+    // Two posts a part: some 32 in all, against 300 texts.
+    let c = classifier().with_earlier_capacity(32);
+    let texts: Vec<String> = (0..300)
+        .map(|i| match i % 3 {
+            0 => format!("关于第{i}批惠民政策的通知"),
+            1 => format!("【第{i}期】限时抢购{i}元"),
+            _ => format!("第{i}次工作动态"),
+        })
+        .collect();
+    let run = |offset: usize| {
+        let mut scratch = c.scratch();
+        // Units of 150 posts, each with its own memo: the store is what they share.
+        for unit in 0..4 {
+            let mut memo = VerdictMemo::across_units();
+            for text in texts.iter().skip((offset + unit * 50) % 300).step_by(2) {
+                let verdict = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
+                assert_eq!(*verdict, c.classify(None, Some(text)), "{text}");
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        for offset in [0, 1, 2] {
+            s.spawn(move || run(offset));
+        }
+    });
 }
 
 #[test]
