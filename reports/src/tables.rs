@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use govmedia_collectors::store::{report_compression, write_atomic_direct};
+use govmedia_collectors::store::{RowGroupWriter, write_atomic_direct};
 use govmedia_collectors::time::{days_to_date, format_shanghai};
 use polars::prelude::*;
 
@@ -425,14 +425,18 @@ fn push_json_cell(out: &mut Vec<u8>, cell: &Cell, times: &mut TimeTexts) -> std:
     Ok(())
 }
 
+/// Rows per row group of a report's Parquet file (Polars' own default).
+const REPORT_GROUP_ROWS: usize = 512 * 512;
+
 pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), Error> {
-    let mut df = df.clone();
     write_atomic_direct(path, |file| {
-        ParquetWriter::new(file)
-            .with_compression(report_compression())
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
+        let write = || -> PolarsResult<()> {
+            let mut writer =
+                RowGroupWriter::for_report(file, df.schema())?.with_group_rows(REPORT_GROUP_ROWS);
+            writer.push(df)?;
+            writer.finish()
+        };
+        write().map_err(std::io::Error::other)
     })?;
     Ok(())
 }
