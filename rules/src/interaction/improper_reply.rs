@@ -178,6 +178,9 @@ fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> 
     // One account's normalised replies: the texts end to end, each row's end offset.
     let (mut texts, mut ends) = (String::new(), Vec::<usize>::new());
     let mut norm = String::new();
+    // The account's replies in the order of their normalised texts, equal texts side by side:
+    // sorting a few dozen indices cost less than a map of the texts with a list per text.
+    let mut by_text: Vec<usize> = Vec::new();
     for run in rows.chunk_by(|a, b| a.0 == b.0) {
         // Fewer replies than the limit cannot be that many different comments.
         if run.len() < max_same {
@@ -190,12 +193,12 @@ fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> 
             texts.push_str(&norm);
             ends.push(texts.len());
         }
-        let mut groups: PlHashMap<&str, Vec<usize>> = PlHashMap::default();
-        for (k, &end) in ends.iter().enumerate() {
-            let start = if k == 0 { 0 } else { ends[k - 1] };
-            groups.entry(&texts[start..end]).or_default().push(k);
-        }
-        for members in groups.values().filter(|m| m.len() >= max_same) {
+        let text_of = |k: usize| &texts[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
+        by_text.clear();
+        by_text.extend(0..run.len());
+        by_text.sort_unstable_by(|&a, &b| text_of(a).cmp(text_of(b)));
+        let groups = by_text.chunk_by(|&a, &b| text_of(a) == text_of(b));
+        for members in groups.filter(|m| m.len() >= max_same) {
             let uses = members
                 .iter()
                 .map(|&k| comment.get(run[k].2 as usize))
