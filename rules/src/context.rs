@@ -239,7 +239,7 @@ pub struct AuditContext {
     post_labels: bool,
     /// The organisation registry by `org_id`, once per audit (shared by its units: every unit
     /// sees the whole registry, so building it per unit made the audit quadratic).
-    org_registry: Arc<OnceLock<HashMap<String, OrgEntry>>>,
+    org_registry: Arc<OnceLock<HashMap<String, Arc<OrgEntry>>>>,
     /// The last checks of every checked URL (`service::last_link_checks`), once per audit
     /// (every unit sees every link check).
     latest_link_checks: Arc<OnceLock<DataFrame>>,
@@ -517,13 +517,13 @@ impl AuditContext {
     }
 
     /// The organisation registry by `org_id` (computed once per audit).
-    pub fn org_registry(&self) -> PolarsResult<&HashMap<String, OrgEntry>> {
+    pub fn org_registry(&self) -> PolarsResult<&HashMap<String, Arc<OrgEntry>>> {
         if let Some(r) = self.org_registry.get() {
             return Ok(r);
         }
         let r = org_entries(&self.orgs)?
             .into_iter()
-            .map(|o| (o.org_id.clone(), o))
+            .map(|o| (o.org_id.clone(), Arc::new(o)))
             .collect();
         Ok(self.org_registry.get_or_init(|| r))
     }
