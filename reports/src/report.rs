@@ -562,50 +562,34 @@ fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
 /// The findings' codes with their counts per account (those of the scoring's
 /// [`finding_counts`](govmedia_rules::scoring::finding_counts)), each code where the account's
 /// findings first name it, and the veto codes per account (sorted); the text borrowed from the
-/// findings. A run of one account and code (the findings come in that order) is counted first
-/// and added once; a code met again later adds its run to the same entry, so any order gives the
-/// same counts. No map of counts: an account's few codes are looked through.
+/// findings. Counted run by run ([`finding_runs`](govmedia_rules::scoring::finding_runs)): a
+/// code met again later adds its run to the same entry, so any order gives the same counts. No
+/// map of counts: an account's few codes are looked through.
 fn finding_codes(
     findings: &DataFrame,
 ) -> Result<(CodeCounts<'_>, HashMap<&str, Vec<&str>>), Error> {
+    let mut all: CodeCounts = HashMap::default();
+    for ((id, code), n) in govmedia_rules::scoring::finding_runs(findings)? {
+        let list = all.entry(id).or_default();
+        match list.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, count)) => *count += u64::from(n),
+            None => list.push((code, u64::from(n))),
+        }
+    }
     let ids = findings.column("account_id")?.str()?;
     let codes = findings.column("code")?.str()?;
     let severities = findings.column("severity")?.str()?;
-    let mut all: CodeCounts = HashMap::default();
     let mut veto: HashMap<&str, Vec<&str>> = HashMap::default();
-    let mut run: Option<((&str, &str), u64)> = None;
     for ((id, code), severity) in ids.iter().zip(codes.iter()).zip(severities.iter()) {
-        let (Some(id), Some(code)) = (id, code) else {
+        let (Some(id), Some(code), Some("veto")) = (id, code, severity) else {
             continue;
         };
-        if severity == Some("veto") {
-            let list = veto.entry(id).or_default();
-            if let Err(at) = list.binary_search(&code) {
-                list.insert(at, code);
-            }
+        let list = veto.entry(id).or_default();
+        if let Err(at) = list.binary_search(&code) {
+            list.insert(at, code);
         }
-        match &mut run {
-            Some((key, n)) if *key == (id, code) => *n += 1,
-            _ => {
-                if let Some(((id, code), n)) = run.replace(((id, code), 1)) {
-                    add_code_run(&mut all, id, code, n);
-                }
-            }
-        }
-    }
-    if let Some(((id, code), n)) = run {
-        add_code_run(&mut all, id, code, n);
     }
     Ok((all, veto))
-}
-
-/// Adds a run of `n` findings of `code` to the account's codes (a new code at the end).
-fn add_code_run<'a>(all: &mut CodeCounts<'a>, id: &'a str, code: &'a str, n: u64) {
-    let list = all.entry(id).or_default();
-    match list.iter_mut().find(|(c, _)| *c == code) {
-        Some((_, count)) => *count += n,
-        None => list.push((code, n)),
-    }
 }
 
 /// Each account's findings by severity (`account_id, veto, deduct, notice`), counting the

@@ -166,27 +166,33 @@ pub type FindingCounts<'f> = HashMap<(&'f str, &'f str), u32, PlRandomState>;
 /// Findings per (account, rule code). The findings come in account and code order, so a run of
 /// equal keys is counted before it is looked up (any order gives the same counts).
 pub fn finding_counts(findings: &DataFrame) -> Result<FindingCounts<'_>, Error> {
-    let accounts = findings.column("account_id")?.str()?;
-    let codes = findings.column("code")?.str()?;
     let mut counts = FindingCounts::default();
-    let mut run: Option<((&str, &str), u32)> = None;
-    for (account, code) in accounts.iter().zip(codes.iter()) {
-        let (Some(account), Some(code)) = (account, code) else {
-            continue;
-        };
-        match &mut run {
-            Some((key, n)) if *key == (account, code) => *n += 1,
-            _ => {
-                if let Some((key, n)) = run.replace(((account, code), 1)) {
-                    *counts.entry(key).or_default() += n;
-                }
-            }
-        }
-    }
-    if let Some((key, n)) = run {
+    for (key, n) in finding_runs(findings)? {
         *counts.entry(key).or_default() += n;
     }
     Ok(counts)
+}
+
+/// The runs of equal (account, rule code) in the findings' order, each with its length; rows
+/// without either are skipped. A key met again after another adds another run.
+pub fn finding_runs(
+    findings: &DataFrame,
+) -> Result<impl Iterator<Item = ((&str, &str), u32)>, Error> {
+    let accounts = findings.column("account_id")?.str()?;
+    let codes = findings.column("code")?.str()?;
+    let mut rows = accounts
+        .iter()
+        .zip(codes.iter())
+        .filter_map(|(account, code)| Some((account?, code?)))
+        .peekable();
+    Ok(std::iter::from_fn(move || {
+        let key = rows.next()?;
+        let mut n = 1;
+        while rows.next_if_eq(&key).is_some() {
+            n += 1;
+        }
+        Some((key, n))
+    }))
 }
 
 fn round_to(v: f64, decimals: i32) -> f64 {
