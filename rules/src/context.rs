@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Months, NaiveDate};
-use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, LINK_CHECKS, MENUS, ORGS, POSTS, TableSpec};
+use govmedia_collectors::schema::{
+    ACCOUNTS, COMMENTS, LINK_CHECKS, MENUS, ORGS, PLATFORMS, POSTS, TableSpec,
+};
 use govmedia_collectors::store::Store;
 use govmedia_collectors::time::date_to_days;
 use polars::prelude::*;
@@ -952,7 +954,7 @@ impl AuditContext {
 
 /// [`platform_of`] of one id.
 fn platform_prefix(account_id: &str) -> Option<&'static str> {
-    ["wechat", "weibo", "app"].into_iter().find(|platform| {
+    PLATFORMS.into_iter().find(|platform| {
         account_id
             .strip_prefix(platform)
             .is_some_and(|rest| rest.starts_with(':'))
@@ -961,13 +963,19 @@ fn platform_prefix(account_id: &str) -> Option<&'static str> {
 
 /// The platform prefix of an `account_id` (`weibo:123` → `weibo`).
 pub fn platform_of(account_id: Expr) -> Expr {
-    when(account_id.clone().str().starts_with(lit("wechat:")))
-        .then(lit("wechat"))
-        .when(account_id.clone().str().starts_with(lit("weibo:")))
-        .then(lit("weibo"))
-        .when(account_id.str().starts_with(lit("app:")))
-        .then(lit("app"))
-        .otherwise(lit(NULL).cast(DataType::String))
+    PLATFORMS
+        .iter()
+        .rev()
+        .fold(lit(NULL).cast(DataType::String), |otherwise, platform| {
+            when(
+                account_id
+                    .clone()
+                    .str()
+                    .starts_with(lit(format!("{platform}:"))),
+            )
+            .then(lit(*platform))
+            .otherwise(otherwise)
+        })
 }
 
 /// The accounts of every unit as one table sorted by account (each account is in one unit).
