@@ -60,8 +60,8 @@ impl ReportEncodings {
     /// Above this share of distinct values in the first row group a column is written plain.
     const PLAIN_ABOVE: f64 = 0.5;
 
-    /// The encodings of `group`'s columns: chosen from the first group seen, kept after.
-    fn of(&mut self, group: &DataFrame) -> PolarsResult<&[Vec<polars_parquet::write::Encoding>]> {
+    /// Chooses the columns' encodings from `group`, the first row group seen; kept after.
+    fn choose(&mut self, group: &DataFrame) -> PolarsResult<()> {
         use polars_parquet::write::{Encoding, get_dtype_encoding};
         if self.chosen.is_none() {
             let chosen = group
@@ -87,7 +87,7 @@ impl ReportEncodings {
                 .collect::<PolarsResult<Vec<_>>>()?;
             self.chosen = Some(chosen);
         }
-        Ok(self.chosen.as_deref().unwrap_or_default())
+        Ok(())
     }
 
     /// A row group's columns encoded and (lazily, as the file writer asks) compressed, as
@@ -100,15 +100,15 @@ impl ReportEncodings {
         use polars_parquet::write::{
             Compressor, DynIter, DynStreamingIterator, FallibleStreamingIterator, array_to_columns,
         };
-        let (options, fields) = (self.options, self.fields.clone());
-        let encodings = self.of(group)?.to_vec();
+        self.choose(group)?;
+        let (options, encodings) = (self.options, self.chosen.as_deref().unwrap_or_default());
         let batch = group
             .iter_chunks(CompatLevel::newest(), false)
             .next()
             .ok_or_else(|| polars_err!(ComputeError: "a row group without rows"))?;
-        let mut columns = Vec::with_capacity(fields.len());
-        for ((array, field), encoding) in batch.columns().iter().zip(fields).zip(&encodings) {
-            for pages in array_to_columns(array, field, options, encoding)? {
+        let mut columns = Vec::with_capacity(self.fields.len());
+        for ((array, field), encoding) in batch.columns().iter().zip(&self.fields).zip(encodings) {
+            for pages in array_to_columns(array, field.clone(), options, encoding)? {
                 let pages = pages.map(|page| {
                     page.map_err(|e| ParquetError::FeatureNotSupported(format!("{e}")))
                 });
