@@ -58,6 +58,21 @@ fn escape_html(
         _ => return minijinja::escape_formatter(out, state, value),
     };
     let io = |e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "").with_source(e);
+    escape_pieces(text, |piece| out.write_str(piece)).map_err(io)
+}
+
+/// Appends `text` escaped as the templates escape it ([`escape_html`]), for pages written
+/// without a template.
+pub fn push_escaped(out: &mut String, text: &str) {
+    let _ = escape_pieces(text, |piece| {
+        out.push_str(piece);
+        Ok(())
+    });
+}
+
+/// Hands `text` over in pieces, plain runs and entities in order, the entities for
+/// `& < > " '`.
+fn escape_pieces(text: &str, mut write: impl FnMut(&str) -> std::fmt::Result) -> std::fmt::Result {
     let mut plain = 0;
     for (i, byte) in text.bytes().enumerate() {
         let entity = match byte {
@@ -68,11 +83,11 @@ fn escape_html(
             b'\'' => "&#x27;",
             _ => continue,
         };
-        out.write_str(&text[plain..i]).map_err(io)?;
-        out.write_str(entity).map_err(io)?;
+        write(&text[plain..i])?;
+        write(entity)?;
         plain = i + 1;
     }
-    out.write_str(&text[plain..]).map_err(io)
+    write(&text[plain..])
 }
 
 #[cfg(test)]
