@@ -54,6 +54,9 @@ struct ReportEncodings {
     fields: Vec<polars_parquet::write::ParquetType>,
     /// Per column (one entry per Parquet leaf), once the first row group has been seen.
     chosen: Option<Vec<Vec<polars_parquet::write::Encoding>>>,
+    /// Whether text dictionaries are made here ([`dictionary_of_texts`]) rather than by Polars
+    /// (tests compare the two).
+    own_dictionaries: bool,
 }
 
 impl ReportEncodings {
@@ -108,6 +111,14 @@ impl ReportEncodings {
             .ok_or_else(|| polars_err!(ComputeError: "a row group without rows"))?;
         let mut columns = Vec::with_capacity(self.fields.len());
         for ((array, field), encoding) in batch.columns().iter().zip(&self.fields).zip(encodings) {
+            let own = match self.own_dictionaries {
+                true => dictionary_of_texts(array.as_ref(), encoding)?,
+                false => None,
+            };
+            let (array, encoding) = match &own {
+                Some((array, encoding)) => (array, encoding.as_slice()),
+                None => (array, encoding.as_slice()),
+            };
             for pages in array_to_columns(array, field.clone(), options, encoding)? {
                 let pages = pages.map(|page| {
                     page.map_err(|e| ParquetError::FeatureNotSupported(format!("{e}")))
@@ -120,6 +131,70 @@ impl ReportEncodings {
         }
         Ok(DynIter::new(columns.into_iter()))
     }
+}
+
+/// A text column that is to be written as a dictionary, made into one here, as Polars would make
+/// it (the values in the order first met, `u32` keys, Polars' own test for when a dictionary
+/// does not pay), so the file is the one Polars writes. Polars estimates the column's distinct
+/// values and then hashes every value again to build the dictionary; here each value is hashed
+/// once at most, and a value equal to the one before it (a report's rows come an account at a
+/// time: its id, name, organisation and platform repeat row after row) is not hashed at all.
+/// The distinct count is then exact, where Polars' estimate may fall on the other side of its
+/// threshold (the same rows either way, differently encoded). `None`: any other column, left
+/// to Polars.
+fn dictionary_of_texts(
+    array: &dyn polars_arrow::array::Array,
+    encoding: &[polars_parquet::write::Encoding],
+) -> PolarsResult<Option<(ArrayRef, Vec<polars_parquet::write::Encoding>)>> {
+    use polars_arrow::array::{
+        Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray,
+    };
+    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+    use polars_parquet::write::Encoding;
+    // Polars' own choice for a column of 128 rows or fewer, and for an empty one.
+    if encoding != [Encoding::RleDictionary] || array.len() <= 128 {
+        return Ok(None);
+    }
+    let Some(texts) = array.as_any().downcast_ref::<Utf8ViewArray>() else {
+        return Ok(None);
+    };
+    let mut keys: Vec<u32> = Vec::with_capacity(texts.len());
+    let mut values = MutableBinaryViewArray::<str>::new();
+    let mut known: PlHashMap<&str, u32> = PlHashMap::default();
+    // The last value met and its key.
+    let mut last: Option<(&str, u32)> = None;
+    for value in texts.iter() {
+        let Some(value) = value else {
+            // A null row's key is never written (its validity is).
+            keys.push(0);
+            continue;
+        };
+        let key = match last {
+            Some((text, key)) if text == value => key,
+            _ => *known.entry(value).or_insert_with(|| {
+                values.push_value(value);
+                (values.len() - 1) as u32
+            }),
+        };
+        last = Some((value, key));
+        keys.push(key);
+    }
+    // Polars' test: a dictionary of more than three quarters of the rows does not pay.
+    if values.len() as f64 / texts.len() as f64 > 0.75 {
+        return Ok(Some((array.to_boxed(), vec![Encoding::Plain])));
+    }
+    let keys = PrimitiveArray::new(
+        ArrowDataType::UInt32,
+        keys.into(),
+        texts.validity().cloned(),
+    );
+    let values: Utf8ViewArray = values.into();
+    let dictionary = DictionaryArray::<u32>::try_new(
+        ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false),
+        keys,
+        values.boxed(),
+    )?;
+    Ok(Some((dictionary.boxed(), vec![Encoding::RleDictionary])))
 }
 
 impl<W: Write> RowGroupWriter<W> {
@@ -145,6 +220,7 @@ impl<W: Write> RowGroupWriter<W> {
             },
             fields: writer.writer.parquet_schema().fields().to_vec(),
             chosen: None,
+            own_dictionaries: true,
         });
         Ok(writer)
     }
@@ -548,5 +624,47 @@ mod tests {
             .finish()
             .unwrap();
         assert!(back.equals_missing(&polars_back));
+    }
+
+    #[test]
+    fn text_dictionaries_made_here_give_the_file_polars_gives() {
+        let rows = 2000;
+        let df = df!(
+            // Runs of one account, as a report's rows come.
+            "account" => (0..rows).map(|i| format!("weibo:{:08}", i / 7)).collect::<Vec<_>>(),
+            // Few values, not in runs, some missing; short and long texts.
+            "status" => (0..rows).map(|i| match i % 4 {
+                0 => None,
+                1 => Some("deduct".to_string()),
+                2 => Some("一个超过十二字节的较长的说明文字".to_string()),
+                _ => Some(format!("v{}", i % 3)),
+            }).collect::<Vec<_>>(),
+            // A dictionary in the first row group, then every value distinct: plain there.
+            "late" => (0..rows).map(|i| if i < 300 { format!("t{}", i % 50) } else { format!("row-{i}") }).collect::<Vec<_>>(),
+            "n" => (0..rows as i64).map(|i| i % 9).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let write = |own: bool| {
+            let mut bytes = Vec::new();
+            let mut writer = RowGroupWriter::for_report(&mut bytes, df.schema())
+                .unwrap()
+                .with_group_rows(300);
+            if let Some(report) = writer.report.as_mut() {
+                report.own_dictionaries = own;
+            }
+            writer.push(&df).unwrap();
+            writer.finish().unwrap();
+            bytes
+        };
+        let (ours, polars) = (write(true), write(false));
+        assert!(ours == polars, "the files differ");
+        let back = ParquetReader::new(std::io::Cursor::new(&ours))
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df));
+        let groups = dictionary_pages(&ours);
+        let has = |g: usize, name: &str| groups[g].iter().any(|(n, d)| n == name && *d);
+        assert!(has(0, "account") && has(0, "status") && has(0, "late"));
+        assert!(has(3, "account") && !has(3, "late"), "{:?}", groups[3]);
     }
 }
