@@ -262,14 +262,12 @@ pub fn render_account(page: &AccountPage, lang: Lang) -> Result<String, Error> {
             out.push_str(" — ");
             out.push_str(&rule.count.to_string());
             out.push_str("</summary>\n<table>\n<thead><tr><th>");
-            for (i, key) in ["severity", "occurred", "message", "evidence"]
-                .into_iter()
-                .enumerate()
-            {
+            let columns = [t("severity"), t("occurred"), t("message"), t("evidence")];
+            for (i, name) in columns.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str("</th><th>");
                 }
-                text(out, t(key));
+                text(out, name);
             }
             out.push_str("</th></tr></thead>\n<tbody>\n");
             for f in &rule.items {

@@ -384,7 +384,8 @@ mod tests {
     fn every_key_used_is_defined_and_every_key_defined_is_used() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let template_key = regex::Regex::new(r"\bt\.([a-z0-9_]+)").unwrap();
-        let code_key = regex::Regex::new(r#"\blabel\(\s*"([a-z0-9_]+)""#).unwrap();
+        // `label(..)` with the key first, or `t(..)` where a page names its language once.
+        let code_key = regex::Regex::new(r#"\b(?:label|t)\(\s*"([a-z0-9_]+)""#).unwrap();
         let mut used = std::collections::HashSet::new();
         for (folder, pattern) in [("templates", &template_key), ("src", &code_key)] {
             let mut stack = vec![root.join(folder)];
