@@ -164,10 +164,15 @@ pub fn render_account(page: &AccountPage, lang: Lang) -> Result<String, Error> {
         out.push_str("</a></p>");
     }
     out.push_str("\n\n<div class=\"cards\">\n");
-    // The cards: a name, then the value in bold.
+    // The cards: a name (and any detail after it), then the value in bold.
     let card = |out: &mut String, name: &str| {
         out.push_str("  <div class=\"card\">");
         push_escaped(out, name);
+    };
+    let value = |out: &mut String, value: &str| {
+        out.push_str("<b>");
+        push_escaped(out, value);
+        out.push_str("</b></div>\n");
     };
     card(out, t("score"));
     out.push_str("<b><span class=\"score\">");
@@ -180,25 +185,18 @@ pub fn render_account(page: &AccountPage, lang: Lang) -> Result<String, Error> {
     text(out, &a.tier);
     out.push_str("</span></b></div>\n");
     card(out, t("assessed_weight"));
-    out.push_str("<b>");
-    text(out, &a.assessed_weight);
-    out.push_str("</b></div>\n");
+    value(out, &a.assessed_weight);
     card(out, t("influence"));
     out.push_str(" (");
     text(out, &a.index_name);
-    out.push_str(")<b>");
-    text(out, &a.influence);
-    out.push_str("</b></div>\n");
+    out.push(')');
+    value(out, &a.influence);
     card(out, t("rank_in_group"));
     out.push_str(" · ");
     text(out, &a.level);
-    out.push_str("<b>");
-    text(out, &a.rank);
-    out.push_str("</b></div>\n");
+    value(out, &a.rank);
     card(out, t("findings"));
-    out.push_str("<b>");
-    out.push_str(&a.findings_total.to_string());
-    out.push_str("</b></div>\n");
+    value(out, &a.findings_total.to_string());
     out.push_str("</div>\n");
     if a.veto {
         out.push_str("<div class=\"banner\"><b>");
@@ -209,11 +207,7 @@ pub fn render_account(page: &AccountPage, lang: Lang) -> Result<String, Error> {
     }
     out.push('\n');
     if let Some(missing) = given(&a.not_assessed) {
-        out.push_str("<p class=\"meta\">");
-        text(out, t("not_assessed"));
-        out.push_str(": ");
-        text(out, missing);
-        out.push_str("</p>");
+        meta_line(out, t("not_assessed"), missing);
     }
     out.push_str("\n\n<h2>");
     text(out, t("charts"));
@@ -229,11 +223,7 @@ pub fn render_account(page: &AccountPage, lang: Lang) -> Result<String, Error> {
     }
     out.push_str("\n</div>\n");
     if let Some(rate) = given(&a.reply_rate) {
-        out.push_str("<p class=\"meta\">");
-        text(out, t("reply_rate"));
-        out.push_str(": ");
-        text(out, rate);
-        out.push_str("</p>");
+        meta_line(out, t("reply_rate"), rate);
     }
     out.push_str("\n\n<h2>");
     text(out, t("findings"));
@@ -318,6 +308,15 @@ pub fn render_account(page: &AccountPage, lang: Lang) -> Result<String, Error> {
     out.push_str(PRINT_SCRIPT);
     out.push_str("\n</body>\n</html>");
     Ok(html)
+}
+
+/// `<p class="meta">name: value</p>`, both escaped.
+fn meta_line(out: &mut String, name: &str, value: &str) {
+    out.push_str("<p class=\"meta\">");
+    push_escaped(out, name);
+    out.push_str(": ");
+    push_escaped(out, value);
+    out.push_str("</p>");
 }
 
 /// A field the page shows only when it has text.
