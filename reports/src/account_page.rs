@@ -667,7 +667,7 @@ pub fn write_account_pages(out: &Path, inputs: &PageInputs) -> Result<usize, Err
                 scope.spawn(move || -> Result<(), Error> {
                     for header in part {
                         let page = account_page(header, inputs)?;
-                        let html = govmedia_rules::trace::stage("page: template", || {
+                        let html = govmedia_rules::trace::stage("page: html", || {
                             render_account(&page, inputs.lang)
                         })?;
                         let path =
