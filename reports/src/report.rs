@@ -989,7 +989,7 @@ fn ranking_groups(
 
 /// Weekly bars and the cadence threshold per account.
 fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>, f64)>, Error> {
-    let ids = strings(weekly, "account_id")?;
+    let ids = weekly.column("account_id")?.str()?;
     let starts: Vec<Option<i32>> = weekly
         .column("week_start")?
         .cast(&DataType::Int32)?
@@ -1000,18 +1000,24 @@ fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>,
     let judged: Vec<Option<bool>> = weekly.column("judged")?.bool()?.iter().collect();
     let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
     let mut by_account: HashMap<String, (Vec<WeekBar>, f64)> = HashMap::default();
-    for i in 0..weekly.height() {
-        let Some(id) = ids[i].clone() else {
+    let ids: Vec<Option<&str>> = ids.iter().collect();
+    // An account's weeks are consecutive rows: its id is copied and looked up once per run of
+    // rows, not once per week (a national audit's ten million weekly rows).
+    let mut at = 0;
+    for run in ids.chunk_by(|a, b| a == b) {
+        let rows = at..at + run.len();
+        at = rows.end;
+        let Some(id) = run[0] else {
             continue;
         };
         let entry = by_account
-            .entry(id)
-            .or_insert_with(|| (Vec::new(), thresholds[i].unwrap_or(1.0)));
-        entry.0.push(WeekBar {
+            .entry(id.to_string())
+            .or_insert_with(|| (Vec::new(), thresholds[rows.start].unwrap_or(1.0)));
+        entry.0.extend(rows.map(|i| WeekBar {
             week_start: days_to_date(starts[i].unwrap_or(0)),
             updates: updates[i].unwrap_or(0),
             judged: judged[i].unwrap_or(false),
-        });
+        }));
     }
     Ok(by_account)
 }
@@ -1369,27 +1375,36 @@ fn page_inputs<'a>(
     let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::default();
     {
         let f = &tables.rows(FINDINGS, group)?;
-        let ids = strings(f, "account_id")?;
-        let codes = strings(f, "code")?;
-        let severities = strings(f, "severity")?;
-        let messages = strings(f, "message")?;
-        let evidence = strings(f, "evidence")?;
-        let item_ids = strings(f, "item_id")?;
+        // The findings' texts borrowed from the table and copied once, into the rows.
+        let text = |name: &str| -> PolarsResult<Vec<Option<&str>>> {
+            Ok(f.column(name)?.str()?.iter().collect())
+        };
+        let (ids, codes, severities) = (text("account_id")?, text("code")?, text("severity")?);
+        let (messages, evidence, item_ids) =
+            (text("message")?, text("evidence")?, text("item_id")?);
         let occurred = instant_texts(f.column("occurred_at")?)?;
-        for i in 0..f.height() {
-            let Some(id) = ids[i].clone() else { continue };
-            findings.entry(id).or_default().push(FindingRow {
-                code: codes[i].clone().unwrap_or_default(),
-                severity: severities[i].clone().unwrap_or_default(),
-                occurred: occurred[i]
-                    .as_deref()
-                    .map(|t| t.replace('T', " ").chars().take(16).collect())
-                    .unwrap_or_default(),
-                message: messages[i].clone().unwrap_or_default(),
-                evidence: evidence[i].clone().unwrap_or_default(),
-                item_id: item_ids[i].clone(),
-                link: None,
-            });
+        let owned = |t: Option<&str>| t.unwrap_or_default().to_string();
+        // An account's findings are consecutive rows: its id is copied once per run.
+        let mut at = 0;
+        for run in ids.chunk_by(|a, b| a == b) {
+            let rows = at..at + run.len();
+            at = rows.end;
+            let Some(id) = run[0] else { continue };
+            let entry = findings.entry(id.to_string()).or_default();
+            entry.extend(rows.map(|i| {
+                FindingRow {
+                    code: owned(codes[i]),
+                    severity: owned(severities[i]),
+                    occurred: occurred[i]
+                        .as_deref()
+                        .map(|t| t.replace('T', " ").chars().take(16).collect())
+                        .unwrap_or_default(),
+                    message: owned(messages[i]),
+                    evidence: owned(evidence[i]),
+                    item_id: item_ids[i].map(str::to_string),
+                    link: None,
+                }
+            }));
         }
     }
 
