@@ -988,6 +988,20 @@ fn ranking_groups(
 }
 
 /// Weekly bars and the cadence threshold per account.
+/// The runs of rows of one account id (an account's rows are consecutive in the per-account
+/// tables): each id with its rows, so that it is copied and looked up once per run rather than
+/// once per row. Rows without an id are skipped.
+fn id_runs<'a>(
+    ids: &'a [Option<&'a str>],
+) -> impl Iterator<Item = (&'a str, std::ops::Range<usize>)> + 'a {
+    let mut at = 0;
+    ids.chunk_by(|a, b| a == b).filter_map(move |run| {
+        let rows = at..at + run.len();
+        at = rows.end;
+        run[0].map(|id| (id, rows))
+    })
+}
+
 fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>, f64)>, Error> {
     let ids = weekly.column("account_id")?.str()?;
     let starts: Vec<Option<i32>> = weekly
@@ -1001,15 +1015,9 @@ fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>,
     let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
     let mut by_account: HashMap<String, (Vec<WeekBar>, f64)> = HashMap::default();
     let ids: Vec<Option<&str>> = ids.iter().collect();
-    // An account's weeks are consecutive rows: its id is copied and looked up once per run of
-    // rows, not once per week (a national audit's ten million weekly rows).
-    let mut at = 0;
-    for run in ids.chunk_by(|a, b| a == b) {
-        let rows = at..at + run.len();
-        at = rows.end;
-        let Some(id) = run[0] else {
-            continue;
-        };
+    // Once per run of an account's rows, not once per week (a national audit's ten million
+    // weekly rows).
+    for (id, rows) in id_runs(&ids) {
         let entry = by_account
             .entry(id.to_string())
             .or_insert_with(|| (Vec::new(), thresholds[rows.start].unwrap_or(1.0)));
@@ -1384,12 +1392,7 @@ fn page_inputs<'a>(
             (text("message")?, text("evidence")?, text("item_id")?);
         let occurred = instant_texts(f.column("occurred_at")?)?;
         let owned = |t: Option<&str>| t.unwrap_or_default().to_string();
-        // An account's findings are consecutive rows: its id is copied once per run.
-        let mut at = 0;
-        for run in ids.chunk_by(|a, b| a == b) {
-            let rows = at..at + run.len();
-            at = rows.end;
-            let Some(id) = run[0] else { continue };
+        for (id, rows) in id_runs(&ids) {
             let entry = findings.entry(id.to_string()).or_default();
             entry.extend(rows.map(|i| {
                 FindingRow {
@@ -1557,6 +1560,14 @@ fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>, first: &[usize]) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_runs_cover_every_row_with_an_id_in_order() {
+        let ids = [Some("a"), Some("a"), None, Some("b"), Some("a"), None, None];
+        let runs: Vec<(&str, std::ops::Range<usize>)> = id_runs(&ids).collect();
+        assert_eq!(runs, vec![("a", 0..2), ("b", 3..4), ("a", 4..5)]);
+        assert_eq!(id_runs(&[]).count(), 0);
+    }
 
     #[test]
     fn pages_above_the_split_come_in_two_groups_at_least_and_never_more_than_units() {
