@@ -19,6 +19,7 @@ use crate::charts::{WeekBar, weekly_updates_svg};
 use crate::history::TrendPoint;
 use crate::html::push_escaped;
 use crate::labels::{family_label, label, rule_title, severity_label};
+use crate::memo::BoundedMemo;
 use crate::{Error, account_file_stem};
 
 pub const ACCOUNTS_DIR: &str = "accounts";
@@ -590,12 +591,10 @@ fn charts_for(header: &AccountHeader, inputs: &PageInputs) -> Result<Vec<Chart>,
     Ok(charts)
 }
 
-/// Charts a page thread keeps (a few KB each); a full store starts again.
-const CHARTS_KEPT: usize = 4096;
-
 thread_local! {
-    static CHARTS: std::cell::RefCell<HashMap<(&'static str, String), String>> =
-        std::cell::RefCell::default();
+    /// Charts a page thread keeps (a few KB each).
+    static CHARTS: std::cell::RefCell<BoundedMemo<(&'static str, String), String>> =
+        std::cell::RefCell::new(BoundedMemo::new(4096));
 }
 
 /// A chart of `kind` drawn by `draw`, or the one this thread drew before from the same inputs
@@ -610,16 +609,11 @@ fn drawn_once(
     draw: impl FnOnce() -> Result<String, Error>,
 ) -> Result<String, Error> {
     let key = (kind, key);
-    if let Some(svg) = CHARTS.with_borrow(|charts| charts.get(&key).cloned()) {
+    if let Some(svg) = CHARTS.with_borrow(|charts| charts.get(&key)) {
         return Ok(svg);
     }
     let svg = draw()?;
-    CHARTS.with_borrow_mut(|charts| {
-        if charts.len() >= CHARTS_KEPT {
-            charts.clear();
-        }
-        charts.insert(key, svg.clone());
-    });
+    CHARTS.with_borrow_mut(|charts| charts.insert(key, svg.clone()));
     Ok(svg)
 }
 

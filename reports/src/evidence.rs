@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 use govmedia_rules::Lang;
 use regex::{Regex, RegexSet};
 
+use crate::memo::BoundedMemo;
+
 /// (pattern, replacement) in the order they are tried; each applies to the whole sentence or
 /// to a recognisable part of it.
 const PATTERNS: &[(&str, &str)] = &[
@@ -147,21 +149,15 @@ pub fn localized(evidence: &str, lang: Lang) -> String {
     }
     // Many accounts share a sentence (UPD001's "week: 0 updates (min 1)" for the same weeks):
     // each page thread remembers the last few thousand it rewrote.
-    const REMEMBERED: usize = 4096;
     thread_local! {
-        static SEEN: std::cell::RefCell<polars::prelude::PlHashMap<String, String>> =
-            std::cell::RefCell::default();
+        static SEEN: std::cell::RefCell<BoundedMemo<String, String>> =
+            std::cell::RefCell::new(BoundedMemo::new(4096));
     }
-    if let Some(text) = SEEN.with_borrow(|seen| seen.get(evidence).cloned()) {
+    if let Some(text) = SEEN.with_borrow(|seen| seen.get(evidence)) {
         return text;
     }
     let text = rewritten(evidence);
-    SEEN.with_borrow_mut(|seen| {
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        seen.insert(evidence.to_string(), text.clone());
-    });
+    SEEN.with_borrow_mut(|seen| seen.insert(evidence.to_string(), text.clone()));
     text
 }
 

@@ -16,6 +16,7 @@ pub mod html;
 pub mod index_page;
 pub mod item_links;
 pub mod labels;
+mod memo;
 pub mod notify;
 pub mod report;
 pub mod tables;
