@@ -111,14 +111,16 @@ impl<'a> CompactSvg<'a> {
         }
     }
 
-    /// Appends a label's element to the last label run when it has this look, else starts a
-    /// run.
-    fn label(&mut self, look: &TextLook, element: &str) {
-        if let Some(tape) = &mut self.tape {
-            tape.push(Drawn::Label(look.clone(), element.to_string()));
-        }
+    /// Appends a label's element (written by `element`) to the last label run when it has this
+    /// look, else starts a run.
+    fn label(&mut self, look: &TextLook, element: impl FnOnce(&mut String)) {
         let class = class_of(&mut self.text_classes, &mut self.looks, look);
-        self.labels.text_of(class).push_str(element);
+        let body = self.labels.text_of(class);
+        let from = body.len();
+        element(body);
+        if let Some(tape) = &mut self.tape {
+            tape.push(Drawn::Label(look.clone(), body[from..].to_string()));
+        }
     }
 
     /// Draws what a tape recorded, as it was drawn: the same looks in the same order, so the
@@ -127,7 +129,7 @@ impl<'a> CompactSvg<'a> {
         for drawn in &tape.0 {
             match drawn {
                 Drawn::Shape(look, path) => self.shape(*look, |body| body.push_str(path)),
-                Drawn::Label(look, element) => self.label(look, element.as_str()),
+                Drawn::Label(look, element) => self.label(look, |body| body.push_str(element)),
             }
         }
     }
@@ -288,21 +290,27 @@ impl Paint {
     }
 }
 
-/// How a shape is drawn: its paint and, for an outline, its stroke width; or as dots.
+/// How a shape is drawn: its paint, and how the paint is laid on.
 #[derive(Clone, Copy, PartialEq)]
 struct ShapeLook {
     paint: Paint,
-    stroke: Option<u32>,
-    /// Drawn as dots of this diameter: zero-length strokes with round caps.
-    dot: Option<u32>,
+    mark: Mark,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    Fill,
+    /// An outline of this width.
+    Stroke(u32),
+    /// Dots of this diameter: zero-length strokes with round caps.
+    Dot(u32),
 }
 
 impl ShapeLook {
     fn fill(c: BackendColor) -> ShapeLook {
         ShapeLook {
             paint: Paint::of(c),
-            stroke: None,
-            dot: None,
+            mark: Mark::Fill,
         }
     }
 }
@@ -310,15 +318,15 @@ impl ShapeLook {
 impl Look for ShapeLook {
     fn declaration(&self) -> String {
         let c = self.paint.color();
-        match (self.dot, self.stroke) {
-            (Some(diameter), _) => format!(
-                "fill:none;stroke:{};stroke-width:{diameter};stroke-linecap:round{}",
+        match self.mark {
+            Mark::Fill => format!("fill:{};stroke:none{}", color(c), opacity(c)),
+            Mark::Stroke(width) => format!(
+                "fill:none;stroke:{};stroke-width:{width}{}",
                 color(c),
                 opacity(c)
             ),
-            (None, None) => format!("fill:{};stroke:none{}", color(c), opacity(c)),
-            (None, Some(width)) => format!(
-                "fill:none;stroke:{};stroke-width:{width}{}",
+            Mark::Dot(diameter) => format!(
+                "fill:none;stroke:{};stroke-width:{diameter};stroke-linecap:round{}",
                 color(c),
                 opacity(c)
             ),
@@ -336,8 +344,7 @@ fn shape_look<S: BackendStyle>(style: &S, fill: bool) -> Option<ShapeLook> {
     } else {
         Some(ShapeLook {
             paint: Paint::of(c),
-            stroke: Some(style.stroke_width()),
-            dot: None,
+            mark: Mark::Stroke(style.stroke_width()),
         })
     }
 }
@@ -514,13 +521,12 @@ impl DrawingBackend for CompactSvg<'_> {
         let Some(look) = shape_look(style, fill) else {
             return Ok(());
         };
-        let r = radius as i32;
         if fill {
             // A filled circle is a dot: `M{x} {y}h0`, a zero-length line whose round caps
             // make the disc (a quarter of the bytes of two arcs; a line chart marks every
             // month of every series).
             let dot = ShapeLook {
-                dot: Some(2 * radius),
+                mark: Mark::Dot(2 * radius),
                 ..look
             };
             self.shape(dot, |d| {
@@ -529,6 +535,7 @@ impl DrawingBackend for CompactSvg<'_> {
             });
         } else {
             // `M{x-r} {y}a{r} {r} 0 1 0 {2r} 0a{r} {r} 0 1 0 {-2r} 0z`: two arcs.
+            let r = radius as i32;
             self.shape(look, |d| {
                 push_ints(
                     d,
@@ -601,23 +608,18 @@ impl DrawingBackend for CompactSvg<'_> {
             FontTransform::Rotate270 => Some(270),
             _ => None,
         };
-        // Written straight into the label runs (a copy goes on the tape when one records).
-        let class = class_of(&mut self.text_classes, &mut self.looks, &look);
-        let element = self.labels.text_of(class);
-        let from = element.len();
-        push_ints(element, &[("<text x=\"", x)]);
-        element.push_str("\" y=\"");
-        push_round(element, f64::from(y) + shift, 1);
-        element.push('"');
-        if let Some(degrees) = turn {
-            let _ = write!(element, " transform=\"rotate({degrees} {x} {y})\"");
-        }
-        element.push('>');
-        escape_text(element, text);
-        element.push_str("</text>");
-        if let Some(tape) = &mut self.tape {
-            tape.push(Drawn::Label(look, element[from..].to_string()));
-        }
+        self.label(&look, |element| {
+            push_ints(element, &[("<text x=\"", x)]);
+            element.push_str("\" y=\"");
+            push_round(element, f64::from(y) + shift, 1);
+            element.push('"');
+            if let Some(degrees) = turn {
+                let _ = write!(element, " transform=\"rotate({degrees} {x} {y})\"");
+            }
+            element.push('>');
+            escape_text(element, text);
+            element.push_str("</text>");
+        });
         Ok(())
     }
 }
@@ -857,8 +859,8 @@ mod tests {
         assert_eq!(svg.matches("font-family").count(), 1);
     }
 
-    /// Circles are two arcs, and a class is `g` and five hex digits of the declaration's hash:
-    /// the same text the `format!` calls they replaced wrote.
+    /// Filled circles are dots, outlined ones two arcs, and a class is `g` and five hex digits
+    /// of the declaration's hash: the same text the `format!` calls they replaced wrote.
     #[test]
     fn filled_circles_are_dots_outlined_ones_arcs_and_class_names_as_before() {
         let svg = draw(|root| {
