@@ -987,7 +987,6 @@ fn ranking_groups(
     Ok(groups)
 }
 
-/// Weekly bars and the cadence threshold per account.
 /// The runs of rows of one account id (an account's rows are consecutive in the per-account
 /// tables): each id with its rows, so that it is copied and looked up once per run rather than
 /// once per row. Rows without an id are skipped.
@@ -1002,6 +1001,7 @@ fn id_runs<'a>(
     })
 }
 
+/// Weekly bars and the cadence threshold per account.
 fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>, f64)>, Error> {
     let ids = weekly.column("account_id")?.str()?;
     let starts: Vec<Option<i32>> = weekly
@@ -1015,8 +1015,6 @@ fn weeks_by_account(weekly: &DataFrame) -> Result<HashMap<String, (Vec<WeekBar>,
     let thresholds: Vec<Option<f64>> = weekly.column("min_per_week")?.f64()?.iter().collect();
     let mut by_account: HashMap<String, (Vec<WeekBar>, f64)> = HashMap::default();
     let ids: Vec<Option<&str>> = ids.iter().collect();
-    // Once per run of an account's rows, not once per week (a national audit's ten million
-    // weekly rows).
     for (id, rows) in id_runs(&ids) {
         let entry = by_account
             .entry(id.to_string())

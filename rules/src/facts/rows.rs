@@ -87,8 +87,8 @@ impl<'a> StrRows<'a> {
 /// copies the text of every row it takes, while a filter copies only the texts' 16-byte views
 /// and shares the chunks' buffers. Nationally the comments' texts and the labelled posts' links
 /// were copied that way, some 5 % of a 200,000-account audit's CPU. A few rows (under a
-/// sixteenth) are taken: their copies are cheap, and the result does not keep the whole frame's texts alive (the text
-/// scan's hits become findings, which live to the end of the audit).
+/// sixteenth) are taken: their copies are cheap, and the result does not keep the whole frame's
+/// texts alive (the text scan's hits become findings, which live to the end of the audit).
 pub fn rows_of(df: &DataFrame, rows: &[IdxSize]) -> PolarsResult<DataFrame> {
     let ascending = rows.windows(2).all(|w| w[0] < w[1])
         && rows
