@@ -111,14 +111,14 @@ impl ReportEncodings {
             .ok_or_else(|| polars_err!(ComputeError: "a row group without rows"))?;
         let mut columns = Vec::with_capacity(self.fields.len());
         for ((array, field), encoding) in batch.columns().iter().zip(&self.fields).zip(encodings) {
-            let own = match self.own_dictionaries {
-                true => dictionary_of_texts(array.as_ref(), encoding)?,
-                false => None,
+            let own = if self.own_dictionaries {
+                dictionary_of_texts(array.as_ref(), encoding)?
+            } else {
+                None
             };
-            let (array, encoding) = match &own {
-                Some((array, encoding)) => (array, encoding.as_slice()),
-                None => (array, encoding.as_slice()),
-            };
+            let (array, encoding) = own
+                .as_ref()
+                .map_or((array, encoding), |(array, encoding)| (array, encoding));
             for pages in array_to_columns(array, field.clone(), options, encoding)? {
                 let pages = pages.map(|page| {
                     page.map_err(|e| ParquetError::FeatureNotSupported(format!("{e}")))
