@@ -479,6 +479,35 @@ fn texts_in_one_place_or_alike_get_their_own_verdicts() {
     assert_eq!(memo.reused, 2 * posts.len() + 1);
 }
 
+/// The memo finds texts by their hash, and compares the texts of the entry it finds: a post whose
+/// texts share a hash with another's (forced here, by pointing its hash at the other's verdict)
+/// gets its own verdict, and each is found again afterwards.
+#[test]
+fn a_text_sharing_a_hash_with_another_gets_its_own_verdict() {
+    let c = classifier();
+    let (ad, plain) = (
+        "【年货节】精选礼盒到手价199元，名额有限！",
+        "本周工作动态：我局召开安全生产会议。",
+    );
+    assert_ne!(c.classify(None, Some(ad)), c.classify(None, Some(plain)));
+    let mut scratch = c.scratch();
+    let mut memo = VerdictMemo::default();
+    c.classify_memo(&mut scratch, &mut memo, None, Some(ad));
+    // The plain text's hash now leads to the ad's verdict, as a collision would.
+    let plain_hash = c.text_hash(None, Some(plain));
+    memo.by_text.insert(plain_hash, 0);
+    // Copies elsewhere in memory: found by their texts, not their places.
+    let (ad_copy, plain_copy) = (ad.to_string(), plain.to_string());
+    for _ in 0..2 {
+        for text in [plain, ad, plain_copy.as_str(), ad_copy.as_str()] {
+            let remembered = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
+            assert_eq!(*remembered, c.classify(None, Some(text)), "{text}");
+        }
+    }
+    // The ad once; the plain text at each of its places, since its hash leads elsewhere.
+    assert_eq!(memo.verdicts.len(), 3);
+}
+
 /// A unit's memo starts empty, but the classifier remembers the verdicts it made for earlier
 /// units, on whichever thread they ran, and they are its own: another classifier does not see
 /// them.
