@@ -369,3 +369,61 @@ fn the_common_cjk_punctuation_list_holds_no_word_characters() {
     assert_eq!(listed.len(), 28);
     assert!(listed.iter().all(|c| !c.is_alphanumeric()), "{listed:?}");
 }
+
+/// The comment measurements do not depend on the comments' order: the store keeps an account's
+/// comments together, but an account's comments spread among others' count the same.
+#[test]
+fn comment_measurements_do_not_depend_on_the_comments_order() {
+    let measure = |comments: &str| {
+        let ctx = Fixture::at("2024-11-30")
+            .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+            .jsonl(&POSTS, POSTS_JSONL)
+            .jsonl(&COMMENTS, comments)
+            .context();
+        crate::measurements::per_account(&ctx, crate::engine::Reads::COMMENTS)
+            .unwrap()
+            .select([
+                polars::prelude::col("account_id"),
+                polars::prelude::col("comments"),
+                polars::prelude::col("replied"),
+                polars::prelude::col("reply_p50_hours"),
+                polars::prelude::col("reply_p90_hours"),
+                polars::prelude::col("replied_on_time"),
+            ])
+            .collect()
+            .unwrap()
+    };
+    let lines: Vec<&str> = COMMENTS_JSONL.lines().filter(|l| !l.is_empty()).collect();
+    // The weibo account's comments first, then the WeChat account's, alternately.
+    let (wechat, weibo): (Vec<&str>, Vec<&str>) =
+        lines.iter().partition(|l| l.contains("wechat:gh_a"));
+    let mut mixed: Vec<&str> = Vec::new();
+    for i in 0..wechat.len().max(weibo.len()) {
+        mixed.extend(weibo.get(i).copied());
+        mixed.extend(wechat.get(i).copied());
+    }
+    let in_order = measure(COMMENTS_JSONL);
+    assert_eq!(in_order, measure(&mixed.join("\n")));
+    // The weibo account: four answered comments, three of them within the deadline.
+    let weibo_row = in_order
+        .column("account_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .position(|a| a == Some("weibo:2"))
+        .unwrap();
+    let cell = |name: &str| {
+        in_order
+            .column(name)
+            .unwrap()
+            .get(weibo_row)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (cell("comments"), cell("replied")),
+        ("4".into(), "4".into())
+    );
+    assert_eq!(cell("replied_on_time"), "3");
+}
