@@ -482,9 +482,8 @@ impl Verdict {
 /// not the whole text hashed and compared), and only then by the texts themselves: hashed once
 /// for this memo and the verdicts of earlier units ([`EarlierVerdicts`]) alike.
 ///
-/// Both indexes are sized for [`VerdictMemo::CAPACITY`] posts before the first is added: grown
-/// step by step, the index by text hashed every text again at each step (200,000 accounts: 1.5 %
-/// of the audit's CPU time).
+/// The index by text holds the texts' hashes, not the texts: growing, it hashed every text again
+/// at each step (200,000 accounts: 1.5 % of the audit's CPU time).
 ///
 /// Where texts seldom repeat, remembering them costs more than it saves: after
 /// [`VerdictMemo::PROBE`] posts with fewer than one in [`VerdictMemo::MIN_REUSE`] repeated, the
@@ -817,10 +816,6 @@ impl PostClassifier {
         if let Some(&known) = memo.by_place.get(&place) {
             memo.reused += 1;
             return &memo.verdicts[known];
-        }
-        if memo.by_place.capacity() < VerdictMemo::CAPACITY {
-            memo.by_place.reserve(VerdictMemo::CAPACITY);
-            memo.by_text.reserve(VerdictMemo::CAPACITY);
         }
         let hash = self.text_hash(title, text);
         let by_text = memo.by_text.entry(hash);
