@@ -522,14 +522,8 @@ mod tests {
     /// measurements use with others whose positions fall between values.
     #[test]
     fn linear_quantiles_are_polars_quantiles_to_the_bit() {
-        // A small deterministic generator: latencies in milliseconds, some missing.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        // Latencies in milliseconds, some missing.
+        let mut next = crate::testing::numbers(0x2545_F491_4F6C_DD1D);
         let (mut groups, mut values) = (Vec::new(), Vec::new());
         for group in 0..400i64 {
             let size = 1 + next() % 23;

@@ -20,6 +20,18 @@ pub struct Fixture {
     params: BTreeMap<String, ParamValue>,
 }
 
+/// Pseudo-random numbers from `seed` (xorshift64), the same on every run and platform: inputs
+/// that property tests compare two implementations on.
+pub fn numbers(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 pub fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }

@@ -532,14 +532,8 @@ mod tests {
 
     #[test]
     fn counted_sends_are_a_set_whatever_the_order() {
-        // Sends in order with repeats, then out of order, then in order again.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        // Sends in order with repeats; then the same followed by sends in any order.
+        let mut next = crate::testing::numbers(0x9E37_79B9_7F4A_7C15);
         let mut sends: Vec<(u32, i64)> = (0..300)
             .map(|_| ((next() % 5) as u32, (next() % 9) as i64))
             .collect();
