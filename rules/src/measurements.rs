@@ -194,29 +194,26 @@ fn comment_counts(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
         .iter()
         .zip(created.i64()?.iter())
         .zip(replied.iter());
-    // Per account key: (comments, replied).
-    let mut counts = vec![(0i64, 0i64); keys.len()];
+    // Per account key.
+    let (mut comments_of, mut replied_of) = (vec![0i64; keys.len()], vec![0i64; keys.len()]);
     for ((account, created), replied) in rows {
         let (Some(key), Some(created)) = (account.and_then(|a| cursor.find(a)), created) else {
             continue;
         };
         if local_day_of(created) >= keys.from_day(key) {
-            let count = &mut counts[key as usize];
-            count.0 += 1;
-            count.1 += i64::from(replied == Some(true));
+            comments_of[key as usize] += 1;
+            replied_of[key as usize] += i64::from(replied == Some(true));
         }
     }
     let counted: Vec<u32> = (0..keys.len() as u32)
-        .filter(|&k| counts[k as usize].0 > 0)
+        .filter(|&k| comments_of[k as usize] > 0)
         .collect();
-    let column = |name: &str, of: fn(&(i64, i64)) -> i64| {
-        let values: Vec<i64> = counted.iter().map(|&k| of(&counts[k as usize])).collect();
-        Column::new(name.into(), values)
-    };
+    let of_counted =
+        |per_key: &[i64]| -> Vec<i64> { counted.iter().map(|&k| per_key[k as usize]).collect() };
     Ok(DataFrame::new_infer_height(vec![
         keys.id_column("account_id", &counted),
-        column("comments", |c| c.0),
-        column("replied", |c| c.1),
+        Column::new("comments".into(), of_counted(&comments_of)),
+        Column::new("replied".into(), of_counted(&replied_of)),
     ])?
     .lazy())
 }

@@ -380,16 +380,17 @@ fn comment_measurements_do_not_depend_on_the_comments_order() {
             .jsonl(&POSTS, POSTS_JSONL)
             .jsonl(&COMMENTS, comments)
             .context();
+        let columns = [
+            "account_id",
+            "comments",
+            "replied",
+            "reply_p50_hours",
+            "reply_p90_hours",
+            "replied_on_time",
+        ];
         crate::measurements::per_account(&ctx, crate::engine::Reads::COMMENTS)
             .unwrap()
-            .select([
-                polars::prelude::col("account_id"),
-                polars::prelude::col("comments"),
-                polars::prelude::col("replied"),
-                polars::prelude::col("reply_p50_hours"),
-                polars::prelude::col("reply_p90_hours"),
-                polars::prelude::col("replied_on_time"),
-            ])
+            .select(columns.map(polars::prelude::col))
             .collect()
             .unwrap()
     };

@@ -525,7 +525,6 @@ pub struct VerdictMemo<'t> {
 /// Split in [`EarlierVerdicts::SHARDS`] parts by the texts' hash, each behind its own lock, held
 /// only to look up or add (never while labelling); a full part starts again.
 struct EarlierVerdicts {
-    hasher: PlRandomState,
     shards: Box<[Mutex<EarlierShard>]>,
     /// Posts a part holds before it starts again.
     shard_capacity: usize,
@@ -543,7 +542,6 @@ type EarlierPost = (Option<Box<str>>, Option<Box<str>>, Arc<Verdict>);
 impl Default for EarlierVerdicts {
     fn default() -> Self {
         EarlierVerdicts {
-            hasher: PlRandomState::default(),
             shards: (0..Self::SHARDS).map(|_| Mutex::default()).collect(),
             shard_capacity: Self::CAPACITY / Self::SHARDS,
         }
@@ -703,6 +701,8 @@ pub struct PostClassifier {
     terms: Matcher,
     /// The verdicts labelled for earlier audit units ([`VerdictMemo::across_units`]).
     earlier: EarlierVerdicts,
+    /// Hashes posts' titles and texts for the memos and `earlier` ([`PostClassifier::text_hash`]).
+    text_hasher: PlRandomState,
 }
 
 impl PostClassifier {
@@ -753,6 +753,7 @@ impl PostClassifier {
             labeller: PostLabeller::with_terms(pack, keywords, &all_terms)?,
             terms,
             earlier: EarlierVerdicts::default(),
+            text_hasher: PlRandomState::default(),
         })
     }
 
@@ -782,7 +783,7 @@ impl PostClassifier {
 
     /// The hash of a post's title and text by which memos find it ([`VerdictMemo`]).
     fn text_hash(&self, title: Option<&str>, text: Option<&str>) -> u64 {
-        self.earlier.hasher.hash_one((title, text))
+        self.text_hasher.hash_one((title, text))
     }
 
     /// [`PostClassifier::classify_with`], labelling a (title, text) already in `memo` only once.
