@@ -71,8 +71,9 @@ impl Runs {
 pub struct CompactSvg<'a> {
     target: &'a mut String,
     size: (u32, u32),
-    /// Declarations (`fill:#2F6FB3;stroke:none`) in first-use order; a run names one by index.
-    looks: Vec<String>,
+    /// Declarations (`fill:#2F6FB3;stroke:none`) with their class names, in first-use order; a
+    /// run names one by index.
+    looks: Vec<std::rc::Rc<Declared>>,
     /// The class of each shape look and text look met so far: the declaration is formatted once
     /// per look, not once per tick mark or label (most of the drawing time was in `format!`).
     shape_classes: Vec<(ShapeLook, usize)>,
@@ -143,20 +144,26 @@ impl<'a> CompactSvg<'a> {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
              width=\"100%\" font-family=\"{FONT_FAMILY}\"><style>"
         );
-        let names: Vec<String> = self.looks.iter().map(|l| class_name(l)).collect();
-        for (name, declaration) in names.iter().zip(&self.looks) {
-            for part in [".", name, "{", declaration, "}"] {
+        for look in &self.looks {
+            for part in [".", &look.name, "{", &look.declaration, "}"] {
                 out.push_str(part);
             }
         }
         out.push_str("</style>\n");
+        let looks = &self.looks;
         for (class, body) in self.shapes.iter() {
-            for part in ["<path class=\"", &names[class], "\" d=\"", body, "\"/>\n"] {
+            for part in [
+                "<path class=\"",
+                &looks[class].name,
+                "\" d=\"",
+                body,
+                "\"/>\n",
+            ] {
                 out.push_str(part);
             }
         }
         for (class, body) in self.labels.iter() {
-            for part in ["<g class=\"", &names[class], "\">", body, "</g>\n"] {
+            for part in ["<g class=\"", &looks[class].name, "\">", body, "</g>\n"] {
                 out.push_str(part);
             }
         }
@@ -173,26 +180,70 @@ impl Drop for CompactSvg<'_> {
 }
 
 /// A look that has a CSS declaration.
-trait Look: PartialEq {
+trait Look: PartialEq + Clone + 'static {
     fn declaration(&self) -> String;
+
+    /// The looks this thread has declared, with their declarations ([`declared`]).
+    fn declared_on_thread() -> &'static std::thread::LocalKey<DeclaredLooks<Self>>;
+}
+
+/// A declaration and its class name ([`class_name`]).
+#[derive(Debug, PartialEq)]
+struct Declared {
+    declaration: String,
+    name: String,
+}
+
+/// Looks of one kind a thread has declared: a page's five charts use the same few dozen looks,
+/// and formatting their declarations chart after chart was a tenth of drawing them.
+type DeclaredLooks<L> = std::cell::RefCell<Vec<(L, std::rc::Rc<Declared>)>>;
+
+/// Looks a thread keeps declared, of each kind: the charts use a few dozen. Past this (looks
+/// made from unusual data, say), a look is declared anew each time it is met.
+const DECLARED_KEPT: usize = 256;
+
+thread_local! {
+    static SHAPE_LOOKS: DeclaredLooks<ShapeLook> = const { std::cell::RefCell::new(Vec::new()) };
+    static TEXT_LOOKS: DeclaredLooks<TextLook> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The declaration and class name of `look`: declared once per thread.
+fn declared<L: Look>(look: &L) -> std::rc::Rc<Declared> {
+    L::declared_on_thread().with_borrow_mut(|kept| {
+        if let Some((_, declared)) = kept.iter().find(|(l, _)| l == look) {
+            return declared.clone();
+        }
+        let declaration = look.declaration();
+        let declared = std::rc::Rc::new(Declared {
+            name: class_name(&declaration),
+            declaration,
+        });
+        if kept.len() < DECLARED_KEPT {
+            kept.push((look.clone(), declared.clone()));
+        }
+        declared
+    })
 }
 
 /// The class (index into `declarations`) of a look: found among the looks met so far, or its
-/// declaration formatted once and added (looks that declare the same share a class). The look
-/// is copied only when it is new.
-fn class_of<L: Look + Clone>(
+/// declaration ([`declared`]) added (looks that declare the same share a class). The look is
+/// copied only when it is new.
+fn class_of<L: Look>(
     met: &mut Vec<(L, usize)>,
-    declarations: &mut Vec<String>,
+    declarations: &mut Vec<std::rc::Rc<Declared>>,
     look: &L,
 ) -> usize {
     if let Some(&(_, class)) = met.iter().find(|(l, _)| l == look) {
         return class;
     }
-    let declaration = look.declaration();
-    let class = match declarations.iter().position(|d| *d == declaration) {
+    let declared = declared(look);
+    let class = match declarations
+        .iter()
+        .position(|d| d.declaration == declared.declaration)
+    {
         Some(i) => i,
         None => {
-            declarations.push(declaration);
+            declarations.push(declared);
             declarations.len() - 1
         }
     };
@@ -316,6 +367,10 @@ impl ShapeLook {
 }
 
 impl Look for ShapeLook {
+    fn declared_on_thread() -> &'static std::thread::LocalKey<DeclaredLooks<Self>> {
+        &SHAPE_LOOKS
+    }
+
     fn declaration(&self) -> String {
         let c = self.paint.color();
         match self.mark {
@@ -363,6 +418,10 @@ struct TextLook {
 }
 
 impl Look for TextLook {
+    fn declared_on_thread() -> &'static std::thread::LocalKey<DeclaredLooks<Self>> {
+        &TEXT_LOOKS
+    }
+
     fn declaration(&self) -> String {
         let c = self.paint.color();
         let mut look = format!(
@@ -898,6 +957,47 @@ mod tests {
             )),
             "{svg}"
         );
+    }
+
+    /// A look declared once on a thread gives the declaration formatted anew, for the looks
+    /// kept and for those met after the thread stopped keeping them.
+    #[test]
+    fn looks_declared_on_a_thread_are_their_declarations() {
+        std::thread::spawn(|| {
+            let shape = |i: usize| ShapeLook {
+                paint: Paint {
+                    rgb: ((i % 251) as u8, (i / 251) as u8, 7),
+                    alpha: if i % 3 == 0 { 1.0 } else { 0.5 },
+                },
+                mark: [Mark::Fill, Mark::Stroke(i as u32 % 4), Mark::Dot(2)][i % 3],
+            };
+            let text = |i: usize| TextLook {
+                paint: Paint {
+                    rgb: (1, 2, (i % 256) as u8),
+                    alpha: 1.0,
+                },
+                size: 10.0 + (i % 7) as f64 / 3.0,
+                anchor: ["start", "middle", "end"][i % 3],
+                style: (i % 5 == 0).then_some("font-weight:bold"),
+                family: (i % 11 == 0).then(|| format!("Font {i}")),
+            };
+            let looks = 2 * DECLARED_KEPT;
+            for round in 0..2 {
+                for i in 0..looks {
+                    for (got, want) in [
+                        (declared(&shape(i)), shape(i).declaration()),
+                        (declared(&text(i)), text(i).declaration()),
+                    ] {
+                        assert_eq!(got.declaration, want, "look {i}, round {round}");
+                        assert_eq!(got.name, class_name(&want));
+                    }
+                }
+            }
+            assert_eq!(SHAPE_LOOKS.with_borrow(Vec::len), DECLARED_KEPT);
+            assert_eq!(TEXT_LOOKS.with_borrow(Vec::len), DECLARED_KEPT);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
