@@ -653,3 +653,38 @@ fn the_classifier_without_categories_finds_the_same_hits() {
     // The posts exercise both: hits to compare, categories left out.
     assert!(flagged >= 5 && categorised >= 20, "{flagged} {categorised}");
 }
+
+/// Places are keys: texts that differ (in bytes, in length, in being there at all) have
+/// different places, an inline text's place is its bytes wherever it lies, and a long text's
+/// place is where it lies.
+#[test]
+fn places_tell_texts_apart() {
+    let long = String::from("一段超过十二个字节的正文");
+    let long_copy = long.clone();
+    let texts: Vec<Option<&str>> = vec![
+        None,
+        Some(""),
+        Some("\0"),
+        Some("a"),
+        Some("a\0"),
+        Some("\u{ff}"),
+        Some("会议召开"),
+        Some("会议召开!"),
+        Some("123456789012"),
+        Some(&long),
+        Some(&long[..15]),
+        Some(&long[3..]),
+    ];
+    for (i, a) in texts.iter().enumerate() {
+        for (j, b) in texts.iter().enumerate() {
+            assert_eq!(text_place(*a) == text_place(*b), i == j, "{a:?} {b:?}");
+        }
+    }
+    let short = String::from("会议召开");
+    assert_eq!(text_place(Some(&short)), text_place(Some("会议召开")));
+    assert_ne!(text_place(Some(&long)), text_place(Some(&long_copy)));
+    assert_ne!(
+        post_place(Some("会议召开"), None),
+        post_place(None, Some("会议召开"))
+    );
+}
