@@ -347,6 +347,34 @@ pub fn engagement_svg(
     line_chart_svg(title, months, &series, label("chart_engagement", lang))
 }
 
+/// The top of a line chart's axis: `at_least` rounded up to a round number (1, 1.2, 1.5, 2,
+/// 2.5, 3, 4, 5, 6 or 8 times a power of ten). An axis ending at a round number reads better,
+/// and the charts of accounts whose highest values are alike then share their axes: the
+/// engagement chart's mesh, each account's own before, was drawn anew for every page (an
+/// eighth of drawing a national audit's charts); now it is played from the mesh cache.
+pub fn nice_top(at_least: f64) -> f64 {
+    const STEPS_IN_TENTHS: [f64; 11] = [
+        10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0,
+    ];
+    if !(at_least.is_finite() && at_least > 0.0) {
+        return at_least;
+    }
+    // Tenths times a power of ten, the power exact: a factor from 1 up, a divisor below.
+    let scaled = |tenths: f64, exponent: i32| {
+        if exponent >= 0 {
+            tenths * 10f64.powi(exponent)
+        } else {
+            tenths / 10f64.powi(-exponent)
+        }
+    };
+    let exponent = at_least.log10().floor() as i32 - 1;
+    // Two decades: the logarithm may fall just short of a power of ten.
+    (exponent..=exponent + 1)
+        .flat_map(|e| STEPS_IN_TENTHS.iter().map(move |&tenths| scaled(tenths, e)))
+        .find(|&top| top >= at_least)
+        .unwrap_or(at_least)
+}
+
 /// One line per series over labelled points (dates or months: shown without the century).
 pub fn line_chart_svg(
     title: &str,
@@ -360,11 +388,13 @@ pub fn line_chart_svg(
         let root = crate::chart_svg::CompactSvg::new(&mut svg, (760, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let n = months.len().max(1) as f64;
-        let top = series
-            .iter()
-            .flat_map(|(_, v)| v.iter().copied())
-            .fold(1.0f64, f64::max)
-            * 1.2;
+        let top = nice_top(
+            series
+                .iter()
+                .flat_map(|(_, v)| v.iter().copied())
+                .fold(1.0f64, f64::max)
+                * 1.2,
+        );
         let labels = months.to_vec();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, font(CAPTION_FONT))
@@ -623,11 +653,63 @@ mod tests {
     }
 
     #[test]
+    fn line_chart_axes_end_at_round_numbers_above_the_values() {
+        let cases = [
+            (1.2, 1.2),
+            (1.21, 1.5),
+            (7.0, 8.0),
+            (8.4, 10.0),
+            (10.0, 10.0),
+            (10.5, 12.0),
+            (999.0, 1000.0),
+            (1000.0, 1000.0),
+            (1000.1, 1200.0),
+            (26_400.0, 30_000.0),
+            (0.3, 0.3),
+            (0.31, 0.4),
+            (1e15 + 1.0, 1.2e15),
+        ];
+        for (at_least, top) in cases {
+            assert_eq!(nice_top(at_least), top, "{at_least}");
+        }
+        // Every value gets a round top at most a third above it.
+        for i in 1..20_000 {
+            let at_least = f64::from(i) * 0.731;
+            let top = nice_top(at_least);
+            assert!(
+                top >= at_least && top <= at_least * 4.0 / 3.0,
+                "{at_least} → {top}"
+            );
+        }
+        // Engagement of accounts alike shares one axis (and one mesh).
+        let months: Vec<String> = vec!["2025-10".into(), "2025-11".into()];
+        let chart = |most: i64| {
+            let series = vec![("阅读".to_string(), vec![most, 5])];
+            engagement_svg("互动", &months, &series, Lang::Zh).unwrap()
+        };
+        // The grid, the axes and the value labels (classes named by their looks); the lines
+        // are each account's own.
+        let axis = |svg: &str| {
+            svg.lines()
+                .filter(|l| {
+                    ["class=\"gc298f\"", "class=\"g23f97\"", "class=\"g7840c\""]
+                        .iter()
+                        .any(|c| l.contains(c))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(axis(&chart(21_000)).contains("30000"), "{}", chart(21_000));
+        assert_eq!(axis(&chart(21_000)), axis(&chart(24_900)));
+        assert_ne!(axis(&chart(21_000)), axis(&chart(25_100)));
+    }
+
+    #[test]
     fn meshes_that_never_repeat_stop_being_kept() {
         use crate::chart_svg::{meshes_kept, without_mesh_cache};
-        let months: Vec<String> = vec!["2025-10".into(), "2025-11".into()];
         for i in 0..600 {
-            // Each chart its own scale: no mesh is ever played.
+            // Each chart its own months: no mesh is ever played.
+            let months: Vec<String> = vec![format!("{}-10", 1000 + i), format!("{}-11", 1000 + i)];
             let series = vec![("阅读".to_string(), vec![1000 + 37 * i, 5])];
             let played = engagement_svg("互动", &months, &series, Lang::Zh).unwrap();
             let whole = without_mesh_cache(|| engagement_svg("互动", &months, &series, Lang::Zh));

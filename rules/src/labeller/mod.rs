@@ -632,7 +632,10 @@ fn text_place(text: Option<&str>) -> TextPlace {
             let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
             [word(0), word(8)]
         }
-        Some(t) => [t.as_ptr() as usize as u64, t.len() as u64 | PLACE_IS_ADDRESS],
+        Some(t) => [
+            t.as_ptr() as usize as u64,
+            t.len() as u64 | PLACE_IS_ADDRESS,
+        ],
     }
 }
 
