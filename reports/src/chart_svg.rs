@@ -76,8 +76,8 @@ pub struct CompactSvg<'a> {
     looks: Vec<std::rc::Rc<Declared>>,
     /// The class of each shape look and text look met so far: the declaration is formatted once
     /// per look, not once per tick mark or label (most of the drawing time was in `format!`).
-    shape_classes: Vec<(ShapeLook, usize)>,
-    text_classes: Vec<(TextLook, usize)>,
+    shape_classes: MetLooks<ShapeLook>,
+    text_classes: MetLooks<TextLook>,
     shapes: Runs,
     labels: Runs,
     presented: bool,
@@ -92,8 +92,8 @@ impl<'a> CompactSvg<'a> {
             target,
             size,
             looks: Vec::new(),
-            shape_classes: Vec::new(),
-            text_classes: Vec::new(),
+            shape_classes: MetLooks::default(),
+            text_classes: MetLooks::default(),
             shapes: Runs::with_capacity(4096),
             labels: Runs::with_capacity(2048),
             presented: false,
@@ -225,17 +225,41 @@ fn declared<L: Look>(look: &L) -> std::rc::Rc<Declared> {
     })
 }
 
+/// The looks of one kind a chart has met, each with its class, and which one was met last: a
+/// chart draws runs of one look (a series' bars, an axis' labels), so that one is tried first.
+struct MetLooks<L> {
+    met: Vec<(L, usize)>,
+    last: usize,
+}
+
+impl<L> Default for MetLooks<L> {
+    fn default() -> Self {
+        MetLooks {
+            met: Vec::new(),
+            last: 0,
+        }
+    }
+}
+
 /// The class (index into `declarations`) of a look: found among the looks met so far, or its
 /// declaration ([`declared`]) added (looks that declare the same share a class). The look is
 /// copied only when it is new.
 fn class_of<L: Look>(
-    met: &mut Vec<(L, usize)>,
+    looks: &mut MetLooks<L>,
     declarations: &mut Vec<std::rc::Rc<Declared>>,
     look: &L,
 ) -> usize {
-    if let Some(&(_, class)) = met.iter().find(|(l, _)| l == look) {
-        return class;
+    if let Some((last, class)) = looks.met.get(looks.last)
+        && last == look
+    {
+        return *class;
     }
+    if let Some(i) = looks.met.iter().position(|(l, _)| l == look) {
+        looks.last = i;
+        return looks.met[i].1;
+    }
+    let met = &mut looks.met;
+    looks.last = met.len();
     let declared = declared(look);
     let class = match declarations
         .iter()
@@ -472,11 +496,26 @@ fn polyline(out: &mut String, points: &[BackendCoord]) {
 /// Appends each text and the integer after it. Path data is most of a chart's text, and
 /// `write!` most of the time drawing it took.
 fn push_ints(out: &mut String, parts: &[(&str, i32)]) {
+    // The parts are put together on the stack and appended at once: appending each piece (a
+    // letter, a few digits) called the allocator's growth check and `memcpy` for each.
     let mut digits = itoa::Buffer::new();
+    let mut buffer = [0u8; 128];
+    let mut len = 0;
     for (text, value) in parts {
-        out.push_str(text);
-        out.push_str(digits.format(*value));
+        let number = digits.format(*value);
+        let end = len + text.len() + number.len();
+        if end > buffer.len() {
+            out.push_str(std::str::from_utf8(&buffer[..len]).expect("whole texts and digits"));
+            len = 0;
+            out.push_str(text);
+            out.push_str(number);
+            continue;
+        }
+        buffer[len..len + text.len()].copy_from_slice(text.as_bytes());
+        buffer[len + text.len()..end].copy_from_slice(number.as_bytes());
+        len = end;
     }
+    out.push_str(std::str::from_utf8(&buffer[..len]).expect("whole texts and digits"));
 }
 
 /// Text content escaped for an SVG element.
@@ -847,7 +886,8 @@ pub fn without_mesh_cache<T>(f: impl FnOnce() -> T) -> T {
 /// again (an inline SVG's `<style>` applies to the whole document; the class names are hashes
 /// of their declarations, so the same name is the same look). About 2.5 KB of an account page.
 pub fn share_styles(svgs: &mut [&mut String]) {
-    let mut defined = std::collections::HashSet::new();
+    // A page's charts define a few dozen classes: a list looked through beats hashing each name.
+    let mut defined: Vec<Box<str>> = Vec::new();
     for svg in svgs.iter_mut() {
         let (Some(start), Some(end)) = (svg.find("<style>"), svg.find("</style>")) else {
             continue;
@@ -855,8 +895,9 @@ pub fn share_styles(svgs: &mut [&mut String]) {
         let rules = &svg[start + "<style>".len()..end];
         let mut kept = String::with_capacity(rules.len());
         for rule in rules.split_inclusive('}') {
-            let name = rule.split('{').next().unwrap_or(rule).to_string();
-            if defined.insert(name) {
+            let name = rule.split('{').next().unwrap_or(rule);
+            if !defined.iter().any(|d| **d == *name) {
+                defined.push(name.into());
                 kept.push_str(rule);
             }
         }
@@ -957,6 +998,33 @@ mod tests {
             )),
             "{svg}"
         );
+    }
+
+    /// The parts put together on the stack read as each text and number appended in turn,
+    /// also when they outgrow the stack's buffer.
+    #[test]
+    fn ints_are_appended_after_their_texts_in_order() {
+        let long = "x".repeat(100);
+        let texts = ["M", " ", "h", " 0 1 0 ", "", long.as_str()];
+        let values = [0, -1, 7, 42, i32::MAX, i32::MIN, 1_000_000];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..2000 {
+            let mut parts = Vec::new();
+            for _ in 0..(state % 9) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                parts.push((
+                    texts[(state % texts.len() as u64) as usize],
+                    values[(state / 7 % values.len() as u64) as usize],
+                ));
+            }
+            state = state.wrapping_add(1);
+            let mut out = String::from("start");
+            push_ints(&mut out, &parts);
+            let expected: String = parts.iter().map(|(t, v)| format!("{t}{v}")).collect();
+            assert_eq!(out, format!("start{expected}"), "{parts:?}");
+        }
     }
 
     /// A look declared once on a thread gives the declaration formatted anew, for the looks
