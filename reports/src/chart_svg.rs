@@ -496,26 +496,11 @@ fn polyline(out: &mut String, points: &[BackendCoord]) {
 /// Appends each text and the integer after it. Path data is most of a chart's text, and
 /// `write!` most of the time drawing it took.
 fn push_ints(out: &mut String, parts: &[(&str, i32)]) {
-    // The parts are put together on the stack and appended at once: appending each piece (a
-    // letter, a few digits) called the allocator's growth check and `memcpy` for each.
     let mut digits = itoa::Buffer::new();
-    let mut buffer = [0u8; 128];
-    let mut len = 0;
     for (text, value) in parts {
-        let number = digits.format(*value);
-        let end = len + text.len() + number.len();
-        if end > buffer.len() {
-            out.push_str(std::str::from_utf8(&buffer[..len]).expect("whole texts and digits"));
-            len = 0;
-            out.push_str(text);
-            out.push_str(number);
-            continue;
-        }
-        buffer[len..len + text.len()].copy_from_slice(text.as_bytes());
-        buffer[len + text.len()..end].copy_from_slice(number.as_bytes());
-        len = end;
+        out.push_str(text);
+        out.push_str(digits.format(*value));
     }
-    out.push_str(std::str::from_utf8(&buffer[..len]).expect("whole texts and digits"));
 }
 
 /// Text content escaped for an SVG element.
@@ -1000,8 +985,7 @@ mod tests {
         );
     }
 
-    /// The parts put together on the stack read as each text and number appended in turn,
-    /// also when they outgrow the stack's buffer.
+    /// Each text then its number, in order, whatever their lengths.
     #[test]
     fn ints_are_appended_after_their_texts_in_order() {
         let long = "x".repeat(100);
