@@ -127,20 +127,18 @@ struct Scanners<'a> {
 
 /// The columns of one slice of posts.
 struct SliceColumns<'a> {
-    account: &'a StringChunked,
-    post: &'a StringChunked,
     title: &'a StringChunked,
     text: &'a StringChunked,
     html: &'a StringChunked,
     /// The account's key ([`AccountKeys`]): every row of the window has one.
     key: &'a UInt32Chunked,
-    /// Whether each row is in its account's window (and not deleted): the rows outside are
-    /// skipped. Filtering them out copied every column of the slice, texts and links included:
+    /// Whether each row is in its account's window (and not deleted, and has an account and a
+    /// post id): the rows outside are skipped. Filtering them out copied every column of the slice, texts and links included:
     /// 0.7 CPU s of a 200,000-account audit (40.5-40.8 against 41.1-41.5 s in five pairs).
     in_window: &'a [bool],
-    /// The links of the posts that have any, by row: most posts have none, and a list per row
-    /// cost a pass over every row.
-    links: PlHashMap<usize, Vec<String>>,
+    /// The links of the posts that have any, by row, in row order: most posts have none, and a
+    /// list per row cost a pass over every row (and a look-up by row, a hash per row).
+    links: Vec<(usize, Vec<String>)>,
 }
 
 /// Labels and scans the posts `rows` of a slice.
@@ -158,28 +156,26 @@ fn scan_rows(
     // The rows' columns, read in order: `ChunkedArray::get` searched the chunks for every cell.
     let (start, len) = (rows.start, rows.len());
     let cut = |ca: &StringChunked| ca.slice(start as i64, len);
-    let (account, post, title, text, html) = (
-        cut(slice.account),
-        cut(slice.post),
-        cut(slice.title),
-        cut(slice.text),
-        cut(slice.html),
-    );
+    let (title, text, html) = (cut(slice.title), cut(slice.text), cut(slice.html));
     let key = slice.key.slice(start as i64, len);
-    let columns = account
+    let columns = title
         .iter()
-        .zip(post.iter())
-        .zip(title.iter().zip(text.iter()))
+        .zip(text.iter())
         .zip(html.iter().zip(key.iter()));
+    // The rows' links, met in row order.
+    let mut links_from = slice.links.partition_point(|(row, _)| *row < start);
+    // The category column of the last category met: posts of one category come in runs (most
+    // are news), and finding the column compared the name with each.
+    let mut last_slot: Option<(&'static str, usize)> = None;
     let mut scratch = scanners.classifier.scratch();
     let mut memo = if scanners.across_units {
         VerdictMemo::across_units()
     } else {
         VerdictMemo::default()
     };
-    for (offset, (((account, post), (title, text)), (html, key))) in columns.enumerate() {
+    for (offset, ((title, text), (html, key))) in columns.enumerate() {
         let i = start + offset;
-        if !slice.in_window[i] || account.is_none() || post.is_none() {
+        if !slice.in_window[i] {
             continue;
         }
         let mut push = |hit: TextHit| {
@@ -196,7 +192,14 @@ fn scan_rows(
         for hit in &verdict.hits {
             push(hit.clone());
         }
-        let links = slice.links.get(&i);
+        while slice.links.get(links_from).is_some_and(|(row, _)| *row < i) {
+            links_from += 1;
+        }
+        let links = slice
+            .links
+            .get(links_from)
+            .filter(|(row, _)| *row == i)
+            .map(|(_, links)| links);
         // The terms found so far, which the page's markup and links do not report again (a
         // WeChat text often repeats the title: the classifier reports each term once). Made
         // only for a post with markup or links: most have neither.
@@ -243,10 +246,17 @@ fn scan_rows(
             }
         }
         let category = verdict.category;
-        let slot = CATEGORY_COLUMNS
-            .iter()
-            .position(|(c, _)| *c == category)
-            .unwrap_or(CATEGORY_COLUMNS.len() - 1);
+        let slot = match last_slot {
+            Some((last, slot)) if std::ptr::eq(last, category) => slot,
+            _ => {
+                let slot = CATEGORY_COLUMNS
+                    .iter()
+                    .position(|(c, _)| *c == category)
+                    .unwrap_or(CATEGORY_COLUMNS.len() - 1);
+                last_slot = Some((category, slot));
+                slot
+            }
+        };
         if let Some(per_category) = key.and_then(|k| counts.get_mut(k as usize)) {
             per_category[slot] += 1;
         }
@@ -262,8 +272,8 @@ fn scan_rows(
 }
 
 /// The links of the rows in the window that have any.
-fn post_links(links: &ListChunked, in_window: &[bool]) -> PlHashMap<usize, Vec<String>> {
-    let mut out = PlHashMap::default();
+fn post_links(links: &ListChunked, in_window: &[bool]) -> Vec<(usize, Vec<String>)> {
+    let mut out = Vec::new();
     for (i, present) in links.is_not_null().iter().enumerate() {
         if present != Some(true) || !in_window[i] {
             continue;
@@ -272,14 +282,14 @@ fn post_links(links: &ListChunked, in_window: &[bool]) -> PlHashMap<usize, Vec<S
             let texts = list
                 .str()
                 .map(|ca| ca.iter().flatten().map(String::from).collect());
-            out.insert(i, texts.unwrap_or_default());
+            out.push((i, texts.unwrap_or_default()));
         }
     }
     out
 }
 
 /// One slice of the posts with each row's account key, and whether the row is in its account's
-/// window and not deleted: the window is looked up by the account's integer key
+/// window, not deleted and has a post id: the window is looked up by the account's integer key
 /// (`facts::AccountKeys`), not joined.
 fn window_slice(
     ctx: &AuditContext,
@@ -307,16 +317,17 @@ fn window_slice(
     let accounts = df.column("account_id")?.str()?;
     let days = df.column("day")?.i64()?;
     let deleted = df.column("is_deleted")?.bool()?;
+    let posts = df.column("post_id")?.str()?;
     let mut cursor = keys.cursor();
     let mut account_keys: Vec<u32> = Vec::with_capacity(df.height());
     let in_window: Vec<bool> = accounts
         .iter()
         .zip(days.iter())
-        .zip(deleted.iter())
-        .map(|((account, day), deleted)| {
+        .zip(deleted.iter().zip(posts.iter()))
+        .map(|((account, day), (deleted, post))| {
             let key = account.and_then(|a| cursor.find(a));
             account_keys.push(key.unwrap_or(u32::MAX));
-            let (Some(key), Some(day)) = (key, day) else {
+            let (Some(key), Some(day), Some(_)) = (key, day, post) else {
                 return false;
             };
             !deleted.unwrap_or(false) && day >= keys.from_day(key) && day <= keys.as_of_day(key)
@@ -369,8 +380,6 @@ pub fn scan_posts(ctx: &AuditContext) -> PolarsResult<PostScan> {
             crate::trace::stage("post scan: read", || window_slice(ctx, keys, offset))?;
         offset += SLICE_ROWS;
         let slice = SliceColumns {
-            account: df.column("account_id")?.str()?,
-            post: df.column("post_id")?.str()?,
             title: df.column("title")?.str()?,
             text: df.column("text")?.str()?,
             html: df.column("content_html")?.str()?,
