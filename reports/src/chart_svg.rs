@@ -1019,7 +1019,7 @@ mod tests {
             let shape = |i: usize| ShapeLook {
                 paint: Paint {
                     rgb: ((i % 251) as u8, (i / 251) as u8, 7),
-                    alpha: if i % 3 == 0 { 1.0 } else { 0.5 },
+                    alpha: if i.is_multiple_of(3) { 1.0 } else { 0.5 },
                 },
                 mark: [Mark::Fill, Mark::Stroke(i as u32 % 4), Mark::Dot(2)][i % 3],
             };
@@ -1030,8 +1030,8 @@ mod tests {
                 },
                 size: 10.0 + (i % 7) as f64 / 3.0,
                 anchor: ["start", "middle", "end"][i % 3],
-                style: (i % 5 == 0).then_some("font-weight:bold"),
-                family: (i % 11 == 0).then(|| format!("Font {i}")),
+                style: i.is_multiple_of(5).then_some("font-weight:bold"),
+                family: i.is_multiple_of(11).then(|| format!("Font {i}")),
             };
             let looks = 2 * DECLARED_KEPT;
             for round in 0..2 {
