@@ -258,8 +258,6 @@ fn class_of<L: Look>(
         looks.last = i;
         return looks.met[i].1;
     }
-    let met = &mut looks.met;
-    looks.last = met.len();
     let declared = declared(look);
     let class = match declarations
         .iter()
@@ -271,7 +269,8 @@ fn class_of<L: Look>(
             declarations.len() - 1
         }
     };
-    met.push((look.clone(), class));
+    looks.last = looks.met.len();
+    looks.met.push((look.clone(), class));
     class
 }
 
@@ -991,23 +990,20 @@ mod tests {
         let long = "x".repeat(100);
         let texts = ["M", " ", "h", " 0 1 0 ", "", long.as_str()];
         let values = [0, -1, 7, 42, i32::MAX, i32::MIN, 1_000_000];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        for _ in 0..2000 {
-            let mut parts = Vec::new();
-            for _ in 0..(state % 9) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                parts.push((
-                    texts[(state % texts.len() as u64) as usize],
-                    values[(state / 7 % values.len() as u64) as usize],
-                ));
+        let parts: Vec<(&str, i32)> = texts
+            .iter()
+            .flat_map(|&text| values.iter().map(move |&value| (text, value)))
+            .collect();
+        // Every run of up to eight consecutive parts, wrapping around.
+        for first in 0..parts.len() {
+            for len in 0..=8 {
+                let run: Vec<(&str, i32)> =
+                    (0..len).map(|k| parts[(first + k) % parts.len()]).collect();
+                let mut out = String::from("start");
+                push_ints(&mut out, &run);
+                let expected: String = run.iter().map(|(t, v)| format!("{t}{v}")).collect();
+                assert_eq!(out, format!("start{expected}"), "{run:?}");
             }
-            state = state.wrapping_add(1);
-            let mut out = String::from("start");
-            push_ints(&mut out, &parts);
-            let expected: String = parts.iter().map(|(t, v)| format!("{t}{v}")).collect();
-            assert_eq!(out, format!("start{expected}"), "{parts:?}");
         }
     }
 
