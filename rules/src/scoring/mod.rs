@@ -9,6 +9,7 @@
 
 pub mod manual;
 pub mod pack;
+mod plan;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -56,121 +57,6 @@ impl Scoring {
 pub fn tier_for(tiers: &[Tier], score: f64) -> Option<&Tier> {
     let fraction = score / 100.0;
     tiers.iter().find(|t| fraction + BOUNDARY_EPSILON >= t.min)
-}
-
-/// One account's values, as the measures read them.
-struct AccountRow<'a> {
-    account_id: &'a str,
-    index: usize,
-}
-
-struct Inputs<'a> {
-    columns: HashMap<&'a str, Float64Chunked>,
-    finding_counts: &'a FindingCounts<'a>,
-    assessed_rules: &'a BTreeSet<String>,
-    /// Measurement columns the audit did not compute (`AuditResult::uncomputed`).
-    uncomputed: &'a [&'a str],
-}
-
-impl Inputs<'_> {
-    /// Whether the audit computed these measurement columns: an item reading one it did not
-    /// is not assessed (an empty count is not a zero).
-    fn computed<'c>(&self, mut columns: impl Iterator<Item = &'c String>) -> bool {
-        !columns.any(|c| self.uncomputed.contains(&c.as_str()))
-    }
-
-    fn value(&self, column: &str, row: &AccountRow) -> Option<f64> {
-        self.columns.get(column).and_then(|c| c.get(row.index))
-    }
-
-    fn rules_assessed(&self, rules: &[String]) -> bool {
-        rules.iter().all(|r| self.assessed_rules.contains(r))
-    }
-
-    fn findings(&self, rules: &[String], row: &AccountRow) -> u32 {
-        rules
-            .iter()
-            .map(|r| {
-                self.finding_counts
-                    .get(&(row.account_id, r.as_str()))
-                    .copied()
-                    .unwrap_or(0)
-            })
-            .sum()
-    }
-
-    /// Points out of `weight`, or `None` when the measure cannot be assessed for the account.
-    fn points(&self, measure: &Measure, weight: f64, row: &AccountRow) -> Option<f64> {
-        match measure {
-            Measure::Ratio {
-                numerator,
-                denominator,
-                rules,
-            } => {
-                if !self.rules_assessed(rules)
-                    || !self.computed([numerator, denominator].into_iter())
-                {
-                    return None;
-                }
-                let den = self.value(denominator, row).filter(|d| *d > 0.0)?;
-                let num = self.value(numerator, row)?;
-                Some(weight * (num / den).clamp(0.0, 1.0))
-            }
-            Measure::Coverage { columns, rules } => {
-                if !self.rules_assessed(rules) || !self.computed(columns.iter()) {
-                    return None;
-                }
-                let present = columns
-                    .iter()
-                    .filter(|c| self.value(c, row).unwrap_or(0.0) > 0.0)
-                    .count();
-                Some(weight * present as f64 / columns.len() as f64)
-            }
-            Measure::Count {
-                column,
-                full_at,
-                rules,
-            } => {
-                if !self.rules_assessed(rules) || !self.computed(std::iter::once(column)) {
-                    return None;
-                }
-                let v = self.value(column, row).unwrap_or(0.0).max(0.0);
-                Some(weight * v.min(*full_at) / full_at)
-            }
-            Measure::Deduct {
-                rules,
-                share_per_finding,
-                points_per_finding,
-            } => {
-                if !self.rules_assessed(rules) {
-                    return None;
-                }
-                let per =
-                    share_per_finding.map_or(points_per_finding.unwrap_or(0.0), |s| s * weight);
-                Some((weight - self.findings(rules, row) as f64 * per).max(0.0))
-            }
-            Measure::Manual => None,
-            Measure::Parts { parts } => parts
-                .iter()
-                .map(|p| self.points(&p.measure, p.share * weight, row))
-                .sum(),
-        }
-    }
-}
-
-/// Findings per (account, rule code), borrowing the findings' text: scoring looks a count up for
-/// every account, deduct item and veto, and a key of two new strings per look-up was most of
-/// the scoring of a national audit.
-pub type FindingCounts<'f> = HashMap<(&'f str, &'f str), u32, PlRandomState>;
-
-/// Findings per (account, rule code). The findings come in account and code order, so a run of
-/// equal keys is counted before it is looked up (any order gives the same counts).
-pub fn finding_counts(findings: &DataFrame) -> Result<FindingCounts<'_>, Error> {
-    let mut counts = FindingCounts::default();
-    for (key, n) in finding_runs(findings)? {
-        *counts.entry(key).or_default() += n;
-    }
-    Ok(counts)
 }
 
 /// The runs of equal (account, rule code) in the findings' order, each with its length; rows
@@ -223,31 +109,25 @@ pub fn score_accounts_computed(
     lang: Lang,
 ) -> Result<DataFrame, Error> {
     let rubric = &scoring.rubric;
-    let mut columns = HashMap::new();
-    for item in &rubric.items {
-        let measures = std::iter::once(&item.measure).chain(item.platform_measures.values());
-        for column in measures.flat_map(|m| m.columns()) {
-            if columns.contains_key(column) {
-                continue;
-            }
-            let values = measurements.column(column).map_err(|_| {
-                Error::Config(format!(
-                    "rubric pack {}: item {} reads the measurement `{column}`, which the audit \
-                     does not produce",
-                    rubric.pack.label(),
-                    item.id
-                ))
-            })?;
-            columns.insert(column, values.cast(&DataType::Float64)?.f64()?.clone());
-        }
-    }
-    let counts = finding_counts(findings)?;
-    let inputs = Inputs {
-        columns,
-        finding_counts: &counts,
+    let (plan, places) = plan::Plan::new(scoring, measurements, findings)?;
+    let compiler = plan::Compiler {
+        places: &places,
+        codes: &plan.codes,
         assessed_rules,
         uncomputed,
     };
+    // Per platform met, each item's weight and measure there (`None`: not in its rubric).
+    let mut platform_items: HashMap<&str, Vec<Option<(f64, plan::Compiled)>>> = HashMap::new();
+    let veto_codes: Vec<(usize, &str)> = scoring
+        .veto
+        .vetoes
+        .iter()
+        .map(|v| {
+            let code = v.rule.as_str();
+            let place = plan.codes.iter().position(|c| *c == code);
+            (place.expect("every veto rule has a place"), code)
+        })
+        .collect();
     let english = lang == Lang::En;
     let veto_tier = scoring
         .veto
@@ -274,17 +154,24 @@ pub fn score_accounts_computed(
     for index in 0..n {
         let account_id = ids.get(index).unwrap_or_default();
         let platform = platforms.get(index).unwrap_or_default();
-        let row = AccountRow { account_id, index };
+        let items = platform_items.entry(platform).or_insert_with(|| {
+            rubric
+                .items
+                .iter()
+                .map(|item| compiler.item(item, platform))
+                .collect()
+        });
         let (mut points_sum, mut weight_sum) = (0.0, 0.0);
         let mut missing: Vec<&str> = Vec::new();
-        for (i, item) in rubric.items.iter().enumerate() {
-            let Some(weight) = item.weight(platform) else {
+        for (i, (item, compiled)) in rubric.items.iter().zip(items.iter()).enumerate() {
+            let Some((weight, measure)) = compiled else {
                 item_points[i].push(None);
                 continue;
             };
+            let weight = *weight;
             let points = match scoring.manual.get(account_id, &item.id) {
                 Some(manual) => Some(manual.points),
-                None => inputs.points(item.measure_for(platform), weight, &row),
+                None => plan.points(measure, index),
             };
             match points {
                 Some(p) => {
@@ -296,12 +183,10 @@ pub fn score_accounts_computed(
             item_points[i].push(points.map(|p| round_to(p, 4)));
         }
         let exact = (weight_sum > 0.0).then(|| points_sum / weight_sum * 100.0);
-        let hits: Vec<&str> = scoring
-            .veto
-            .vetoes
+        let hits: Vec<&str> = veto_codes
             .iter()
-            .filter(|v| counts.contains_key(&(account_id, v.rule.as_str())))
-            .map(|v| v.rule.as_str())
+            .filter(|(place, _)| plan.count(index, *place) > 0)
+            .map(|(_, code)| *code)
             .collect();
         let tier_name = if !hits.is_empty() {
             Some(veto_tier.clone())

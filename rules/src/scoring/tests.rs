@@ -299,16 +299,22 @@ fn the_example_local_pack_deducts_points_capped_per_item() {
 }
 
 /// Findings are counted per account and code whatever their order: runs of one key apart count
-/// together, and a finding without an account or a code counts for nothing.
+/// together, a finding without an account or a code counts for nothing, an account listed twice
+/// gets its counts on both rows, and codes no measure reads are not counted.
 #[test]
-fn finding_counts_add_runs_of_a_key_wherever_they_are() {
+fn findings_are_counted_per_row_and_code_wherever_their_runs_are() {
     let findings = df!(
-        "account_id" => [Some("a"), Some("a"), Some("b"), Some("a"), None, Some("b")],
-        "code" => [Some("UPD001"), Some("UPD001"), Some("UPD001"), Some("UPD001"), Some("UPD001"), None],
+        "account_id" => [Some("a"), Some("a"), Some("b"), Some("a"), None, Some("b"), Some("a"), Some("c"), Some("")],
+        "code" => [Some("UPD001"), Some("UPD001"), Some("UPD001"), Some("UPD001"), Some("UPD001"), None, Some("INT002"), Some("UPD001"), Some("INT002")],
     )
     .unwrap();
-    let counts = finding_counts(&findings).unwrap();
-    assert_eq!(counts.len(), 2);
-    assert_eq!(counts[&("a", "UPD001")], 3);
-    assert_eq!(counts[&("b", "UPD001")], 1);
+    let measurements = df!(
+        "account_id" => [Some("b"), Some("a"), Some("z"), Some("a"), None],
+    )
+    .unwrap();
+    let counts = super::plan::row_counts(&measurements, &findings, &["INT002", "UPD001"]).unwrap();
+    // Rows b, a, z, a and the one without an id (which reads as the empty id), two codes each.
+    assert_eq!(counts, [0, 1, 1, 3, 0, 0, 1, 3, 1, 0]);
+    let only_int = super::plan::row_counts(&measurements, &findings, &["INT002"]).unwrap();
+    assert_eq!(only_int, [0, 1, 0, 1, 1]);
 }
