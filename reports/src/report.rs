@@ -1461,13 +1461,27 @@ fn findings_by_rule(findings: &DataFrame) -> PolarsResult<DataFrame> {
     let codes = findings.column("code")?.str()?;
     let severities = findings.column("severity")?.str()?;
     let accounts = findings.column("account_id")?.str()?;
-    let mut per_rule: BTreeMap<(&str, &str), (u64, HashSet<&str>)> = BTreeMap::new();
-    for ((code, severity), account) in codes.iter().zip(severities.iter()).zip(accounts.iter()) {
-        let entry = per_rule
-            .entry((code.unwrap_or_default(), severity.unwrap_or_default()))
-            .or_default();
-        entry.0 += 1;
-        entry.1.insert(account.unwrap_or_default());
+    let mut per_rule: BTreeMap<(&str, &str), (u64, PlHashSet<&str>)> = BTreeMap::new();
+    let rows = codes.iter().zip(severities.iter()).zip(accounts.iter());
+    let rows = rows.map(|((code, severity), account)| {
+        (
+            code.unwrap_or_default(),
+            severity.unwrap_or_default(),
+            account.unwrap_or_default(),
+        )
+    });
+    // The findings come an account and a rule at a time: a run of equal rows is counted, then
+    // looked up once (2.1 million findings at 200,000 accounts, a look-up each before).
+    let mut rows = rows.peekable();
+    while let Some(row) = rows.next() {
+        let mut run = 1;
+        while rows.next_if_eq(&row).is_some() {
+            run += 1;
+        }
+        let (code, severity, account) = row;
+        let entry = per_rule.entry((code, severity)).or_default();
+        entry.0 += run;
+        entry.1.insert(account);
     }
     DataFrame::new_infer_height(vec![
         Column::new(
@@ -1703,17 +1717,19 @@ mod tests {
     #[test]
     fn findings_are_counted_per_rule_with_the_accounts_they_concern() {
         let findings = df!(
-            "account_id" => ["a", "a", "b", "b", "c"],
-            "code" => ["UPD001", "UPD001", "UPD001", "CNT001", "UPD002"],
-            "severity" => ["deduct", "deduct", "deduct", "veto", "deduct"],
+            // Runs of one rule and account, and rule UPD001 met again after others, for an
+            // account it counted already.
+            "account_id" => ["a", "a", "b", "b", "c", "a", "a"],
+            "code" => ["UPD001", "UPD001", "UPD001", "CNT001", "UPD002", "UPD001", "UPD002"],
+            "severity" => ["deduct", "deduct", "deduct", "veto", "deduct", "deduct", "deduct"],
         )
         .unwrap();
         let summary = findings_by_rule(&findings).unwrap();
         let expected = df!(
             "code" => ["CNT001", "UPD001", "UPD002"],
             "severity" => ["veto", "deduct", "deduct"],
-            "finding_count" => [1u64, 3, 1],
-            "account_count" => [1u64, 2, 1],
+            "finding_count" => [1u64, 4, 2],
+            "account_count" => [1u64, 2, 2],
         )
         .unwrap();
         assert!(summary.equals(&expected), "{summary}");

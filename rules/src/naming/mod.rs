@@ -43,6 +43,42 @@ pub struct OrgEntry {
     pub duty_keywords: Vec<String>,
     pub region: Option<String>,
     pub internal_dept: bool,
+    /// The names and duty keywords as names are compared ([`OrgEntry::forms`]), made once.
+    forms: std::sync::OnceLock<OrgForms>,
+}
+
+/// An organisation's names normalised for comparison, made once per organisation: they were made
+/// again for each of its accounts and each rule comparing a name with them, an allocation per
+/// name and keyword, most of the naming rules' time on a national store.
+#[derive(Debug, Clone, Default)]
+pub struct OrgForms {
+    /// The official name, then each short name: ([`width_normalise`], [`normalise_name`] in the
+    /// organisation's region).
+    pub names: Vec<(String, String)>,
+    /// Each duty keyword that is not empty, [`width_normalise`]d (which may leave it empty).
+    pub duties: Vec<String>,
+}
+
+impl OrgEntry {
+    pub fn forms(&self) -> &OrgForms {
+        self.forms.get_or_init(|| OrgForms {
+            names: std::iter::once(&self.official_name)
+                .chain(&self.short_names)
+                .map(|o| {
+                    (
+                        width_normalise(o),
+                        normalise_name(o, self.region.as_deref()),
+                    )
+                })
+                .collect(),
+            duties: self
+                .duty_keywords
+                .iter()
+                .filter(|k| !k.is_empty())
+                .map(|k| width_normalise(k))
+                .collect(),
+        })
+    }
 }
 
 /// What the naming rules know about one account.
@@ -156,6 +192,7 @@ pub fn org_entries(orgs: &DataFrame) -> PolarsResult<Vec<OrgEntry>> {
             duty_keywords,
             region: region.get(i).map(String::from),
             internal_dept: internal.get(i).unwrap_or(false),
+            forms: Default::default(),
         })
         .collect())
 }
@@ -258,14 +295,10 @@ fn compute_accounts_naming(ctx: &AuditContext) -> PolarsResult<Vec<AccountNaming
 pub fn names_org(text: &str, org: &OrgEntry) -> bool {
     let plain = width_normalise(text);
     let normal = normalise_name(text, org.region.as_deref());
-    std::iter::once(&org.official_name)
-        .chain(&org.short_names)
-        .any(|o| {
-            let o_plain = width_normalise(o);
-            let o_normal = normalise_name(o, org.region.as_deref());
-            (!o_plain.is_empty() && plain.contains(&o_plain))
-                || (!o_normal.is_empty() && normal.contains(&o_normal))
-        })
+    org.forms().names.iter().any(|(o_plain, o_normal)| {
+        (!o_plain.is_empty() && plain.contains(o_plain.as_str()))
+            || (!o_normal.is_empty() && normal.contains(o_normal.as_str()))
+    })
 }
 
 /// Findings from a per-account check returning (message, evidence).

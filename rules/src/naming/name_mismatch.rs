@@ -76,9 +76,10 @@ impl Rule for NameMismatch {
             };
             let plain = width_normalise(&a.name);
             let duty = org
-                .duty_keywords
+                .forms()
+                .duties
                 .iter()
-                .any(|k| !k.is_empty() && plain.contains(&width_normalise(k)));
+                .any(|k| plain.contains(k.as_str()));
             if names_org(&a.name, org) || duty {
                 return None;
             }

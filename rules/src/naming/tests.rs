@@ -130,3 +130,31 @@ fn snapshot_of_naming_findings() {
         .collect();
     insta::assert_snapshot!("nam_findings_zh", text.join("\n"));
 }
+
+/// An organisation's normalised names and duty keywords, made once, are the ones each comparison
+/// made before: full-width letters, a region prefix and suffixes dropped, an empty short name
+/// matching nothing, and a keyword of white space only kept (it normalises to nothing, which
+/// every name contains, as it did).
+#[test]
+fn an_orgs_forms_are_its_names_and_keywords_normalised() {
+    let org = super::OrgEntry {
+        official_name: "南京市民政局".into(),
+        short_names: vec!["ＮＪ民政发布".into(), String::new()],
+        duty_keywords: vec!["民政".into(), String::new(), "　".into()],
+        region: Some("南京市".into()),
+        ..Default::default()
+    };
+    let forms = org.forms();
+    assert_eq!(
+        forms.names,
+        [
+            ("南京市民政局".to_string(), "民政局".to_string()),
+            ("nj民政发布".to_string(), "nj民政".to_string()),
+            (String::new(), String::new()),
+        ]
+    );
+    assert_eq!(forms.duties, ["民政", ""]);
+    assert!(super::names_org("nj民政", &org));
+    assert!(super::names_org("南京民政局服务", &org));
+    assert!(!super::names_org("阳光小助手", &org));
+}
