@@ -82,11 +82,14 @@ fn pinyin_syllables(name: &str, mut syllable: impl FnMut(&str)) {
     }
 }
 
+/// A place name's characters and its syllables.
+type PlaceReading = (Vec<char>, Vec<String>);
+
 /// [`place_readings`] by their first character, longest first within each.
-fn place_readings_by_first_char() -> &'static HashMap<char, Vec<(Vec<char>, Vec<String>)>> {
-    static BY_FIRST: OnceLock<HashMap<char, Vec<(Vec<char>, Vec<String>)>>> = OnceLock::new();
+fn place_readings_by_first_char() -> &'static HashMap<char, Vec<PlaceReading>> {
+    static BY_FIRST: OnceLock<HashMap<char, Vec<PlaceReading>>> = OnceLock::new();
     BY_FIRST.get_or_init(|| {
-        let mut by_first: HashMap<char, Vec<(Vec<char>, Vec<String>)>> = HashMap::new();
+        let mut by_first: HashMap<char, Vec<PlaceReading>> = HashMap::new();
         for (phrase, syllables) in place_readings() {
             if let Some(first) = phrase.first() {
                 by_first
