@@ -154,9 +154,9 @@ impl IndexPack {
 pub struct WciInputs {
     pub days: f64,
     pub articles: f64,
-    pub total: BTreeMap<String, f64>,
-    pub headline: BTreeMap<String, f64>,
-    pub peak: BTreeMap<String, f64>,
+    pub total: BTreeMap<&'static str, f64>,
+    pub headline: BTreeMap<&'static str, f64>,
+    pub peak: BTreeMap<&'static str, f64>,
 }
 
 /// WCI = (Σ outer_t · f(term_t))² × square_scale, f(x) = Σ inner_c · ln(scale_c · x_c + 1).
@@ -173,7 +173,7 @@ pub fn wci(spec: &WciSpec, x: &WciInputs) -> f64 {
             })
             .sum()
     };
-    let get = |m: &BTreeMap<String, f64>, c: &str| m.get(c).copied().unwrap_or(0.0);
+    let get = |m: &BTreeMap<&str, f64>, c: &str| m.get(c).copied().unwrap_or(0.0);
     let overall = f(&|c| get(&x.total, c) / x.days);
     let average = f(&|c| get(&x.total, c) / x.articles);
     let headline = f(&|c| get(&x.headline, c) / x.days);
@@ -187,12 +187,12 @@ pub fn wci(spec: &WciSpec, x: &WciInputs) -> f64 {
 }
 
 /// BCI = (w1 · ln(posts + 1) + w2 · Σ e_c · ln(total_c + 1)) × scale.
-pub fn bci(spec: &BciSpec, posts: f64, total: &BTreeMap<String, f64>) -> f64 {
+pub fn bci(spec: &BciSpec, posts: f64, total: &BTreeMap<&str, f64>) -> f64 {
     let w1 = (posts + 1.0).ln();
     let w2: f64 = spec
         .engagement
         .iter()
-        .map(|(c, w)| w * (total.get(c).copied().unwrap_or(0.0) + 1.0).ln())
+        .map(|(c, w)| w * (total.get(c.as_str()).copied().unwrap_or(0.0) + 1.0).ln())
         .sum();
     (spec.w1 * w1 + spec.w2 * w2) * spec.scale
 }
@@ -312,6 +312,10 @@ pub fn influence(
         );
     }
 
+    let wci_wanted: Vec<&str> = pack.wci.inner.keys().map(String::as_str).collect();
+    let bci_wanted: Vec<&str> = pack.bci.engagement.keys().map(String::as_str).collect();
+    // Each platform's index label, made once.
+    let labels = ["wechat", "weibo", "app"].map(|p| pack.label(p));
     let rows = joined.height();
     let mut names = Vec::with_capacity(rows);
     let mut rounded = Vec::with_capacity(rows);
@@ -321,10 +325,11 @@ pub fn influence(
     for i in 0..rows {
         let platform = platforms.get(i).unwrap_or_default();
         let articles = n.get(i).unwrap_or(0.0);
-        let pick = |which: usize| -> BTreeMap<String, f64> {
+        // The counters' names are the table's own: no string is made per account.
+        let pick = |which: usize| -> BTreeMap<&'static str, f64> {
             per_counter
                 .iter()
-                .map(|(c, cols)| (c.to_string(), cols[which].get(i).unwrap_or(0.0)))
+                .map(|(c, cols)| (*c, cols[which].get(i).unwrap_or(0.0)))
                 .collect()
         };
         let never_known = |inputs: &[&str]| -> Vec<String> {
@@ -343,13 +348,9 @@ pub fn influence(
                     headline: pick(1),
                     peak: pick(2),
                 };
-                let wanted: Vec<&str> = pack.wci.inner.keys().map(String::as_str).collect();
-                (wci(&pack.wci, &inputs), never_known(&wanted))
+                (wci(&pack.wci, &inputs), never_known(&wci_wanted))
             }
-            "weibo" => {
-                let wanted: Vec<&str> = pack.bci.engagement.keys().map(String::as_str).collect();
-                (bci(&pack.bci, articles, &pick(0)), never_known(&wanted))
-            }
+            "weibo" => (bci(&pack.bci, articles, &pick(0)), never_known(&bci_wanted)),
             _ => (
                 app_index(
                     &pack.app,
@@ -360,7 +361,11 @@ pub fn influence(
                 vec!["rating_count".into(), "average_rating".into()],
             ),
         };
-        names.push(pack.label(platform));
+        names.push(match platform {
+            "wechat" => labels[0].clone(),
+            "weibo" => labels[1].clone(),
+            _ => labels[2].clone(),
+        });
         exact.push(value);
         rounded.push((value * 100.0).round() / 100.0);
         posts.push(articles as i64);
@@ -404,8 +409,8 @@ pub fn describe(pack: &IndexPack, period: Period, lang: Lang) -> String {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
-        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    fn map(pairs: &[(&'static str, f64)]) -> BTreeMap<&'static str, f64> {
+        pairs.iter().copied().collect()
     }
 
     #[test]
