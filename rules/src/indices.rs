@@ -4,7 +4,7 @@
 //! run on those per-account aggregates (one row per account), so each is a few lines an
 //! evaluator can check against `docs/scoring.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use serde::Deserialize;
@@ -315,7 +315,7 @@ pub fn influence(
     let wci_wanted: Vec<&str> = pack.wci.inner.keys().map(String::as_str).collect();
     let bci_wanted: Vec<&str> = pack.bci.engagement.keys().map(String::as_str).collect();
     // Each platform's index label, made once.
-    let labels = ["wechat", "weibo", "app"].map(|p| pack.label(p));
+    let mut labels: HashMap<&str, String> = HashMap::new();
     let rows = joined.height();
     let mut names = Vec::with_capacity(rows);
     let mut rounded = Vec::with_capacity(rows);
@@ -361,11 +361,10 @@ pub fn influence(
                 vec!["rating_count".into(), "average_rating".into()],
             ),
         };
-        names.push(match platform {
-            "wechat" => labels[0].clone(),
-            "weibo" => labels[1].clone(),
-            _ => labels[2].clone(),
-        });
+        let label = labels
+            .entry(platform)
+            .or_insert_with(|| pack.label(platform));
+        names.push(label.clone());
         exact.push(value);
         rounded.push((value * 100.0).round() / 100.0);
         posts.push(articles as i64);

@@ -143,8 +143,8 @@ struct Entry<'a> {
     level: &'a str,
     name: &'a str,
     index: f64,
-    /// [`platform_order`] and [`group_order`]'s position, found once per entry.
-    order: (usize, usize),
+    /// [`platform_order`] and [`group_order`], found once per entry.
+    order: (usize, (usize, &'a str)),
     key: Vec<u8>,
 }
 
@@ -206,7 +206,7 @@ pub fn rank(
                 row,
                 platform,
                 level,
-                order: (platform_order(platform), group_order(level).0),
+                order: (platform_order(platform), group_order(level)),
                 key: pinyin_sort_key(name),
                 name,
                 index: index.get(row).unwrap_or(0.0),
@@ -216,7 +216,6 @@ pub fn rank(
     entries.sort_by(|a, b| {
         a.order
             .cmp(&b.order)
-            .then_with(|| a.level.cmp(b.level))
             .then_with(|| b.index.total_cmp(&a.index))
             .then_with(|| a.key.cmp(&b.key))
             .then_with(|| a.name.cmp(b.name))

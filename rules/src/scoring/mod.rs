@@ -109,24 +109,14 @@ pub fn score_accounts_computed(
     lang: Lang,
 ) -> Result<DataFrame, Error> {
     let rubric = &scoring.rubric;
-    let (plan, places) = plan::Plan::new(scoring, measurements, findings)?;
-    let compiler = plan::Compiler {
-        places: &places,
-        codes: &plan.codes,
-        assessed_rules,
-        uncomputed,
-    };
+    let plan = plan::Plan::new(scoring, measurements, findings, assessed_rules, uncomputed)?;
     // Per platform met, each item's weight and measure there (`None`: not in its rubric).
     let mut platform_items: HashMap<&str, Vec<Option<(f64, plan::Compiled)>>> = HashMap::new();
     let veto_codes: Vec<(usize, &str)> = scoring
         .veto
         .vetoes
         .iter()
-        .map(|v| {
-            let code = v.rule.as_str();
-            let place = plan.codes.iter().position(|c| *c == code);
-            (place.expect("every veto rule has a place"), code)
-        })
+        .map(|v| (plan.code_place(&v.rule), v.rule.as_str()))
         .collect();
     let english = lang == Lang::En;
     let veto_tier = scoring
@@ -158,7 +148,7 @@ pub fn score_accounts_computed(
             rubric
                 .items
                 .iter()
-                .map(|item| compiler.item(item, platform))
+                .map(|item| plan.item(item, platform))
                 .collect()
         });
         let (mut points_sum, mut weight_sum) = (0.0, 0.0);

@@ -15,10 +15,9 @@ use crate::Error;
 /// A measure ready to be evaluated on an account's row, its weight on the platform applied.
 #[derive(Debug)]
 pub(super) enum Compiled {
-    /// Its rules were not assessed or its columns not computed: no account gets points.
-    NotAssessed,
-    /// No points from data (`Measure::Manual`).
-    Manual,
+    /// No points from data for any account: its rules were not assessed, its columns not
+    /// computed, or it is `Measure::Manual`.
+    NoPoints,
     Ratio {
         weight: f64,
         numerator: usize,
@@ -42,37 +41,42 @@ pub(super) enum Compiled {
     Parts(Vec<Compiled>),
 }
 
-/// The inputs of every measure: the measurement columns, the finding counts per account and rule.
+/// The inputs of every measure (the measurement columns, the finding counts per account row and
+/// rule) and what decides whether a measure can be assessed in this audit.
 pub(super) struct Plan<'m> {
     /// The measurement columns the rubric reads, each as one vector of values by row.
     values: Vec<Vec<Option<f64>>>,
-    /// The rule codes whose findings a measure counts or a veto looks for.
-    pub codes: Vec<&'m str>,
+    /// Each column's place in `values`.
+    places: HashMap<&'m str, usize>,
+    /// The rule codes any measure depends on or a veto looks for.
+    codes: Vec<&'m str>,
     /// Per measurements row, its findings per code (`codes.len()` counts a row).
     counts: Vec<u32>,
+    assessed_rules: &'m BTreeSet<String>,
+    /// Measurement columns the audit did not compute (`AuditResult::uncomputed`).
+    uncomputed: &'m [&'m str],
 }
 
 impl<'m> Plan<'m> {
     /// Resolves every column any item reads, on any platform (a column the audit does not produce
     /// is an error even when no account's platform uses the item), and counts the findings of
-    /// the rules in `codes` per measurements row.
+    /// every rule a measure or a veto names per measurements row.
     pub fn new(
         scoring: &'m Scoring,
         measurements: &'m DataFrame,
         findings: &'m DataFrame,
-    ) -> Result<(Plan<'m>, HashMap<&'m str, usize>), Error> {
+        assessed_rules: &'m BTreeSet<String>,
+        uncomputed: &'m [&'m str],
+    ) -> Result<Plan<'m>, Error> {
         let rubric = &scoring.rubric;
         let mut places: HashMap<&'m str, usize> = HashMap::new();
         let mut values = Vec::new();
         let mut codes: Vec<&'m str> = Vec::new();
+        let vetoes = scoring.veto.vetoes.iter().map(|v| v.rule.as_str());
         for item in &rubric.items {
             let measures = std::iter::once(&item.measure).chain(item.platform_measures.values());
             for measure in measures {
-                for code in measure_codes(measure) {
-                    if !codes.contains(&code) {
-                        codes.push(code);
-                    }
-                }
+                codes.extend(measure.rules());
                 for column in measure.columns() {
                     if places.contains_key(column) {
                         continue;
@@ -90,25 +94,110 @@ impl<'m> Plan<'m> {
                 }
             }
         }
-        for veto in &scoring.veto.vetoes {
-            if !codes.contains(&veto.rule.as_str()) {
-                codes.push(veto.rule.as_str());
-            }
-        }
+        codes.extend(vetoes);
+        let mut seen = BTreeSet::new();
+        codes.retain(|c| seen.insert(*c));
         let counts = row_counts(measurements, findings, &codes)?;
-        Ok((
-            Plan {
-                values,
-                codes,
-                counts,
-            },
+        Ok(Plan {
+            values,
             places,
-        ))
+            codes,
+            counts,
+            assessed_rules,
+            uncomputed,
+        })
     }
 
-    /// The findings of `codes[code]` for measurements row `row`.
-    pub fn count(&self, row: usize, code: usize) -> u32 {
-        self.counts[row * self.codes.len() + code]
+    /// The place of `code` in the counted codes: every rule a measure or a veto names has one.
+    pub fn code_place(&self, code: &str) -> usize {
+        self.codes
+            .iter()
+            .position(|c| *c == code)
+            .expect("every rule a measure or a veto names is counted")
+    }
+
+    /// The findings of the code at `place` for measurements row `row`.
+    pub fn count(&self, row: usize, place: usize) -> u32 {
+        self.counts[row * self.codes.len() + place]
+    }
+
+    /// `item` on `platform`: its weight there and its compiled measure, or `None` when the item
+    /// is not part of that platform's rubric.
+    pub fn item(&self, item: &Item, platform: &str) -> Option<(f64, Compiled)> {
+        let weight = item.weight(platform)?;
+        Some((weight, self.compile(item.measure_for(platform), weight)))
+    }
+
+    fn compile(&self, measure: &Measure, weight: f64) -> Compiled {
+        let rules_assessed =
+            |rules: &[String]| rules.iter().all(|r| self.assessed_rules.contains(r));
+        let computed = |columns: &[&String]| {
+            !columns
+                .iter()
+                .any(|c| self.uncomputed.contains(&c.as_str()))
+        };
+        let place = |column: &String| self.places[column.as_str()];
+        match measure {
+            Measure::Ratio {
+                numerator,
+                denominator,
+                rules,
+            } => {
+                if !rules_assessed(rules) || !computed(&[numerator, denominator]) {
+                    return Compiled::NoPoints;
+                }
+                Compiled::Ratio {
+                    weight,
+                    numerator: place(numerator),
+                    denominator: place(denominator),
+                }
+            }
+            Measure::Coverage { columns, rules } => {
+                if !rules_assessed(rules) || !computed(&columns.iter().collect::<Vec<_>>()) {
+                    return Compiled::NoPoints;
+                }
+                Compiled::Coverage {
+                    weight,
+                    columns: columns.iter().map(place).collect(),
+                }
+            }
+            Measure::Count {
+                column,
+                full_at,
+                rules,
+            } => {
+                if !rules_assessed(rules) || !computed(&[column]) {
+                    return Compiled::NoPoints;
+                }
+                Compiled::Count {
+                    weight,
+                    column: place(column),
+                    full_at: *full_at,
+                }
+            }
+            Measure::Deduct {
+                rules,
+                share_per_finding,
+                points_per_finding,
+            } => {
+                if !rules_assessed(rules) {
+                    return Compiled::NoPoints;
+                }
+                Compiled::Deduct {
+                    weight,
+                    codes: rules.iter().map(|r| self.code_place(r)).collect(),
+                    per_finding: share_per_finding
+                        .map_or(points_per_finding.unwrap_or(0.0), |s| s * weight),
+                }
+            }
+            Measure::Manual => Compiled::NoPoints,
+            Measure::Parts { parts } => Compiled::Parts(
+                parts
+                    .iter()
+                    .map(|p| self.compile(&p.measure, p.share * weight))
+                    .collect(),
+            ),
+        }
     }
 
     /// Points out of the compiled weight for measurements row `row`, or `None` when the measure
@@ -117,7 +206,7 @@ impl<'m> Plan<'m> {
     pub fn points(&self, measure: &Compiled, row: usize) -> Option<f64> {
         let value = |column: usize| self.values[column][row];
         match measure {
-            Compiled::NotAssessed | Compiled::Manual => None,
+            Compiled::NoPoints => None,
             Compiled::Ratio {
                 weight,
                 numerator,
@@ -152,116 +241,6 @@ impl<'m> Plan<'m> {
             }
             Compiled::Parts(parts) => parts.iter().map(|p| self.points(p, row)).sum(),
         }
-    }
-}
-
-/// What decides whether a measure can be assessed in this audit, and where its inputs are.
-pub(super) struct Compiler<'a, 'm> {
-    pub places: &'a HashMap<&'m str, usize>,
-    pub codes: &'a [&'m str],
-    pub assessed_rules: &'a BTreeSet<String>,
-    /// Measurement columns the audit did not compute (`AuditResult::uncomputed`).
-    pub uncomputed: &'a [&'a str],
-}
-
-impl Compiler<'_, '_> {
-    /// `item` on `platform`: its weight there and its compiled measure, or `None` when the item
-    /// is not part of that platform's rubric.
-    pub fn item(&self, item: &Item, platform: &str) -> Option<(f64, Compiled)> {
-        let weight = item.weight(platform)?;
-        Some((weight, self.measure(item.measure_for(platform), weight)))
-    }
-
-    fn measure(&self, measure: &Measure, weight: f64) -> Compiled {
-        let rules_assessed =
-            |rules: &[String]| rules.iter().all(|r| self.assessed_rules.contains(r));
-        let computed = |columns: &[&String]| {
-            !columns
-                .iter()
-                .any(|c| self.uncomputed.contains(&c.as_str()))
-        };
-        let place = |column: &String| self.places[column.as_str()];
-        match measure {
-            Measure::Ratio {
-                numerator,
-                denominator,
-                rules,
-            } => {
-                if !rules_assessed(rules) || !computed(&[numerator, denominator]) {
-                    return Compiled::NotAssessed;
-                }
-                Compiled::Ratio {
-                    weight,
-                    numerator: place(numerator),
-                    denominator: place(denominator),
-                }
-            }
-            Measure::Coverage { columns, rules } => {
-                if !rules_assessed(rules) || !computed(&columns.iter().collect::<Vec<_>>()) {
-                    return Compiled::NotAssessed;
-                }
-                Compiled::Coverage {
-                    weight,
-                    columns: columns.iter().map(place).collect(),
-                }
-            }
-            Measure::Count {
-                column,
-                full_at,
-                rules,
-            } => {
-                if !rules_assessed(rules) || !computed(&[column]) {
-                    return Compiled::NotAssessed;
-                }
-                Compiled::Count {
-                    weight,
-                    column: place(column),
-                    full_at: *full_at,
-                }
-            }
-            Measure::Deduct {
-                rules,
-                share_per_finding,
-                points_per_finding,
-            } => {
-                if !rules_assessed(rules) {
-                    return Compiled::NotAssessed;
-                }
-                Compiled::Deduct {
-                    weight,
-                    codes: rules
-                        .iter()
-                        .map(|r| {
-                            self.codes
-                                .iter()
-                                .position(|c| c == r)
-                                .expect("every deducting rule has a place")
-                        })
-                        .collect(),
-                    per_finding: share_per_finding
-                        .map_or(points_per_finding.unwrap_or(0.0), |s| s * weight),
-                }
-            }
-            Measure::Manual => Compiled::Manual,
-            Measure::Parts { parts } => Compiled::Parts(
-                parts
-                    .iter()
-                    .map(|p| self.measure(&p.measure, p.share * weight))
-                    .collect(),
-            ),
-        }
-    }
-}
-
-/// The rule codes whose findings `measure` counts (its deductions, parts included).
-fn measure_codes(measure: &Measure) -> Vec<&str> {
-    match measure {
-        Measure::Deduct { rules, .. } => rules.iter().map(String::as_str).collect(),
-        Measure::Parts { parts } => parts
-            .iter()
-            .flat_map(|p| measure_codes(&p.measure))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
