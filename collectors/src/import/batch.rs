@@ -74,7 +74,7 @@ impl TableBatch {
         let spec = self.spec;
         self.spilled.push(path.clone());
         self.writing = Some(std::thread::spawn(move || {
-            crate::trace::stage("import: spill", || write_spill_file(spec, &df, &path))
+            crate::trace::stage("import: spill", || write_spill_file(spec, df, &path))
         }));
         Ok(())
     }

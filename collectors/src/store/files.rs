@@ -342,16 +342,26 @@ pub(super) const SPILL_SLICE_ROWS: usize = 1 << 20;
 
 /// Writes incoming rows (with [`FILE_COL`] and [`SEQ_COL`]) to a temporary Parquet file for
 /// [`Store::merge_in_ranges`]: sorted by key in small row groups, so each key range reads little
-/// of it; for a partitioned table with the account hash first, so each bucket is a range.
+/// of it; for a partitioned table by the account hash alone (rows of one hash in the order they
+/// came), so each bucket is a range. A bucket's rows are sorted by key when the bucket is
+/// written, so sorting them by key here as well was a string sort of every row for nothing.
 /// Returns the rows per first-key value.
+///
+/// Takes the rows, so that only their sorted copy is held while it is written: an import
+/// spills on a thread of its own while the next batch is read, and the unsorted batch kept to
+/// the end (2.9 GB at 200,000 accounts, against 2.5 GB) was its peak memory.
 pub fn write_spill_file(
     spec: &TableSpec,
-    rows: &DataFrame,
+    rows: DataFrame,
     path: &Path,
 ) -> Result<HashMap<String, u64>, Error> {
     let at = |e: PolarsError| Error::polars(path, e);
+    let counts = rows_per_key(rows.clone().lazy(), spec.key[0])
+        .map_err(at)?
+        .into_iter()
+        .collect();
     let mut keys: Vec<Expr> = spec.key.iter().map(|k| col(*k)).collect();
-    let mut rows_to_write = rows.clone();
+    let mut rows = rows;
     if is_partitioned(spec) {
         let hashes: Vec<i64> = rows
             .column("account_id")
@@ -360,12 +370,11 @@ pub fn write_spill_file(
             .iter()
             .map(|id| stored_hash(layout::account_hash(id.unwrap_or_default())))
             .collect();
-        rows_to_write
-            .with_column(Column::new(HASH_COL.into(), hashes))
+        rows.with_column(Column::new(HASH_COL.into(), hashes))
             .map_err(at)?;
-        keys.insert(0, col(HASH_COL));
+        keys = vec![col(HASH_COL)];
     }
-    let mut sorted = rows_to_write
+    let mut sorted = rows
         .lazy()
         .sort_by_exprs(
             keys,
@@ -379,10 +388,7 @@ pub fn write_spill_file(
         .with_row_group_size(Some(ROW_GROUP_ROWS / 4))
         .finish(&mut sorted)
         .map_err(at)?;
-    Ok(rows_per_key(rows.clone().lazy(), spec.key[0])
-        .map_err(at)?
-        .into_iter()
-        .collect())
+    Ok(counts)
 }
 
 /// Rows per value of a key column.

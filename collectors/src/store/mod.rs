@@ -364,7 +364,7 @@ impl Store {
                 .collect()
                 .map_err(at)?;
             let path = spill.path().join(format!("{}-{offset}.parquet", spec.name));
-            write_spill_file(spec, &slice, &path)?;
+            write_spill_file(spec, slice, &path)?;
             spilled.push(path);
             offset += SPILL_SLICE_ROWS as u64;
         }
