@@ -183,3 +183,55 @@ pub(super) fn merge_batches(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Value;
+    use crate::schema::POSTS;
+
+    fn batch_of(rows: usize) -> TableBatch {
+        let mut batch = TableBatch::new(&POSTS);
+        for i in 0..rows {
+            let mut values = vec![Value::Null; POSTS.columns.len()];
+            values[0] = Value::Str(format!("weibo:{}", i % 3));
+            values[1] = Value::Str(format!("p{i}"));
+            values[2] = Value::Time(1_700_000_000_000 + i as i64);
+            batch.builder.push(values);
+            batch.files.push(0);
+            batch.seqs.push(i as i64);
+        }
+        batch
+    }
+
+    /// Spill files are written on a thread of their own: a file that cannot be written fails
+    /// the next spill or the end of spilling, never silently, and each file's rows are
+    /// counted once it is written.
+    #[test]
+    fn a_spill_written_aside_is_counted_when_done_and_its_failure_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut batch = batch_of(5);
+        batch.spill(dir.path()).unwrap();
+        let mut more = batch_of(4);
+        batch.builder = std::mem::replace(&mut more.builder, TableBuilder::new(&POSTS));
+        batch.files = std::mem::take(&mut more.files);
+        batch.seqs = std::mem::take(&mut more.seqs);
+        batch.spill(dir.path()).unwrap();
+        batch.finish_spilling().unwrap();
+        assert_eq!(batch.spilled.len(), 2);
+        assert!(batch.spilled.iter().all(|p| p.exists()));
+        let counted: u64 = batch.spilled_counts.values().sum();
+        assert_eq!(counted, 9);
+        assert_eq!(batch.spilled_counts["weibo:0"], 2 + 2);
+
+        let gone = dir.path().join("no-such-folder");
+        let mut failing = batch_of(3);
+        failing.spill(&gone).unwrap();
+        let err = failing.finish_spilling().unwrap_err();
+        assert!(err.to_string().contains("no-such-folder"), "{err}");
+        // A batch dropped with a spill under way waits for it.
+        let mut dropped = batch_of(3);
+        dropped.spill(dir.path()).unwrap();
+        drop(dropped);
+    }
+}
