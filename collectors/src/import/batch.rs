@@ -107,7 +107,9 @@ impl Drop for TableBatch {
 pub(super) struct Spill {
     pub(super) store_dir: PathBuf,
     pub(super) dir: Option<tempfile::TempDir>,
-    /// The first spill failure; the import stops with it after the current file.
+    /// The first spill failure; the import stops with it after the file during which it is
+    /// noticed (a spill file is written aside: its failure shows when the next one starts, or
+    /// when the table is merged).
     pub(super) error: Option<Error>,
 }
 
