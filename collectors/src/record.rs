@@ -47,8 +47,7 @@ pub fn value_from_json(ty: ColumnType, v: &serde_json::Value) -> Result<Value, S
     use serde_json::Value as J;
     Ok(match (ty, v) {
         (_, J::Null) => Value::Null,
-        (ColumnType::Str, J::String(s)) if s.is_empty() => Value::Null,
-        (ColumnType::Str, J::String(s)) => Value::Str(s.clone()),
+        (ty, J::String(s)) => return value_from_json_str(ty, s),
         // Platform ids are often numbers in JSON; the canonical id is their decimal text.
         (ColumnType::Str, J::Number(n)) => Value::Str(n.to_string()),
         (ColumnType::Int, J::Number(n)) => match n.as_i64() {
@@ -58,12 +57,10 @@ pub fn value_from_json(ty: ColumnType, v: &serde_json::Value) -> Result<Value, S
         (ColumnType::Bool, J::Bool(b)) => Value::Bool(*b),
         (ColumnType::Bool, J::Number(n)) if n.as_i64() == Some(0) => Value::Bool(false),
         (ColumnType::Bool, J::Number(n)) if n.as_i64() == Some(1) => Value::Bool(true),
-        (ColumnType::Time, J::String(s)) => Value::Time(parse_instant_ms(s)?),
         (ColumnType::Time, J::Number(n)) => match n.as_i64().and_then(unix_seconds_to_ms) {
             Some(ms) => Value::Time(ms),
             None => return Err(format!("expected unix seconds, got {n}")),
         },
-        (ColumnType::Date, J::String(s)) => Value::Date(parse_date_days(s)?),
         (ColumnType::ListStr, J::Array(items)) => Value::List(
             items
                 .iter()
@@ -80,6 +77,18 @@ pub fn value_from_json(ty: ColumnType, v: &serde_json::Value) -> Result<Value, S
         (ty, other) => {
             return Err(format!("expected {}, got {}", ty.label(), json_kind(other)));
         }
+    })
+}
+
+/// A JSON string as a cell of the given type, as [`value_from_json`] reads it: empty text is
+/// null, instants and days are parsed, any other type is an error.
+pub fn value_from_json_str(ty: ColumnType, s: &str) -> Result<Value, String> {
+    Ok(match ty {
+        ColumnType::Str if s.is_empty() => Value::Null,
+        ColumnType::Str => Value::Str(s.to_string()),
+        ColumnType::Time => Value::Time(parse_instant_ms(s)?),
+        ColumnType::Date => Value::Date(parse_date_days(s)?),
+        ty => return Err(format!("expected {}, got a string", ty.label())),
     })
 }
 

@@ -192,8 +192,8 @@ mod tests {
     use crate::record::Value;
     use crate::schema::POSTS;
 
-    fn batch_of(rows: usize) -> TableBatch {
-        let mut batch = TableBatch::new(&POSTS);
+    /// Buffers `rows` posts of three accounts in the batch.
+    fn buffer(batch: &mut TableBatch, rows: usize) {
         for i in 0..rows {
             let mut values = vec![Value::Null; POSTS.columns.len()];
             values[0] = Value::Str(format!("weibo:{}", i % 3));
@@ -203,6 +203,11 @@ mod tests {
             batch.files.push(0);
             batch.seqs.push(i as i64);
         }
+    }
+
+    fn batch_of(rows: usize) -> TableBatch {
+        let mut batch = TableBatch::new(&POSTS);
+        buffer(&mut batch, rows);
         batch
     }
 
@@ -214,10 +219,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut batch = batch_of(5);
         batch.spill(dir.path()).unwrap();
-        let mut more = batch_of(4);
-        batch.builder = std::mem::replace(&mut more.builder, TableBuilder::new(&POSTS));
-        batch.files = std::mem::take(&mut more.files);
-        batch.seqs = std::mem::take(&mut more.seqs);
+        buffer(&mut batch, 4);
         batch.spill(dir.path()).unwrap();
         batch.finish_spilling().unwrap();
         assert_eq!(batch.spilled.len(), 2);

@@ -6,10 +6,10 @@ use polars::prelude::{DataFrame, PolarsResult};
 use super::line_blocks::{LineBlock, LineBlocks};
 use super::{Admission, Format, RecordSink, SourceFile, canonical_table_for};
 use crate::Error;
-use crate::record::{FieldError, TableBuilder, Value, value_from_json, value_from_json_owned};
-use crate::schema::ColumnType;
-use crate::schema::TableSpec;
-use crate::time::{parse_date_days, parse_instant_ms};
+use crate::record::{
+    FieldError, TableBuilder, Value, value_from_json, value_from_json_owned, value_from_json_str,
+};
+use crate::schema::{ColumnType, TableSpec};
 
 pub struct CanonicalJsonl;
 
@@ -307,13 +307,7 @@ impl<'de> serde::de::Visitor<'de> for CellSeed {
     }
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(match self.0 {
-            ColumnType::Str if s.is_empty() => Ok(Value::Null),
-            ColumnType::Str => Ok(Value::Str(s.to_string())),
-            ColumnType::Time => parse_instant_ms(s).map(Value::Time),
-            ColumnType::Date => parse_date_days(s).map(Value::Date),
-            ty => value_from_json(ty, &serde_json::Value::String(s.to_string())),
-        })
+        Ok(value_from_json_str(self.0, s))
     }
 
     fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
