@@ -419,6 +419,190 @@ pub const MONTHLY_COUNTERS: [(&str, &str); 6] = [
 pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let facts = ctx.post_facts()?;
     let (keys, posts) = (&facts.keys, &facts.posts);
+    let labelled = labelled_per_month(ctx, keys, posts.months.len())?;
+    let mut account = Vec::new();
+    let mut month: Vec<&str> = Vec::new();
+    let mut counts = Vec::new();
+    let mut sums: Vec<Vec<i64>> = vec![Vec::new(); MONTHLY_COUNTERS.len()];
+    let mut per_category: Vec<Vec<i64>> = vec![Vec::new(); LABELLED.len()];
+    let mut news = Vec::new();
+    for (key, f) in posts.accounts.iter().enumerate() {
+        for (m, s) in f.months.iter().enumerate() {
+            let Some(s) = s else { continue };
+            account.push(key as u32);
+            month.push(&posts.months[m]);
+            counts.push(s.posts);
+            for (all, v) in sums.iter_mut().zip(s.counters) {
+                all.push(v);
+            }
+            let of_month = labelled
+                .get(&(key as u32, m as u16))
+                .copied()
+                .unwrap_or_default();
+            for (all, n) in per_category.iter_mut().zip(of_month) {
+                all.push(n);
+            }
+            news.push(s.posts - of_month.iter().sum::<i64>());
+        }
+    }
+    // Rows in key order (the accounts sorted by id), months in order: sorted by account and month.
+    let mut columns = vec![
+        keys.id_column("account_id", &account),
+        Column::new("month".into(), month),
+        Column::new("posts".into(), counts),
+    ];
+    columns.extend(
+        MONTHLY_COUNTERS
+            .iter()
+            .zip(sums)
+            .map(|((_, name), values)| Column::new((*name).into(), values)),
+    );
+    columns.extend(
+        LABELLED
+            .iter()
+            .zip(per_category)
+            .map(|((_, name), values)| Column::new((*name).into(), values)),
+    );
+    columns.push(Column::new("posts_news".into(), news));
+    Ok(DataFrame::new_infer_height(columns)?.lazy())
+}
+
+/// The categories of [`CATEGORY_COLUMNS`] other than `动态`, which the monthly table counts
+/// (`posts_news` is the rest of the month's posts).
+const LABELLED: [(&str, &str); CATEGORY_COLUMNS.len() - 1] = {
+    let mut labelled = [("", ""); CATEGORY_COLUMNS.len() - 1];
+    let mut i = 0;
+    while i < labelled.len() {
+        labelled[i] = CATEGORY_COLUMNS[i];
+        i += 1;
+    }
+    labelled
+};
+
+/// The unit's labelled posts counted per (account key, month of the window) and category of
+/// [`LABELLED`]: one pass over the scan's category rows (the labelled posts, millions
+/// nationally), whose accounts come in runs, instead of a join of every row with the window's
+/// days and a group-by on the account's id and the month's text. A row outside the audit window,
+/// of an account not audited, or of a category not counted is not counted.
+fn labelled_per_month(
+    ctx: &AuditContext,
+    keys: &crate::facts::AccountKeys,
+    months: usize,
+) -> PolarsResult<PlHashMap<(u32, u16), [i64; LABELLED.len()]>> {
+    let (month_of_day, _) = crate::facts::posts::month_table(ctx.from_day, ctx.as_of_day);
+    debug_assert!(month_of_day.last().is_none_or(|&m| (m as usize) < months));
+    let scan = ctx.post_scan()?;
+    let rows = &scan.categories;
+    let mut counts: PlHashMap<(u32, u16), [i64; LABELLED.len()]> = PlHashMap::default();
+    if rows.height() == 0 {
+        return Ok(counts);
+    }
+    let ids = rows.column("account_id")?.str()?;
+    let days = rows.column("day")?.cast(&DataType::Int64)?;
+    let days = days.i64()?;
+    let categories = rows.column("category")?.str()?;
+    let mut cursor = keys.cursor();
+    for ((id, day), category) in ids.iter().zip(days.iter()).zip(categories.iter()) {
+        let (Some(id), Some(day), Some(category)) = (id, day, category) else {
+            continue;
+        };
+        let Some(c) = LABELLED.iter().position(|(label, _)| *label == category) else {
+            continue;
+        };
+        let Some(&m) = usize::try_from(day - ctx.from_day)
+            .ok()
+            .and_then(|d| month_of_day.get(d))
+        else {
+            continue;
+        };
+        let Some(key) = cursor.find(id) else { continue };
+        counts.entry((key, m)).or_default()[c] += 1;
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::linear_quantile;
+
+    /// The quantiles equal Polars' own group-by quantiles bit for bit: groups of one to many
+    /// values, ties, missing values (alone, or among known ones) and the quantiles the
+    /// measurements use with others whose positions fall between values.
+    #[test]
+    fn linear_quantiles_are_polars_quantiles_to_the_bit() {
+        // Latencies in milliseconds, some missing.
+        let mut next = crate::testing::numbers(0x2545_F491_4F6C_DD1D);
+        let (mut groups, mut values) = (Vec::new(), Vec::new());
+        for group in 0..400i64 {
+            let size = 1 + next() % 23;
+            for _ in 0..size {
+                groups.push(group);
+                values.push(match next() % 10 {
+                    0 if group % 3 == 0 => None,
+                    1 => Some(3_600_000.0),
+                    _ => Some((next() % 40_000_000) as f64 + 0.5 * (group % 2) as f64),
+                });
+            }
+        }
+        let quantiles = [0.5, 0.9, 0.25, 1.0 / 3.0, 0.0, 1.0];
+        let polars = df!("group" => &groups, "value" => &values)
+            .unwrap()
+            .lazy()
+            .group_by([col("group")])
+            .agg(
+                quantiles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &q)| {
+                        col("value")
+                            .quantile(lit(q), QuantileMethod::Linear)
+                            .alias(format!("q{i}"))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .sort(["group"], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+        for (row, group) in (0..400i64).enumerate() {
+            let mut known: Vec<f64> = groups
+                .iter()
+                .zip(&values)
+                .filter(|(g, _)| **g == group)
+                .filter_map(|(_, v)| *v)
+                .collect();
+            let unknown = groups.iter().filter(|g| **g == group).count() - known.len();
+            known.sort_by(f64::total_cmp);
+            for (i, &q) in quantiles.iter().enumerate() {
+                let expected = polars
+                    .column(&format!("q{i}"))
+                    .unwrap()
+                    .f64()
+                    .unwrap()
+                    .get(row);
+                let ours = linear_quantile(&known, unknown, q);
+                assert_eq!(
+                    ours.map(f64::to_bits),
+                    expected.map(f64::to_bits),
+                    "group {group}, quantile {q}: {ours:?} against {expected:?}"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod monthly_tests {
+    use super::*;
+    use crate::testing::Fixture;
+    use govmedia_collectors::schema::POSTS;
+
+    /// The monthly table as it was made before [`monthly`] counted the labelled posts itself: a
+    /// join of every labelled post with the window's days and a group-by on the account and month.
+fn monthly_by_join(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+    let facts = ctx.post_facts()?;
+    let (keys, posts) = (&facts.keys, &facts.posts);
     let mut account = Vec::new();
     let mut month: Vec<&str> = Vec::new();
     let mut counts = Vec::new();
@@ -508,73 +692,42 @@ pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use polars::prelude::*;
-
-    use super::linear_quantile;
-
-    /// The quantiles equal Polars' own group-by quantiles bit for bit: groups of one to many
-    /// values, ties, missing values (alone, or among known ones) and the quantiles the
-    /// measurements use with others whose positions fall between values.
     #[test]
-    fn linear_quantiles_are_polars_quantiles_to_the_bit() {
-        // Latencies in milliseconds, some missing.
-        let mut next = crate::testing::numbers(0x2545_F491_4F6C_DD1D);
-        let (mut groups, mut values) = (Vec::new(), Vec::new());
-        for group in 0..400i64 {
-            let size = 1 + next() % 23;
-            for _ in 0..size {
-                groups.push(group);
-                values.push(match next() % 10 {
-                    0 if group % 3 == 0 => None,
-                    1 => Some(3_600_000.0),
-                    _ => Some((next() % 40_000_000) as f64 + 0.5 * (group % 2) as f64),
-                });
-            }
-        }
-        let quantiles = [0.5, 0.9, 0.25, 1.0 / 3.0, 0.0, 1.0];
-        let polars = df!("group" => &groups, "value" => &values)
-            .unwrap()
-            .lazy()
-            .group_by([col("group")])
-            .agg(
-                quantiles
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &q)| {
-                        col("value")
-                            .quantile(lit(q), QuantileMethod::Linear)
-                            .alias(format!("q{i}"))
-                    })
-                    .collect::<Vec<_>>(),
+    fn the_monthly_table_counts_labelled_posts_as_the_join_did() {
+        let ctx = Fixture::at("2025-11-30")
+            .from(Some("2025-09-01"))
+            .jsonl(
+                &POSTS,
+                r#"
+{"account_id":"wechat:a","post_id":"1","published_at":"2025-09-03T10:00:00+08:00","title":"关于印发《城市更新行动方案》的通知","text":"现印发给你们，请认真贯彻执行。","read_count":10}
+{"account_id":"wechat:a","post_id":"2","published_at":"2025-09-30T23:30:00+08:00","title":"一图读懂《城市更新行动方案》","text":"政策解读：方案出台的背景和主要内容。","like_count":3}
+{"account_id":"wechat:a","post_id":"3","published_at":"2025-10-01T00:10:00+08:00","title":"今日天气","text":"多云转晴。"}
+{"account_id":"wechat:a","post_id":"4","published_at":"2025-08-20T10:00:00+08:00","title":"关于印发《旧方案》的通知","text":"现印发给你们。"}
+{"account_id":"wechat:a","post_id":"5","published_at":"2025-11-02T10:00:00+08:00","title":"关于征集意见的公告","text":"现公开征求意见，欢迎提出意见建议。","is_deleted":true}
+{"account_id":"weibo:b","post_id":"1","published_at":"2025-11-10T10:00:00+08:00","title":"回应网民关切","text":"针对网民反映的问题，现答复如下。"}
+{"account_id":"weibo:b","post_id":"2","published_at":"2025-11-30T12:00:00+08:00","title":"关于印发《管理办法》的通知","text":"现印发给你们。","share_count":4}
+"#,
             )
-            .sort(["group"], SortMultipleOptions::default())
-            .collect()
-            .unwrap();
-        for (row, group) in (0..400i64).enumerate() {
-            let mut known: Vec<f64> = groups
-                .iter()
-                .zip(&values)
-                .filter(|(g, _)| **g == group)
-                .filter_map(|(_, v)| *v)
-                .collect();
-            let unknown = groups.iter().filter(|g| **g == group).count() - known.len();
-            known.sort_by(f64::total_cmp);
-            for (i, &q) in quantiles.iter().enumerate() {
-                let expected = polars
-                    .column(&format!("q{i}"))
-                    .unwrap()
-                    .f64()
-                    .unwrap()
-                    .get(row);
-                let ours = linear_quantile(&known, unknown, q);
-                assert_eq!(
-                    ours.map(f64::to_bits),
-                    expected.map(f64::to_bits),
-                    "group {group}, quantile {q}: {ours:?} against {expected:?}"
-                );
-            }
-        }
+            .context();
+        let labelled = ctx.post_scan().unwrap().categories.height();
+        assert!(labelled >= 3, "the fixture labels posts: {labelled}");
+        let sort = |lf: LazyFrame| {
+            lf.sort(["account_id", "month"], SortMultipleOptions::default())
+                .collect()
+                .unwrap()
+        };
+        let (now, before) = (sort(monthly(&ctx).unwrap()), sort(monthly_by_join(&ctx).unwrap()));
+        assert!(now.height() >= 3, "{now}");
+        assert!(now.equals_missing(&before), "now:\n{now}\nbefore:\n{before}");
+        assert_eq!(now.schema(), before.schema());
+        let (ids, months) = (texts_of(&now, "account_id"), texts_of(&now, "month"));
+        let mut order: Vec<(&str, &str)> = ids.iter().copied().zip(months.iter().copied()).collect();
+        let unsorted = order.clone();
+        order.sort();
+        assert_eq!(order, unsorted, "rows in account and month order without a sort");
+    }
+
+    fn texts_of<'a>(df: &'a DataFrame, name: &str) -> Vec<&'a str> {
+        df.column(name).unwrap().str().unwrap().iter().map(|v| v.unwrap()).collect()
     }
 }
