@@ -600,97 +600,97 @@ mod monthly_tests {
 
     /// The monthly table as it was made before [`monthly`] counted the labelled posts itself: a
     /// join of every labelled post with the window's days and a group-by on the account and month.
-fn monthly_by_join(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-    let facts = ctx.post_facts()?;
-    let (keys, posts) = (&facts.keys, &facts.posts);
-    let mut account = Vec::new();
-    let mut month: Vec<&str> = Vec::new();
-    let mut counts = Vec::new();
-    let mut sums: Vec<Vec<i64>> = vec![Vec::new(); MONTHLY_COUNTERS.len()];
-    for (key, f) in posts.accounts.iter().enumerate() {
-        for (m, s) in f.months.iter().enumerate() {
-            let Some(s) = s else { continue };
-            account.push(key as u32);
-            month.push(&posts.months[m]);
-            counts.push(s.posts);
-            for (all, v) in sums.iter_mut().zip(s.counters) {
-                all.push(v);
+    fn monthly_by_join(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        let facts = ctx.post_facts()?;
+        let (keys, posts) = (&facts.keys, &facts.posts);
+        let mut account = Vec::new();
+        let mut month: Vec<&str> = Vec::new();
+        let mut counts = Vec::new();
+        let mut sums: Vec<Vec<i64>> = vec![Vec::new(); MONTHLY_COUNTERS.len()];
+        for (key, f) in posts.accounts.iter().enumerate() {
+            for (m, s) in f.months.iter().enumerate() {
+                let Some(s) = s else { continue };
+                account.push(key as u32);
+                month.push(&posts.months[m]);
+                counts.push(s.posts);
+                for (all, v) in sums.iter_mut().zip(s.counters) {
+                    all.push(v);
+                }
             }
         }
-    }
-    let mut columns = vec![
-        keys.id_column("account_id", &account),
-        Column::new("month".into(), month),
-        Column::new("posts".into(), counts),
-    ];
-    columns.extend(
-        MONTHLY_COUNTERS
-            .iter()
-            .zip(sums)
-            .map(|((_, name), values)| Column::new((*name).into(), values)),
-    );
-    let per_month = DataFrame::new_infer_height(columns)?.lazy();
-    // The labelled posts per month: a small table (most posts are 动态).
-    let (month_of_day, _) = crate::facts::posts::month_table(ctx.from_day, ctx.as_of_day);
-    let months = DataFrame::new_infer_height(vec![
-        Column::new(
-            "day".into(),
-            (ctx.from_day..=ctx.as_of_day).collect::<Vec<i64>>(),
-        ),
-        Column::new(
-            "month".into(),
-            month_of_day
+        let mut columns = vec![
+            keys.id_column("account_id", &account),
+            Column::new("month".into(), month),
+            Column::new("posts".into(), counts),
+        ];
+        columns.extend(
+            MONTHLY_COUNTERS
                 .iter()
-                .map(|&m| posts.months[m as usize].as_str())
-                .collect::<Vec<&str>>(),
-        ),
-    ])?
-    .lazy();
-    let labelled: Vec<Expr> = CATEGORY_COLUMNS
-        .iter()
-        .filter(|(label, _)| *label != "动态")
-        .map(|(label, name)| {
-            col("category")
-                .eq(lit(*label))
-                .sum()
-                .cast(DataType::Int64)
-                .alias(*name)
-        })
-        .collect();
-    let categories = ctx
-        .post_scan()?
-        .categories
-        .clone()
-        .lazy()
-        .select([col("account_id"), col("day"), col("category")])
-        .join(
-            months,
-            [col("day")],
-            [col("day")],
-            JoinArgs::new(JoinType::Inner),
+                .zip(sums)
+                .map(|((_, name), values)| Column::new((*name).into(), values)),
+        );
+        let per_month = DataFrame::new_infer_height(columns)?.lazy();
+        // The labelled posts per month: a small table (most posts are 动态).
+        let (month_of_day, _) = crate::facts::posts::month_table(ctx.from_day, ctx.as_of_day);
+        let months = DataFrame::new_infer_height(vec![
+            Column::new(
+                "day".into(),
+                (ctx.from_day..=ctx.as_of_day).collect::<Vec<i64>>(),
+            ),
+            Column::new(
+                "month".into(),
+                month_of_day
+                    .iter()
+                    .map(|&m| posts.months[m as usize].as_str())
+                    .collect::<Vec<&str>>(),
+            ),
+        ])?
+        .lazy();
+        let labelled: Vec<Expr> = CATEGORY_COLUMNS
+            .iter()
+            .filter(|(label, _)| *label != "动态")
+            .map(|(label, name)| {
+                col("category")
+                    .eq(lit(*label))
+                    .sum()
+                    .cast(DataType::Int64)
+                    .alias(*name)
+            })
+            .collect();
+        let categories = ctx
+            .post_scan()?
+            .categories
+            .clone()
+            .lazy()
+            .select([col("account_id"), col("day"), col("category")])
+            .join(
+                months,
+                [col("day")],
+                [col("day")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .group_by([col("account_id"), col("month")])
+            .agg(labelled);
+        let labelled_names: Vec<&str> = CATEGORY_COLUMNS
+            .iter()
+            .filter(|(label, _)| *label != "动态")
+            .map(|(_, name)| *name)
+            .collect();
+        let fill: Vec<Expr> = labelled_names
+            .iter()
+            .map(|n| col(*n).fill_null(lit(0i64)))
+            .collect();
+        let news = labelled_names
+            .iter()
+            .fold(col("posts"), |acc, n| acc - col(*n))
+            .alias("posts_news");
+        Ok(
+            left_join_on(per_month, categories, &["account_id", "month"])
+                .with_columns(fill)
+                .with_column(news)
+                .sort(["account_id", "month"], SortMultipleOptions::default()),
         )
-        .group_by([col("account_id"), col("month")])
-        .agg(labelled);
-    let labelled_names: Vec<&str> = CATEGORY_COLUMNS
-        .iter()
-        .filter(|(label, _)| *label != "动态")
-        .map(|(_, name)| *name)
-        .collect();
-    let fill: Vec<Expr> = labelled_names
-        .iter()
-        .map(|n| col(*n).fill_null(lit(0i64)))
-        .collect();
-    let news = labelled_names
-        .iter()
-        .fold(col("posts"), |acc, n| acc - col(*n))
-        .alias("posts_news");
-    Ok(
-        left_join_on(per_month, categories, &["account_id", "month"])
-            .with_columns(fill)
-            .with_column(news)
-            .sort(["account_id", "month"], SortMultipleOptions::default()),
-    )
-}
+    }
 
     #[test]
     fn the_monthly_table_counts_labelled_posts_as_the_join_did() {
@@ -716,18 +716,34 @@ fn monthly_by_join(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
                 .collect()
                 .unwrap()
         };
-        let (now, before) = (sort(monthly(&ctx).unwrap()), sort(monthly_by_join(&ctx).unwrap()));
+        let (now, before) = (
+            sort(monthly(&ctx).unwrap()),
+            sort(monthly_by_join(&ctx).unwrap()),
+        );
         assert!(now.height() >= 3, "{now}");
-        assert!(now.equals_missing(&before), "now:\n{now}\nbefore:\n{before}");
+        assert!(
+            now.equals_missing(&before),
+            "now:\n{now}\nbefore:\n{before}"
+        );
         assert_eq!(now.schema(), before.schema());
         let (ids, months) = (texts_of(&now, "account_id"), texts_of(&now, "month"));
-        let mut order: Vec<(&str, &str)> = ids.iter().copied().zip(months.iter().copied()).collect();
+        let mut order: Vec<(&str, &str)> =
+            ids.iter().copied().zip(months.iter().copied()).collect();
         let unsorted = order.clone();
         order.sort();
-        assert_eq!(order, unsorted, "rows in account and month order without a sort");
+        assert_eq!(
+            order, unsorted,
+            "rows in account and month order without a sort"
+        );
     }
 
     fn texts_of<'a>(df: &'a DataFrame, name: &str) -> Vec<&'a str> {
-        df.column(name).unwrap().str().unwrap().iter().map(|v| v.unwrap()).collect()
+        df.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect()
     }
 }
