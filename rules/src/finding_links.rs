@@ -114,38 +114,48 @@ fn post_named<'a>(
 type ItemMap<'a> = PlHashMap<(&'a str, &'a str), Option<&'a str>>;
 
 /// Fills `items` from `table`'s rows: the `value` column of each row whose (`account_id`, `item`)
-/// is in `items` and whose value is not null. Rows of an account with no item named are passed
-/// over without a lookup.
+/// is in `items` and whose value is not null. The items named are listed per account, and the
+/// list found once per run of an account's rows: a row is compared with its account's few items
+/// (none, for most accounts' rows), and only a row that is one of them is looked up by hash.
+/// Hashing every row's account and item ids was most of the pass.
 fn fill_items<'a>(
     table: &'a DataFrame,
     item: &str,
     value: &str,
     items: &mut ItemMap<'a>,
 ) -> PolarsResult<()> {
+    /// Above this many items an account's rows are looked up by hash, not compared with each.
+    const LISTED: usize = 16;
     if items.is_empty() {
         return Ok(());
     }
-    let accounts: PlHashSet<&str> = items.keys().map(|(id, _)| *id).collect();
+    let mut named: PlHashMap<&str, Vec<&str>> = PlHashMap::default();
+    for (id, key) in items.keys() {
+        named.entry(*id).or_default().push(key);
+    }
     let (ids, keys, values) = (
         table.column("account_id")?.str()?,
         table.column(item)?.str()?,
         table.column(value)?.str()?,
     );
-    // The last account met and whether it has items named.
-    let mut last: Option<(&str, bool)> = None;
+    // The last account met and its items named.
+    let mut last: Option<(&str, Option<&Vec<&str>>)> = None;
     for ((id, key), found) in ids.iter().zip(keys.iter()).zip(values.iter()) {
-        let (Some(id), Some(key), Some(found)) = (id, key, found) else {
-            continue;
-        };
-        let named = match last {
-            Some((account, named)) if account == id => named,
+        let Some(id) = id else { continue };
+        let listed = match last {
+            Some((account, listed)) if account == id => listed,
             _ => {
-                let named = accounts.contains(id);
-                last = Some((id, named));
-                named
+                let listed = named.get(id);
+                last = Some((id, listed));
+                listed
             }
         };
-        if named && let Some(slot) = items.get_mut(&(id, key)) {
+        let (Some(listed), Some(key), Some(found)) = (listed, key, found) else {
+            continue;
+        };
+        if (listed.len() > LISTED || listed.contains(&key))
+            && let Some(slot) = items.get_mut(&(id, key))
+        {
             *slot = Some(found);
         }
     }
@@ -158,6 +168,54 @@ mod tests {
 
     use super::*;
     use crate::testing::Fixture;
+
+    /// An account with more items named than are compared one by one is looked up by hash; the
+    /// links are the same either way.
+    #[test]
+    fn an_account_with_many_items_named_gets_every_link() {
+        let posts: String = (0..40)
+            .map(|i| {
+                format!(
+                    r#"{{"account_id":"wechat:a","post_id":"p{i}","published_at":"2025-11-03T10:00:00+08:00","url":"https://mp.weixin.qq.com/s/{i}"}}"#
+                ) + "\n"
+            })
+            .collect();
+        let ctx = Fixture::at("2025-11-30").jsonl(&POSTS, &posts).context();
+        for named in [3, 30] {
+            // Every third post, and one post the store does not hold.
+            let mut items: Vec<String> = (0..named).map(|i| format!("p{}", i * 3 % 40)).collect();
+            items.push("missing".into());
+            let findings = df!(
+                "account_id" => vec!["wechat:a"; items.len()],
+                "code" => vec!["CNT001"; items.len()],
+                "item_id" => items.clone(),
+            )
+            .unwrap();
+            let links = finding_links(&ctx, &findings).unwrap();
+            let mut expected: Vec<(String, String)> = items[..named]
+                .iter()
+                .map(|p| (p.clone(), format!("https://mp.weixin.qq.com/s/{}", &p[1..])))
+                .collect();
+            expected.sort();
+            expected.dedup();
+            let got: Vec<(String, String)> = (0..links.height())
+                .map(|i| {
+                    let text = |c: &str| {
+                        links
+                            .column(c)
+                            .unwrap()
+                            .str()
+                            .unwrap()
+                            .get(i)
+                            .unwrap()
+                            .to_string()
+                    };
+                    (text("item_id"), text("url"))
+                })
+                .collect();
+            assert_eq!(got, expected, "{named} items named");
+        }
+    }
 
     #[test]
     fn a_finding_links_to_its_post_or_the_post_its_comment_is_on() {
