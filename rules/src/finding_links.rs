@@ -114,48 +114,38 @@ fn post_named<'a>(
 type ItemMap<'a> = PlHashMap<(&'a str, &'a str), Option<&'a str>>;
 
 /// Fills `items` from `table`'s rows: the `value` column of each row whose (`account_id`, `item`)
-/// is in `items` and whose value is not null. The items named are listed per account, and the
-/// list found once per run of an account's rows: a row is compared with its account's few items
-/// (none, for most accounts' rows), and only a row that is one of them is looked up by hash.
-/// Hashing every row's account and item ids was most of the pass.
+/// is in `items` and whose value is not null. Rows of an account with no item named are passed
+/// over without a lookup.
 fn fill_items<'a>(
     table: &'a DataFrame,
     item: &str,
     value: &str,
     items: &mut ItemMap<'a>,
 ) -> PolarsResult<()> {
-    /// Above this many items an account's rows are looked up by hash, not compared with each.
-    const LISTED: usize = 16;
     if items.is_empty() {
         return Ok(());
     }
-    let mut named: PlHashMap<&str, Vec<&str>> = PlHashMap::default();
-    for (id, key) in items.keys() {
-        named.entry(*id).or_default().push(key);
-    }
+    let accounts: PlHashSet<&str> = items.keys().map(|(id, _)| *id).collect();
     let (ids, keys, values) = (
         table.column("account_id")?.str()?,
         table.column(item)?.str()?,
         table.column(value)?.str()?,
     );
-    // The last account met and its items named.
-    let mut last: Option<(&str, Option<&Vec<&str>>)> = None;
+    // The last account met and whether it has items named.
+    let mut last: Option<(&str, bool)> = None;
     for ((id, key), found) in ids.iter().zip(keys.iter()).zip(values.iter()) {
-        let Some(id) = id else { continue };
-        let listed = match last {
-            Some((account, listed)) if account == id => listed,
-            _ => {
-                let listed = named.get(id);
-                last = Some((id, listed));
-                listed
-            }
-        };
-        let (Some(listed), Some(key), Some(found)) = (listed, key, found) else {
+        let (Some(id), Some(key), Some(found)) = (id, key, found) else {
             continue;
         };
-        if (listed.len() > LISTED || listed.contains(&key))
-            && let Some(slot) = items.get_mut(&(id, key))
-        {
+        let named = match last {
+            Some((account, named)) if account == id => named,
+            _ => {
+                let named = accounts.contains(id);
+                last = Some((id, named));
+                named
+            }
+        };
+        if named && let Some(slot) = items.get_mut(&(id, key)) {
             *slot = Some(found);
         }
     }
@@ -169,8 +159,8 @@ mod tests {
     use super::*;
     use crate::testing::Fixture;
 
-    /// An account with more items named than are compared one by one is looked up by hash; the
-    /// links are the same either way.
+    /// An account with many items named gets the link of each (and none for an item the store
+    /// does not hold).
     #[test]
     fn an_account_with_many_items_named_gets_every_link() {
         let posts: String = (0..40)
