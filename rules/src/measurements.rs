@@ -419,7 +419,7 @@ pub const MONTHLY_COUNTERS: [(&str, &str); 6] = [
 pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let facts = ctx.post_facts()?;
     let (keys, posts) = (&facts.keys, &facts.posts);
-    let labelled = labelled_per_month(ctx, keys, posts.months.len())?;
+    let labelled = labelled_per_month(ctx, keys)?;
     let mut account = Vec::new();
     let mut month: Vec<&str> = Vec::new();
     let mut counts = Vec::new();
@@ -467,16 +467,11 @@ pub fn monthly(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     Ok(DataFrame::new_infer_height(columns)?.lazy())
 }
 
-/// The categories of [`CATEGORY_COLUMNS`] other than `动态`, which the monthly table counts
-/// (`posts_news` is the rest of the month's posts).
-const LABELLED: [(&str, &str); CATEGORY_COLUMNS.len() - 1] = {
-    let mut labelled = [("", ""); CATEGORY_COLUMNS.len() - 1];
-    let mut i = 0;
-    while i < labelled.len() {
-        labelled[i] = CATEGORY_COLUMNS[i];
-        i += 1;
-    }
-    labelled
+/// The categories of [`CATEGORY_COLUMNS`] other than `动态` (its last), which the monthly table
+/// counts (`posts_news` is the rest of the month's posts).
+const LABELLED: &[(&str, &str)] = match CATEGORY_COLUMNS.split_last() {
+    Some(((_, news), labelled)) if matches!(news.as_bytes(), b"posts_news") => labelled,
+    _ => panic!("动态 (posts_news) is the last category column"),
 };
 
 /// The unit's labelled posts counted per (account key, month of the window) and category of
@@ -487,10 +482,8 @@ const LABELLED: [(&str, &str); CATEGORY_COLUMNS.len() - 1] = {
 fn labelled_per_month(
     ctx: &AuditContext,
     keys: &crate::facts::AccountKeys,
-    months: usize,
 ) -> PolarsResult<PlHashMap<(u32, u16), [i64; LABELLED.len()]>> {
     let (month_of_day, _) = crate::facts::posts::month_table(ctx.from_day, ctx.as_of_day);
-    debug_assert!(month_of_day.last().is_none_or(|&m| (m as usize) < months));
     let scan = ctx.post_scan()?;
     let rows = &scan.categories;
     let mut counts: PlHashMap<(u32, u16), [i64; LABELLED.len()]> = PlHashMap::default();
