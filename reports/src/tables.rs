@@ -80,12 +80,15 @@ pub fn column_cells(column: &Column) -> PolarsResult<Vec<Cell<'_>>> {
             .iter()
             .map(|v| opt(v.map(Cell::Time)))
             .collect(),
-        DataType::Date => column
-            .cast(&DataType::Int32)?
-            .i32()?
-            .iter()
-            .map(|v| opt(v.map(|d| owned(days_to_date(d).to_string()))))
-            .collect(),
+        DataType::Date => {
+            let mut dates = TimeTexts::dates();
+            column
+                .cast(&DataType::Int32)?
+                .i32()?
+                .iter()
+                .map(|v| opt(v.map(|d| owned(dates.text(i64::from(d)).to_string()))))
+                .collect()
+        }
         dt if dt.is_integer() => column
             .cast(&DataType::Int64)?
             .i64()?
@@ -202,15 +205,38 @@ impl<W: Write> TextOut<W> {
 /// instants repeat (the week a finding is about), and formatting each cell anew took a tenth
 /// of the time of writing the findings. A direct-mapped cache: an instant replaces the one in
 /// its slot.
-#[derive(Default)]
 pub(crate) struct TimeTexts {
     slots: Vec<(i64, String)>,
+    format: fn(i64) -> String,
+}
+
+impl Default for TimeTexts {
+    /// Instants (UTC milliseconds) in Beijing time.
+    fn default() -> TimeTexts {
+        TimeTexts {
+            slots: Vec::new(),
+            format: format_shanghai,
+        }
+    }
 }
 
 impl TimeTexts {
     const SLOT_BITS: u32 = 12;
 
-    /// [`format_shanghai`]'s text of `ms`.
+    /// Calendar days (days since 1970-01-01) as `YYYY-MM-DD`: a table's days repeat as its
+    /// instants do, and a `NaiveDate`'s text made anew per cell was a tenth of writing the
+    /// measurements.
+    pub(crate) fn dates() -> TimeTexts {
+        TimeTexts {
+            slots: Vec::new(),
+            format: |days| {
+                i32::try_from(days)
+                    .map_or_else(|_| days.to_string(), |d| days_to_date(d).to_string())
+            },
+        }
+    }
+
+    /// The text of `ms` (an instant's, or a day's for [`TimeTexts::dates`]).
     pub(crate) fn text(&mut self, ms: i64) -> &str {
         if self.slots.is_empty() {
             self.slots = vec![(0, String::new()); 1 << Self::SLOT_BITS];
@@ -220,7 +246,7 @@ impl TimeTexts {
         let slot = &mut self.slots[slot as usize];
         // A slot's text is never empty once filled, so an empty one is a free slot.
         if slot.0 != ms || slot.1.is_empty() {
-            *slot = (ms, format_shanghai(ms));
+            *slot = (ms, (self.format)(ms));
         }
         &slot.1
     }
@@ -291,23 +317,31 @@ pub(crate) fn with_float_text<R>(f: f64, with: impl FnOnce(&str) -> R) -> R {
 }
 
 fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result<(), Error> {
-    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
-    let raw = RAW_CSV.load(Ordering::Relaxed);
+    let format = CsvFields {
+        raw: RAW_CSV.load(Ordering::Relaxed),
+    };
     write_atomic_direct(path, |file| {
         let mut text = TextOut::new(file);
         // The BOM makes Excel read the file as UTF-8.
         text.buf.extend_from_slice(b"\xEF\xBB\xBF");
-        let header: Vec<Cell> = names.iter().map(|n| Cell::Str((*n).into())).collect();
-        let mut times = TimeTexts::default();
-        push_csv_record(&mut text.buf, header.iter(), raw, &mut times);
-        for_each_chunk(df, chunk_rows, |cells, rows| {
+        let header_start = text.buf.len();
+        for (i, name) in df.get_column_names().iter().enumerate() {
+            if i > 0 {
+                text.buf.push(b',');
+            }
+            format.text(&mut text.buf, name)?;
+        }
+        end_csv_record(&mut text.buf, header_start);
+        for_each_field_chunk(df, chunk_rows, &format, |columns, rows| {
             for row in 0..rows {
-                push_csv_record(
-                    &mut text.buf,
-                    cells.iter().map(|column| &column[row]),
-                    raw,
-                    &mut times,
-                );
+                let start = text.buf.len();
+                for (i, column) in columns.iter().enumerate() {
+                    if i > 0 {
+                        text.buf.push(b',');
+                    }
+                    text.buf.extend_from_slice(column.field(row));
+                }
+                end_csv_record(&mut text.buf, start);
                 text.row_done()?;
             }
             Ok(())
@@ -317,32 +351,194 @@ fn write_csv_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Result
     Ok(())
 }
 
-/// Appends one record and its line end, as the `csv` crate writes it: a record of no bytes at
-/// all (one empty field) is written `""`, so that it still reads as a record.
-fn push_csv_record<'c, 'a: 'c>(
-    out: &mut Vec<u8>,
-    cells: impl Iterator<Item = &'c Cell<'a>>,
-    raw: bool,
-    times: &mut TimeTexts,
-) {
-    let start = out.len();
-    for (i, cell) in cells.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        match cell {
-            Cell::Null => {}
-            Cell::Str(s) => push_csv_text(out, s, raw),
-            Cell::Time(ms) => push_csv_text(out, times.text(*ms), raw),
-            Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-            Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-            Cell::Float(f) => with_float_text(*f, |t| out.extend_from_slice(t.as_bytes())),
-        }
-    }
+/// Ends the record begun at `start`, as the `csv` crate does: a record of no bytes at all (one
+/// empty field) is written `""`, so that it still reads as a record.
+fn end_csv_record(out: &mut Vec<u8>, start: usize) {
     if out.len() == start {
         out.extend_from_slice(b"\"\"");
     }
     out.push(b'\n');
+}
+
+/// How a text format writes each kind of value.
+trait FieldFormat {
+    fn null(&self, out: &mut Vec<u8>);
+    fn text(&self, out: &mut Vec<u8>, text: &str) -> std::io::Result<()>;
+    fn float(&self, out: &mut Vec<u8>, f: f64) -> std::io::Result<()>;
+
+    fn int(&self, out: &mut Vec<u8>, i: i64) {
+        out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    }
+
+    fn bool(&self, out: &mut Vec<u8>, b: bool) {
+        out.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+}
+
+/// CSV fields as the `csv` crate writes them, texts neutralised unless `raw`.
+struct CsvFields {
+    raw: bool,
+}
+
+impl FieldFormat for CsvFields {
+    fn null(&self, _: &mut Vec<u8>) {}
+
+    fn text(&self, out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
+        push_csv_text(out, text, self.raw);
+        Ok(())
+    }
+
+    fn float(&self, out: &mut Vec<u8>, f: f64) -> std::io::Result<()> {
+        with_float_text(f, |t| out.extend_from_slice(t.as_bytes()));
+        Ok(())
+    }
+}
+
+/// JSON values as `serde_json` writes them (a non-finite float is `null`).
+struct JsonFields;
+
+impl FieldFormat for JsonFields {
+    fn null(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"null");
+    }
+
+    fn text(&self, out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
+        push_json_str(out, text)
+    }
+
+    fn float(&self, out: &mut Vec<u8>, f: f64) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *out, &f).map_err(std::io::Error::other)
+    }
+}
+
+/// One column of a chunk written in a text format: its fields' bytes back to back, and where
+/// each row's field ends.
+#[derive(Default)]
+struct FieldColumn {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl FieldColumn {
+    fn field(&self, row: usize) -> &[u8] {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.bytes[start..self.ends[row]]
+    }
+}
+
+/// The texts of a column's instants and days, remembered while the column is written.
+#[derive(Default)]
+struct RememberedTexts {
+    instants: TimeTexts,
+    days: Option<TimeTexts>,
+}
+
+/// Writes `column`'s fields into `into` (emptied first), one loop per column type: a cell made
+/// per value and looked at per row cost more than the writing itself.
+fn write_fields(
+    column: &Column,
+    format: &impl FieldFormat,
+    texts: &mut RememberedTexts,
+    into: &mut FieldColumn,
+) -> std::io::Result<()> {
+    let polars = std::io::Error::other;
+    into.bytes.clear();
+    into.ends.clear();
+    let out = &mut into.bytes;
+    let ends = &mut into.ends;
+    match column.dtype() {
+        DataType::String => {
+            for array in column.str().map_err(polars)?.downcast_iter() {
+                for value in array.iter() {
+                    match value {
+                        Some(text) => format.text(out, text)?,
+                        None => format.null(out),
+                    }
+                    ends.push(out.len());
+                }
+            }
+        }
+        DataType::Boolean => {
+            for value in column.bool().map_err(polars)?.iter() {
+                match value {
+                    Some(b) => format.bool(out, b),
+                    None => format.null(out),
+                }
+                ends.push(out.len());
+            }
+        }
+        DataType::Float32 | DataType::Float64 => {
+            let floats = column.cast(&DataType::Float64).map_err(polars)?;
+            for value in floats.f64().map_err(polars)?.iter() {
+                match value {
+                    Some(f) => format.float(out, f)?,
+                    None => format.null(out),
+                }
+                ends.push(out.len());
+            }
+        }
+        DataType::Datetime(_, _) | DataType::Date => {
+            let is_date = matches!(column.dtype(), DataType::Date);
+            let numbers = column.cast(&DataType::Int64).map_err(polars)?;
+            let remembered = if is_date {
+                texts.days.get_or_insert_with(TimeTexts::dates)
+            } else {
+                &mut texts.instants
+            };
+            for value in numbers.i64().map_err(polars)?.iter() {
+                match value {
+                    Some(n) => format.text(out, remembered.text(n))?,
+                    None => format.null(out),
+                }
+                ends.push(out.len());
+            }
+        }
+        dt if dt.is_integer() => {
+            let numbers = column.cast(&DataType::Int64).map_err(polars)?;
+            for value in numbers.i64().map_err(polars)?.iter() {
+                match value {
+                    Some(i) => format.int(out, i),
+                    None => format.null(out),
+                }
+                ends.push(out.len());
+            }
+        }
+        // Lists and the rarer types become texts the way the other writers show them.
+        _ => {
+            for cell in column_cells(column).map_err(polars)? {
+                match cell {
+                    Cell::Str(text) => format.text(out, &text)?,
+                    _ => format.null(out),
+                }
+                ends.push(out.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Calls `each` with the columns of every chunk of `chunk_rows` rows written in `format`, in
+/// order. A chunk's fields stay in the cache while its rows are put together.
+fn for_each_field_chunk(
+    df: &DataFrame,
+    chunk_rows: usize,
+    format: &impl FieldFormat,
+    mut each: impl FnMut(&[FieldColumn], usize) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut columns: Vec<FieldColumn> = (0..df.width()).map(|_| FieldColumn::default()).collect();
+    let mut texts: Vec<RememberedTexts> = (0..df.width())
+        .map(|_| RememberedTexts::default())
+        .collect();
+    let mut offset = 0;
+    while offset < df.height() {
+        let chunk = df.slice(offset as i64, chunk_rows.max(1));
+        for ((column, into), texts) in chunk.columns().iter().zip(&mut columns).zip(&mut texts) {
+            write_fields(column, format, texts, into)?;
+        }
+        each(&columns, chunk.height())?;
+        offset += chunk.height();
+    }
+    Ok(())
 }
 
 pub fn write_json(df: &DataFrame, path: &Path) -> Result<(), Error> {
@@ -377,10 +573,7 @@ fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Resul
         }
         text.buf.push(b'[');
         let mut first = true;
-        let mut times = TimeTexts::default();
-        for_each_chunk(df, chunk_rows, |cells, rows| {
-            // Rows across the columns' cells, the columns in key order: an index is the clearest.
-            #[allow(clippy::needless_range_loop)]
+        for_each_field_chunk(df, chunk_rows, &JsonFields, |columns, rows| {
             for row in 0..rows {
                 let out = &mut text.buf;
                 out.extend_from_slice(if first { b"\n{" } else { b",\n{" });
@@ -390,7 +583,7 @@ fn write_json_in_chunks(df: &DataFrame, path: &Path, chunk_rows: usize) -> Resul
                         out.push(b',');
                     }
                     out.extend_from_slice(key.as_bytes());
-                    push_json_cell(out, &cells[*column][row], &mut times)?;
+                    out.extend_from_slice(columns[*column].field(row));
                 }
                 out.push(b'}');
                 text.row_done()?;
@@ -412,19 +605,6 @@ fn push_json_str(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
     out.push(b'"');
     out.extend_from_slice(text.as_bytes());
     out.push(b'"');
-    Ok(())
-}
-
-/// A cell as `serde_json` writes the value [`Cell::json`] gives (a non-finite float is `null`).
-fn push_json_cell(out: &mut Vec<u8>, cell: &Cell, times: &mut TimeTexts) -> std::io::Result<()> {
-    match cell {
-        Cell::Null => out.extend_from_slice(b"null"),
-        Cell::Str(s) => push_json_str(out, s)?,
-        Cell::Time(ms) => push_json_str(out, times.text(*ms))?,
-        Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Cell::Float(f) => serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other)?,
-        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-    }
     Ok(())
 }
 
@@ -704,6 +884,36 @@ mod tests {
             "n" => [Some(1i64), None, Some(-3), Some(4), None],
             "x" => [Some(0.5f64), Some(1e-9), None, Some(f64::NAN), Some(f64::INFINITY)],
             "ok" => [Some(true), None, Some(false), Some(true), Some(false)],
+            "small" => [Some(7u32), None, Some(0), Some(u32::MAX), Some(1)],
+            "f32" => [Some(0.1f32), Some(-2.5), None, Some(3.0), Some(1e-3)],
+            "day" => [Some(20_000i32), None, Some(-1), Some(20_000), Some(0)],
+            "at" => [Some(1_709_256_600_000i64), Some(-5), None, Some(0), Some(1_709_256_600_000)],
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("day").cast(DataType::Date),
+            col("at").cast(DataType::Datetime(
+                TimeUnit::Milliseconds,
+                Some(TimeZone::UTC),
+            )),
+        ])
+        .collect()
+        .unwrap();
+        let list = |items: &[&str]| Some(Series::new("".into(), items));
+        let mut df = df;
+        df.with_column(
+            Series::new(
+                "list".into(),
+                [
+                    list(&["a", "b"]),
+                    None,
+                    list(&[]),
+                    list(&["=x"]),
+                    list(&["甲"]),
+                ],
+            )
+            .into_column(),
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -744,6 +954,20 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_slice(&read("j1.json")).unwrap();
         assert_eq!(parsed, serde_json::Value::Array(rows));
+        // The CSV is each cell's text as the `csv` crate writes it, texts neutralised.
+        let mut expected = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+        expected.write_record(&names).unwrap();
+        for r in 0..df.height() {
+            let fields = cells.iter().map(|c| match &c[r] {
+                Cell::Str(_) | Cell::Time(_) => neutralise_formula(&c[r].text()).into_owned(),
+                cell => cell.text(),
+            });
+            expected.write_record(fields.collect::<Vec<_>>()).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(read("c1.csv")).unwrap(),
+            String::from_utf8(expected.into_inner().unwrap()).unwrap()
+        );
         let empty = df.head(Some(0));
         write_json_in_chunks(&empty, &dir.path().join("e.json"), 2).unwrap();
         assert_eq!(read("e.json"), b"[]");

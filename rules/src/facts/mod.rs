@@ -93,8 +93,9 @@ impl AccountKeys {
     }
 
     /// A lookup that remembers the last id: the store keeps an account's rows together, so a
-    /// pass searches once per account, not per row.
-    pub fn cursor(&self) -> KeyCursor<'_> {
+    /// pass searches once per account, not per row. The ids looked up must outlive the cursor
+    /// (a pass over a column's texts).
+    pub fn cursor<'t>(&self) -> KeyCursor<'_, 't> {
         KeyCursor {
             keys: self,
             last: None,
@@ -111,27 +112,25 @@ impl AccountKeys {
 }
 
 /// See [`AccountKeys::cursor`].
-pub struct KeyCursor<'a> {
+pub struct KeyCursor<'a, 't> {
     keys: &'a AccountKeys,
-    last: Option<(String, Option<u32>)>,
+    last: Option<(&'t str, Option<u32>)>,
 }
 
-impl KeyCursor<'_> {
-    pub fn find(&mut self, account_id: &str) -> Option<u32> {
-        if let Some((id, key)) = &self.last
-            && id == account_id
-        {
-            return *key;
+impl<'t> KeyCursor<'_, 't> {
+    pub fn find(&mut self, account_id: &'t str) -> Option<u32> {
+        if let Some((id, key)) = self.last {
+            // A column read from a Parquet dictionary gives every row of an account the same
+            // text in memory: the same address and length are the same id (both borrowed for
+            // 't, so neither has been freed), without comparing the bytes.
+            let same_place =
+                std::ptr::eq(id.as_ptr(), account_id.as_ptr()) && id.len() == account_id.len();
+            if same_place || id == account_id {
+                return key;
+            }
         }
         let key = self.keys.key_of(account_id);
-        match &mut self.last {
-            Some((id, k)) => {
-                id.clear();
-                id.push_str(account_id);
-                *k = key;
-            }
-            None => self.last = Some((account_id.to_string(), key)),
-        }
+        self.last = Some((account_id, key));
         key
     }
 }

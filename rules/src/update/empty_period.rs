@@ -66,10 +66,12 @@ impl Rule for EmptyPeriod {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
-        let start = day_text(col("start_day"));
-        let end = day_text(col("end_day"));
-        let n = int_text(col("updates"));
-        let min = int_text(col("min_required"));
+        // Each text made once per row, then read by the item id, the message and the evidence
+        // (a column function is not shared between expressions by Polars).
+        let start = col("start_text");
+        let end = col("end_text");
+        let n = col("updates_text");
+        let min = col("min_text");
         let per_zh = when(col("period_weeks").eq(lit(1i64)))
             .then(lit("每周"))
             .when(col("period_weeks").eq(lit(2i64)))
@@ -144,6 +146,12 @@ impl Rule for EmptyPeriod {
         );
         Ok(judged_periods(ctx)?
             .filter(col("updates").lt(col("min_required")))
+            .with_columns([
+                day_text(col("start_day")).alias("start_text"),
+                day_text(col("end_day")).alias("end_text"),
+                int_text(col("updates")).alias("updates_text"),
+                int_text(col("min_required")).alias("min_text"),
+            ])
             .select(rule_output(
                 INFO.code,
                 INFO.severity,
