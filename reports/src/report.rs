@@ -27,10 +27,9 @@ use crate::index_page::{
 };
 use crate::labels::label;
 use crate::labels::platform_label;
-use crate::tables::{write_csv, write_json, write_parquet, write_unit_table};
+use crate::tables::{TimeTexts, write_csv, write_json, write_parquet, write_unit_table};
 use crate::xlsx::{Sheet, write_workbook};
 use crate::{Error, account_file_stem};
-use govmedia_rules::findings::instant_texts;
 use govmedia_rules::measurements::{CATEGORY_COLUMNS, LATENCY_BUCKET_HOURS, MONTHLY_COUNTERS};
 use govmedia_rules::trace;
 
@@ -1408,7 +1407,15 @@ fn page_inputs<'a>(
         let (ids, codes, severities) = (text("account_id")?, text("code")?, text("severity")?);
         let (messages, evidence, item_ids) =
             (text("message")?, text("evidence")?, text("item_id")?);
-        let occurred = instant_texts(f.column("occurred_at")?)?;
+        let occurred_ms: Vec<Option<i64>> = f
+            .column("occurred_at")?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .collect();
+        // The instants as a page shows them (`2024-03-01 09:30`), each made once while it is
+        // met again: a national audit's findings are two million rows, most of them weeks.
+        let mut shown = TimeTexts::with(finding_time_text);
         let owned = |t: Option<&str>| t.unwrap_or_default().to_string();
         for (id, rows) in id_runs(&ids) {
             let entry = findings.entry(id.to_string()).or_default();
@@ -1416,9 +1423,8 @@ fn page_inputs<'a>(
                 FindingRow {
                     code: owned(codes[i]),
                     severity: owned(severities[i]),
-                    occurred: occurred[i]
-                        .as_deref()
-                        .map(|t| t.replace('T', " ").chars().take(16).collect())
+                    occurred: occurred_ms[i]
+                        .map(|ms| shown.text(ms).to_string())
                         .unwrap_or_default(),
                     message: owned(messages[i]),
                     evidence: owned(evidence[i]),
@@ -1442,6 +1448,16 @@ fn page_inputs<'a>(
         sla_hours: govmedia_rules::interaction::sla_ms(ctx) as f64 / 3_600_000.0,
         trend: HashMap::default(),
     })
+}
+
+/// An instant as an account page lists a finding's: Beijing time to the minute, a space for the
+/// `T` (`2024-03-01 09:30`).
+fn finding_time_text(ms: i64) -> String {
+    govmedia_collectors::time::format_shanghai(ms)
+        .replace('T', " ")
+        .chars()
+        .take(16)
+        .collect()
 }
 
 /// The header of a table column in the workbook: rubric items by their names, the fixed columns

@@ -223,6 +223,14 @@ impl Default for TimeTexts {
 impl TimeTexts {
     const SLOT_BITS: u32 = 12;
 
+    /// Instants as `format` writes them.
+    pub(crate) fn with(format: fn(i64) -> String) -> TimeTexts {
+        TimeTexts {
+            slots: Vec::new(),
+            format,
+        }
+    }
+
     /// Calendar days (days since 1970-01-01) as `YYYY-MM-DD`: a table's days repeat as its
     /// instants do, and a `NaiveDate`'s text made anew per cell was a tenth of writing the
     /// measurements.
