@@ -1670,6 +1670,42 @@ fn a_killed_demo_runs_temporary_folder_is_removed_by_the_next_demo() {
     assert_eq!(left.len(), 1, "the finished demo removed its own: {left:?}");
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_audits_label_spill_is_removed_by_the_next_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("tmp");
+    // A pid no process has, this test's own (alive), and a folder whose owner cannot be told.
+    let abandoned = temp.join("govmedia-units-4194999-abc");
+    let alive = temp.join(format!("govmedia-units-{}-def", std::process::id()));
+    let unknown = temp.join("govmedia-units-Xy12ab");
+    for d in [&abandoned, &alive, &unknown] {
+        fs::create_dir_all(d).unwrap();
+        fs::write(d.join("units.parquet"), vec![0u8; 4096]).unwrap();
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args([
+            "audit",
+            "--demo",
+            "--accounts",
+            "12",
+            "--pages",
+            "none",
+            "--out",
+        ])
+        .arg(dir.path().join("r"))
+        .env("TMPDIR", &temp)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(!abandoned.exists(), "the killed audit's spill is gone");
+    assert!(alive.exists(), "a running audit's spill is kept");
+    assert!(
+        unknown.exists(),
+        "a folder without a process id is left alone"
+    );
+}
+
 #[test]
 fn a_saved_api_error_answer_is_reported_as_one() {
     let dir = tempfile::tempdir().unwrap();

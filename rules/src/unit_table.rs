@@ -97,11 +97,18 @@ struct SpillState {
     empty: Option<DataFrame>,
 }
 
+/// The temporary folders of label spills: `govmedia-units-<pid>-…` in the system's temporary
+/// directory. A killed audit leaves its folder behind (a national audit's post labels are tens of
+/// MB); the next audit removes the folders whose process is gone.
+pub const UNIT_SPILL_PREFIX: &str = "govmedia-units-";
+
 impl UnitSpill {
     /// A spill for `units` units in a new folder of the system's temporary directory.
     pub fn new(units: usize) -> Result<UnitSpill, Error> {
+        // The process id in the name tells a later audit whether the folder's run is gone
+        // (killed), so that it can remove it: `UNIT_SPILL_PREFIX`.
         let dir = tempfile::Builder::new()
-            .prefix("govmedia-units-")
+            .prefix(&format!("{UNIT_SPILL_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| govmedia_collectors::Error::io(&std::env::temp_dir(), e))?;
         let path = dir.path().join("units.parquet");

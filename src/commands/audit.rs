@@ -232,6 +232,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .map(|path| read_registry_file(&ORGS, path, "org_id"))
         .transpose()?;
 
+    // The label spills of audits that were killed (their process is gone).
+    super::remove_abandoned(
+        &std::env::temp_dir(),
+        govmedia_rules::unit_table::UNIT_SPILL_PREFIX,
+    );
     let progress = Phases::start(!args.quiet && std::io::stderr().is_terminal());
     progress.phase(if args.demo {
         "generating and importing the demo"
