@@ -1634,6 +1634,26 @@ fn a_finding_links_to_its_posts_own_url_not_a_url_quoted_from_the_body() {
     );
 }
 
+/// `audit --demo` of 12 accounts without pages into `out`, with `temp` as the system's
+/// temporary folder.
+#[cfg(target_os = "linux")]
+fn small_demo_audit_with_temp(temp: &Path, out: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_govmedia"))
+        .args([
+            "audit",
+            "--demo",
+            "--accounts",
+            "12",
+            "--pages",
+            "none",
+            "--out",
+        ])
+        .arg(out)
+        .env("TMPDIR", temp)
+        .output()
+        .unwrap()
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_killed_demo_runs_temporary_folder_is_removed_by_the_next_demo() {
@@ -1646,20 +1666,7 @@ fn a_killed_demo_runs_temporary_folder_is_removed_by_the_next_demo() {
         fs::create_dir_all(d.join("store")).unwrap();
         fs::write(d.join("store").join("posts.parquet"), vec![0u8; 4096]).unwrap();
     }
-    let run = Command::new(env!("CARGO_BIN_EXE_govmedia"))
-        .args([
-            "audit",
-            "--demo",
-            "--accounts",
-            "12",
-            "--pages",
-            "none",
-            "--out",
-        ])
-        .arg(dir.path().join("r"))
-        .env("TMPDIR", &temp)
-        .output()
-        .unwrap();
+    let run = small_demo_audit_with_temp(&temp, &dir.path().join("r"));
     assert!(run.status.success(), "{}", text(&run));
     assert!(!abandoned.exists(), "the killed run's folder is gone");
     assert!(alive.exists(), "a running demo's folder is kept");
@@ -1683,20 +1690,7 @@ fn a_killed_audits_label_spill_is_removed_by_the_next_audit() {
         fs::create_dir_all(d).unwrap();
         fs::write(d.join("units.parquet"), vec![0u8; 4096]).unwrap();
     }
-    let run = Command::new(env!("CARGO_BIN_EXE_govmedia"))
-        .args([
-            "audit",
-            "--demo",
-            "--accounts",
-            "12",
-            "--pages",
-            "none",
-            "--out",
-        ])
-        .arg(dir.path().join("r"))
-        .env("TMPDIR", &temp)
-        .output()
-        .unwrap();
+    let run = small_demo_audit_with_temp(&temp, &dir.path().join("r"));
     assert!(run.status.success(), "{}", text(&run));
     assert!(!abandoned.exists(), "the killed audit's spill is gone");
     assert!(alive.exists(), "a running audit's spill is kept");

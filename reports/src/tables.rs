@@ -213,10 +213,7 @@ pub(crate) struct TimeTexts {
 impl Default for TimeTexts {
     /// Instants (UTC milliseconds) in Beijing time.
     fn default() -> TimeTexts {
-        TimeTexts {
-            slots: Vec::new(),
-            format: format_shanghai,
-        }
+        TimeTexts::with(format_shanghai)
     }
 }
 
@@ -235,13 +232,9 @@ impl TimeTexts {
     /// instants do, and a `NaiveDate`'s text made anew per cell was a tenth of writing the
     /// measurements.
     pub(crate) fn dates() -> TimeTexts {
-        TimeTexts {
-            slots: Vec::new(),
-            format: |days| {
-                i32::try_from(days)
-                    .map_or_else(|_| days.to_string(), |d| days_to_date(d).to_string())
-            },
-        }
+        TimeTexts::with(|days| {
+            i32::try_from(days).map_or_else(|_| days.to_string(), |d| days_to_date(d).to_string())
+        })
     }
 
     /// The text of `ms` (an instant's, or a day's for [`TimeTexts::dates`]).
@@ -434,19 +427,12 @@ impl FieldColumn {
     }
 }
 
-/// The texts of a column's instants and days, remembered while the column is written.
-#[derive(Default)]
-struct RememberedTexts {
-    instants: TimeTexts,
-    days: Option<TimeTexts>,
-}
-
 /// Writes `column`'s fields into `into` (emptied first), one loop per column type: a cell made
 /// per value and looked at per row cost more than the writing itself.
 fn write_fields(
     column: &Column,
     format: &impl FieldFormat,
-    texts: &mut RememberedTexts,
+    texts: &mut Option<TimeTexts>,
     into: &mut FieldColumn,
 ) -> std::io::Result<()> {
     let polars = std::io::Error::other;
@@ -488,11 +474,14 @@ fn write_fields(
         DataType::Datetime(_, _) | DataType::Date => {
             let is_date = matches!(column.dtype(), DataType::Date);
             let numbers = column.cast(&DataType::Int64).map_err(polars)?;
-            let remembered = if is_date {
-                texts.days.get_or_insert_with(TimeTexts::dates)
-            } else {
-                &mut texts.instants
-            };
+            // A column is of one type in every chunk: its texts are days' or instants'.
+            let remembered = texts.get_or_insert_with(|| {
+                if is_date {
+                    TimeTexts::dates()
+                } else {
+                    TimeTexts::default()
+                }
+            });
             for value in numbers.i64().map_err(polars)?.iter() {
                 match value {
                     Some(n) => format.text(out, remembered.text(n))?,
@@ -534,9 +523,7 @@ fn for_each_field_chunk(
     mut each: impl FnMut(&[FieldColumn], usize) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut columns: Vec<FieldColumn> = (0..df.width()).map(|_| FieldColumn::default()).collect();
-    let mut texts: Vec<RememberedTexts> = (0..df.width())
-        .map(|_| RememberedTexts::default())
-        .collect();
+    let mut texts: Vec<Option<TimeTexts>> = (0..df.width()).map(|_| None).collect();
     let mut offset = 0;
     while offset < df.height() {
         let chunk = df.slice(offset as i64, chunk_rows.max(1));
