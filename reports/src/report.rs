@@ -144,7 +144,7 @@ fn result_file_jobs<'a>(out: &'a Path, result: &'a AuditResult) -> ResultFileJob
     let labels = result.post_categories.as_ref().map(|post_categories| {
         let parquet = out.join("post_categories.parquet");
         let csv = out.join("post_categories.csv");
-        let whole_csv = post_categories.height() <= CSV_ROW_LIMIT;
+        let whole_csv = labels_read_into_memory(result);
         FileJob {
             files: if whole_csv {
                 vec![parquet.clone(), csv.clone()]
@@ -166,6 +166,15 @@ fn result_file_jobs<'a>(out: &'a Path, result: &'a AuditResult) -> ResultFileJob
         }
     });
     ResultFileJobs { tables, labels }
+}
+
+/// Whether [`write_result_files`] reads the post labels into memory (to sort them for their CSV,
+/// up to a million rows) rather than copying the audit units' file as it is.
+pub fn labels_read_into_memory(result: &AuditResult) -> bool {
+    result
+        .post_categories
+        .as_ref()
+        .is_some_and(|labels| labels.height() <= CSV_ROW_LIMIT)
 }
 
 pub fn write_audit_report(

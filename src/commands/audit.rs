@@ -12,7 +12,8 @@ use govmedia_collectors::import::read_registry_file;
 use govmedia_collectors::schema::ORGS;
 use govmedia_reports::history::{read_history, record};
 use govmedia_reports::report::{
-    PageSelection, ReportOptions, ResultFiles, write_audit_report, write_result_files,
+    PageSelection, ReportOptions, ResultFiles, labels_read_into_memory, write_audit_report,
+    write_result_files,
 };
 use govmedia_rules::engine::{Reads, Selection, run_audit};
 use govmedia_rules::indices::{IndexPack, Period};
@@ -358,10 +359,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         })?;
         let notes = [reason_notes, scored.notes.clone(), later_notes].concat();
         progress.phase("writing the report");
-        // With pages, the result files are done before the pages' inputs are gathered: the
-        // labels of an audit of some 20,000 accounts are sorted in memory for their CSV, and
-        // both at once took the audit past 1 GB.
-        let still_writing = if pages == PageSelection::None {
+        // Where the post labels are sorted in memory for their CSV (up to a million rows), the
+        // result files are done before the pages' inputs are gathered: at some 20,000 accounts
+        // both at once took the audit past 1 GB. Larger labels are copied from the units' file
+        // and the result files are written beside the pages.
+        let still_writing = if pages == PageSelection::None || !labels_read_into_memory(&result) {
             Some(writing)
         } else {
             writing.join().expect("the result file writers panicked")?;
