@@ -587,6 +587,26 @@ fn a_commit_during_an_audit_keeps_the_audits_files_until_it_is_done() {
     assert_clean(&store);
 }
 
+/// A disk that fills while the account pages are written fails the audit with the page's name
+/// (exit code 2), every page thread stops (the drawers waiting to hand a page over, too), and
+/// no report is put in place.
+#[test]
+fn a_full_disk_while_the_pages_are_written_fails_the_audit_naming_the_page() {
+    let setup = setup();
+    let store = setup.root.join("store");
+    copy_dir(&setup.base, &store);
+    let out = setup.root.join("report");
+    let run = audit(&store, &out, Some("enospc@writing a page"));
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+    let named = said
+        .lines()
+        .any(|l| l.starts_with("error:") && l.contains("accounts") && l.contains(".html"));
+    assert!(named, "the error names the page: {said}");
+    assert!(!out.exists(), "no report put in place");
+}
+
 #[test]
 fn an_audit_stopped_at_any_step_leaves_the_previous_report_whole() {
     let setup = setup();

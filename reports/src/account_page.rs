@@ -627,12 +627,28 @@ pub fn account_page(header: &AccountHeader, inputs: &PageInputs) -> Result<Accou
     })
 }
 
-/// Writes every account's page under `out/accounts/`, on all cores. Returns the count.
-pub fn write_account_pages(out: &Path, inputs: &PageInputs) -> Result<usize, Error> {
+/// One group of pages to draw: its inputs, and the next of its accounts a drawer takes.
+struct GroupOfPages<'a> {
+    inputs: PageInputs<'a>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Writes the page of every account of every group of `groups` under `out/accounts/`, on all
+/// cores. Returns the count.
+///
+/// The groups' inputs are made one at a time on this thread while the pages of the group before
+/// are drawn, so at most two groups' inputs are held. Drawers take a group's accounts one at a
+/// time and go on to the next group as soon as its first is taken: a group's pages split in
+/// halves left one drawer idle at every group's end while the other finished its half, and all
+/// of them idle while the next drawers started.
+pub fn write_account_pages<'a>(
+    out: &Path,
+    groups: impl Iterator<Item = Result<PageInputs<'a>, Error>>,
+) -> Result<usize, Error> {
+    use std::sync::atomic::Ordering;
     let dir = out.join(ACCOUNTS_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| govmedia_collectors::Error::io(&dir, e))?;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = inputs.headers.len().div_ceil(workers).max(1);
     // Pages are drawn on every core and written by one thread: files created in one folder by
     // several threads at once queue on the folder's lock, and the kernel spins on it (seen in
     // a profile at 20,000 pages; the wall time was within this machine's noise either way).
@@ -646,14 +662,18 @@ pub fn write_account_pages(out: &Path, inputs: &PageInputs) -> Result<usize, Err
             }
             Ok(written)
         });
-        let drawers: Vec<_> = inputs
-            .headers
-            .chunks(chunk)
-            .map(|part| {
-                let dir = &dir;
-                let send = send.clone();
-                scope.spawn(move || -> Result<(), Error> {
-                    for header in part {
+        let (mut handing, mut drawers) = (Vec::new(), Vec::new());
+        for _ in 0..workers {
+            // Handed over when the drawer asks: it has taken every account of the group before.
+            let (hand, take) = std::sync::mpsc::sync_channel::<std::sync::Arc<GroupOfPages>>(0);
+            let (dir, send) = (&dir, send.clone());
+            drawers.push(scope.spawn(move || -> Result<(), Error> {
+                for group in take {
+                    let inputs = &group.inputs;
+                    while let Some(header) = inputs
+                        .headers
+                        .get(group.next.fetch_add(1, Ordering::Relaxed))
+                    {
                         let page = account_page(header, inputs)?;
                         let html = govmedia_rules::trace::stage("page: html", || {
                             render_account(&page, inputs.lang)
@@ -662,14 +682,33 @@ pub fn write_account_pages(out: &Path, inputs: &PageInputs) -> Result<usize, Err
                             dir.join(format!("{}.html", account_file_stem(&header.account_id)));
                         // The writer only stops early on an error, which it reports itself.
                         if send.send((path, html)).is_err() {
-                            break;
+                            return Ok(());
                         }
                     }
-                    Ok(())
-                })
-            })
-            .collect();
+                }
+                Ok(())
+            }));
+            handing.push(hand);
+        }
         drop(send);
+        let mut made = Ok(());
+        for inputs in groups {
+            let group = match inputs {
+                Ok(inputs) => std::sync::Arc::new(GroupOfPages {
+                    inputs,
+                    next: 0.into(),
+                }),
+                Err(e) => {
+                    made = Err(e);
+                    break;
+                }
+            };
+            // A drawer that stopped stopped on an error (or a panic), reported below.
+            if handing.iter().any(|hand| hand.send(group.clone()).is_err()) {
+                break;
+            }
+        }
+        drop(handing);
         let panicked = || Error::Chart("page worker".into(), "panicked".into());
         let mut drawn = Ok(());
         for h in drawers {
@@ -679,6 +718,7 @@ pub fn write_account_pages(out: &Path, inputs: &PageInputs) -> Result<usize, Err
             }
         }
         let written = writer.join().map_err(|_| panicked())??;
+        made?;
         drawn?;
         Ok(written)
     })

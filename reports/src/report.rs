@@ -545,25 +545,10 @@ fn write_pages(run: &Report, paged: &HashSet<String>) -> Result<usize, Error> {
             .filter_map(|a| trends.remove_entry(a))
             .collect()
     };
-    std::thread::scope(|scope| {
-        let mut written = 0;
-        let first = trend_of(0);
-        let mut next = Some(scope.spawn(move || inputs_of(0, first)));
-        for g in 0..groups.len() {
-            let inputs = next
-                .take()
-                .expect("the group's inputs were started")
-                .join()
-                .expect("the page inputs panicked")?;
-            if g + 1 < groups.len() {
-                let trend = trend_of(g + 1);
-                next = Some(scope.spawn(move || inputs_of(g + 1, trend)));
-            }
-            written += trace::stage("report: account pages", || {
-                write_account_pages(run.out, &inputs)
-            })?;
-        }
-        Ok(written)
+    // The next group's inputs are made while the pages of the one before are drawn.
+    let groups = (0..groups.len()).map(|g| inputs_of(g, trend_of(g)));
+    trace::stage("report: account pages", || {
+        write_account_pages(run.out, groups)
     })
 }
 
