@@ -587,15 +587,20 @@ fn a_commit_during_an_audit_keeps_the_audits_files_until_it_is_done() {
     assert_clean(&store);
 }
 
+/// A store of batch A for an audit to read, and where its report goes (not there yet).
+fn store_and_report(setup: &Setup) -> (PathBuf, PathBuf) {
+    let store = setup.root.join("store");
+    copy_dir(&setup.base, &store);
+    (store, setup.root.join("report"))
+}
+
 /// A disk that fills while the account pages are written fails the audit with the page's name
 /// (exit code 2), every page thread stops (the drawers waiting to hand a page over, too), and
 /// no report is put in place.
 #[test]
 fn a_full_disk_while_the_pages_are_written_fails_the_audit_naming_the_page() {
     let setup = setup();
-    let store = setup.root.join("store");
-    copy_dir(&setup.base, &store);
-    let out = setup.root.join("report");
+    let (store, out) = store_and_report(&setup);
     let run = audit(&store, &out, Some("enospc@writing a page"));
     let said = text(&run);
     assert_eq!(run.status.code(), Some(2), "{said}");
@@ -610,9 +615,7 @@ fn a_full_disk_while_the_pages_are_written_fails_the_audit_naming_the_page() {
 #[test]
 fn an_audit_stopped_at_any_step_leaves_the_previous_report_whole() {
     let setup = setup();
-    let store = setup.root.join("store");
-    copy_dir(&setup.base, &store);
-    let out = setup.root.join("report");
+    let (store, out) = store_and_report(&setup);
     // Stopped before it ever finished: no report at all, never half of one.
     let first = audit(&store, &out, Some("abort@3"));
     assert!(was_aborted(&first), "{}", text(&first));
