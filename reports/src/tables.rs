@@ -367,12 +367,14 @@ trait FieldFormat {
     fn text(&self, out: &mut Vec<u8>, text: &str) -> std::io::Result<()>;
     fn float(&self, out: &mut Vec<u8>, f: f64) -> std::io::Result<()>;
 
-    fn int(&self, out: &mut Vec<u8>, i: i64) {
+    fn int(&self, out: &mut Vec<u8>, i: i64) -> std::io::Result<()> {
         out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+        Ok(())
     }
 
-    fn bool(&self, out: &mut Vec<u8>, b: bool) {
+    fn bool(&self, out: &mut Vec<u8>, b: bool) -> std::io::Result<()> {
         out.extend_from_slice(if b { b"true" } else { b"false" });
+        Ok(())
     }
 }
 
@@ -421,6 +423,23 @@ struct FieldColumn {
 }
 
 impl FieldColumn {
+    /// Appends a field per value: `write` writes a value, `format` a null.
+    fn push_each<T>(
+        &mut self,
+        values: impl Iterator<Item = Option<T>>,
+        format: &impl FieldFormat,
+        mut write: impl FnMut(&mut Vec<u8>, T) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        for value in values {
+            match value {
+                Some(value) => write(&mut self.bytes, value)?,
+                None => format.null(&mut self.bytes),
+            }
+            self.ends.push(self.bytes.len());
+        }
+        Ok(())
+    }
+
     fn field(&self, row: usize) -> &[u8] {
         let start = if row == 0 { 0 } else { self.ends[row - 1] };
         &self.bytes[start..self.ends[row]]
@@ -438,38 +457,19 @@ fn write_fields(
     let polars = std::io::Error::other;
     into.bytes.clear();
     into.ends.clear();
-    let out = &mut into.bytes;
-    let ends = &mut into.ends;
     match column.dtype() {
         DataType::String => {
-            for array in column.str().map_err(polars)?.downcast_iter() {
-                for value in array.iter() {
-                    match value {
-                        Some(text) => format.text(out, text)?,
-                        None => format.null(out),
-                    }
-                    ends.push(out.len());
-                }
-            }
+            let values = column.str().map_err(polars)?.iter();
+            into.push_each(values, format, |out, text| format.text(out, text))
         }
         DataType::Boolean => {
-            for value in column.bool().map_err(polars)?.iter() {
-                match value {
-                    Some(b) => format.bool(out, b),
-                    None => format.null(out),
-                }
-                ends.push(out.len());
-            }
+            let values = column.bool().map_err(polars)?.iter();
+            into.push_each(values, format, |out, b| format.bool(out, b))
         }
         DataType::Float32 | DataType::Float64 => {
             let floats = column.cast(&DataType::Float64).map_err(polars)?;
-            for value in floats.f64().map_err(polars)?.iter() {
-                match value {
-                    Some(f) => format.float(out, f)?,
-                    None => format.null(out),
-                }
-                ends.push(out.len());
-            }
+            let values = floats.f64().map_err(polars)?.iter();
+            into.push_each(values, format, |out, f| format.float(out, f))
         }
         DataType::Datetime(_, _) | DataType::Date => {
             let is_date = matches!(column.dtype(), DataType::Date);
@@ -482,36 +482,28 @@ fn write_fields(
                     TimeTexts::default()
                 }
             });
-            for value in numbers.i64().map_err(polars)?.iter() {
-                match value {
-                    Some(n) => format.text(out, remembered.text(n))?,
-                    None => format.null(out),
-                }
-                ends.push(out.len());
-            }
+            let values = numbers.i64().map_err(polars)?.iter();
+            into.push_each(values, format, |out, n| {
+                format.text(out, remembered.text(n))
+            })
         }
         dt if dt.is_integer() => {
             let numbers = column.cast(&DataType::Int64).map_err(polars)?;
-            for value in numbers.i64().map_err(polars)?.iter() {
-                match value {
-                    Some(i) => format.int(out, i),
-                    None => format.null(out),
-                }
-                ends.push(out.len());
-            }
+            let values = numbers.i64().map_err(polars)?.iter();
+            into.push_each(values, format, |out, i| format.int(out, i))
         }
         // Lists and the rarer types become texts the way the other writers show them.
         _ => {
-            for cell in column_cells(column).map_err(polars)? {
-                match cell {
-                    Cell::Str(text) => format.text(out, &text)?,
-                    _ => format.null(out),
-                }
-                ends.push(out.len());
-            }
+            let values = column_cells(column)
+                .map_err(polars)?
+                .into_iter()
+                .map(|cell| match cell {
+                    Cell::Str(text) => Some(text),
+                    _ => None,
+                });
+            into.push_each(values, format, |out, text| format.text(out, &text))
         }
     }
-    Ok(())
 }
 
 /// Calls `each` with the columns of every chunk of `chunk_rows` rows written in `format`, in

@@ -450,8 +450,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         Some(FailOn::Deduct) => count("veto") + count("deduct") > 0,
     };
     // The program ends after this: the context (every account's names, facts and memos), the
-    // findings and the scores are left to the operating system, which takes the heap back at once. Freed one
-    // allocation at a time they took half a second of a national audit, after its last line.
+    // findings and the scores are left to the operating system, which takes the heap back at
+    // once. Freed one allocation at a time they took half a second of a national audit, after
+    // its last line.
     // They hold no file, lock or temporary folder: the result's post labels (a temporary file)
     // are dropped as usual, and so is the store's read pin.
     let mut result = result;
