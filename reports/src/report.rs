@@ -1107,10 +1107,10 @@ fn page_group_count(paged: usize, group_accounts: usize, units: usize) -> usize 
         .min(units)
 }
 
-/// Paged accounts made at a time: the inputs of 200,000 pages held at once were 2.5 GB; each
-/// group of pages also ends with a core idle while its last pages are drawn, so groups are few
-/// (200,000 accounts: 100.0 s / 6.3 GB in one group, 108.8-110.0 s / 4.3-4.7 GB in groups of
-/// 25,000 or 50,000, on a machine whose runs spread by ±5 s).
+/// Paged accounts made at a time at most (the first groups are smaller: [`growing_unit_runs`]):
+/// the inputs of 200,000 pages held at once were 2.5 GB (200,000 accounts: 100.0 s / 6.3 GB in
+/// one group, 108.8-110.0 s / 4.3-4.7 GB in groups of 25,000 or 50,000, on a machine whose runs
+/// spread by ±5 s).
 pub const PAGE_GROUP_ACCOUNTS: usize = 50_000;
 
 /// Paged accounts above which the pages are made in two groups at least: the first group's
