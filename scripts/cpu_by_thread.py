@@ -22,31 +22,31 @@ import sys
 import time
 
 
+def stat_ticks(path):
+    """CPU clock ticks (user, system) in a /proc `stat` file; None when it is gone."""
+    try:
+        with open(path) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]), int(fields[12])
+
+
 def thread_times(pid):
     """CPU clock ticks (user, system) of each thread of `pid`, by thread id."""
-    times = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return times
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the thread ended between the listing and the read
-        times[tid] = (int(fields[11]), int(fields[12]))
-    return times
+        return {}
+    times = {tid: stat_ticks(f"/proc/{pid}/task/{tid}/stat") for tid in tids}
+    # A thread that ended between the listing and the read has no figures.
+    return {tid: ticks for tid, ticks in times.items() if ticks is not None}
 
 
 def process_ticks(pid):
     """CPU clock ticks (user + system) of `pid`, its ended threads included; None once gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[11]) + int(fields[12])
+    ticks = stat_ticks(f"/proc/{pid}/stat")
+    return None if ticks is None else sum(ticks)
 
 
 def main():
