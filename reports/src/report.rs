@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::PlHashMap as HashMap;
 
 use govmedia_collectors::time::days_to_date;
-use govmedia_rules::engine::AuditResult;
+use govmedia_rules::engine::{AuditResult, UnitTables};
 use govmedia_rules::exprs::left_join_on;
 use govmedia_rules::scoring::{RubricPack, ScoreTables};
+use govmedia_rules::unit_table::UnitTable;
 use govmedia_rules::{AuditContext, Lang};
 use polars::prelude::*;
 
@@ -115,11 +116,42 @@ pub enum ResultFiles {
 /// tables and the post labels. A caller may write them while it scores (they are the largest
 /// files), then pass [`ResultFiles::WrittenByCaller`] to [`write_audit_report`].
 pub fn write_result_files(out: &Path, result: &AuditResult) -> Result<Vec<PathBuf>, Error> {
+    let mut files = write_unit_table_files(
+        out,
+        &UnitTables {
+            measurements: &result.measurements,
+            post_categories: result.post_categories.as_ref(),
+        },
+    )?;
+    files.extend(write_findings_files(out, &result.findings)?);
+    Ok(files)
+}
+
+/// The measurements' files and the post labels' of [`write_result_files`], which need no
+/// finding: an audit writes them as soon as its units are done
+/// (`govmedia_rules::engine::run_audit_with`), beside the cross-account rules.
+pub fn write_unit_table_files(out: &Path, tables: &UnitTables) -> Result<Vec<PathBuf>, Error> {
+    write_jobs(
+        out,
+        unit_table_file_jobs(out, tables),
+        govmedia_rules::parallel::cores(),
+    )
+}
+
+/// The findings' files of [`write_result_files`], each on a thread of its own: they are written
+/// beside the scoring and the report's own files, and with a job per core the last of the
+/// three started late and ran alone at the end of a national audit.
+pub fn write_findings_files(out: &Path, findings: &DataFrame) -> Result<Vec<PathBuf>, Error> {
+    let jobs: Vec<FileJob> = table_file_jobs(findings, out, "findings").into();
+    let workers = jobs.len();
+    write_jobs(out, jobs, workers)
+}
+
+/// Runs `jobs` writing files into `out` (made first), `workers` at a time; the files they write.
+fn write_jobs(out: &Path, jobs: Vec<FileJob>, workers: usize) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(out).map_err(|e| govmedia_collectors::Error::io(out, e))?;
-    let ResultFileJobs { tables, labels } = result_file_jobs(out, result);
-    let jobs: Vec<FileJob> = tables.into_iter().chain(labels).collect();
     let files = jobs.iter().flat_map(|j| j.files.iter().cloned()).collect();
-    trace::stage("report: result files", || run_file_jobs(jobs))?;
+    trace::stage("report: result files", || run_file_jobs_on(jobs, workers))?;
     Ok(files)
 }
 
@@ -132,40 +164,54 @@ struct ResultFileJobs<'a> {
 }
 
 fn result_file_jobs<'a>(out: &'a Path, result: &'a AuditResult) -> ResultFileJobs<'a> {
-    let tables = [
-        (&result.findings, "findings"),
-        (&result.measurements, "measurements"),
-    ]
-    .into_iter()
-    .flat_map(|(table, name)| table_file_jobs(table, out, name))
-    .collect();
-    // Per-post labels can run to tens of millions of rows nationally: always Parquet, CSV for
-    // the sizes a person opens. Reading them back from the audit units' files is long.
-    let labels = result.post_categories.as_ref().map(|post_categories| {
-        let parquet = out.join("post_categories.parquet");
-        let csv = out.join("post_categories.csv");
-        let whole_csv = labels_read_into_memory(result);
-        FileJob {
-            files: if whole_csv {
-                vec![parquet.clone(), csv.clone()]
-            } else {
-                vec![parquet.clone()]
-            },
-            long: true,
-            write: Box::new(move || {
-                trace::stage("report: post labels", || {
-                    if !whole_csv {
-                        // The audit units' file as it is, rows grouped by unit (`unit_table`).
-                        return write_unit_table(post_categories, &parquet);
-                    }
-                    let table = post_categories.collect()?;
-                    write_parquet(&table, &parquet)?;
-                    write_csv(&table, &csv)
-                })
-            }),
-        }
-    });
-    ResultFileJobs { tables, labels }
+    let mut tables: Vec<FileJob> = table_file_jobs(&result.findings, out, "findings").into();
+    tables.extend(table_file_jobs(&result.measurements, out, "measurements"));
+    ResultFileJobs {
+        tables,
+        labels: result
+            .post_categories
+            .as_ref()
+            .map(|labels| post_label_job(out, labels)),
+    }
+}
+
+/// The jobs of [`write_unit_table_files`].
+fn unit_table_file_jobs<'a>(out: &Path, tables: &UnitTables<'a>) -> Vec<FileJob<'a>> {
+    let mut jobs: Vec<FileJob> = table_file_jobs(tables.measurements, out, "measurements").into();
+    jobs.extend(
+        tables
+            .post_categories
+            .map(|labels| post_label_job(out, labels)),
+    );
+    jobs
+}
+
+/// The job writing the post labels. Per-post labels can run to tens of millions of rows
+/// nationally: always Parquet, CSV for the sizes a person opens. Reading them back from the
+/// audit units' file is long.
+fn post_label_job<'a>(out: &Path, post_categories: &'a UnitTable) -> FileJob<'a> {
+    let parquet = out.join("post_categories.parquet");
+    let csv = out.join("post_categories.csv");
+    let whole_csv = post_categories.height() <= CSV_ROW_LIMIT;
+    FileJob {
+        files: if whole_csv {
+            vec![parquet.clone(), csv.clone()]
+        } else {
+            vec![parquet.clone()]
+        },
+        long: true,
+        write: Box::new(move || {
+            trace::stage("report: post labels", || {
+                if !whole_csv {
+                    // The audit units' file as it is, rows grouped by unit (`unit_table`).
+                    return write_unit_table(post_categories, &parquet);
+                }
+                let table = post_categories.collect()?;
+                write_parquet(&table, &parquet)?;
+                write_csv(&table, &csv)
+            })
+        }),
+    }
 }
 
 /// Whether [`write_result_files`] reads the post labels into memory (to sort them for their CSV,
@@ -1549,7 +1595,7 @@ fn findings_summary_note(findings: usize, lang: Lang) -> String {
     }
 }
 
-/// A job of [`run_on_every_core`].
+/// A job of [`run_on_workers`].
 type Job<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
 
 /// A job writing report files: the files it writes are known before it runs, so the index can
@@ -1563,9 +1609,16 @@ struct FileJob<'a> {
 
 /// Runs file jobs on every core, the long ones first; the first error, if any.
 fn run_file_jobs(jobs: Vec<FileJob>) -> Result<(), Error> {
+    run_file_jobs_on(jobs, govmedia_rules::parallel::cores())
+}
+
+/// [`run_file_jobs`] with `workers` jobs at a time.
+fn run_file_jobs_on(jobs: Vec<FileJob>, workers: usize) -> Result<(), Error> {
     let first: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].long).collect();
     let writes = jobs.into_iter().map(|job| job.write).collect();
-    run_on_every_core(writes, &first).into_iter().collect()
+    run_on_workers(writes, &first, workers)
+        .into_iter()
+        .collect()
 }
 
 /// A job per file of a table: `<name>.csv`, `<name>.json` and `<name>.parquet` in `dir`.
@@ -1586,11 +1639,10 @@ fn table_file_jobs<'a>(df: &'a DataFrame, dir: &Path, name: &str) -> [FileJob<'a
     })
 }
 
-/// Runs independent jobs on every core (a job per worker at a time) and returns their results in
+/// Runs independent jobs, `workers` at a time (a job per worker), and returns their results in
 /// job order. The jobs listed in `first` (their places in `jobs`) start first, then the others in
 /// list order: the longest jobs started last kept one core busy alone at the end.
-fn run_on_every_core<'a, T: Send>(jobs: Vec<Job<'a, T>>, first: &[usize]) -> Vec<T> {
-    let workers = govmedia_rules::parallel::cores();
+fn run_on_workers<'a, T: Send>(jobs: Vec<Job<'a, T>>, first: &[usize], workers: usize) -> Vec<T> {
     let order: Vec<usize> = first
         .iter()
         .copied()
@@ -1728,7 +1780,7 @@ mod tests {
             })
             .collect();
         // Out-of-range places are ignored; every job runs once.
-        assert_eq!(run_on_every_core(jobs, &[4, 1, 9]), [0, 10, 20, 30, 40, 50]);
+        assert_eq!(run_on_workers(jobs, &[4, 1, 9], 2), [0, 10, 20, 30, 40, 50]);
         let mut ran = ran.into_inner().unwrap();
         ran.sort();
         assert_eq!(ran, [0, 1, 2, 3, 4, 5]);

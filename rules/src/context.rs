@@ -174,18 +174,18 @@ impl Tables {
     }
 }
 
-/// The rows of a small per-account table split by audit unit, in their order.
+/// The rows of a small per-account table split by audit unit, in their order. One pass over the
+/// ids and one gather per unit: a filter per unit read every row once per unit (at 200,000
+/// accounts and 128 units, most of the audit's start, on one core).
 fn split_by_unit(df: &DataFrame, units: u32) -> PolarsResult<Vec<DataFrame>> {
     let ids = df.column("account_id")?.str()?;
-    let unit_of_row: Vec<u32> = ids
-        .iter()
-        .map(|id| bucket_of(id.unwrap_or_default(), units))
-        .collect();
-    (0..units)
-        .map(|u| {
-            let mask: BooleanChunked = unit_of_row.iter().map(|&r| r == u).collect();
-            df.filter(&mask)
-        })
+    let mut rows_of_unit: Vec<Vec<IdxSize>> = vec![Vec::new(); units as usize];
+    for (row, id) in ids.iter().enumerate() {
+        rows_of_unit[bucket_of(id.unwrap_or_default(), units) as usize].push(row as IdxSize);
+    }
+    rows_of_unit
+        .into_iter()
+        .map(|rows| df.take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows)))
         .collect()
 }
 
@@ -1054,6 +1054,33 @@ mod tests {
     /// An account whose posts come back after another's is one account; posts without a time
     /// do not count; an account without any timed post has no first day.
     use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
+
+    /// Each row goes to the unit its account hashes into, in the table's order, and no row is
+    /// lost or doubled: the same frames as one filter per unit.
+    #[test]
+    fn split_by_unit_keeps_every_row_in_its_accounts_unit_in_order() {
+        let ids: Vec<Option<String>> = (0..500)
+            .map(|i| (i % 37 != 0).then(|| format!("weibo:{}", i % 90)))
+            .collect();
+        let df = df!(
+            "account_id" => &ids,
+            "row" => (0..500i64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        for units in [1u32, 2, 8, 64] {
+            let split = split_by_unit(&df, units).unwrap();
+            assert_eq!(split.len(), units as usize);
+            assert_eq!(split.iter().map(DataFrame::height).sum::<usize>(), 500);
+            for (u, part) in split.iter().enumerate() {
+                let mask: BooleanChunked = ids
+                    .iter()
+                    .map(|id| bucket_of(id.as_deref().unwrap_or_default(), units) == u as u32)
+                    .collect();
+                let expected = df.filter(&mask).unwrap();
+                assert!(part.equals_missing(&expected), "unit {u} of {units}");
+            }
+        }
+    }
 
     #[test]
     fn first_post_days_are_per_account_whatever_the_row_order() {

@@ -225,6 +225,25 @@ pub struct AuditResult {
 /// a pure function of its tables, `docs/architecture.md`), then the cross-account rules on the
 /// gathered per-account summaries.
 pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResult, Error> {
+    run_audit_with(ctx, selection, &|_| {})
+}
+
+/// The per-account tables of an audit whose units are done, which no cross-account rule changes:
+/// [`AuditResult::measurements`] and [`AuditResult::post_categories`].
+pub struct UnitTables<'a> {
+    pub measurements: &'a DataFrame,
+    pub post_categories: Option<&'a UnitTable>,
+}
+
+/// [`run_audit`], handing `units_done` the [`UnitTables`] as soon as they are gathered, on a
+/// thread of their own beside the cross-account rules: what only needs them (their files) is
+/// done there. The tail of a national audit runs the cross-account rules on one core, and the
+/// other core idled.
+pub fn run_audit_with(
+    ctx: &AuditContext,
+    selection: &Selection,
+    units_done: &(dyn Fn(&UnitTables<'_>) + Sync),
+) -> Result<AuditResult, Error> {
     selection.validate()?;
     let mut rules: Vec<&dyn Rule> = Vec::new();
     let mut not_assessed = Vec::new();
@@ -303,7 +322,7 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         .collect();
     // The units' findings and tables are gathered beside the cross-account rules, which read
     // only the accounts and their naming facts: both are the serial tail of a national audit.
-    let (mut findings, tables) = std::thread::scope(|scope| {
+    let (mut findings, tables, post_categories) = std::thread::scope(|scope| {
         let gathering = scope.spawn(move || -> Result<_, Error> {
             let mut unit_findings = Vec::with_capacity(parts.len());
             let mut gathered = Gathered::default();
@@ -311,11 +330,29 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
                 unit_findings.push(part.findings);
                 gathered.add(part.tables);
             }
-            let findings = trace::stage("gather: findings", || {
-                AccountRuns::of(unit_findings, &FINDING_ORDER)
+            let mut tables = trace::stage("gather: tables", || gathered.finish())?;
+            let post_categories = match label_spill {
+                _ if !reads.post_labels => None,
+                None => Some(UnitTable::Frame(std::mem::take(
+                    &mut tables[POST_CATEGORIES],
+                ))),
+                Some(spill) => Some(spill.finish(UNIT_TABLES[POST_CATEGORIES])?),
+            };
+            // The unit tables' own work beside the gathering of the findings.
+            let findings = std::thread::scope(|inner| {
+                inner.spawn(|| {
+                    trace::stage("units done: hand-over", || {
+                        units_done(&UnitTables {
+                            measurements: &tables[MEASUREMENTS],
+                            post_categories: post_categories.as_ref(),
+                        })
+                    })
+                });
+                trace::stage("gather: findings", || {
+                    AccountRuns::of(unit_findings, &FINDING_ORDER)
+                })
             })?;
-            let tables = trace::stage("gather: tables", || gathered.finish())?;
-            Ok((findings, tables))
+            Ok((findings, tables, post_categories))
         });
         let cross = (|| -> Result<Option<DataFrame>, Error> {
             if gather_naming {
@@ -331,11 +368,12 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
             let cross = trace::stage("cross-account rules", || findings_of(ctx, &cross_account))?;
             Ok(Some(sorted(cross, &FINDING_ORDER)?))
         })();
-        let (unit_findings, tables) = gathering.join().expect("the gathering panicked")?;
+        let (unit_findings, tables, post_categories) =
+            gathering.join().expect("the gathering panicked")?;
         let findings = trace::stage("gather: cross-account findings", || {
             unit_findings.with_sorted_first(cross?, &FINDING_ORDER)
         })?;
-        Ok::<_, Error>((findings, tables))
+        Ok::<_, Error>((findings, tables, post_categories))
     })?;
     if findings.height() == 0 {
         findings = empty_findings();
@@ -345,16 +383,11 @@ pub fn run_audit(ctx: &AuditContext, selection: &Selection) -> Result<AuditResul
         weekly_updates,
         reply_latency,
         monthly,
-        post_categories,
+        _post_categories,
         index_counters,
         finding_links,
     ] = tables;
     tag_utc(&mut findings, "occurred_at")?;
-    let post_categories = match label_spill {
-        _ if !reads.post_labels => None,
-        None => Some(UnitTable::Frame(post_categories)),
-        Some(spill) => Some(spill.finish(UNIT_TABLES[POST_CATEGORIES])?),
-    };
     Ok(AuditResult {
         findings,
         measurements,
@@ -382,6 +415,9 @@ struct UnitResult {
     /// The unit's accounts (`AuditContext::accounts` of the unit).
     accounts: DataFrame,
 }
+
+/// The place of the measurements among [`UNIT_TABLES`].
+const MEASUREMENTS: usize = 0;
 
 /// The place of the post labels among [`UNIT_TABLES`].
 const POST_CATEGORIES: usize = 4;

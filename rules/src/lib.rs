@@ -31,7 +31,7 @@ pub mod update;
 pub mod warnings;
 
 pub use context::{AuditContext, Lang};
-pub use engine::{AuditResult, Rule, RuleInfo, run_audit};
+pub use engine::{AuditResult, Rule, RuleInfo, run_audit, run_audit_with};
 pub use findings::Severity;
 pub use registry::{registry, rule_by_code};
 

@@ -6,16 +6,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use govmedia_collectors::import::read_registry_file;
 use govmedia_collectors::schema::ORGS;
 use govmedia_reports::history::{read_history, record};
 use govmedia_reports::report::{
-    PageSelection, ReportOptions, ResultFiles, labels_read_into_memory, write_audit_report,
-    write_result_files,
+    PageSelection, ReportOptions, ResultFiles, write_audit_report, write_findings_files,
+    write_unit_table_files,
 };
-use govmedia_rules::engine::{Reads, Selection, run_audit};
+use govmedia_rules::engine::{Reads, Selection, run_audit_with};
 use govmedia_rules::indices::{IndexPack, Period};
 use govmedia_rules::scoring::{ManualScores, RubricPack, Scoring, Tier, VetoPack, score_and_rank};
 use govmedia_rules::trace;
@@ -273,7 +273,17 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let checked = Instant::now();
     progress.phase("checking");
-    let result = trace::stage("checks", || run_audit(&ctx, &selection))?;
+    // The measurements' and the post labels' files are written as soon as the units are done,
+    // beside the cross-account rules (which keep one core busy).
+    let unit_files = std::sync::OnceLock::new();
+    let result = trace::stage("checks", || {
+        run_audit_with(&ctx, &selection, &|tables| {
+            let _ = unit_files.set(write_unit_table_files(staged.dir(), tables));
+        })
+    })?;
+    unit_files
+        .into_inner()
+        .context("the audit handed over no per-account tables")??;
     let check_secs = checked.elapsed().as_secs_f64();
     // The default needs the number of audited accounts, which the audit gathers from its units
     // (both defaults draw the same tables).
@@ -349,26 +359,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             .outside_note(window_from, as_of, matches!(lang, Lang::Zh)),
     );
     later_notes.extend(page_note);
-    // The findings and measurements files need no scores: they are written while the
-    // accounts are scored (scoring leaves a core idle much of the time).
+    // The findings' files need no scores: they are written while the accounts are scored
+    // (scoring leaves a core idle much of the time) and beside the report.
     let (scored, notes, report) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let writing = scope.spawn(|| write_result_files(staged.dir(), &result));
+        let writing = scope.spawn(|| write_findings_files(staged.dir(), &result.findings));
         progress.phase("scoring and ranking");
         let scored = trace::stage("scores and rankings", || {
             score_and_rank(&ctx, &result, &scoring, &IndexPack::builtin())
         })?;
         let notes = [reason_notes, scored.notes.clone(), later_notes].concat();
         progress.phase("writing the report");
-        // Where the post labels are sorted in memory for their CSV (up to a million rows), the
-        // result files are done before the pages' inputs are gathered: at some 20,000 accounts
-        // both at once took the audit past 1 GB. Larger labels are copied from the units' file
-        // and the result files are written beside the pages.
-        let still_writing = if pages == PageSelection::None || !labels_read_into_memory(&result) {
-            Some(writing)
-        } else {
-            writing.join().expect("the result file writers panicked")?;
-            None
-        };
         let report = trace::stage("report", || {
             write_audit_report(
                 staged.dir(),
@@ -386,9 +386,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
         // The report lists these files already (their names are fixed).
-        if let Some(writing) = still_writing {
-            writing.join().expect("the result file writers panicked")?;
-        }
+        writing.join().expect("the result file writers panicked")?;
         Ok((scored, notes, report))
     })?;
     staged.commit()?;
