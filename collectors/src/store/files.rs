@@ -160,23 +160,31 @@ fn dictionary_of_texts(
     };
     let mut keys: Vec<u32> = Vec::with_capacity(texts.len());
     let mut values = MutableBinaryViewArray::<str>::new();
-    let mut known: PlHashMap<&str, u32> = PlHashMap::default();
-    // The last value met and its key.
-    let mut last: Option<(&str, u32)> = None;
-    for value in texts.iter() {
+    // Room for an eighth of the rows distinct: a report's repeated columns (accounts, their
+    // names and organisations) have about that many, and each growth of the map hashed every
+    // value in it again.
+    let mut known: PlHashMap<&str, u32> = PlHashMap::with_capacity(texts.len() / 8);
+    // The last value met, where it lies (its view) and its key.
+    let mut last: Option<(&str, u128, u32)> = None;
+    for (value, view) in texts.iter().zip(texts.views().iter()) {
         let Some(value) = value else {
             // A null row's key is never written (its validity is).
             keys.push(0);
             continue;
         };
+        // Equal views are equal values: the same bytes held inline, or the same place in the
+        // same buffer (a value repeated by a join or a gather points at one copy), so the
+        // value itself is compared only when they differ.
+        let view = view.as_u128();
         let key = match last {
-            Some((text, key)) if text == value => key,
+            Some((_, place, key)) if place == view => key,
+            Some((text, _, key)) if text == value => key,
             _ => *known.entry(value).or_insert_with(|| {
                 values.push_value(value);
                 (values.len() - 1) as u32
             }),
         };
-        last = Some((value, key));
+        last = Some((value, view, key));
         keys.push(key);
     }
     // Polars' test: a dictionary of more than three quarters of the rows does not pay.
@@ -650,6 +658,21 @@ mod tests {
             "n" => (0..rows as i64).map(|i| i % 9).collect::<Vec<_>>(),
         )
         .unwrap();
+        // Values gathered from a few (as a join gives an account's name to each of its rows):
+        // repeats point at one copy, in runs and not.
+        let names = StringChunked::from_iter_values(
+            "pool".into(),
+            (0..40).map(|i| format!("一个较长的账号名称第{i}号")),
+        );
+        let rows_of_names: Vec<IdxSize> =
+            (0..rows as IdxSize).map(|i| (i / 5 + i % 3) % 40).collect();
+        let joined = names
+            .take(&IdxCa::from_vec("rows".into(), rows_of_names))
+            .unwrap()
+            .into_series()
+            .with_name("joined".into());
+        let mut df = df;
+        df.with_column(joined.into_column()).unwrap();
         let write = |own: bool| {
             let mut bytes = Vec::new();
             let mut writer = RowGroupWriter::for_report(&mut bytes, df.schema())
@@ -670,7 +693,7 @@ mod tests {
         assert!(back.equals_missing(&df));
         let groups = dictionary_pages(&ours);
         let has = |g: usize, name: &str| groups[g].iter().any(|(n, d)| n == name && *d);
-        assert!(has(0, "account") && has(0, "status") && has(0, "late"));
+        assert!(has(0, "account") && has(0, "status") && has(0, "late") && has(0, "joined"));
         assert!(has(3, "account") && !has(3, "late"), "{:?}", groups[3]);
     }
 }
