@@ -1055,6 +1055,31 @@ mod tests {
     /// do not count; an account without any timed post has no first day.
     use govmedia_collectors::time::{DAY_MS, SHANGHAI_OFFSET_MS};
 
+    #[test]
+    fn first_post_days_are_per_account_whatever_the_row_order() {
+        let day = |d: i64| d * DAY_MS - SHANGHAI_OFFSET_MS;
+        let posts = df!(
+            "account_id" => [Some("b"), Some("b"), Some("a"), Some("b"), Some("c"), None],
+            // b: days 20, 12 (at 23:00 Beijing), then 9 after a's post; c: no time.
+            "published_at" => [
+                Some(day(20)),
+                Some(day(12) + 23 * 3_600_000),
+                Some(day(5)),
+                Some(day(9)),
+                None,
+                Some(day(1)),
+            ],
+        )
+        .unwrap();
+        let expected = df!(
+            "account_id" => [Some("b"), Some("a"), Some("c"), None],
+            "first_post_day" => [Some(9i64), Some(5), None, Some(1)],
+        )
+        .unwrap();
+        let days = first_post_days(&posts).unwrap();
+        assert!(days.equals_missing(&expected), "{days}");
+    }
+
     /// Each row goes to the unit its account hashes into, in the table's order, and no row is
     /// lost or doubled: the same frames as one filter per unit.
     #[test]
@@ -1080,31 +1105,6 @@ mod tests {
                 assert!(part.equals_missing(&expected), "unit {u} of {units}");
             }
         }
-    }
-
-    #[test]
-    fn first_post_days_are_per_account_whatever_the_row_order() {
-        let day = |d: i64| d * DAY_MS - SHANGHAI_OFFSET_MS;
-        let posts = df!(
-            "account_id" => [Some("b"), Some("b"), Some("a"), Some("b"), Some("c"), None],
-            // b: days 20, 12 (at 23:00 Beijing), then 9 after a's post; c: no time.
-            "published_at" => [
-                Some(day(20)),
-                Some(day(12) + 23 * 3_600_000),
-                Some(day(5)),
-                Some(day(9)),
-                None,
-                Some(day(1)),
-            ],
-        )
-        .unwrap();
-        let expected = df!(
-            "account_id" => [Some("b"), Some("a"), Some("c"), None],
-            "first_post_day" => [Some(9i64), Some(5), None, Some(1)],
-        )
-        .unwrap();
-        let days = first_post_days(&posts).unwrap();
-        assert!(days.equals_missing(&expected), "{days}");
     }
 
     /// The one pass gives the plan's accounts, edge cases included, and leaves to the plan what
