@@ -335,9 +335,16 @@ pub fn write_directory(
     let dir = out.join(DIRECTORY_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| govmedia_collectors::Error::io(&dir, e))?;
     let mut links = Vec::new();
-    let mut files = Vec::new();
-    for (group_index, (group, mut rows)) in groups.into_iter().enumerate() {
+    // Each page to write: its group, the group's pager as its pages see it, its number, rows.
+    let mut pages_to_write: Vec<DirectoryPageJob> = Vec::new();
+    let mut groups_rows: Vec<(&str, Vec<IndexAccount>)> = Vec::with_capacity(groups.len());
+    for (group, mut rows) in groups {
         rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.account_id.cmp(&b.account_id)));
+        groups_rows.push((group, rows));
+    }
+    let mut local_pagers: Vec<Vec<DirectoryLink>> = Vec::with_capacity(groups_rows.len());
+    for (group_index, (group, rows)) in groups_rows.iter().enumerate() {
+        let group = *group;
         let pages = rows.len().div_ceil(DIRECTORY_PAGE_ROWS).max(1);
         let pager: Vec<DirectoryLink> = (1..=pages)
             .map(|page| DirectoryLink {
@@ -361,27 +368,53 @@ pub fn write_directory(
                 ..l.clone()
             })
             .collect();
+        local_pagers.push(local_pager);
+        links.extend(pager);
+    }
+    for (group_index, (group, rows)) in groups_rows.iter().enumerate() {
         for (chunk_index, chunk) in rows.chunks(DIRECTORY_PAGE_ROWS).enumerate() {
-            let page = chunk_index + 1;
+            pages_to_write.push(DirectoryPageJob {
+                group_index,
+                group,
+                page: chunk_index + 1,
+                rows: chunk,
+            });
+        }
+    }
+    // The pages rendered and written on every core: a national directory is some 50 pages of
+    // 4,000 rows, rendered one after the other at the end of the report with the other core
+    // idle.
+    let files = govmedia_rules::parallel::map_in_order(
+        &pages_to_write,
+        govmedia_rules::parallel::cores(),
+        |job| -> Result<PathBuf, Error> {
+            let pager = &local_pagers[job.group_index];
             let html = template.render(minijinja::context! {
                 t => crate::labels::template_labels(lang),
                 sortable => crate::html::sortable_script(),
                 ..minijinja::Value::from_serialize(DirectoryPage {
-                    group,
-                    page,
-                    pages,
-                    pager: &local_pager,
-                    rows: chunk,
+                    group: job.group,
+                    page: job.page,
+                    pages: pager.len(),
+                    pager,
+                    rows: job.rows,
                     as_of,
                 })
             })?;
-            let path = out.join(page_file(group_index, page));
+            let path = out.join(page_file(job.group_index, job.page));
             write_replacing(&path, |f| std::io::Write::write_all(f, html.as_bytes()))?;
-            files.push(path);
-        }
-        links.extend(pager);
-    }
+            Ok(path)
+        },
+    )?;
     Ok((links, files))
+}
+
+/// One directory page to write ([`write_directory`]).
+struct DirectoryPageJob<'a> {
+    group_index: usize,
+    group: &'a str,
+    page: usize,
+    rows: &'a [IndexAccount],
 }
 
 #[cfg(test)]

@@ -407,48 +407,75 @@ fn write_index_and_summary(
             group_order.push(name);
         }
     }
-    // The directory's pages are written beside the finding codes and the regions' league
-    // table, which do not need them (the groups' table links to each group's first page).
-    let (directory, codes, veto_codes, mut league_regions) = std::thread::scope(|scope| {
-        let directory = scope.spawn(|| {
-            trace::stage("index: directory", || {
-                crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)
-            })
-        });
-        let codes = trace::stage("index: finding codes", || finding_codes(&result.findings));
-        let league_regions = codes.as_ref().ok().map(|(codes, _)| {
-            crate::directory::league_table(
-                accounts,
-                crate::directory::region_key(accounts, ctx.lang),
-                |_| String::new(),
-                codes,
-                &tier_names,
-                &failing_tier,
-            )
-        });
-        let (directory, _directory_files) =
-            directory.join().expect("the directory writer panicked")?;
-        let (codes, veto_codes) = codes?;
-        Ok::<_, Error>((
-            directory,
-            codes,
-            veto_codes,
-            league_regions.unwrap_or_default(),
-        ))
-    })?;
+    // The directory's pages are written beside the finding codes, the league tables, the vetoed
+    // accounts' order and the top findings, which do not need them (the groups' table links to
+    // each group's first page, filled in after).
+    let (directory, veto_codes, mut league_regions, mut league_groups, vetoed, top) =
+        std::thread::scope(|scope| {
+            let directory = scope.spawn(|| {
+                trace::stage("index: directory", || {
+                    crate::directory::write_directory(out, accounts, &group_order, &as_of, ctx.lang)
+                })
+            });
+            let beside = || -> Result<_, Error> {
+                let (codes, veto_codes) =
+                    trace::stage("index: finding codes", || finding_codes(&result.findings))?;
+                let league = |key: &dyn Fn(&IndexAccount) -> Option<String>| {
+                    crate::directory::league_table(
+                        accounts,
+                        key,
+                        |_| String::new(),
+                        &codes,
+                        &tier_names,
+                        &failing_tier,
+                    )
+                };
+                let league_regions = league(&crate::directory::region_key(accounts, ctx.lang));
+                let league_groups = league(&|a: &IndexAccount| Some(a.group.clone()));
+                // Vetoed accounts in the groups' order, then by name.
+                let place: HashMap<&str, usize> = group_order
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (g.as_str(), i))
+                    .collect();
+                let mut vetoed: Vec<(usize, &IndexAccount)> = accounts
+                    .iter()
+                    .filter(|a| a.veto > 0)
+                    .map(|a| {
+                        (
+                            place.get(a.group.as_str()).copied().unwrap_or(usize::MAX),
+                            a,
+                        )
+                    })
+                    .collect();
+                vetoed.sort_by(|(pa, a), (pb, b)| pa.cmp(pb).then(a.name.cmp(&b.name)));
+                let vetoed: Vec<&IndexAccount> = vetoed.into_iter().map(|(_, a)| a).collect();
+                let top = trace::stage("index: top findings", || {
+                    top_findings(&result.findings, ctx.lang)
+                })?;
+                Ok((veto_codes, league_regions, league_groups, vetoed, top))
+            };
+            let beside = beside();
+            let (directory, _directory_files) =
+                directory.join().expect("the directory writer panicked")?;
+            let (veto_codes, league_regions, league_groups, vetoed, top) = beside?;
+            Ok::<_, Error>((
+                directory,
+                veto_codes,
+                league_regions,
+                league_groups,
+                vetoed,
+                top,
+            ))
+        })?;
     let first_page: HashMap<String, String> = directory
         .iter()
         .filter(|d| d.page == 1)
         .map(|d| (d.group.clone(), d.href.clone()))
         .collect();
-    let mut league_groups = crate::directory::league_table(
-        accounts,
-        |a| Some(a.group.clone()),
-        |g| first_page.get(g).cloned().unwrap_or_default(),
-        &codes,
-        &tier_names,
-        &failing_tier,
-    );
+    for row in &mut league_groups {
+        row.href = first_page.get(&row.name).cloned().unwrap_or_default();
+    }
     crate::directory::sort_by_order(&mut league_groups, |r| &r.name, &group_order);
     let league_regions_more =
         crate::directory::keep_largest(&mut league_regions, crate::directory::LEAGUE_REGION_ROWS);
@@ -457,18 +484,6 @@ fn write_index_and_summary(
         |r| &r.name,
         &crate::directory::region_order(accounts, ctx.lang),
     );
-    let mut vetoed: Vec<&IndexAccount> = accounts.iter().filter(|a| a.veto > 0).collect();
-    let place = |g: &str| {
-        group_order
-            .iter()
-            .position(|o| o == g)
-            .unwrap_or(usize::MAX)
-    };
-    vetoed.sort_by(|a, b| {
-        place(&a.group)
-            .cmp(&place(&b.group))
-            .then(a.name.cmp(&b.name))
-    });
     let vetoed_more = vetoed
         .len()
         .saturating_sub(crate::directory::VETO_LIST_ROWS) as u64;
@@ -502,9 +517,7 @@ fn write_index_and_summary(
         notes: notes.to_vec(),
         tier_chart: tier_chart(scored, &tier_names, &failing_tier, ctx.lang)?,
         trend_chart: index_trend(history, scored, ctx)?,
-        top_findings: trace::stage("index: top findings", || {
-            top_findings(&result.findings, ctx.lang)
-        })?,
+        top_findings: top,
         rankings,
         accounts_total: accounts.len() as u64,
         league_groups,
