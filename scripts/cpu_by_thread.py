@@ -10,7 +10,8 @@ idle here, since the process did not run.
 
     scripts/cpu_by_thread.py [--every 0.5] [--from 20] -- govmedia audit --store S --out R ...
 
-Thread ids are printed by their last three digits; a thread's id tells it apart from the
+Thread ids are printed by their last three digits, then the thread's name (`polars-0`, a
+tokio worker; the audit's own threads are `govmedia`); a thread's id tells it apart from the
 others of the same run only.
 """
 
@@ -24,21 +25,29 @@ import time
 
 def stat_ticks(path):
     """CPU clock ticks (user, system) in a /proc `stat` file; None when it is gone."""
+    named = stat_named_ticks(path)
+    return None if named is None else named[1:]
+
+
+def stat_named_ticks(path):
+    """The name and CPU clock ticks (name, user, system) in a /proc `stat` file; None when it
+    is gone."""
     try:
         with open(path) as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+            head, tail = stat.read().rsplit(")", 1)
     except OSError:
         return None
-    return int(fields[11]), int(fields[12])
+    fields = tail.split()
+    return head.split("(", 1)[-1], int(fields[11]), int(fields[12])
 
 
 def thread_times(pid):
-    """CPU clock ticks (user, system) of each thread of `pid`, by thread id."""
+    """The name and CPU clock ticks (name, user, system) of each thread of `pid`, by thread id."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return {}
-    times = {tid: stat_ticks(f"/proc/{pid}/task/{tid}/stat") for tid in tids}
+    times = {tid: stat_named_ticks(f"/proc/{pid}/task/{tid}/stat") for tid in tids}
     # A thread that ended between the listing and the read has no figures.
     return {tid: ticks for tid, ticks in times.items() if ticks is not None}
 
@@ -77,12 +86,12 @@ def main():
         busy = (total - last_total) / ticks / interval
         last_total = total
         shares = []
-        for tid, (user, system) in sorted(sample.items(), key=lambda t: int(t[0])):
-            was_user, was_system = last.get(tid, (0, 0))
+        for tid, (name, user, system) in sorted(sample.items(), key=lambda t: int(t[0])):
+            _, was_user, was_system = last.get(tid, (name, 0, 0))
             user_share = (user - was_user) / ticks / interval
             system_share = (system - was_system) / ticks / interval
             if user_share + system_share > 0.05:
-                shares.append(f"{tid[-3:]}:{user_share:.1f}+{system_share:.1f}")
+                shares.append(f"{tid[-3:]} {name[:9]}:{user_share:.1f}+{system_share:.1f}")
         at = now - began
         stretch = int(at // 5) * 5
         idle_by_stretch[stretch] = idle_by_stretch.get(stretch, 0.0) + max(0.0, cores - busy) * interval
