@@ -658,6 +658,58 @@ mod tests {
         }
     }
 
+    /// A sheet part over `LARGE_PART_ROWS` rows gets the 64-bit sizes, once: the sheets'
+    /// packages copied into the workbook carry the field once in the central directory, where
+    /// the writer that wrote the parts straight into the workbook had written it twice (readers
+    /// took both; the spec allows one).
+    #[test]
+    fn a_large_sheet_part_has_its_64_bit_sizes_once() {
+        let rows = LARGE_PART_ROWS + 1;
+        let df = df!("n" => (0..rows as i64).collect::<Vec<_>>()).unwrap();
+        let label = |c: &str| c.to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.xlsx");
+        let sheets = [Sheet {
+            name: "大",
+            table: &df,
+            labels: &label,
+            note: None,
+        }];
+        write_workbook(&path, &sheets).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        // Central directory file headers: signature, then the name's and the extra field's
+        // lengths at offsets 28 and 30, the name at 46 and the extra field after it.
+        let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+        let mut zip64_fields = std::collections::HashMap::new();
+        let mut at = 0;
+        while let Some(found) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+            let header = at + found;
+            let (name_len, extra_len) = (u16_at(header + 28), u16_at(header + 30));
+            let name = String::from_utf8_lossy(&bytes[header + 46..header + 46 + name_len]);
+            let extra = &bytes[header + 46 + name_len..header + 46 + name_len + extra_len];
+            let (mut field, mut count) = (0, 0);
+            while field + 4 <= extra.len() {
+                let id = u16::from_le_bytes([extra[field], extra[field + 1]]);
+                count += usize::from(id == 1);
+                field += 4 + u16::from_le_bytes([extra[field + 2], extra[field + 3]]) as usize;
+            }
+            zip64_fields.insert(name.to_string(), count);
+            at = header + 4;
+        }
+        assert_eq!(
+            zip64_fields.get("xl/worksheets/sheet1.xml"),
+            Some(&1),
+            "{zip64_fields:?}"
+        );
+        assert_eq!(
+            zip64_fields.get("xl/workbook.xml"),
+            Some(&0),
+            "{zip64_fields:?}"
+        );
+        let sheet = &zip_entries(&bytes)["xl/worksheets/sheet1.xml"];
+        assert!(sheet.contains(&format!(">{}<", rows - 1)));
+    }
+
     fn zip_entries(bytes: &[u8]) -> std::collections::HashMap<String, String> {
         let mut archive = ::zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut out = std::collections::HashMap::new();
