@@ -214,15 +214,6 @@ fn post_label_job<'a>(out: &Path, post_categories: &'a UnitTable) -> FileJob<'a>
     }
 }
 
-/// Whether [`write_result_files`] reads the post labels into memory (to sort them for their CSV,
-/// up to a million rows) rather than copying the audit units' file as it is.
-pub fn labels_read_into_memory(result: &AuditResult) -> bool {
-    result
-        .post_categories
-        .as_ref()
-        .is_some_and(|labels| labels.height() <= CSV_ROW_LIMIT)
-}
-
 pub fn write_audit_report(
     out: &Path,
     ctx: &AuditContext,
