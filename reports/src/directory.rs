@@ -334,17 +334,14 @@ pub fn write_directory(
     let template = env.get_template("directory.html")?;
     let dir = out.join(DIRECTORY_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| govmedia_collectors::Error::io(&dir, e))?;
-    let mut links = Vec::new();
-    // Each page to write: its group, the group's pager as its pages see it, its number, rows.
-    let mut pages_to_write: Vec<DirectoryPageJob> = Vec::new();
-    let mut groups_rows: Vec<(&str, Vec<IndexAccount>)> = Vec::with_capacity(groups.len());
-    for (group, mut rows) in groups {
+    for (_, rows) in &mut groups {
         rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.account_id.cmp(&b.account_id)));
-        groups_rows.push((group, rows));
     }
-    let mut local_pagers: Vec<Vec<DirectoryLink>> = Vec::with_capacity(groups_rows.len());
-    for (group_index, (group, rows)) in groups_rows.iter().enumerate() {
-        let group = *group;
+    let mut links = Vec::new();
+    // Each group's pager as its pages see it, and each page to write.
+    let mut local_pagers: Vec<Vec<DirectoryLink>> = Vec::with_capacity(groups.len());
+    let mut pages_to_write: Vec<DirectoryPageJob> = Vec::new();
+    for (group_index, &(group, ref rows)) in groups.iter().enumerate() {
         let pages = rows.len().div_ceil(DIRECTORY_PAGE_ROWS).max(1);
         let pager: Vec<DirectoryLink> = (1..=pages)
             .map(|page| DirectoryLink {
@@ -370,8 +367,6 @@ pub fn write_directory(
             .collect();
         local_pagers.push(local_pager);
         links.extend(pager);
-    }
-    for (group_index, (group, rows)) in groups_rows.iter().enumerate() {
         for (chunk_index, chunk) in rows.chunks(DIRECTORY_PAGE_ROWS).enumerate() {
             pages_to_write.push(DirectoryPageJob {
                 group_index,

@@ -404,7 +404,9 @@ fn package_parts(sheets: &[Sheet]) -> [(&'static str, String); 5] {
 /// own in memory, and the parts are then copied into the workbook as they are, compressed
 /// (`ZipWriter::merge_archive`): the workbook is a national report's longest file job (its
 /// scores sheet alone some 40 MB of XML), and one sheet after the other it ran alone at the
-/// report's end. The bytes are those of one package written part after part.
+/// report's end. The bytes are those of one package written part after part, but for a part
+/// over [`LARGE_PART_ROWS`] rows: its 64-bit sizes are in the central directory once, where the
+/// writer of one package put the field there twice.
 fn write_package<W: Write + Seek>(writer: W, sheets: &[Sheet]) -> Result<W, SheetError> {
     let options = SimpleFileOptions::default()
         .compression_method(::zip::CompressionMethod::Deflated)
@@ -600,7 +602,6 @@ mod tests {
         assert!(!sheet.contains("<script>"));
     }
 
-    /// The text entries of a zip archive.
     /// Sheets written side by side land in the workbook in their order, each with its own
     /// table, after the package's own parts; every part's data starts where the central
     /// directory says (the parts are copied compressed from the sheets' packages).
@@ -710,6 +711,7 @@ mod tests {
         assert!(sheet.contains(&format!(">{}<", rows - 1)));
     }
 
+    /// The text entries of a zip archive.
     fn zip_entries(bytes: &[u8]) -> std::collections::HashMap<String, String> {
         let mut archive = ::zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut out = std::collections::HashMap::new();

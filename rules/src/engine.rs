@@ -6,6 +6,7 @@ use polars::prelude::*;
 
 use crate::Error;
 use crate::context::{AuditContext, ParamValue};
+use crate::exprs::stack_frames;
 use crate::findings::{FINDING_COLUMNS, RULE_OUTPUT_COLUMNS, Severity, tag_utc};
 use crate::measurements;
 use crate::naming::{AccountNaming, accounts_naming};
@@ -519,17 +520,10 @@ impl AccountRuns {
         // into one chunk, by whatever comes next (`finish`, `with_sorted_first`), where a copy
         // here was copied again with the cross-account findings (a national audit's two
         // million findings, each copy some 300 MB of fresh memory).
-        let mut parts = parts.into_iter().filter(|p| p.height() > 0);
-        let all = match parts.next() {
-            None => empty,
-            Some(mut all) => {
-                for part in parts {
-                    all.vstack_mut_owned(part)?;
-                }
-                all
-            }
-        };
-        Ok(AccountRuns { all, order })
+        Ok(AccountRuns {
+            all: stack_frames(parts, || Ok(empty))?,
+            order,
+        })
     }
 
     /// The rows in order.
@@ -558,8 +552,7 @@ impl AccountRuns {
             return Ok(first);
         }
         let Some(order) = self.order else {
-            let mut all = first;
-            all.vstack_mut_owned(self.all)?;
+            let all = stack_frames(vec![first, self.all], || Ok(DataFrame::empty()))?;
             return sorted(all, keys);
         };
         let base = self.all.height() as IdxSize;
@@ -806,6 +799,7 @@ pub fn empty_findings() -> DataFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exprs::concat_frames;
     use crate::testing::{Fixture, finding_rows};
     use govmedia_collectors::schema::{ACCOUNTS, COMMENTS, MENUS, POSTS};
 
@@ -1014,7 +1008,7 @@ mod tests {
             ("e", "OPN001", Some(9), Some("z"), "cross"),
         ]);
         let expected = sorted(
-            crate::exprs::concat_frames(
+            concat_frames(
                 vec![cross.clone(), unit_one.clone(), unit_two.clone()],
                 || unreachable!(),
             )
@@ -1051,8 +1045,7 @@ mod tests {
             .with_sorted_first(Some(cross.clone()), &FINDING_ORDER)
             .unwrap();
         let expected = sorted(
-            crate::exprs::concat_frames(vec![cross, unit_one.clone(), unit_one], || unreachable!())
-                .unwrap(),
+            concat_frames(vec![cross, unit_one.clone(), unit_one], || unreachable!()).unwrap(),
             &FINDING_ORDER,
         )
         .unwrap();

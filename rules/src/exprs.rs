@@ -134,8 +134,19 @@ pub fn left_join_on(lf: LazyFrame, other: LazyFrame, on: &[&str]) -> LazyFrame {
 }
 
 /// Frames of one schema stacked in order, empty ones skipped (`empty()` when none has rows):
-/// the slices of a scan, the units of an audit.
+/// the slices of a scan, the units of an audit. One chunk per column.
 pub fn concat_frames(
+    frames: Vec<DataFrame>,
+    empty: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> PolarsResult<DataFrame> {
+    let mut all = stack_frames(frames, empty)?;
+    all.rechunk_mut_par();
+    Ok(all)
+}
+
+/// [`concat_frames`] with the frames' chunks left side by side, not copied into one: for rows
+/// that are copied anyway next (taken in another order, stacked with more).
+pub fn stack_frames(
     frames: Vec<DataFrame>,
     empty: impl FnOnce() -> PolarsResult<DataFrame>,
 ) -> PolarsResult<DataFrame> {
@@ -146,7 +157,6 @@ pub fn concat_frames(
     for f in frames {
         all.vstack_mut_owned(f)?;
     }
-    all.rechunk_mut_par();
     Ok(all)
 }
 
