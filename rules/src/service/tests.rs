@@ -2,7 +2,7 @@
 
 use govmedia_collectors::schema::{ACCOUNTS, LINK_CHECKS, MENUS};
 
-use super::portal_root_jump::is_site_root;
+use super::portal_root_jump::{has_plain_path, is_site_root};
 use crate::engine::AuditResult;
 use crate::testing::{Fixture, finding_keys};
 
@@ -85,4 +85,77 @@ fn site_roots() {
     assert!(!is_site_root("https://www.gov.cn/zhengce/"));
     assert!(!is_site_root("https://www.gov.cn/?from=wx"));
     assert!(!is_site_root("wx1234:pages/index"));
+}
+
+/// The shortcut for URLs with a visible path (`has_plain_path`) answers as parsing does, on
+/// URLs made to trip it: dot segments, escapes, tabs, backslashes, odd slashes and hosts.
+#[test]
+fn site_roots_without_parsing_agree_with_the_parser() {
+    let parsed = |t: &str| {
+        url::Url::parse(t.trim()).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.path() == "/"
+                && u.query().is_none()
+                && u.fragment().is_none()
+        })
+    };
+    let hosts = [
+        "www.gov.cn",
+        "a.b.gov.cn:8080",
+        "user@h.cn",
+        "[::1]",
+        "bad host",
+        "",
+        "xn--fiqs8s.cn",
+        "中国.cn",
+    ];
+    let paths = [
+        "",
+        "/",
+        "//",
+        "/a",
+        "/a/",
+        "/a/..",
+        "/a/../",
+        "/a/./",
+        "/a/.",
+        "/abc/..x",
+        "/a/%2e%2e",
+        "/a/%2E%2E/",
+        "/a/.\t.",
+        "/a\\..",
+        "/a/\t",
+        "/a?x",
+        "/a#f",
+        "/?x",
+        "/#f",
+        "/index.html",
+        "/a/b.c/..",
+        "/.a",
+        "/..",
+        "/-a",
+        "/a b",
+        "/a/\n..",
+        "/a/.%2e",
+    ];
+    for scheme in ["http://", "https://", "https:///", "HTTP://", "ftp://"] {
+        for host in hosts {
+            for path in paths {
+                let url = format!("{scheme}{host}{path}");
+                for target in [url.clone(), format!("  {url} ")] {
+                    assert_eq!(is_site_root(&target), parsed(&target), "{target:?}");
+                }
+            }
+        }
+    }
+    assert!(
+        is_site_root("https://www.gov.cn/a/.."),
+        "a dot segment back to the root"
+    );
+    // Deep links, most menu targets, are answered without parsing.
+    assert!(has_plain_path("https://www.gov.cn/xwdt/"));
+    assert!(has_plain_path(
+        "https://zwfw.gov.cn/mobile/index.html?from=wx"
+    ));
+    assert!(!has_plain_path("https://www.gov.cn/"));
 }
