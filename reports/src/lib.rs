@@ -35,6 +35,13 @@ pub enum Error {
     Template(#[from] minijinja::Error),
     #[error("chart {0}: {1}")]
     Chart(String, String),
+    /// The pages (or the index) and the table files written beside them both failed, as both do
+    /// when the disk fills: the pages' error first, neither lost.
+    #[error("{pages}; the table files failed too: {tables}")]
+    PagesAndTables {
+        pages: Box<Error>,
+        tables: Box<Error>,
+    },
 }
 
 /// A file-system-safe, unique and stable stem for an account id (its page's file name).

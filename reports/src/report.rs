@@ -307,8 +307,18 @@ pub fn write_audit_report(
         };
         let pages_and_index = write_pages_and_index(&run, files);
         let tables_written = table_files.join().expect("the table file writers panicked");
-        tables_written?;
-        pages_and_index
+        // Which side's error came back first depended on the threads' timing: a full disk met
+        // by a page was now and then reported as a table file's.
+        match (pages_and_index, tables_written) {
+            (Err(pages), Err(tables)) => Err(Error::PagesAndTables {
+                pages: Box::new(pages),
+                tables: Box::new(tables),
+            }),
+            (pages_and_index, tables_written) => {
+                tables_written?;
+                pages_and_index
+            }
+        }
     })
 }
 
