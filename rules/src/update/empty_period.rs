@@ -34,7 +34,7 @@
 
 use polars::prelude::*;
 
-use super::{COUNT_REPOSTS, MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS, judged_periods};
+use super::{COUNT_REPOSTS, MIN_PER_PERIOD, PERIOD_WEEKS, SERVICE_PERIOD_WEEKS, short_periods};
 use crate::context::{AuditContext, Lang};
 use crate::engine::{Reads, Rule, RuleInfo};
 use crate::exprs::{day_start, day_text, int_text};
@@ -144,8 +144,7 @@ impl Rule for EmptyPeriod {
             "",
             true,
         );
-        Ok(judged_periods(ctx)?
-            .filter(col("updates").lt(col("min_required")))
+        Ok(short_periods(ctx)?
             .with_columns([
                 day_text(col("start_day")).alias("start_text"),
                 day_text(col("end_day")).alias("end_text"),

@@ -53,16 +53,16 @@ pub fn period_weeks(ctx: &AuditContext) -> Expr {
     .otherwise(lit(weeks))
 }
 
-/// Every judged period of every account with its update count: `account_id, period,
+/// Every judged period of every account with fewer updates than required: `account_id, period,
 /// period_weeks, start_day, end_day, updates, min_required`.
 ///
 /// Periods are counted back from as_of's ISO week (period 0 ends with it); a period is judged
 /// only when it lies wholly inside the account's window, so partial weeks at the edges are not.
 /// Computed from the unit's post facts (`facts::updates`).
-pub fn judged_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+pub fn short_periods(ctx: &AuditContext) -> PolarsResult<LazyFrame> {
     let facts = ctx.post_facts()?;
     Ok(
-        crate::facts::updates::judged_periods(&facts.keys, &facts.posts, &ctx.cadence_settings())?
+        crate::facts::updates::short_periods(&facts.keys, &facts.posts, &ctx.cadence_settings())?
             .lazy(),
     )
 }
