@@ -61,7 +61,7 @@ impl Rule for ImproperCommentVisible {
                         .or(col("is_elected").fill_null(lit(true))),
                 ),
             )
-            .select([col("account_id"), col("comment_id")]);
+            .select([col("account_id"), col("post_id"), col("comment_id")]);
         let message = match ctx.lang {
             Lang::Zh => concat_str(
                 [lit("不当留言仍公开显示：「"), col("term"), lit("」")],
@@ -83,17 +83,17 @@ impl Rule for ImproperCommentVisible {
             .clone()
             .lazy()
             .filter(col("field").eq(lit("content")))
-            .group_by_stable([col("account_id"), col("comment_id")])
+            // A comment is its post's: WeChat numbers each article's comments from 1.
+            .group_by_stable([col("account_id"), col("post_id"), col("comment_id")])
             .agg([
-                col("post_id").first(),
                 col("created_ms").first(),
                 col("term").first(),
                 col("context").first(),
             ])
             .join(
                 displayed,
-                [col("account_id"), col("comment_id")],
-                [col("account_id"), col("comment_id")],
+                [col("account_id"), col("post_id"), col("comment_id")],
+                [col("account_id"), col("post_id"), col("comment_id")],
                 JoinArgs::new(JoinType::Inner),
             )
             .select(rule_output(

@@ -78,9 +78,9 @@ impl Rule for ImproperReply {
             .clone()
             .lazy()
             .filter(col("field").eq(lit("reply")))
-            .group_by_stable([col("account_id"), col("comment_id")])
+            // A comment is its post's: WeChat numbers each article's comments from 1.
+            .group_by_stable([col("account_id"), col("post_id"), col("comment_id")])
             .agg([
-                col("post_id").first(),
                 col("created_ms").first(),
                 col("tag").first(),
                 col("term").first(),
@@ -121,7 +121,7 @@ impl Rule for ImproperReply {
             col("reply_content").alias("detail"),
         ]);
         let all = concat([scanned, reused_rows], UnionArgs::default())?.unique_stable(
-            Some(cols(["account_id", "comment_id"])),
+            Some(cols(["account_id", "post_id", "comment_id"])),
             UniqueKeepStrategy::First,
         );
         Ok(all.select(rule_output(
@@ -156,6 +156,7 @@ impl Rule for ImproperReply {
 fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> {
     let df = timed_comment_texts(ctx)?;
     let account = df.column("account_id")?.str()?;
+    let post = df.column("post_id")?.str()?;
     let comment = df.column("comment_id")?.str()?;
     let reply_ms = df.column("reply_ms")?.i64()?;
     let reply = df.column("reply_content")?.str()?;
@@ -200,7 +201,10 @@ fn reused_replies(ctx: &AuditContext, max_same: i64) -> PolarsResult<DataFrame> 
         groups.each(run.len(), text_of, hash_of, max_same, |members| {
             let uses = members
                 .iter()
-                .map(|&k| comment.get(run[k].2 as usize))
+                .map(|&k| {
+                    let row = run[k].2 as usize;
+                    (post.get(row), comment.get(row))
+                })
                 .collect::<PlHashSet<_>>()
                 .len();
             if uses >= max_same {

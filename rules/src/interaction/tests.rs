@@ -219,6 +219,60 @@ fn reused_replies_count_per_account_by_as_of() {
     );
 }
 
+/// A comment is known by its post as well as its id: WeChat numbers an article's comments from
+/// 1, so one account has a comment "1" under each article. Keyed by account and comment id only,
+/// INT004 reported a hidden spam comment because another article's comment "1" was shown, and
+/// INT003 folded the comments of different articles into one finding and counted a reply used
+/// under three articles as used once.
+#[test]
+fn comments_of_different_posts_with_one_id_are_different_comments() {
+    let comment = |post: &str, id: &str, content: &str, reply: &str, elected: bool| {
+        format!(
+            r#"{{"account_id":"wechat:gh_a","post_id":"{post}","comment_id":"{id}","created_at":"2024-10-21T10:00:00+08:00","content":"{content}","reply_content":"{reply}","reply_at":"2024-10-21T12:00:00+08:00","is_elected":{elected}}}"#
+        )
+    };
+    let same = "您好，已转交相关部门办理，请留意后续通知。";
+    let comments = [
+        // Comment 1: spam hidden under p1, a question shown under p2.
+        comment(
+            "p1",
+            "1",
+            "加微信领取兼职刷单日赚500",
+            "您好，请勿轻信。",
+            false,
+        ),
+        comment("p2", "1", "请问几点开门？", "您好，早上8点。", true),
+        // Comment 2: one reply under three articles.
+        comment("p1", "2", "问一", same, true),
+        comment("p2", "2", "问二", same, true),
+        comment("p3", "2", "问三", same, true),
+    ]
+    .join("\n");
+    let posts = format!(
+        "{POSTS_JSONL}{}",
+        r#"{"account_id":"wechat:gh_a","post_id":"p3","published_at":"2024-10-20T10:00:00+08:00","title":"通知","comments_open":true}"#
+    );
+    let r = Fixture::at("2024-11-30")
+        .jsonl(&ACCOUNTS, ACCOUNTS_JSONL)
+        .jsonl(&POSTS, &posts)
+        .jsonl(&COMMENTS, &comments)
+        .audit(&["INT003", "INT004"]);
+    let keys = finding_keys(&r);
+    assert!(
+        !keys.iter().any(|k| k == "INT004 wechat:gh_a 1"),
+        "the spam comment 1 is hidden: {keys:?}"
+    );
+    let reused: Vec<String> = finding_rows(&r)
+        .into_iter()
+        .filter(|row| row.contains("INT003") && row.contains("同一回复用于3条留言"))
+        .collect();
+    assert_eq!(
+        reused.len(),
+        3,
+        "one finding per article's comment 2: {reused:?}"
+    );
+}
+
 #[test]
 fn improper_comments_only_when_shown_to_the_public() {
     let r = audit();
