@@ -4,7 +4,8 @@
 //!
 //! Looks for improper wording (`improper`) and spam, fraud or vulgar patterns (`comment_spam`:
 //! 刷单, 兼职日赚, 加微信领取 …) in comments that the public can see: on WeChat an elected comment
-//! (精选), elsewhere any comment not hidden. One finding per comment.
+//! (精选), elsewhere any comment not hidden. One finding per comment, known by its post and its
+//! id (WeChat numbers each article's comments from 1).
 //!
 //! # Why it matters
 //!

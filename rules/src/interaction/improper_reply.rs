@@ -5,7 +5,8 @@
 //! Reports a reply that is only boilerplate (a phrase of the `perfunctory` lexicon such as 已收到,
 //! 感谢关注, 请咨询相关部门, once punctuation is removed), a reply containing improper wording
 //! (`improper` lexicon), and a reply text the account reused for `INT003.max_same_reply` (3) or
-//! more different comments. One finding per reply.
+//! more different comments. One finding per reply. A comment is known by its post and its id
+//! (WeChat numbers each article's comments from 1).
 //!
 //! # Why it matters
 //!
