@@ -44,10 +44,12 @@ static INFO: RuleInfo = RuleInfo {
 /// Whether a URL is a bare home page: http(s), no path beyond `/`, no query or fragment.
 pub fn is_site_root(target: &str) -> bool {
     let target = target.trim();
-    if has_plain_path(target) {
-        return false;
-    }
-    url::Url::parse(target).is_ok_and(|u| {
+    !has_plain_path(target) && parses_to_site_root(target)
+}
+
+/// [`is_site_root`] by the URL parser alone, without the shortcut.
+pub(super) fn parses_to_site_root(target: &str) -> bool {
+    url::Url::parse(target.trim()).is_ok_and(|u| {
         matches!(u.scheme(), "http" | "https")
             && u.path() == "/"
             && u.query().is_none()
