@@ -1,7 +1,9 @@
 //! Stage timings for finding where a run spends its time: with `GOVMEDIA_TRACE=1` in the
 //! environment, `govmedia audit` and `govmedia import` print the wall time of each stage (summed
-//! over the audit units, or the files and tables of an import) on standard error. Off by default
-//! and free when off.
+//! over the audit units, or the files and tables of an import) on standard error, with the CPU
+//! time of the thread that ran it (work a stage hands to other threads, such as Polars' pool,
+//! is not in it; a stage whose CPU is well below its wall time waited, or shared a core).
+//! Off by default and free when off.
 
 use std::sync::Mutex;
 use std::sync::OnceLock;
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 struct Stage {
     name: &'static str,
     total: Duration,
+    cpu: Duration,
     count: u32,
     most_mb: u64,
     first_began: Duration,
@@ -34,6 +37,22 @@ fn resident_mb() -> u64 {
     pages * 4096 / (1 << 20)
 }
 
+/// The CPU time the calling thread has used (zero where the system does not tell).
+fn thread_cpu() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0 {
+            return Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
+        }
+    }
+    Duration::ZERO
+}
+
 /// Whether `GOVMEDIA_TRACE` is set.
 pub fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
@@ -47,8 +66,10 @@ pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
     }
     let started = Instant::now();
     let origin = *ORIGIN.get_or_init(|| started);
+    let cpu_before = thread_cpu();
     let out = f();
     let took = started.elapsed();
+    let cpu = thread_cpu().saturating_sub(cpu_before);
     let resident = resident_mb();
     let began = started.duration_since(origin);
     let ended = began + took;
@@ -56,6 +77,7 @@ pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
     match stages.iter_mut().find(|s| s.name == name) {
         Some(s) => {
             s.total += took;
+            s.cpu += cpu;
             s.count += 1;
             s.most_mb = s.most_mb.max(resident);
             s.first_began = s.first_began.min(began);
@@ -64,6 +86,7 @@ pub fn stage<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
         None => stages.push(Stage {
             name,
             total: took,
+            cpu,
             count: 1,
             most_mb: resident,
             first_began: began,
@@ -80,9 +103,10 @@ pub fn report() -> Vec<String> {
         .iter()
         .map(|s| {
             format!(
-                "{:<28} {:>8.2} s  ×{:<4} {:>6} MB resident after  [{:.2}–{:.2} s]",
+                "{:<28} {:>8.2} s {:>7.2} CPU s  ×{:<4} {:>6} MB resident after  [{:.2}–{:.2} s]",
                 s.name,
                 s.total.as_secs_f64(),
+                s.cpu.as_secs_f64(),
                 s.count,
                 s.most_mb,
                 s.first_began.as_secs_f64(),
