@@ -507,7 +507,7 @@ pub struct VerdictMemo<'t> {
     from_earlier: usize,
     off: bool,
     /// The verdict of the last post labelled while the memo is off.
-    last: Option<Verdict>,
+    last: Option<Arc<Verdict>>,
 }
 
 /// The verdicts labelled for the audit units run so far, shared by the threads that run them:
@@ -805,13 +805,16 @@ impl PostClassifier {
     }
 
     /// [`PostClassifier::classify_with`], labelling a (title, text) already in `memo` only once.
+    /// The verdict is shared: a post labelled as an earlier one was gets that post's verdict
+    /// itself, so a caller can tell repeats by the verdict's address (`Arc::as_ptr`) as long as
+    /// it holds the verdicts it has seen.
     pub fn classify_memo<'m, 't>(
         &self,
         scratch: &mut LabelScratch,
         memo: &'m mut VerdictMemo<'t>,
         title: Option<&'t str>,
         text: Option<&'t str>,
-    ) -> &'m Verdict {
+    ) -> &'m Arc<Verdict> {
         if !memo.off {
             memo.looked_up += 1;
             if memo.looked_up == VerdictMemo::PROBE
@@ -826,7 +829,9 @@ impl PostClassifier {
             }
         }
         if memo.off {
-            return memo.last.insert(self.classify_with(scratch, title, text));
+            return memo
+                .last
+                .insert(Arc::new(self.classify_with(scratch, title, text)));
         }
         if memo.by_place.len() >= VerdictMemo::CAPACITY {
             memo.forget();

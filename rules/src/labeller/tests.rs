@@ -426,7 +426,7 @@ fn the_memo_gives_every_post_the_verdict_it_would_get_alone() {
         for &(title, text) in &posts {
             let alone = c.classify(title, text);
             let remembered = c.classify_memo(&mut scratch, &mut memo, title, text);
-            assert_eq!(*remembered, alone, "round {round}: {title:?} {text:?}");
+            assert_eq!(**remembered, alone, "round {round}: {title:?} {text:?}");
         }
     }
     assert!(memo.is_on());
@@ -471,7 +471,7 @@ fn texts_in_one_place_or_alike_get_their_own_verdicts() {
     for round in 0..3 {
         for (&(title, text), expected) in posts.iter().zip(&alone) {
             let remembered = c.classify_memo(&mut scratch, &mut memo, title, text);
-            assert_eq!(remembered, expected, "round {round}: {title:?} {text:?}");
+            assert_eq!(&**remembered, expected, "round {round}: {title:?} {text:?}");
         }
     }
     // Labelled once each but the copy, which the texts found again.
@@ -501,7 +501,7 @@ fn a_text_sharing_a_hash_with_another_gets_its_own_verdict() {
     for _ in 0..2 {
         for text in [plain, ad, plain_copy.as_str(), ad_copy.as_str()] {
             let remembered = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
-            assert_eq!(*remembered, c.classify(None, Some(text)), "{text}");
+            assert_eq!(**remembered, c.classify(None, Some(text)), "{text}");
         }
     }
     // The ad once; the plain text at each of its places, since its hash leads elsewhere.
@@ -534,7 +534,7 @@ fn a_classifier_remembers_its_earlier_units_verdicts_on_every_thread() {
         let mut memo = VerdictMemo::across_units();
         for text in &texts {
             let remembered = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
-            assert_eq!(*remembered, c.classify(None, Some(text)), "{text}");
+            assert_eq!(**remembered, c.classify(None, Some(text)), "{text}");
         }
         memo.from_earlier
     };
@@ -579,7 +579,7 @@ fn units_side_by_side_get_every_text_its_own_verdict_while_the_store_starts_agai
             let mut memo = VerdictMemo::across_units();
             for text in texts.iter().skip((offset + unit * 50) % 300).step_by(2) {
                 let verdict = c.classify_memo(&mut scratch, &mut memo, None, Some(text));
-                assert_eq!(*verdict, c.classify(None, Some(text)), "{text}");
+                assert_eq!(**verdict, c.classify(None, Some(text)), "{text}");
             }
         }
     };
@@ -601,7 +601,7 @@ fn the_memo_stops_remembering_where_texts_do_not_repeat() {
     for text in &texts {
         let alone = c.classify(None, Some(text));
         assert_eq!(
-            *c.classify_memo(&mut scratch, &mut memo, None, Some(text)),
+            **c.classify_memo(&mut scratch, &mut memo, None, Some(text)),
             alone
         );
     }
@@ -609,7 +609,7 @@ fn the_memo_stops_remembering_where_texts_do_not_repeat() {
     assert!(memo.verdicts.is_empty() && memo.by_text.is_empty() && memo.by_place.is_empty());
     // A repeat after that is labelled again, the same.
     let again = c.classify_memo(&mut scratch, &mut memo, None, Some(&texts[0]));
-    assert_eq!(*again, c.classify(None, Some(&texts[0])));
+    assert_eq!(**again, c.classify(None, Some(&texts[0])));
 }
 
 /// Without the category patterns, every post is 动态 and its hits (lexicon terms, price tags and
