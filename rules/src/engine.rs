@@ -686,16 +686,21 @@ fn run_unit(
 
 /// The unit's labelled posts, in account and time order.
 fn post_labels(ctx: &AuditContext) -> Result<DataFrame, Error> {
-    let labels = ctx.post_scan()?.categories.clone().lazy().select([
-        col("account_id"),
-        col("post_id"),
-        col("url"),
-        col("occurred_at").alias("published_at"),
-        col("category"),
-        col("score"),
-        col("reason"),
-    ]);
-    let labels = labels.collect()?;
+    let labels = ctx
+        .post_scan()?
+        .categories
+        .clone()
+        .lazy()
+        .select([
+            col("account_id"),
+            col("post_id"),
+            col("url"),
+            col("occurred_at").alias("published_at"),
+            col("category"),
+            col("score"),
+            col("reason"),
+        ])
+        .collect()?;
     let mut post_categories = match order_within_account_runs(&labels)? {
         Some(order) if order.windows(2).all(|w| w[0] < w[1]) => labels,
         Some(order) => labels.take(&IdxCa::from_vec("order".into(), order))?,
@@ -717,14 +722,19 @@ fn post_labels(ctx: &AuditContext) -> Result<DataFrame, Error> {
 /// rows with an integer first, where a sort of the whole unit encoded every row's account id.
 /// `None` when the rows are not so, or a key is missing: then they are sorted whole.
 fn order_within_account_runs(labels: &DataFrame) -> PolarsResult<Option<Vec<IdxSize>>> {
-    let accounts: Vec<Option<&str>> = labels.column("account_id")?.str()?.iter().collect();
     let at = labels.column("published_at")?.cast(&DataType::Int64)?;
-    let at: Vec<Option<i64>> = at.i64()?.iter().collect();
-    let posts: Vec<Option<&str>> = labels.column("post_id")?.str()?.iter().collect();
     let (Some(accounts), Some(at), Some(posts)) = (
-        accounts.into_iter().collect::<Option<Vec<&str>>>(),
-        at.into_iter().collect::<Option<Vec<i64>>>(),
-        posts.into_iter().collect::<Option<Vec<&str>>>(),
+        labels
+            .column("account_id")?
+            .str()?
+            .iter()
+            .collect::<Option<Vec<&str>>>(),
+        at.i64()?.iter().collect::<Option<Vec<i64>>>(),
+        labels
+            .column("post_id")?
+            .str()?
+            .iter()
+            .collect::<Option<Vec<&str>>>(),
     ) else {
         return Ok(None);
     };
@@ -1000,9 +1010,6 @@ mod tests {
         assert_eq!(none.width(), 0);
     }
 
-    /// The cross-account findings placed among the units' gathered findings give the rows a
-    /// sort of everything gives: nulls last, an account of its own before, between and after
-    /// the units' accounts, and a cross-account row before a unit row equal to it in every key.
     #[test]
     fn labels_sorted_account_by_account_are_the_labels_sorted_whole() {
         // Accounts together and ascending, as a unit's labels come; within each, post ids in
@@ -1054,6 +1061,9 @@ mod tests {
         assert!(order_within_account_runs(&missing).unwrap().is_none());
     }
 
+    /// The cross-account findings placed among the units' gathered findings give the rows a
+    /// sort of everything gives: nulls last, an account of its own before, between and after
+    /// the units' accounts, and a cross-account row before a unit row equal to it in every key.
     #[test]
     fn sorted_rows_placed_among_account_runs_are_the_rows_sorted() {
         let at = |ms: Option<i64>| ms.map(|v| v * 86_400_000);
