@@ -53,16 +53,37 @@ impl Rule for ImproperCommentVisible {
     }
 
     fn findings(&self, ctx: &AuditContext) -> PolarsResult<LazyFrame> {
+        // The comments with a hit, each once (a comment is its post's: WeChat numbers each
+        // article's comments from 1), known by their row among the timed comments.
+        let hits = ctx
+            .comment_scan()?
+            .clone()
+            .lazy()
+            .filter(col("field").eq(lit("content")))
+            .group_by_stable([col("row")])
+            .agg([
+                col("account_id").first(),
+                col("post_id").first(),
+                col("comment_id").first(),
+                col("created_ms").first(),
+                col("term").first(),
+                col("context").first(),
+            ])
+            .collect()?;
+        // Whether each is shown, looked up by its row: a join on the account, post and comment
+        // ids hashed every comment of the unit to find the few with a hit.
+        let rows = hits.column("row")?.idx()?;
+        let shown = timed_comments(ctx)?
+            .select([col("platform"), col("is_elected"), col("is_visible")])
+            .collect()?
+            .take(rows)?;
+        let hits = hits.hstack(shown.columns())?;
         // Shown to the public: WeChat shows elected comments only.
-        let displayed = timed_comments(ctx)?
-            .filter(
-                col("is_visible").fill_null(lit(true)).and(
-                    col("platform")
-                        .neq(lit("wechat"))
-                        .or(col("is_elected").fill_null(lit(true))),
-                ),
-            )
-            .select([col("account_id"), col("post_id"), col("comment_id")]);
+        let displayed = col("is_visible").fill_null(lit(true)).and(
+            col("platform")
+                .neq(lit("wechat"))
+                .or(col("is_elected").fill_null(lit(true))),
+        );
         let message = match ctx.lang {
             Lang::Zh => concat_str(
                 [lit("不当留言仍公开显示：「"), col("term"), lit("」")],
@@ -79,42 +100,24 @@ impl Rule for ImproperCommentVisible {
                 true,
             ),
         };
-        Ok(ctx
-            .comment_scan()?
-            .clone()
-            .lazy()
-            .filter(col("field").eq(lit("content")))
-            // A comment is its post's: WeChat numbers each article's comments from 1.
-            .group_by_stable([col("account_id"), col("post_id"), col("comment_id")])
-            .agg([
-                col("created_ms").first(),
-                col("term").first(),
-                col("context").first(),
-            ])
-            .join(
-                displayed,
-                [col("account_id"), col("post_id"), col("comment_id")],
-                [col("account_id"), col("post_id"), col("comment_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .select(rule_output(
-                INFO.code,
-                INFO.severity,
-                col("comment_id"),
-                col("created_ms"),
-                message,
-                concat_str(
-                    [
-                        lit("comment "),
-                        col("comment_id"),
-                        lit(" on post "),
-                        col("post_id"),
-                        lit(": "),
-                        col("context"),
-                    ],
-                    "",
-                    true,
-                ),
-            )))
+        Ok(hits.lazy().filter(displayed).select(rule_output(
+            INFO.code,
+            INFO.severity,
+            col("comment_id"),
+            col("created_ms"),
+            message,
+            concat_str(
+                [
+                    lit("comment "),
+                    col("comment_id"),
+                    lit(" on post "),
+                    col("post_id"),
+                    lit(": "),
+                    col("context"),
+                ],
+                "",
+                true,
+            ),
+        )))
     }
 }

@@ -165,7 +165,8 @@ pub fn hours_text(ms: Expr) -> Expr {
 }
 
 /// Lexicon hits in comments and replies: `account_id, post_id, comment_id, created_ms, field,
-/// tag, term, context`, plus `perfunctory` rows for replies that are boilerplate only.
+/// tag, term, context` and `row` (the comment's row among the [`timed_comments`], where its other
+/// columns are read), plus `perfunctory` rows for replies that are boilerplate only.
 pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
     let to_err = |e: crate::Error| PolarsError::ComputeError(e.to_string().into());
     let lex = &ctx.lexicons;
@@ -194,6 +195,7 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
     let mut rows: [Vec<String>; 6] = Default::default();
     let mut at: Vec<i64> = Vec::new();
     let mut tags: Vec<&'static str> = Vec::new();
+    let mut hit_rows: Vec<IdxSize> = Vec::new();
     // The lexicon hits of each distinct comment text met in the unit: comments repeat (the same
     // question to many accounts). Replies do not (nearly all distinct, and long): remembering
     // them too cost more in hashing than the scan it saved.
@@ -211,6 +213,7 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
             rows[5].push(ctx_text);
             at.push(created.get(i).unwrap_or(0));
             tags.push(tag);
+            hit_rows.push(i as IdxSize);
         };
         if let Some(text) = content {
             let hits = content_hits
@@ -255,6 +258,7 @@ pub fn comment_hits(ctx: &AuditContext) -> PolarsResult<DataFrame> {
         Column::new("tag".into(), tags),
         Column::new("term".into(), terms),
         Column::new("context".into(), contexts),
+        Column::new("row".into(), hit_rows),
     ])
 }
 
